@@ -1,0 +1,1339 @@
+/* frontend/resolve.c - the `resolve` stage: syntax tree to graph IR.
+ *
+ * This is the first stage of the pipeline (tensorc --list-passes).  It does
+ * what DESIGN.md lists for resolve (names, imports, consts, inlining,
+ * compile-time unrolling) while building the graph IR, because all of these
+ * depend on the same environment of names:
+ *
+ *  1. Scopes.  Each module (the program and every import) gets a scope of
+ *     its top-level declarations.
+ *  2. Entry points.  `init` (the params' initial values), `main` and every
+ *     `export def` become IR functions.  Everything else is inlined.
+ *  3. Variables.  Python's names become SSA values: an environment maps each
+ *     name to its current node.  Params are names too, shared by every
+ *     inlined frame: read once at function entry, stored at exit if changed.
+ *  4. Loops.  `for ... in range()` and `batches()` become FOR regions.  Every
+ *     variable and param is first carried into the body; after the body,
+ *     the ones it did not change are replaced by their initial value, and
+ *     results nobody reads are pruned when the function is done.
+ *  5. Branches.  `if` becomes an IF region whose results are the variables
+ *     that differ between the branches.  `return` is an assignment to the
+ *     hidden variables $return.K, so a return inside an `if` is a merge like
+ *     any other; statements after an `if` that returns in only one branch
+ *     are lowered into the other branch.
+ *
+ * Grammar-level checks are the parser's; type and shape checks are the
+ * shape pass's.  What is left here: unknown names, wrong call arity,
+ * recursion, and what must be known at compile time.
+ */
+#include "resolve.h"
+
+#include <string.h>
+
+/* ===== small helpers ===== */
+
+Val rs_error(void) { return (Val){.kind = V_ERROR}; }
+
+Val rs_node(IrNode *n, Loc loc) { return (Val){.kind = V_NODE, .node = n, .loc = loc}; }
+
+IrNode *rs_emit(Lower *L, IrOp op, Loc loc, int nargs, IrNode **args) {
+  IrNode *n = ir_node_new(op, loc, nargs, args);
+  ir_block_append(L->block, n);
+  return n;
+}
+
+IrNode *rs_const_int(Lower *L, Loc loc, int64_t v) {
+  IrNode *n = rs_emit(L, IR_CONST, loc, 0, NULL);
+  n->at.dtype = DT_I64;
+  n->at.ival = v;
+  n->at.fval = (double)v;
+  return n;
+}
+
+IrNode *rs_const_float(Lower *L, Loc loc, double v) {
+  IrNode *n = rs_emit(L, IR_CONST, loc, 0, NULL);
+  n->at.dtype = DT_F32;
+  n->at.fval = v;
+  return n;
+}
+
+static IrNode *const_bool(Lower *L, Loc loc, bool v) {
+  IrNode *n = rs_emit(L, IR_CONST, loc, 0, NULL);
+  n->at.dtype = DT_BOOL;
+  n->at.ival = v;
+  n->at.fval = v;
+  return n;
+}
+
+static IrNode *undef(Lower *L, Loc loc, const char *name) {
+  IrNode *n = rs_emit(L, IR_UNDEF, loc, 0, NULL);
+  n->name = name;
+  return n;
+}
+
+static const char *val_kind_text(ValKind k) {
+  switch (k) {
+  case V_NODE: return "a tensor";
+  case V_TUPLE: return "a tuple";
+  case V_LIST: return "a list";
+  case V_MODULE: return "a module";
+  case V_DTYPE: return "a dtype";
+  case V_DEVICE: return "a device";
+  case V_STRING: return "a string";
+  case V_NONE: return "None";
+  case V_SHAPE: return "a shape";
+  case V_ERROR: return "an error";
+  }
+  return "?";
+}
+
+IrNode *rs_as_node(Lower *L, Val v, const char *what) {
+  if (v.kind == V_NODE)
+    return v.node;
+  if (v.kind != V_ERROR)
+    ir_error(v.loc, "%s must be a tensor or number, not %s", what, val_kind_text(v.kind));
+  return NULL;
+}
+
+/* ===== environments ===== */
+
+Binding *rs_env_get(Env *e, const char *name) {
+  for (int i = 0; i < e->n; i++)
+    if (strcmp(e->v[i].name, name) == 0)
+      return &e->v[i];
+  return NULL;
+}
+
+void rs_env_set(Env *e, const char *name, IrNode *node) {
+  Binding *b = rs_env_get(e, name);
+  if (b) {
+    b->node = node;
+    return;
+  }
+  if (e->n == e->cap) {
+    int cap = e->cap ? e->cap * 2 : 16;
+    Binding *v = ir_alloc(sizeof(Binding) * (size_t)cap);
+    if (e->n)
+      memcpy(v, e->v, sizeof(Binding) * (size_t)e->n);
+    e->v = v;
+    e->cap = cap;
+  }
+  e->v[e->n++] = (Binding){.name = name, .node = node};
+}
+
+static Env env_copy(const Env *e) {
+  Env c = {0};
+  c.cap = e->n ? e->n : 1;
+  c.v = ir_alloc(sizeof(Binding) * (size_t)c.cap);
+  if (e->n)
+    memcpy(c.v, e->v, sizeof(Binding) * (size_t)e->n);
+  c.n = e->n;
+  return c;
+}
+
+/* ===== scopes ===== */
+
+Decl *rs_lookup_decl(Scope *s, const char *name) {
+  for (int i = 0; i < s->decls.n; i++) {
+    Decl *d = s->decls.v[i];
+    if (strcmp(d->name, name) == 0)
+      return d;
+  }
+  return NULL;
+}
+
+static PtrVec all_scopes; /* every module, the program first */
+
+static Scope *build_scope(IrModule *m, AstNode *ast, const char *name, int depth);
+
+/* Declares the top-level items of one module; duplicates are errors. */
+static void declare(IrModule *m, Scope *s, AstNode *item, int depth) {
+  Decl *d = ir_alloc(sizeof *d);
+  d->ast = item;
+  d->name = item->name;
+  switch (item->kind) {
+  case AST_IMPORT: {
+    d->kind = D_IMPORT;
+    AstNode *ast = depth > 16 ? NULL : fe_load_module(item->name, item->loc);
+    if (depth > 16)
+      ir_error(item->loc, "imports nested more than 16 deep (an import cycle?)");
+    if (!ast)
+      return;
+    for (int i = 0; i < all_scopes.n; i++) {
+      Scope *other = all_scopes.v[i];
+      if (other->ast == ast)
+        d->module = other;
+    }
+    if (!d->module)
+      d->module = build_scope(m, ast, item->name, depth + 1);
+    break;
+  }
+  case AST_CONST: d->kind = D_CONST; break;
+  case AST_PARAM: {
+    d->kind = D_PARAM;
+    IrParam *p = ir_alloc(sizeof *p);
+    p->name = s->name ? ir_sprintf("%s.%s", s->name, item->name) : item->name;
+    p->loc = item->loc;
+    ir_vec_push(&m->params, p);
+    d->param = p;
+    break;
+  }
+  case AST_DEF: d->kind = D_DEF; break;
+  default: ir_die(item->loc, "unexpected top-level %s", fe_ast_kind_name(item->kind));
+  }
+  Decl *old = rs_lookup_decl(s, d->name);
+  if (old) {
+    ir_error(item->loc, "'%s' is already defined in this module", d->name);
+    ir_note(old->ast->loc, "previous definition of '%s' is here", d->name);
+    return;
+  }
+  ir_vec_push(&s->decls, d);
+}
+
+static Scope *build_scope(IrModule *m, AstNode *ast, const char *name, int depth) {
+  Scope *s = ir_alloc(sizeof *s);
+  s->ast = ast;
+  s->name = name;
+  ir_vec_push(&all_scopes, s);
+  for (int i = 0; i < ast->items.n; i++)
+    declare(m, s, ast->items.v[i], depth);
+  return s;
+}
+
+/* ===== names ===== */
+
+static Val param_value(Lower *L, IrParam *p, Loc loc) {
+  Binding *b = rs_env_get(&L->params, p->name);
+  if (!b || !b->node) {
+    ir_error(loc, "param '%s' is used before it is initialised", p->name);
+    ir_note(p->loc, "'%s' is declared here; params are initialised in order", p->name);
+    return rs_error();
+  }
+  Val v = rs_node(b->node, loc);
+  v.param = p->name;
+  return v;
+}
+
+Val rs_lookup_name(Lower *L, const char *name, Loc loc) {
+  Binding *b = rs_env_get(&L->frame->locals, name);
+  if (b) {
+    if (b->alias) {
+      IrParam *p = ir_module_param(L->m, b->alias);
+      return param_value(L, p, loc);
+    }
+    return rs_node(b->node, loc);
+  }
+  Decl *d = rs_lookup_decl(L->frame->module, name);
+  if (d) {
+    switch (d->kind) {
+    case D_CONST: {
+      if (!rs_ceval_decl(L->frame->module, d))
+        return rs_error();
+      IrNode *n = d->cval.is_bool    ? const_bool(L, loc, d->cval.i)
+                  : d->cval.is_float ? rs_const_float(L, loc, d->cval.f)
+                                     : rs_const_int(L, loc, d->cval.i);
+      n->name = d->name;
+      return rs_node(n, loc);
+    }
+    case D_PARAM: return param_value(L, d->param, loc);
+    case D_IMPORT: return (Val){.kind = d->module ? V_MODULE : V_ERROR, .module = d->module, .loc = loc};
+    case D_DEF:
+      ir_error(loc, "'%s' is a function: call it", name);
+      return rs_error();
+    }
+  }
+  DType dt = ir_dtype_from_name(name);
+  if (dt != DT_UNKNOWN)
+    return (Val){.kind = V_DTYPE, .dtype = dt, .loc = loc};
+  if (strcmp(name, "cpu") == 0 || strcmp(name, "cuda") == 0)
+    return (Val){.kind = V_DEVICE, .device = name[0] == 'c' && name[1] == 'p' ? DEV_CPU : DEV_CUDA, .loc = loc};
+  if (strcmp(name, "inf") == 0 || strcmp(name, "nan") == 0 || strcmp(name, "pi") == 0) {
+    double v = name[0] == 'i' ? __builtin_inf() : name[0] == 'n' ? __builtin_nan("") : 3.14159265358979323846;
+    IrNode *n = rs_const_float(L, loc, v);
+    return rs_node(n, loc);
+  }
+  if (rs_is_builtin(name))
+    ir_error(loc, "'%s' is a built-in function: call it", name);
+  else
+    ir_error(loc, "name '%s' is not defined", name);
+  return rs_error();
+}
+
+/* Binds a variable.  A loop variable of `for p in params()` stands for a
+ * param, so assigning to it updates that param. */
+void rs_assign_name(Lower *L, const char *name, IrNode *node, Loc loc) {
+  Binding *b = rs_env_get(&L->frame->locals, name);
+  if (!node->name)
+    node->name = b && b->alias ? b->alias : name; /* p -= ... names the new W1 */
+  if (b && b->alias) {
+    rs_env_set(&L->params, b->alias, node);
+    return;
+  }
+  if (!b) {
+    Decl *d = rs_lookup_decl(L->frame->module, name);
+    if (d && d->kind == D_PARAM) {
+      rs_env_set(&L->params, d->param->name, node);
+      return;
+    }
+    if (d && d->kind == D_CONST) {
+      ir_error(loc, "cannot assign to const '%s'", name);
+      ir_note(d->ast->loc, "'%s' is declared const here", name);
+      return;
+    }
+  }
+  rs_env_set(&L->frame->locals, name, node);
+}
+
+/* ===== types in annotations ===== */
+
+/* Dimension symbols are per frame: each inlined call gets fresh ones. */
+int rs_dim_symbol(Lower *L, const char *name, Loc loc) {
+  PtrVec *syms = &L->frame->dimsyms;
+  for (int i = 0; i + 1 < syms->n; i += 2)
+    if (strcmp(syms->v[i], name) == 0)
+      return (int)(intptr_t)syms->v[i + 1];
+  int sym = ir_sym_new(name, loc);
+  ir_vec_push(syms, (void *)name);
+  ir_vec_push(syms, (void *)(intptr_t)sym);
+  return sym;
+}
+
+static bool eval_dim(Lower *L, AstNode *e, Dim *out) {
+  switch (e->kind) {
+  case AST_INT:
+    *out = dim_const(e->ival);
+    return true;
+  case AST_NAME: {
+    Decl *d = rs_lookup_decl(L->frame->module, e->name);
+    if (d && d->kind == D_CONST) {
+      if (!rs_ceval_decl(L->frame->module, d))
+        return false;
+      if (d->cval.is_float || d->cval.is_bool) {
+        ir_error(e->loc, "dimension '%s' must be an integer", e->name);
+        return false;
+      }
+      *out = dim_const(d->cval.i);
+      return true;
+    }
+    *out = dim_sym(rs_dim_symbol(L, e->name, e->loc));
+    return true;
+  }
+  case AST_BINOP: {
+    Dim a, b;
+    if (e->op != AOP_ADD && e->op != AOP_SUB && e->op != AOP_MUL)
+      break;
+    if (!eval_dim(L, e->a, &a) || !eval_dim(L, e->b, &b))
+      return false;
+    *out = e->op == AOP_ADD ? dim_add(a, b) : e->op == AOP_SUB ? dim_sub(a, b) : dim_mul(a, b);
+    return true;
+  }
+  case AST_UNOP:
+    if (e->op == AOP_NEG && eval_dim(L, e->a, out)) {
+      *out = dim_sub(dim_const(0), *out);
+      return true;
+    }
+    break;
+  default: break;
+  }
+  ir_error(e->loc, "a dimension must be an integer, a name, or +, - and * of those");
+  return false;
+}
+
+IrType *rs_decl_type(Lower *L, AstNode *t) {
+  if (t->kind != AST_TYPE) {
+    ir_error(t->loc, "expected a type such as f32[N, 64]");
+    return NULL;
+  }
+  DType dt = ir_dtype_from_name(t->name);
+  if (dt == DT_UNKNOWN) {
+    ir_error(t->loc, "unknown dtype '%s' (expected f32, f64, i32, i64 or bool)", t->name);
+    return NULL;
+  }
+  if (t->items.n > IR_MAX_RANK) {
+    ir_error(t->loc, "a tensor type has at most %d dimensions, this one has %d", IR_MAX_RANK, t->items.n);
+    return NULL;
+  }
+  IrType *ty = ir_alloc(sizeof *ty);
+  Dim dims[IR_MAX_RANK];
+  for (int i = 0; i < t->items.n; i++)
+    if (!eval_dim(L, t->items.v[i], &dims[i]))
+      return NULL;
+  *ty = ir_type_tensor(dt, t->items.n, dims);
+  return ty;
+}
+
+static IrNode *check_type(Lower *L, IrNode *v, AstNode *type, const char *name) {
+  IrType *decl = rs_decl_type(L, type);
+  if (!decl)
+    return NULL;
+  IrNode *c = rs_emit(L, IR_CHECK_TYPE, v->loc, 1, &v);
+  c->at.decl = decl;
+  c->at.decl_loc = type->loc;
+  c->name = name;
+  return c;
+}
+
+/* ===== rewriting uses ===== */
+
+static void replace_uses(IrBlock *b, IrNode *from, IrNode *to) {
+  for (int i = 0; i < b->nodes.n; i++) {
+    IrNode *n = b->nodes.v[i];
+    for (int k = 0; k < n->nargs; k++)
+      if (n->args[k] == from)
+        n->args[k] = to;
+    if (n->body)
+      replace_uses(n->body, from, to);
+    if (n->orelse)
+      replace_uses(n->orelse, from, to);
+  }
+}
+
+static void set_args(IrNode *n, PtrVec *args) {
+  n->nargs = args->n;
+  n->args = (IrNode **)args->v;
+}
+
+/* ===== statements ===== */
+
+static bool lower_stmts(Lower *L, AstList *stmts, int from);
+
+/* A carried variable of a loop or a result of an if. */
+typedef struct Slot {
+  const char *name;
+  bool is_param;
+  IrNode *init, *arg, *yield;
+} Slot;
+
+static void push_slot(PtrVec *slots, const char *name, bool is_param, IrNode *init, IrNode *arg) {
+  Slot *s = ir_alloc(sizeof *s);
+  s->name = name;
+  s->is_param = is_param;
+  s->init = init;
+  s->arg = arg;
+  ir_vec_push(slots, s);
+}
+
+/* Emits RESULT nodes for the kept slots after `op` and rebinds the names. */
+static void bind_results(Lower *L, IrNode *op, PtrVec *slots) {
+  for (int i = 0; i < slots->n; i++) {
+    Slot *s = slots->v[i];
+    IrNode *r = rs_emit(L, IR_RESULT, op->loc, 1, &op);
+    r->parent = op;
+    r->at.ival = i;
+    r->name = s->name;
+    rs_env_set(s->is_param ? &L->params : &L->frame->locals, s->name, r);
+  }
+}
+
+typedef void (*BindLoopVars)(Lower *L, AstNode *stmt, IrNode *iv, void *ctx);
+
+/* Lowers a loop body into a FOR region (step 4 of the file comment).
+ * `bind` names the loop variables at the top of the body. */
+static void lower_for_region(Lower *L, AstNode *stmt, IrNode *start, IrNode *stop, IrNode *step,
+                             BindLoopVars bind, void *ctx) {
+  IrNode *args3[3] = {start, stop, step};
+  IrNode *loop = ir_node_new(IR_FOR, stmt->loc, 3, args3);
+  IrBlock *body = ir_block_new(loop);
+  loop->body = body;
+  IrNode *iv = ir_node_new(IR_BLOCK_ARG, stmt->loc, 0, NULL);
+  iv->parent = loop;
+  iv->name = stmt->items.n == 1 && stmt->a->kind == AST_CALL && stmt->a->a->kind == AST_NAME &&
+                     strcmp(stmt->a->a->name, "range") == 0
+                 ? stmt->items.v[0]->name
+                 : "batch_index";
+  ir_vec_push(&body->params, iv);
+
+  /* Carry every visible variable and param into the body. */
+  PtrVec slots = {0};
+  Env *envs[2] = {&L->frame->locals, &L->params};
+  for (int e = 0; e < 2; e++)
+    for (int i = 0; i < envs[e]->n; i++) {
+      Binding *b = &envs[e]->v[i];
+      if (b->alias || !b->node)
+        continue;
+      IrNode *arg = ir_node_new(IR_BLOCK_ARG, stmt->loc, 0, NULL);
+      arg->parent = loop;
+      arg->name = b->name;
+      push_slot(&slots, b->name, e == 1, b->node, arg);
+      b->node = arg;
+    }
+  int carried_before = slots.n;
+
+  IrBlock *outer = L->block;
+  Env before_locals = env_copy(&L->frame->locals);
+  L->block = body;
+  L->loops++;
+  bind(L, stmt, iv, ctx);
+  lower_stmts(L, &stmt->body, 0);
+  L->loops--;
+  L->block = outer;
+
+  /* Unchanged variables are not carried: uses see the initial value. */
+  PtrVec kept = {0};
+  for (int i = 0; i < carried_before; i++) {
+    Slot *s = slots.v[i];
+    Binding *b = rs_env_get(s->is_param ? &L->params : &L->frame->locals, s->name);
+    if (b->node == s->arg) {
+      replace_uses(body, s->arg, s->init);
+      b->node = s->init;
+      continue;
+    }
+    s->yield = b->node;
+    ir_vec_push(&kept, s);
+  }
+  /* Variables first assigned in the body are visible after it (Python
+   * scoping); their value before the first iteration is undefined. */
+  for (int i = 0; i < L->frame->locals.n; i++) {
+    Binding *b = &L->frame->locals.v[i];
+    if (b->alias || rs_env_get(&before_locals, b->name))
+      continue;
+    IrNode *u = undef(L, stmt->loc, b->name);
+    IrNode *arg = ir_node_new(IR_BLOCK_ARG, stmt->loc, 0, NULL);
+    arg->parent = loop;
+    arg->name = b->name;
+    push_slot(&kept, b->name, false, u, arg);
+    ((Slot *)kept.v[kept.n - 1])->yield = b->node;
+  }
+  /* Assemble operands, block params and the yield. */
+  PtrVec args = {0}, yields = {0};
+  for (int i = 0; i < 3; i++)
+    ir_vec_push(&args, args3[i]);
+  for (int i = 0; i < kept.n; i++) {
+    Slot *s = kept.v[i];
+    ir_vec_push(&args, s->init);
+    ir_vec_push(&body->params, s->arg);
+    ir_vec_push(&yields, s->yield);
+  }
+  set_args(loop, &args);
+  IrNode *y = ir_node_new(IR_YIELD, stmt->loc, 0, NULL);
+  set_args(y, &yields);
+  ir_block_append(body, y);
+  ir_block_append(L->block, loop);
+  bind_results(L, loop, &kept);
+}
+
+static void bind_range_var(Lower *L, AstNode *stmt, IrNode *iv, void *ctx) {
+  rs_assign_name(L, stmt->items.v[0]->name, iv, stmt->items.v[0]->loc);
+}
+
+typedef struct BatchLoop {
+  IrNode **xs, *perm;
+  int n;
+  int64_t size;
+  int sym;
+} BatchLoop;
+
+static void bind_batch_vars(Lower *L, AstNode *stmt, IrNode *iv, void *ctx) {
+  BatchLoop *bl = ctx;
+  for (int k = 0; k < bl->n; k++) {
+    IrNode *args[3] = {bl->xs[k], bl->perm, iv};
+    IrNode *b = rs_emit(L, IR_BATCH, stmt->items.v[k]->loc, 3, args);
+    b->at.ival = bl->size;
+    b->at.sym = bl->sym;
+    rs_assign_name(L, stmt->items.v[k]->name, b, stmt->items.v[k]->loc);
+  }
+}
+
+/* for i in range(n) / range(a, b) / range(a, b, step) */
+static void lower_for_range(Lower *L, AstNode *stmt, AstNode *call) {
+  if (stmt->items.n != 1) {
+    ir_error(stmt->loc, "a range() loop has one loop variable, not %d", stmt->items.n);
+    return;
+  }
+  int np = 0;
+  for (int i = 0; i < call->items.n; i++) {
+    if (call->items.v[i]->kind == AST_KWARG) {
+      ir_error(call->items.v[i]->loc, "range() takes no keyword arguments");
+      return;
+    }
+    np++;
+  }
+  if (np < 1 || np > 3) {
+    ir_error(call->loc, "range() takes 1 to 3 arguments, got %d", np);
+    return;
+  }
+  IrNode *v[3] = {0};
+  for (int i = 0; i < np; i++) {
+    v[i] = rs_as_node(L, rs_expr(L, call->items.v[i]), "a range() bound");
+    if (!v[i])
+      return;
+  }
+  IrNode *start = np == 1 ? rs_const_int(L, call->loc, 0) : v[0];
+  IrNode *stop = np == 1 ? v[0] : v[1];
+  IrNode *step = np == 3 ? v[2] : rs_const_int(L, call->loc, 1);
+  lower_for_region(L, stmt, start, stop, step, bind_range_var, NULL);
+}
+
+/* for xb, yb in batches(X, y, size=64, shuffle=True, drop_last=False) */
+static void lower_for_batches(Lower *L, AstNode *stmt, AstNode *call) {
+  PtrVec xs = {0};
+  int64_t size = 0;
+  bool shuffle = false, drop_last = false, have_size = false;
+  for (int i = 0; i < call->items.n; i++) {
+    AstNode *a = call->items.v[i];
+    if (a->kind != AST_KWARG) {
+      IrNode *x = rs_as_node(L, rs_expr(L, a), "an argument of batches()");
+      if (!x)
+        return;
+      ir_vec_push(&xs, x);
+      continue;
+    }
+    CVal c;
+    if (!rs_ceval(L, a->a, &c, false))
+      return;
+    if (strcmp(a->name, "size") == 0 && !c.is_float && !c.is_bool && c.i > 0) {
+      size = c.i;
+      have_size = true;
+    } else if (strcmp(a->name, "size") == 0) {
+      ir_error(a->a->loc, "batches(size=) must be a positive integer");
+      return;
+    } else if (strcmp(a->name, "shuffle") == 0) {
+      shuffle = c.is_float ? c.f != 0 : c.i != 0;
+    } else if (strcmp(a->name, "drop_last") == 0) {
+      drop_last = c.is_float ? c.f != 0 : c.i != 0;
+    } else {
+      ir_error(a->loc, "batches() has no argument '%s' (it takes size=, shuffle=, drop_last=)", a->name);
+      return;
+    }
+  }
+  if (!have_size) {
+    ir_error(call->loc, "batches() needs size=");
+    return;
+  }
+  if (xs.n == 0 || xs.n != stmt->items.n) {
+    ir_error(stmt->loc, "batches() of %d tensor%s is unpacked into %d loop variable%s", xs.n,
+             xs.n == 1 ? "" : "s", stmt->items.n, stmt->items.n == 1 ? "" : "s");
+    return;
+  }
+  IrNode *x0 = xs.v[0];
+  IrNode *n = rs_emit(L, IR_DIM, call->loc, 1, &x0);
+  n->at.ival = 0;
+  IrNode *perm;
+  if (shuffle) {
+    perm = rs_emit(L, IR_RANDPERM, call->loc, 1, &n);
+  } else {
+    IrNode *a[3] = {rs_const_int(L, call->loc, 0), n, rs_const_int(L, call->loc, 1)};
+    perm = rs_emit(L, IR_ARANGE, call->loc, 3, a);
+    perm->at.dtype = DT_I64;
+  }
+  perm->name = "batch_order";
+  IrNode *nb = rs_emit(L, IR_NUM_BATCHES, call->loc, 1, &n);
+  nb->at.ival = size;
+  nb->at.keepdims = drop_last;
+  nb->name = "num_batches";
+  BatchLoop bl = {(IrNode **)xs.v, perm, xs.n, size, ir_sym_new("batch", call->loc)};
+  lower_for_region(L, stmt, rs_const_int(L, call->loc, 0), nb, rs_const_int(L, call->loc, 1),
+                   bind_batch_vars, &bl);
+}
+
+/* for p in params(): / for t in [a, b, c]: unrolled at compile time; a
+ * loop variable standing for a param updates that param when assigned. */
+static void lower_for_unrolled(Lower *L, AstNode *stmt, Val list) {
+  if (stmt->items.n != 1) {
+    ir_error(stmt->loc, "an unrolled loop has one loop variable");
+    return;
+  }
+  const char *var = stmt->items.v[0]->name;
+  for (int i = 0; i < list.n; i++) {
+    Val e = list.elems[i];
+    Binding *old = rs_env_get(&L->frame->locals, var);
+    if (old)
+      old->alias = NULL;
+    if (e.kind == V_NODE && e.param) {
+      rs_env_set(&L->frame->locals, var, NULL);
+      rs_env_get(&L->frame->locals, var)->alias = e.param;
+    } else {
+      IrNode *n = rs_as_node(L, e, "an element of the loop's list");
+      if (!n)
+        return;
+      rs_env_set(&L->frame->locals, var, n);
+    }
+    if (lower_stmts(L, &stmt->body, 0))
+      ir_error(stmt->loc, "return inside a loop is not supported");
+  }
+}
+
+static void lower_for(Lower *L, AstNode *stmt) {
+  AstNode *it = stmt->a;
+  for (int i = 0; i < stmt->items.n; i++)
+    if (stmt->items.v[i]->kind != AST_NAME) {
+      ir_error(stmt->items.v[i]->loc, "a loop variable must be a name");
+      return;
+    }
+  if (it->kind == AST_CALL && it->a->kind == AST_NAME && !rs_lookup_decl(L->frame->module, it->a->name)) {
+    if (strcmp(it->a->name, "range") == 0)
+      return lower_for_range(L, stmt, it);
+    if (strcmp(it->a->name, "batches") == 0)
+      return lower_for_batches(L, stmt, it);
+  }
+  Val v = rs_expr(L, it);
+  if (v.kind == V_ERROR)
+    return;
+  if (v.kind == V_LIST || v.kind == V_TUPLE)
+    return lower_for_unrolled(L, stmt, v);
+  ir_error(it->loc, "a for loop runs over range(), batches(), params() or a list, not %s",
+           val_kind_text(v.kind));
+}
+
+/* True when every path through the statements ends in a return. */
+static bool always_returns(AstList *stmts) {
+  if (stmts->n == 0)
+    return false;
+  AstNode *last = stmts->v[stmts->n - 1];
+  if (last->kind == AST_RETURN)
+    return true;
+  if (last->kind == AST_IF)
+    return always_returns(&last->body) && always_returns(&last->orelse);
+  return false;
+}
+
+static bool contains_return(AstList *stmts) {
+  for (int i = 0; i < stmts->n; i++) {
+    AstNode *s = stmts->v[i];
+    if (s->kind == AST_RETURN)
+      return true;
+    if ((s->kind == AST_IF || s->kind == AST_FOR) && (contains_return(&s->body) || contains_return(&s->orelse)))
+      return true;
+  }
+  return false;
+}
+
+/* Lowers one branch: its statements, then `rest` (the statements after the
+ * if) when the branch falls through while the other returns. */
+static bool lower_branch(Lower *L, AstList *branch, AstList *rest, int rest_from) {
+  bool ret = lower_stmts(L, branch, 0);
+  if (!ret && rest)
+    ret = lower_stmts(L, rest, rest_from);
+  return ret;
+}
+
+/* if/elif/else.  Returns true when both branches returned.  When exactly
+ * one returns, the statements after the if (stmts[next..]) are lowered into
+ * the other, and *consumed is set. */
+static bool lower_if(Lower *L, AstNode *stmt, AstList *stmts, int next, bool *consumed) {
+  IrNode *cond = rs_as_node(L, rs_expr(L, stmt->a), "an if condition");
+  if (!cond)
+    return false;
+  bool then_ret = always_returns(&stmt->body), else_ret = always_returns(&stmt->orelse);
+  bool cont = then_ret != else_ret && next < stmts->n;
+  *consumed = cont;
+
+  IrNode *op = ir_node_new(IR_IF, stmt->loc, 1, &cond);
+  op->body = ir_block_new(op);
+  op->orelse = ir_block_new(op);
+  IrBlock *outer = L->block;
+  Env pre_locals = env_copy(&L->frame->locals), pre_params = env_copy(&L->params);
+  int pre_nret = L->frame->nret;
+
+  L->block = op->body;
+  bool r1 = lower_branch(L, &stmt->body, cont && !then_ret ? stmts : NULL, next);
+  Env then_locals = L->frame->locals, then_params = L->params;
+  int then_nret = L->frame->nret;
+
+  L->frame->locals = env_copy(&pre_locals);
+  L->params = env_copy(&pre_params);
+  L->frame->nret = pre_nret;
+  L->block = op->orelse;
+  bool r2 = lower_branch(L, &stmt->orelse, cont && !else_ret ? stmts : NULL, next);
+  Env else_locals = L->frame->locals, else_params = L->params;
+  if (then_nret >= 0 && L->frame->nret >= 0 && then_nret != L->frame->nret)
+    ir_error(stmt->loc, "the branches of this if return %d and %d values", then_nret, L->frame->nret);
+  if (L->frame->nret < 0)
+    L->frame->nret = then_nret;
+
+  /* Merge: a name whose value differs between the branches is a result. */
+  PtrVec slots = {0}, ty = {0}, ey = {0};
+  L->frame->locals = pre_locals;
+  L->params = pre_params;
+  Env *sides[2][2] = {{&then_locals, &else_locals}, {&then_params, &else_params}};
+  for (int e = 0; e < 2; e++) {
+    for (int pass = 0; pass < 2; pass++) {
+      Env *here = sides[e][pass], *there = sides[e][1 - pass];
+      for (int i = 0; i < here->n; i++) {
+        Binding *b = &here->v[i];
+        Binding *o = rs_env_get(there, b->name);
+        if (pass == 1 && o)
+          continue; /* handled in the first pass */
+        if (b->alias || (o && o->alias)) { /* unrolled-loop aliases are not values */
+          if (e == 0) {
+            rs_env_set(&L->frame->locals, b->name, b->node);
+            rs_env_get(&L->frame->locals, b->name)->alias = b->alias;
+          }
+          continue;
+        }
+        if (o && o->node == b->node) {
+          rs_env_set(e ? &L->params : &L->frame->locals, b->name, b->node);
+          continue;
+        }
+        IrNode *t = pass == 0 ? b->node : (o ? o->node : NULL);
+        IrNode *f = pass == 0 ? (o ? o->node : NULL) : b->node;
+        L->block = op->body;
+        if (!t)
+          t = undef(L, stmt->loc, b->name);
+        L->block = op->orelse;
+        if (!f)
+          f = undef(L, stmt->loc, b->name);
+        push_slot(&slots, b->name, e == 1, NULL, NULL);
+        ir_vec_push(&ty, t);
+        ir_vec_push(&ey, f);
+      }
+    }
+  }
+  IrNode *y1 = ir_node_new(IR_YIELD, stmt->loc, 0, NULL), *y2 = ir_node_new(IR_YIELD, stmt->loc, 0, NULL);
+  set_args(y1, &ty);
+  set_args(y2, &ey);
+  ir_block_append(op->body, y1);
+  ir_block_append(op->orelse, y2);
+  L->block = outer;
+  ir_block_append(L->block, op);
+  bind_results(L, op, &slots);
+  return r1 && r2;
+}
+
+static void lower_return(Lower *L, AstNode *stmt) {
+  if (!L->frame->def) {
+    ir_error(stmt->loc, "return outside a function");
+    return;
+  }
+  if (L->loops) {
+    ir_error(stmt->loc, "return inside a loop is not supported");
+    return;
+  }
+  int n = 0;
+  PtrVec vals = {0};
+  for (int i = 0; i < stmt->items.n; i++) {
+    Val v = rs_expr(L, stmt->items.v[i]);
+    if (v.kind == V_TUPLE) {
+      for (int k = 0; k < v.n; k++)
+        ir_vec_push(&vals, rs_as_node(L, v.elems[k], "a returned value"));
+    } else {
+      ir_vec_push(&vals, rs_as_node(L, v, "a returned value"));
+    }
+  }
+  n = vals.n;
+  if (L->frame->nret >= 0 && L->frame->nret != n) {
+    ir_error(stmt->loc, "this return gives %d value%s, an earlier one gave %d", n, n == 1 ? "" : "s",
+             L->frame->nret);
+    return;
+  }
+  L->frame->nret = n;
+  for (int i = 0; i < n; i++)
+    if (vals.v[i])
+      rs_env_set(&L->frame->locals, ir_sprintf("$return.%d", i), vals.v[i]);
+}
+
+/* target = value, where target is a name or x[...]. */
+static void assign_to(Lower *L, AstNode *target, IrNode *value, Loc loc) {
+  if (target->kind == AST_NAME) {
+    rs_assign_name(L, target->name, value, loc);
+    return;
+  }
+  if (target->kind != AST_INDEX || target->a->kind != AST_NAME) {
+    ir_error(target->loc, "cannot assign to this expression (expected a name or name[...])");
+    return;
+  }
+  /* x[idx] = v  ->  x = index_set(x, v, idx) */
+  Val base = rs_lookup_name(L, target->a->name, target->a->loc);
+  IrNode *x = rs_as_node(L, base, "an indexed assignment's target");
+  if (!x)
+    return;
+  extern IrNode *rs_index_node(Lower * L, IrNode * x, IrNode * value, AstNode * index);
+  IrNode *n = rs_index_node(L, x, value, target);
+  if (n)
+    rs_assign_name(L, target->a->name, n, loc);
+}
+
+static const IrOp augop[] = {
+    [AOP_ADD] = IR_ADD, [AOP_SUB] = IR_SUB, [AOP_MUL] = IR_MUL, [AOP_DIV] = IR_DIV,
+    [AOP_FLOORDIV] = IR_FLOORDIV, [AOP_MOD] = IR_MOD, [AOP_POW] = IR_POW, [AOP_MATMUL] = IR_MATMUL,
+};
+
+static void lower_assign(Lower *L, AstNode *stmt) {
+  Val v = rs_expr(L, stmt->a);
+  if (v.kind == V_ERROR)
+    return;
+  if (stmt->items.n == 1) {
+    IrNode *n = rs_as_node(L, v, "an assigned value");
+    if (n)
+      assign_to(L, stmt->items.v[0], n, stmt->loc);
+    return;
+  }
+  if (v.kind != V_TUPLE || v.n != stmt->items.n) {
+    ir_error(stmt->loc, "cannot unpack %s into %d names", v.kind == V_TUPLE ? ir_sprintf("%d values", v.n) : val_kind_text(v.kind),
+             stmt->items.n);
+    return;
+  }
+  for (int i = 0; i < v.n; i++) {
+    IrNode *n = rs_as_node(L, v.elems[i], "an assigned value");
+    if (n)
+      assign_to(L, stmt->items.v[i], n, stmt->loc);
+  }
+}
+
+static void lower_augassign(Lower *L, AstNode *stmt) {
+  IrNode *old = rs_as_node(L, rs_expr(L, stmt->a), "the target of an augmented assignment");
+  IrNode *rhs = rs_as_node(L, rs_expr(L, stmt->b), "the right-hand side");
+  if (!old || !rhs)
+    return;
+  if (stmt->op >= sizeof augop / sizeof augop[0] || !augop[stmt->op])
+    ir_die(stmt->loc, "bad augmented operator");
+  IrNode *args[2] = {old, rhs};
+  IrNode *n = rs_emit(L, augop[stmt->op], stmt->loc, 2, args);
+  assign_to(L, stmt->a, n, stmt->loc);
+}
+
+/* Lowers stmts[from..]; returns true when they returned. */
+static bool lower_stmts(Lower *L, AstList *stmts, int from) {
+  for (int i = from; i < stmts->n; i++) {
+    AstNode *s = stmts->v[i];
+    switch (s->kind) {
+    case AST_ASSIGN: lower_assign(L, s); break;
+    case AST_AUGASSIGN: lower_augassign(L, s); break;
+    case AST_EXPR: rs_expr(L, s->a); break;
+    case AST_PASS: break;
+    case AST_FOR: lower_for(L, s); break;
+    case AST_RETURN:
+      lower_return(L, s);
+      if (i + 1 < stmts->n)
+        ir_warning(stmts->v[i + 1]->loc, "this code comes after a return and never runs");
+      return true;
+    case AST_IF: {
+      bool consumed = false;
+      bool ret = lower_if(L, s, stmts, i + 1, &consumed);
+      if (consumed)
+        return ret;
+      if (ret) {
+        if (i + 1 < stmts->n)
+          ir_warning(stmts->v[i + 1]->loc, "this code comes after a return and never runs");
+        return true;
+      }
+      break;
+    }
+    default: ir_error(s->loc, "%s is not allowed inside a function", fe_ast_kind_name(s->kind));
+    }
+  }
+  return false;
+}
+
+/* ===== calls of user functions: inlining ===== */
+
+/* Binds the call's arguments to the callee's parameters, lowers its body
+ * in a fresh frame, and returns its result. */
+Val rs_inline_call(Lower *L, Scope *module, Decl *d, AstNode *call, Val *self) {
+  AstNode *def = d->ast;
+  for (Frame *f = L->frame; f; f = f->caller)
+    if (f->def == def) {
+      ir_error(call->loc, "recursive call of '%s': functions are inlined, so recursion is not supported",
+               def->name);
+      ir_note(def->loc, "'%s' is defined here", def->name);
+      return rs_error();
+    }
+  if (L->depth >= 64) {
+    ir_error(call->loc, "calls nested more than 64 deep");
+    return rs_error();
+  }
+  /* 1. Match arguments to parameters (in the caller's frame). */
+  int np = def->items.n;
+  Val *bound = ir_alloc(sizeof(Val) * (size_t)(np ? np : 1));
+  bool *given = ir_alloc(sizeof(bool) * (size_t)(np ? np : 1));
+  int pos = 0;
+  if (self) {
+    ir_error(call->loc, "'%s' is a function, not a method", def->name);
+    return rs_error();
+  }
+  bool ok = true;
+  for (int i = 0; i < call->items.n; i++) {
+    AstNode *a = call->items.v[i];
+    int slot = -1;
+    if (a->kind == AST_KWARG) {
+      for (int k = 0; k < np; k++)
+        if (strcmp(def->items.v[k]->name, a->name) == 0)
+          slot = k;
+      if (slot < 0) {
+        ir_error(a->loc, "'%s' has no parameter named '%s'", def->name, a->name);
+        ir_note(def->loc, "'%s' is defined here", def->name);
+        ok = false;
+        continue;
+      }
+    } else {
+      slot = pos++;
+      if (slot >= np) {
+        ir_error(a->loc, "'%s' takes %d argument%s, but more were given", def->name, np, np == 1 ? "" : "s");
+        ir_note(def->loc, "'%s' is defined here", def->name);
+        return rs_error();
+      }
+    }
+    if (given[slot]) {
+      ir_error(a->loc, "argument '%s' of '%s' is given twice", def->items.v[slot]->name, def->name);
+      ok = false;
+      continue;
+    }
+    given[slot] = true;
+    bound[slot] = rs_expr(L, a->kind == AST_KWARG ? a->a : a);
+    if (bound[slot].kind == V_ERROR)
+      ok = false;
+  }
+  for (int k = 0; k < np; k++)
+    if (!given[k] && !def->items.v[k]->b) {
+      ir_error(call->loc, "call of '%s' is missing argument '%s'", def->name, def->items.v[k]->name);
+      ir_note(def->items.v[k]->loc, "'%s' is declared here", def->items.v[k]->name);
+      ok = false;
+    }
+  if (!ok)
+    return rs_error();
+
+  /* 2. A fresh frame: the callee's parameters become its first locals. */
+  Frame frame = {.module = module, .def = def, .caller = L->frame, .call_loc = call->loc, .nret = -1};
+  Frame *caller = L->frame;
+  int caller_loops = L->loops; /* a return in the callee is not in the caller's loop */
+  L->frame = &frame;
+  L->loops = 0;
+  L->depth++;
+  for (int k = 0; k < np && ok; k++) {
+    AstNode *param = def->items.v[k];
+    Val v = given[k] ? bound[k] : rs_expr(L, param->b);
+    IrNode *n = rs_as_node(L, v, ir_sprintf("argument '%s' of '%s'", param->name, def->name));
+    if (!n) {
+      ok = false;
+      break;
+    }
+    if (param->a) {
+      n = check_type(L, n, param->a, param->name);
+      if (!n) {
+        ok = false;
+        break;
+      }
+    }
+    rs_env_set(&frame.locals, param->name, n);
+  }
+  /* 3. The body, then the return values (checked against the annotation). */
+  Val result = rs_error();
+  if (ok) {
+    if (contains_return(&def->body) && !always_returns(&def->body))
+      ir_error(def->loc, "'%s' does not return a value on every path", def->name);
+    lower_stmts(L, &def->body, 0);
+    int nret = frame.nret < 0 ? 0 : frame.nret;
+    PtrVec outs = {0};
+    for (int i = 0; i < nret; i++) {
+      Binding *b = rs_env_get(&frame.locals, ir_sprintf("$return.%d", i));
+      if (!b)
+        break;
+      ir_vec_push(&outs, b->node);
+    }
+    AstNode *rt = def->a;
+    if (rt && outs.n == nret) {
+      int nt = rt->kind == AST_TUPLE ? rt->items.n : 1;
+      if (nt != nret) {
+        ir_error(def->loc, "'%s' is declared to return %d value%s but returns %d", def->name, nt,
+                 nt == 1 ? "" : "s", nret);
+      } else {
+        for (int i = 0; i < nret; i++) {
+          IrNode *c = check_type(L, outs.v[i], rt->kind == AST_TUPLE ? rt->items.v[i] : rt, NULL);
+          if (c)
+            outs.v[i] = c;
+        }
+      }
+    }
+    if (outs.n != nret) {
+      result = rs_error();
+    } else if (nret == 0) {
+      result = (Val){.kind = V_NONE, .loc = call->loc};
+    } else if (nret == 1) {
+      result = rs_node(outs.v[0], call->loc);
+    } else {
+      result = (Val){.kind = V_TUPLE, .n = nret, .loc = call->loc};
+      result.elems = ir_alloc(sizeof(Val) * (size_t)nret);
+      for (int i = 0; i < nret; i++)
+        result.elems[i] = rs_node(outs.v[i], call->loc);
+    }
+  }
+  L->depth--;
+  L->frame = caller;
+  L->loops = caller_loops;
+  return result;
+}
+
+/* ===== pruning unused loop and branch results ===== */
+
+static void count_uses(IrBlock *b) {
+  for (int i = 0; i < b->nodes.n; i++) {
+    IrNode *n = b->nodes.v[i];
+    for (int k = 0; k < n->nargs; k++)
+      n->args[k]->mark++;
+    if (n->body)
+      count_uses(n->body);
+    if (n->orelse)
+      count_uses(n->orelse);
+  }
+}
+
+static void clear_marks(IrBlock *b) {
+  for (int i = 0; i < b->params.n; i++)
+    ((IrNode *)b->params.v[i])->mark = 0;
+  for (int i = 0; i < b->nodes.n; i++) {
+    IrNode *n = b->nodes.v[i];
+    n->mark = 0;
+    if (n->body)
+      clear_marks(n->body);
+    if (n->orelse)
+      clear_marks(n->orelse);
+  }
+}
+
+static IrNode *last_node(IrBlock *b) { return b->nodes.v[b->nodes.n - 1]; }
+
+static void remove_arg(IrNode *n, int k) {
+  for (int i = k; i + 1 < n->nargs; i++)
+    n->args[i] = n->args[i + 1];
+  n->nargs--;
+}
+
+static void remove_param(IrBlock *b, int k) {
+  for (int i = k; i + 1 < b->params.n; i++)
+    b->params.v[i] = b->params.v[i + 1];
+  b->params.n--;
+}
+
+/* Drops result k of FOR/IF `op` (whose RESULT nodes live in `b`). */
+static void drop_result(IrBlock *b, IrNode *op, int k) {
+  int w = 0;
+  for (int i = 0; i < b->nodes.n; i++) {
+    IrNode *n = b->nodes.v[i];
+    if (n->op == IR_RESULT && n->parent == op) {
+      if (n->at.ival == k)
+        continue;
+      if (n->at.ival > k)
+        n->at.ival--;
+    }
+    b->nodes.v[w++] = n;
+  }
+  b->nodes.n = w;
+  if (op->op == IR_FOR) {
+    remove_arg(op, 3 + k);
+    remove_param(op->body, 1 + k);
+    remove_arg(last_node(op->body), k);
+  } else {
+    remove_arg(last_node(op->body), k);
+    remove_arg(last_node(op->orelse), k);
+  }
+}
+
+static IrNode *find_result(IrBlock *b, IrNode *op, int k) {
+  for (int i = 0; i < b->nodes.n; i++) {
+    IrNode *n = b->nodes.v[i];
+    if (n->op == IR_RESULT && n->parent == op && n->at.ival == k)
+      return n;
+  }
+  return NULL;
+}
+
+static bool prune_block(IrBlock *b) {
+  bool changed = false;
+  for (int i = 0; i < b->nodes.n; i++) {
+    IrNode *n = b->nodes.v[i];
+    if (n->body)
+      changed |= prune_block(n->body);
+    if (n->orelse)
+      changed |= prune_block(n->orelse);
+    if (n->op != IR_FOR && n->op != IR_IF)
+      continue;
+    int count = last_node(n->body)->nargs;
+    for (int k = count - 1; k >= 0; k--) {
+      IrNode *r = find_result(b, n, k);
+      bool used = r && r->mark > 0;
+      if (n->op == IR_FOR && ((IrNode *)n->body->params.v[1 + k])->mark > 0)
+        used = true;
+      if (!used) {
+        drop_result(b, n, k);
+        changed = true;
+      }
+    }
+  }
+  /* Unused UNDEF placeholders go too. */
+  int w = 0;
+  for (int i = 0; i < b->nodes.n; i++) {
+    IrNode *n = b->nodes.v[i];
+    if (n->op == IR_UNDEF && n->mark == 0) {
+      changed = true;
+      continue;
+    }
+    b->nodes.v[w++] = n;
+  }
+  b->nodes.n = w;
+  return changed;
+}
+
+static void prune_results(IrFunc *f) {
+  for (;;) {
+    clear_marks(f->body);
+    count_uses(f->body);
+    if (!prune_block(f->body))
+      break;
+  }
+  clear_marks(f->body);
+}
+
+/* ===== entry functions ===== */
+
+static IrFunc *new_func(IrModule *m, const char *name, Loc loc) {
+  IrFunc *f = ir_alloc(sizeof *f);
+  f->name = name;
+  f->loc = loc;
+  f->body = ir_block_new(NULL);
+  ir_vec_push(&m->funcs, f);
+  return f;
+}
+
+/* Reads every param at entry, so loops and branches can carry them. */
+static void read_params(Lower *L) {
+  for (int i = 0; i < L->m->params.n; i++) {
+    IrParam *p = L->m->params.v[i];
+    IrNode *n = rs_emit(L, IR_PARAM, p->loc, 0, NULL);
+    n->at.str = p->name;
+    n->name = p->name;
+    rs_env_set(&L->params, p->name, n);
+  }
+}
+
+/* Stores the params whose value changed, before the function returns. */
+static void store_params(Lower *L, Env *initial, Loc loc) {
+  for (int i = 0; i < L->params.n; i++) {
+    Binding *b = &L->params.v[i];
+    Binding *o = rs_env_get(initial, b->name);
+    if (!b->node || (o && o->node == b->node))
+      continue;
+    IrNode *s = rs_emit(L, IR_PARAM_STORE, loc, 1, &b->node);
+    s->at.str = b->name;
+  }
+}
+
+static void lower_entry(IrModule *m, Scope *root, AstNode *def) {
+  Lower L = {.m = m};
+  IrFunc *f = new_func(m, def->name, def->loc);
+  f->exported = def->exported;
+  f->is_main = strcmp(def->name, "main") == 0;
+  Frame frame = {.module = root, .def = def, .nret = -1};
+  L.fn = f;
+  L.block = f->body;
+  L.frame = &frame;
+
+  /* Arguments: typed (exported functions need types), defaults for main. */
+  for (int k = 0; k < def->items.n; k++) {
+    AstNode *a = def->items.v[k];
+    IrNode *n = ir_node_new(IR_ARG, a->loc, 0, NULL);
+    n->name = a->name;
+    n->at.str = a->name;
+    if (!a->a) {
+      ir_error(a->loc, "argument '%s' of %s '%s' needs a type, e.g. '%s: f32[N, 64]'", a->name,
+               f->is_main ? "the entry point" : "exported function", def->name, a->name);
+      continue;
+    }
+    IrType *t = rs_decl_type(&L, a->a);
+    if (!t)
+      continue;
+    n->type = *t;
+    if (a->b) {
+      CVal c;
+      if (t->rank != 0)
+        ir_error(a->b->loc, "only scalar arguments can have a default value");
+      else if (rs_ceval(&L, a->b, &c, false)) {
+        n->at.has_default = true;
+        n->at.fval = c.is_float ? c.f : (double)c.i;
+        n->at.ival = c.is_float ? (int64_t)c.f : c.i;
+      }
+    }
+    ir_vec_push(&f->args, n);
+    rs_env_set(&frame.locals, a->name, n);
+  }
+  read_params(&L);
+  Env initial = env_copy(&L.params);
+  if (contains_return(&def->body) && !always_returns(&def->body))
+    ir_error(def->loc, "'%s' does not return a value on every path", def->name);
+  lower_stmts(&L, &def->body, 0);
+
+  PtrVec outs = {0};
+  int nret = frame.nret < 0 ? 0 : frame.nret;
+  for (int i = 0; i < nret; i++) {
+    Binding *b = rs_env_get(&frame.locals, ir_sprintf("$return.%d", i));
+    if (b)
+      ir_vec_push(&outs, b->node);
+  }
+  if (def->a && outs.n == nret) {
+    int nt = def->a->kind == AST_TUPLE ? def->a->items.n : 1;
+    if (nt != nret)
+      ir_error(def->loc, "'%s' is declared to return %d value%s but returns %d", def->name, nt, nt == 1 ? "" : "s",
+               nret);
+    else
+      for (int i = 0; i < nret; i++) {
+        IrNode *c = check_type(&L, outs.v[i], def->a->kind == AST_TUPLE ? def->a->items.v[i] : def->a, NULL);
+        if (c)
+          outs.v[i] = c;
+      }
+  }
+  store_params(&L, &initial, def->loc);
+  IrNode *ret = ir_node_new(IR_RETURN, def->loc, 0, NULL);
+  set_args(ret, &outs);
+  ir_block_append(L.block, ret);
+  prune_results(f);
+}
+
+/* `init`: the params' initial values, in declaration order (imports'
+ * params first, as Python would run the imported module first). */
+static void lower_init(IrModule *m) {
+  Lower L = {.m = m};
+  IrFunc *f = new_func(m, "init", (Loc){0});
+  f->is_init = true;
+  L.fn = f;
+  L.block = f->body;
+  for (int s = all_scopes.n - 1; s >= 0; s--) {
+    Scope *scope = all_scopes.v[s];
+    Frame frame = {.module = scope, .nret = -1};
+    L.frame = &frame;
+    for (int i = 0; i < scope->decls.n; i++) {
+      Decl *d = scope->decls.v[i];
+      if (d->kind != D_PARAM)
+        continue;
+      AstNode *e = d->ast->a;
+      if (e->kind == AST_CALL && e->a->kind == AST_NAME && strcmp(e->a->name, "embed") == 0) {
+        ir_error(e->loc, "embed() is not supported yet (it arrives with the C interface)");
+        continue;
+      }
+      IrNode *v = rs_as_node(&L, rs_expr(&L, e), ir_sprintf("the initial value of param '%s'", d->name));
+      if (!v)
+        continue;
+      if (!v->name)
+        v->name = d->param->name;
+      IrNode *st = rs_emit(&L, IR_PARAM_STORE, d->ast->loc, 1, &v);
+      st->at.str = d->param->name;
+      rs_env_set(&L.params, d->param->name, v);
+    }
+  }
+  IrNode *ret = rs_emit(&L, IR_RETURN, (Loc){0}, 0, NULL);
+  (void)ret;
+}
+
+IrModule *fe_resolve(AstNode *program, const char *module_name) {
+  int errors = ir_error_count();
+  IrModule *m = ir_alloc(sizeof *m);
+  m->name = module_name;
+  all_scopes.n = 0;
+  Scope *root = build_scope(m, program, NULL, 0);
+  if (ir_error_count() > errors)
+    return NULL;
+  /* Consts first, so errors in them are reported once, in order. */
+  for (int s = 0; s < all_scopes.n; s++) {
+    Scope *scope = all_scopes.v[s];
+    for (int i = 0; i < scope->decls.n; i++) {
+      Decl *d = scope->decls.v[i];
+      if (d->kind == D_CONST)
+        rs_ceval_decl(scope, d);
+    }
+  }
+  lower_init(m);
+  for (int i = 0; i < root->decls.n; i++) {
+    Decl *d = root->decls.v[i];
+    if (d->kind == D_DEF && (d->ast->exported || strcmp(d->name, "main") == 0))
+      lower_entry(m, root, d->ast);
+  }
+  return ir_error_count() > errors ? NULL : m;
+}

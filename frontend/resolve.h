@@ -1,0 +1,137 @@
+/* frontend/resolve.h - private to the resolve stage (resolve.c, builtins.c,
+ * consteval.c): the state of lowering one entry function.
+ *
+ * Resolve turns the syntax tree into graph IR.  Calls are inlined as they
+ * are lowered (each call site gets its own copy, so untyped parameters are
+ * generic for free and every symbolic dimension of the callee is a fresh
+ * symbol of that call), Python's variables become SSA values, params become
+ * values read at function entry and stored at exit, and `for`/`if` become
+ * structured regions whose changed variables are carried explicitly.
+ */
+#ifndef TENSORC_RESOLVE_H
+#define TENSORC_RESOLVE_H
+
+#include "frontend.h"
+
+/* ---- module scopes ---- */
+
+typedef enum DeclKind { D_CONST, D_PARAM, D_DEF, D_IMPORT } DeclKind;
+
+typedef struct CVal { /* a compile-time number */
+  bool is_float, is_bool;
+  int64_t i;
+  double f;
+} CVal;
+
+typedef struct Scope Scope;
+typedef struct Decl {
+  DeclKind kind;
+  const char *name;
+  AstNode *ast;
+  CVal cval;         /* D_CONST */
+  bool cval_ready;   /* D_CONST: evaluated (guards against self-reference) */
+  bool cval_busy;
+  IrParam *param;    /* D_PARAM */
+  Scope *module;     /* D_IMPORT */
+} Decl;
+
+struct Scope {
+  const char *name;   /* module name ("nn"); params of imports are "nn.W" */
+  AstNode *ast;
+  PtrVec decls;       /* Decl* */
+};
+
+Decl *rs_lookup_decl(Scope *s, const char *name);
+
+/* ---- values produced while lowering expressions ---- */
+
+typedef enum ValKind {
+  V_ERROR,  /* an error was reported already: propagate quietly */
+  V_NODE,   /* a tensor (scalars included) */
+  V_TUPLE,  /* several values: multiple returns, split, (a, b) */
+  V_LIST,   /* [a, b]: an argument of cat/stack, a compile-time loop */
+  V_MODULE, /* an imported module: nn */
+  V_DTYPE,  /* f32 in astype(f32) */
+  V_DEVICE, /* cuda in x.to(cuda) */
+  V_STRING,
+  V_NONE,
+  V_SHAPE,  /* x.shape: only indexed or passed to a creation function */
+} ValKind;
+
+typedef struct Val Val;
+struct Val {
+  ValKind kind;
+  Loc loc;
+  IrNode *node;       /* V_NODE; V_SHAPE: x */
+  Val *elems;         /* V_TUPLE, V_LIST */
+  int n;
+  Scope *module;      /* V_MODULE */
+  DType dtype;        /* V_DTYPE */
+  Device device;      /* V_DEVICE */
+  const char *str;    /* V_STRING */
+  const char *param;  /* V_NODE read from a param (so `for p in [W1, W2]` aliases it) */
+};
+
+/* ---- the lowering state ---- */
+
+typedef struct Binding {
+  const char *name;
+  IrNode *node;
+  const char *alias; /* a loop variable standing for this param */
+} Binding;
+
+typedef struct Env {
+  Binding *v;
+  int n, cap;
+} Env;
+
+typedef struct Frame Frame;
+struct Frame {
+  Scope *module;   /* where the function's names are looked up */
+  AstNode *def;    /* the function being inlined, NULL for param init */
+  Env locals;
+  PtrVec dimsyms;  /* Binding-like pairs: name -> symbol id (as node=NULL, alias=(char*)sym) */
+  Frame *caller;
+  Loc call_loc;
+  int nret;        /* values returned; -1 until the first return */
+};
+
+typedef struct Lower {
+  IrModule *m;
+  IrFunc *fn;
+  IrBlock *block; /* where new nodes go */
+  Env params;     /* param name -> current value, shared by all frames */
+  Frame *frame;
+  int depth;      /* inlining depth */
+  int loops;      /* loops around the current statement */
+} Lower;
+
+/* resolve.c */
+IrNode *rs_emit(Lower *L, IrOp op, Loc loc, int nargs, IrNode **args);
+IrNode *rs_const_int(Lower *L, Loc loc, int64_t v);
+IrNode *rs_const_float(Lower *L, Loc loc, double v);
+Val rs_node(IrNode *n, Loc loc);
+Val rs_error(void);
+Val rs_expr(Lower *L, AstNode *e);
+/* The value as a tensor node; reports "expected a tensor" otherwise. */
+IrNode *rs_as_node(Lower *L, Val v, const char *what);
+Val rs_inline_call(Lower *L, Scope *module, Decl *def, AstNode *call, Val *self);
+Binding *rs_env_get(Env *e, const char *name);
+void rs_env_set(Env *e, const char *name, IrNode *node);
+void rs_assign_name(Lower *L, const char *name, IrNode *node, Loc loc);
+Val rs_lookup_name(Lower *L, const char *name, Loc loc);
+int rs_dim_symbol(Lower *L, const char *name, Loc loc);
+IrType *rs_decl_type(Lower *L, AstNode *type);
+
+/* consteval.c: numbers known while lowering (const, axis=, size=) */
+bool rs_ceval(Lower *L, AstNode *e, CVal *out, bool quiet);
+bool rs_ceval_decl(Scope *s, Decl *d);
+
+/* builtins.c: calls of built-in functions and methods */
+bool rs_is_builtin(const char *name);
+/* `self` is the object of a method call (x.sum()), else NULL. */
+Val rs_builtin_call(Lower *L, const char *name, AstNode *call, Val *self);
+/* Attributes that are not calls: x.T, x.shape. */
+Val rs_attribute(Lower *L, Val obj, AstNode *attr);
+
+#endif

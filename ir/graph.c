@@ -1,0 +1,61 @@
+/* ir/graph.c - the op table and constructors for nodes, blocks and modules.
+ *
+ * The op table is generated from ops.def: names, operand counts and classes
+ * are never listed a second time by hand.
+ */
+#include "ir.h"
+
+#include <string.h>
+
+static const struct {
+  const char *name;
+  int nargs;
+  IrOpClass cls;
+} op_table[IR_NUM_OPS] = {
+#define X(name, text, nargs, cls, shape, grad) [IR_##name] = {text, nargs, cls},
+#include "ops.def"
+#undef X
+};
+
+const char *ir_op_name(IrOp op) { return op < IR_NUM_OPS ? op_table[op].name : "?"; }
+int ir_op_nargs(IrOp op) { return op_table[op].nargs; }
+IrOpClass ir_opclass(IrOp op) { return op_table[op].cls; }
+
+/* Checks the operand count against the table: a wrong count is a compiler
+ * bug, never the user's mistake (the frontend checks call arity). */
+IrNode *ir_node_new(IrOp op, Loc loc, int nargs, IrNode **args) {
+  if (op >= IR_NUM_OPS)
+    ir_die(loc, "bad op %d", (int)op);
+  if (op_table[op].nargs >= 0 && op_table[op].nargs != nargs)
+    ir_die(loc, "op %s takes %d operands, got %d", op_table[op].name, op_table[op].nargs, nargs);
+  IrNode *n = ir_alloc(sizeof *n);
+  n->op = op;
+  n->loc = loc;
+  n->nargs = nargs;
+  if (nargs > 0) {
+    n->args = ir_alloc(sizeof(IrNode *) * (size_t)nargs);
+    for (int i = 0; i < nargs; i++) {
+      if (!args[i])
+        ir_die(loc, "op %s: operand %d is NULL", op_table[op].name, i);
+      n->args[i] = args[i];
+    }
+  }
+  return n;
+}
+
+IrBlock *ir_block_new(IrNode *owner) {
+  IrBlock *b = ir_alloc(sizeof *b);
+  b->owner = owner;
+  return b;
+}
+
+void ir_block_append(IrBlock *b, IrNode *n) { ir_vec_push(&b->nodes, n); }
+
+IrParam *ir_module_param(IrModule *m, const char *name) {
+  for (int i = 0; i < m->params.n; i++) {
+    IrParam *p = m->params.v[i];
+    if (strcmp(p->name, name) == 0)
+      return p;
+  }
+  return NULL;
+}

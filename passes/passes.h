@@ -1,0 +1,27 @@
+/* passes/passes.h - the graph -> graph passes and the pipeline.
+ *
+ * Every pass has the same shape: it takes the module, rewrites it in place,
+ * reports the user's mistakes through ir_error and returns false when it
+ * found any.  The pipeline (pipeline.c) is the literal list of passes.
+ */
+#ifndef TENSORC_PASSES_H
+#define TENSORC_PASSES_H
+
+#include "../ir/ir.h"
+
+/* shape.c - dtype, shape and device of every value.
+ * Requires: resolved module (no calls, no names).  Preserves: everything;
+ * sets IrNode.type everywhere and IrParam.type, substitutes bound symbols. */
+bool pass_shape(IrModule *m);
+
+/* pipeline.c */
+typedef bool (*PassFn)(IrModule *m);
+typedef struct PassInfo {
+  const char *name;
+  PassFn run; /* NULL: the stage runs outside passes/ (resolve: the frontend) */
+  const char *what;
+} PassInfo;
+extern const PassInfo pass_pipeline[];
+extern const int pass_pipeline_len;
+
+#endif

@@ -1223,6 +1223,7 @@ static void lower_entry(IrModule *m, Scope *root, AstNode *def) {
     IrNode *n = ir_node_new(IR_ARG, a->loc, 0, NULL);
     n->name = a->name;
     n->at.str = a->name;
+    rs_env_set(&frame.locals, a->name, n); /* even when wrong: no "not defined" cascade */
     if (!a->a) {
       ir_error(a->loc, "argument '%s' of %s '%s' needs a type, e.g. '%s: f32[N, 64]'", a->name,
                f->is_main ? "the entry point" : "exported function", def->name, a->name);
@@ -1243,7 +1244,6 @@ static void lower_entry(IrModule *m, Scope *root, AstNode *def) {
       }
     }
     ir_vec_push(&f->args, n);
-    rs_env_set(&frame.locals, a->name, n);
   }
   read_params(&L);
   Env initial = env_copy(&L.params);

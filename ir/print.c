@@ -152,8 +152,7 @@ static void print_attrs(FILE *out, IrNode *n) {
     }
     fputc('>', out);
     return;
-  case IR_PARAM:
-  case IR_PARAM_STORE: fprintf(out, " @%s", at->str); break;
+  case IR_PARAM: fprintf(out, " @%s", at->str); break;
   case IR_ARG: fprintf(out, " @%s", at->str); break;
   case IR_SAVE: fputc(' ', out), print_string(out, at->str); break;
   default: break;
@@ -255,6 +254,9 @@ static void print_node(FILE *out, Namer *nm, IrNode *n, int depth) {
       else
         print_ref(out, n->args[k++]);
     }
+  } else if (n->op == IR_PARAM_STORE) {
+    fprintf(out, " @%s, ", n->at.str);
+    print_ref(out, n->args[0]);
   } else if (n->op == IR_INDEX || n->op == IR_INDEX_SET) {
     fputc(' ', out);
     print_ref(out, n->args[0]);

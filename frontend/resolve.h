@@ -1,5 +1,5 @@
-/* frontend/resolve.h - private to the resolve stage (resolve.c, builtins.c,
- * consteval.c): the state of lowering one entry function.
+/* frontend/resolve.h - private to the resolve stage (resolve.c, stmt.c,
+ * expr.c, builtins.c, consteval.c): the state of lowering one entry function.
  *
  * Resolve turns the syntax tree into graph IR.  Calls are inlined as they
  * are lowered (each call site gets its own copy, so untyped parameters are
@@ -112,6 +112,7 @@ IrNode *rs_const_int(Lower *L, Loc loc, int64_t v);
 IrNode *rs_const_float(Lower *L, Loc loc, double v);
 Val rs_node(IrNode *n, Loc loc);
 Val rs_error(void);
+const char *rs_val_kind_text(ValKind k); /* "a tensor", "a module", ... */
 Val rs_expr(Lower *L, AstNode *e);
 /* The value as a tensor node; reports "expected a tensor" otherwise. */
 IrNode *rs_as_node(Lower *L, Val v, const char *what);
@@ -122,6 +123,15 @@ void rs_assign_name(Lower *L, const char *name, IrNode *node, Loc loc);
 Val rs_lookup_name(Lower *L, const char *name, Loc loc);
 int rs_dim_symbol(Lower *L, const char *name, Loc loc);
 IrType *rs_decl_type(Lower *L, AstNode *type);
+
+IrNode *rs_undef(Lower *L, Loc loc, const char *name);
+Env rs_env_copy(const Env *e);
+void rs_set_args(IrNode *n, PtrVec *args); /* replaces n's operands */
+
+/* stmt.c: statements and control flow */
+bool rs_lower_stmts(Lower *L, AstList *stmts, int from); /* true: they returned */
+bool rs_always_returns(AstList *stmts);
+bool rs_contains_return(AstList *stmts);
 
 /* consteval.c: numbers known while lowering (const, axis=, size=) */
 bool rs_ceval(Lower *L, AstNode *e, CVal *out, bool quiet);

@@ -167,25 +167,13 @@ static void print_node(FILE *out, const AstNode *n, int depth, const char *role)
   case AST_ARG:
   case AST_NAME:
   case AST_KWARG:
-  case AST_ATTR:
-    fprintf(out, " %s", n->name);
-    break;
-  case AST_DEF:
-    fprintf(out, " %s exported=%d", n->name, n->exported);
-    break;
-  case AST_TYPE:
-    fprintf(out, " %s%s", n->name, n->has_shape ? "[...]" : "");
-    break;
-  case AST_AUGASSIGN:
-    fprintf(out, " %s=", fe_ast_op_text(n->op));
-    break;
+  case AST_ATTR: fprintf(out, " %s", n->name); break;
+  case AST_DEF: fprintf(out, " %s exported=%d", n->name, n->exported); break;
+  case AST_TYPE: fprintf(out, " %s%s", n->name, n->has_shape ? "[...]" : ""); break;
+  case AST_AUGASSIGN: fprintf(out, " %s=", fe_ast_op_text(n->op)); break;
   case AST_BINOP:
-  case AST_UNOP:
-    fprintf(out, " %s", fe_ast_op_text(n->op));
-    break;
-  case AST_INT:
-    fprintf(out, " %lld", (long long)n->ival);
-    break;
+  case AST_UNOP: fprintf(out, " %s", fe_ast_op_text(n->op)); break;
+  case AST_INT: fprintf(out, " %lld", (long long)n->ival); break;
   case AST_FLOAT:
     fputc(' ', out);
     print_float(out, n->fval);
@@ -194,8 +182,7 @@ static void print_node(FILE *out, const AstNode *n, int depth, const char *role)
     fputc(' ', out);
     print_string(out, n->str);
     break;
-  default:
-    break;
+  default: break;
   }
   fprintf(out, " @%d:%d\n", n->loc.line, n->loc.col);
 

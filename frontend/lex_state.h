@@ -31,7 +31,8 @@ typedef struct LexState {
   int indent[LEX_MAX_INDENT + 1];
   int nindent;
   bool tab_reported;
-  int misplaced_width; /* width of the last bad dedent, kept in the inner block */ /* a tab in indentation is reported once a file */
+  int misplaced_width; /* width of the last bad dedent, kept in the inner block */ /* a tab in indentation is
+                                                                                      reported once a file */
 
   /* Open brackets, innermost last; newlines inside them are ignored. */
   char bracket[LEX_MAX_BRACKETS];
@@ -52,7 +53,7 @@ typedef struct LexState {
   int last_tok;
   const char *text; /* its source text (NULL for made-up tokens) */
   int len;
-  bool at_line_start;     /* the next real token starts a logical line */
+  bool at_line_start;      /* the next real token starts a logical line */
   int head_tok, head_line; /* first token of the current logical line */
   int prev_head_tok, prev_head_line;
   int ctx_tok, ctx_line; /* the line header that the last token belongs to */

@@ -23,6 +23,11 @@
  * skips the rest of a line, and the forms with INDENT skip the block of a
  * broken header, so one run reports every independent error.  fe_parse()
  * returns NULL when anything was reported.
+ *
+ * Limits: a tree deeper than FE_MAX_DEPTH levels is reported (once) after
+ * the parse, so that the recursive walks of later stages cannot overflow
+ * the C stack; Bison's own stack limit (YYMAXDEPTH) catches long runs of
+ * prefix operators first ("expression too deeply nested").
  */
 }
 
@@ -574,33 +579,21 @@ static bool check_target(AstNode *t, const char *what) {
   const char *bad;
   switch (t->kind) {
   case AST_NAME:
-  case AST_INDEX:
-    return true;
-  case AST_ATTR:
-    bad = "an attribute";
-    break;
-  case AST_CALL:
-    bad = "a function call";
-    break;
+  case AST_INDEX: return true;
+  case AST_ATTR: bad = "an attribute"; break;
+  case AST_CALL: bad = "a function call"; break;
   case AST_INT:
   case AST_FLOAT:
   case AST_STRING:
   case AST_TRUE:
   case AST_FALSE:
   case AST_NONE:
-  case AST_ELLIPSIS:
-    bad = "a literal";
-    break;
+  case AST_ELLIPSIS: bad = "a literal"; break;
   case AST_TUPLE:
-  case AST_LIST:
-    bad = "a nested tuple or list";
-    break;
-  default:
-    bad = "an expression";
-    break;
+  case AST_LIST: bad = "a nested tuple or list"; break;
+  default: bad = "an expression"; break;
   }
-  ir_error(t->loc, "cannot assign to %s: the target of %s must be a name or an indexed name", bad,
-           what);
+  ir_error(t->loc, "cannot assign to %s: the target of %s must be a name or an indexed name", bad, what);
   return false;
 }
 
@@ -649,15 +642,9 @@ static void decl_out_of_place(AstNode *decl) {
   case AST_DEF:
     ir_error(decl->loc, "functions can only be defined at the top level, not inside a block");
     break;
-  case AST_IMPORT:
-    ir_error(decl->loc, "'import' is only allowed at the top level");
-    break;
-  case AST_CONST:
-    ir_error(decl->loc, "'const' is only allowed at the top level");
-    break;
-  default:
-    ir_error(decl->loc, "'param' is only allowed at the top level");
-    break;
+  case AST_IMPORT: ir_error(decl->loc, "'import' is only allowed at the top level"); break;
+  case AST_CONST: ir_error(decl->loc, "'const' is only allowed at the top level"); break;
+  default: ir_error(decl->loc, "'param' is only allowed at the top level"); break;
   }
 }
 
@@ -667,8 +654,7 @@ static void check_depth(const AstNode *n, int depth, bool *reported) {
   if (!n || *reported)
     return;
   if (depth > FE_MAX_DEPTH) {
-    ir_error(n->loc, "too deeply nested: more than %d levels of expressions and blocks",
-             FE_MAX_DEPTH);
+    ir_error(n->loc, "too deeply nested: more than %d levels of expressions and blocks", FE_MAX_DEPTH);
     *reported = true;
     return;
   }
@@ -685,26 +671,38 @@ static void check_depth(const AstNode *n, int depth, bool *reported) {
 
 static bool is_expr_start(yysymbol_kind_t s) {
   switch (s) {
-  case YYSYMBOL_NAME: case YYSYMBOL_INT: case YYSYMBOL_FLOAT: case YYSYMBOL_STRING:
-  case YYSYMBOL_KW_TRUE: case YYSYMBOL_KW_FALSE: case YYSYMBOL_KW_NONE: case YYSYMBOL_KW_NOT:
-  case YYSYMBOL_KW_RANGE: case YYSYMBOL_ELLIPSIS:
-    return true;
+  case YYSYMBOL_NAME:
+  case YYSYMBOL_INT:
+  case YYSYMBOL_FLOAT:
+  case YYSYMBOL_STRING:
+  case YYSYMBOL_KW_TRUE:
+  case YYSYMBOL_KW_FALSE:
+  case YYSYMBOL_KW_NONE:
+  case YYSYMBOL_KW_NOT:
+  case YYSYMBOL_KW_RANGE:
+  case YYSYMBOL_ELLIPSIS: return true;
   default:
-    return s == YYTRANSLATE('(') || s == YYTRANSLATE('[') || s == YYTRANSLATE('-') ||
-           s == YYTRANSLATE('+');
+    return s == YYTRANSLATE('(') || s == YYTRANSLATE('[') || s == YYTRANSLATE('-') || s == YYTRANSLATE('+');
   }
 }
 
 /* Operators that may follow a complete expression. */
 static bool is_operator(yysymbol_kind_t s) {
   switch (s) {
-  case YYSYMBOL_POW: case YYSYMBOL_FLOORDIV: case YYSYMBOL_LE: case YYSYMBOL_GE:
-  case YYSYMBOL_EQ: case YYSYMBOL_NE: case YYSYMBOL_KW_AND: case YYSYMBOL_KW_OR:
-    return true;
+  case YYSYMBOL_POW:
+  case YYSYMBOL_FLOORDIV:
+  case YYSYMBOL_LE:
+  case YYSYMBOL_GE:
+  case YYSYMBOL_EQ:
+  case YYSYMBOL_NE:
+  case YYSYMBOL_KW_AND:
+  case YYSYMBOL_KW_OR: return true;
   default:
-    for (const char *p = "+-*/%@<>.(["; *p; p++)
-      if (s == YYTRANSLATE((unsigned char)*p))
+    for (const char *p = "+-*/%@<>.(["; *p; p++) {
+      int c = *p;
+      if (s == YYTRANSLATE(c))
         return true;
+    }
     return false;
   }
 }
@@ -722,8 +720,10 @@ static void symbol_text(char *buf, size_t size, yysymbol_kind_t s) {
 
 /* The unexpected token, with its text when it has one. */
 static void describe_token(char *buf, size_t size, const LexState *ls, yysymbol_kind_t s) {
-  const char *what = s == YYSYMBOL_NAME ? "name" : s == YYSYMBOL_STRING ? "string"
-                     : s == YYSYMBOL_INT || s == YYSYMBOL_FLOAT ? "number" : NULL;
+  const char *what = s == YYSYMBOL_NAME                         ? "name"
+                     : s == YYSYMBOL_STRING                     ? "string"
+                     : s == YYSYMBOL_INT || s == YYSYMBOL_FLOAT ? "number"
+                                                                : NULL;
   if (what && ls->text) {
     int n = ls->len > 40 ? 40 : ls->len;
     snprintf(buf, size, "%s %s%.*s%s%s", what, s == YYSYMBOL_STRING ? "" : "'", n, ls->text,
@@ -740,7 +740,8 @@ static const char *header_keyword(int tok) {
   case KW_ELIF: return "elif";
   case KW_ELSE: return "else";
   case KW_FOR: return "for";
-  case KW_DEF: case KW_EXPORT: return "def";
+  case KW_DEF:
+  case KW_EXPORT: return "def";
   default: return NULL;
   }
 }
@@ -770,7 +771,8 @@ static int yyreport_syntax_error(const yypcontext_t *ctx, void *scanner, LexStat
       ir_error(loc, "expected an indented block after '%s' on line %d", head, ls->ctx_line);
     else
       ir_error(loc, "expected an indented block");
-  } else if (got == YYTRANSLATE('=') && want[YYTRANSLATE(':')] && head && (!strcmp(head, "if") || !strcmp(head, "elif"))) {
+  } else if (got == YYTRANSLATE('=') && want[YYTRANSLATE(':')] && head &&
+             (!strcmp(head, "if") || !strcmp(head, "elif"))) {
     ir_error(loc, "unexpected '=' in a condition: did you mean '=='?");
   } else if (want[YYTRANSLATE(':')] && ls->depth == 0 && head) {
     if (!strcmp(head, "if") || !strcmp(head, "elif"))
@@ -816,8 +818,7 @@ static int yyreport_syntax_error(const yypcontext_t *ctx, void *scanner, LexStat
   /* An open bracket from an earlier line often explains the error. */
   if (ls->depth > 0 && ls->bracket_loc[ls->depth - 1].line < loc.line) {
     ls->noted_bracket = ls->bracket_loc[ls->depth - 1];
-    ir_note(ls->bracket_loc[ls->depth - 1], "'%c' opened here is not closed",
-            ls->bracket[ls->depth - 1]);
+    ir_note(ls->bracket_loc[ls->depth - 1], "'%c' opened here is not closed", ls->bracket[ls->depth - 1]);
   }
   return 0;
 }

@@ -355,9 +355,15 @@ IrType *rs_decl_type(Lower *L, AstNode *t) {
   }
   IrType *ty = ir_alloc(sizeof *ty);
   Dim dims[IR_MAX_RANK];
-  for (int i = 0; i < t->items.n; i++)
+  for (int i = 0; i < t->items.n; i++) {
+    int64_t c;
     if (!eval_dim(L, t->items.v[i], &dims[i]))
       return NULL;
+    if (dim_is_const(dims[i], &c) && c < 0) {
+      ir_error(t->items.v[i]->loc, "a dimension cannot be negative (%lld)", (long long)c);
+      return NULL;
+    }
+  }
   *ty = ir_type_tensor(dt, t->items.n, dims);
   return ty;
 }

@@ -35,6 +35,18 @@ void ir_source_add(const char *file, const char *text, size_t len) {
 
 int ir_error_count(void) { return nerrors; }
 
+/* Length of the valid UTF-8 sequence at p (1 for ASCII or an invalid byte). */
+static int utf8_len(const char *p, const char *end) {
+  unsigned char c = (unsigned char)*p;
+  int n = c >= 0xF0 && c <= 0xF4 ? 4 : c >= 0xE0 ? 3 : c >= 0xC2 && c < 0xE0 ? 2 : 1;
+  if (c < 0x80 || n == 1 || end - p < n)
+    return 1;
+  for (int i = 1; i < n; i++)
+    if (((unsigned char)p[i] & 0xC0) != 0x80)
+      return 1;
+  return n;
+}
+
 /* Prints the source line of loc and a caret under its column.  Control
  * characters and invalid bytes are shown as '?' so that a garbage file
  * cannot garble the terminal. */
@@ -63,15 +75,20 @@ static void quote_line(Loc loc) {
   fputs("    ", stderr);
   for (const char *q = p; q < eol; q++) {
     unsigned char c = (unsigned char)*q;
-    fputc(c == '\t' ? ' ' : (c < 32 || c == 127) ? '?' : c, stderr);
+    int len = utf8_len(q, eol);
+    if (len > 1) { /* a valid multi-byte character, printed whole */
+      fwrite(q, 1, (size_t)len, stderr);
+      q += len - 1;
+      continue;
+    }
+    fputc(c == '\t' ? ' ' : (c < 32 || c >= 127) ? '?' : c, stderr);
   }
   fputs("\n    ", stderr);
   int col = loc.col > 0 ? loc.col : 1;
   /* Count columns in characters: skip UTF-8 continuation bytes. */
   int shown = 0;
   for (const char *q = p; q < eol && shown < col - 1; q++) {
-    if (((unsigned char)*q & 0xC0) == 0x80)
-      continue;
+    q += utf8_len(q, eol) - 1;
     fputc(' ', stderr);
     shown++;
   }

@@ -14,9 +14,9 @@
  *     with notes at the nodes the clashing types came from.  A node with an
  *     error gets the poison type (TY_UNKNOWN); a node with a poisoned operand
  *     is skipped silently, so one mistake gives one error while the rest of
- *     the function is still checked.  Loops are walked speculatively first
- *     (to learn the types of variables first assigned inside them): errors
- *     found then are counted, not shown (S->silent).
+ *     the function is still checked.  A loop body may be walked more than
+ *     once (to learn the types of variables first assigned inside it); the
+ *     diagnostics of a walk are held back until its types are confirmed.
  *  2. Unification of dims.  A substitution maps symbols to dims.  Two dims
  *     are unified by solving their difference for a symbol that occurs
  *     linearly with coefficient +-1 (a bare symbol is the common case), the
@@ -45,27 +45,73 @@ static const ShapeRule rules[IR_NUM_OPS] = {
 
 /* ---- 1. diagnostics ---- */
 
-void sh_error(ShapeCtx *S, Loc loc, const char *fmt, ...) {
-  S->nerrors++;
-  if (S->silent)
+typedef struct PendingDiag {
+  bool note;
+  Loc loc;
+  char *msg;
+} PendingDiag;
+
+static void emit(ShapeCtx *S, bool note, Loc loc, const char *msg) {
+  if (S->buffering) {
+    if (S->npend == S->cappend) {
+      S->cappend = S->cappend ? 2 * S->cappend : 32;
+      S->pend = realloc(S->pend, sizeof *S->pend * (size_t)S->cappend);
+      if (!S->pend)
+        ir_die((Loc){0}, "out of memory");
+    }
+    PendingDiag *d = &S->pend[S->npend++];
+    size_t len = strlen(msg) + 1;
+    d->note = note, d->loc = loc, d->msg = malloc(len);
+    if (!d->msg)
+      ir_die((Loc){0}, "out of memory");
+    memcpy(d->msg, msg, len);
     return;
+  }
+  if (note) {
+    ir_note(loc, "%s", msg);
+  } else {
+    S->nerrors++;
+    ir_error(loc, "%s", msg);
+  }
+}
+
+int sh_hold(ShapeCtx *S) {
+  S->buffering++;
+  return S->npend;
+}
+
+void sh_release(ShapeCtx *S, int mark, bool keep) {
+  S->buffering--;
+  if (!keep) {
+    for (int i = mark; i < S->npend; i++)
+      free(S->pend[i].msg);
+    S->npend = mark;
+  }
+  if (S->buffering == 0) {
+    for (int i = 0; i < S->npend; i++) {
+      emit(S, S->pend[i].note, S->pend[i].loc, S->pend[i].msg);
+      free(S->pend[i].msg);
+    }
+    S->npend = 0;
+  }
+}
+
+void sh_error(ShapeCtx *S, Loc loc, const char *fmt, ...) {
   char msg[1024];
   va_list ap;
   va_start(ap, fmt);
   vsnprintf(msg, sizeof msg, fmt, ap);
   va_end(ap);
-  ir_error(loc, "%s", msg);
+  emit(S, false, loc, msg);
 }
 
 void sh_note(ShapeCtx *S, Loc loc, const char *fmt, ...) {
-  if (S->silent)
-    return;
   char msg[1024];
   va_list ap;
   va_start(ap, fmt);
   vsnprintf(msg, sizeof msg, fmt, ap);
   va_end(ap);
-  ir_note(loc, "%s", msg);
+  emit(S, true, loc, msg);
 }
 
 /* A ring of buffers, so one message can format several types. */
@@ -205,6 +251,11 @@ void sh_subst_save(ShapeCtx *S, SubstSave *s) {
     memcpy(s->bind, S->bind, sizeof(Dim) * (size_t)s->n);
     memcpy(s->bound, S->bound, sizeof(bool) * (size_t)s->n);
   }
+}
+
+void sh_subst_forget(SubstSave *s) {
+  free(s->bind);
+  free(s->bound);
 }
 
 void sh_subst_restore(ShapeCtx *S, SubstSave *s) {
@@ -629,6 +680,51 @@ void sh_walk_block(ShapeCtx *S, IrBlock *b) {
 
 /* ---- 4. the final rewrite ---- */
 
+/* Where a Python scalar took another dtype (a loop variable initialised
+ * with 0 that accumulates f32, an if whose branches assign 1 and 2.5), a
+ * cast makes the value's dtype explicit; a value assigned on some paths
+ * only gets, on the others, an UNDEF of the same type. */
+static void fix_value(ShapeCtx *S, IrBlock *b, int index, IrNode **slot, const IrType *want, int *shift) {
+  IrNode *v = *slot;
+  if (want->kind != TY_TENSOR)
+    return;
+  if (v->op == IR_UNDEF) {
+    if (v->type.kind == TY_UNKNOWN)
+      v->type = *want;
+  } else if (v->type.kind == TY_TENSOR && v->type.dtype != want->dtype && v->type.rank == 0) {
+    *slot = sh_insert_cast(b, index, v, want->dtype);
+    if (shift)
+      (*shift)++;
+  }
+}
+
+static void fix_block(ShapeCtx *S, IrBlock *b) {
+  if (!b)
+    return;
+  for (int i = 0; i < b->nodes.n; i++) {
+    IrNode *n = b->nodes.v[i];
+    fix_block(S, n->body);
+    fix_block(S, n->orelse);
+    NodeInfo *e = sh_info_get(S, n);
+    if (n->op == IR_FOR && n->body && n->body->params.n == n->nargs - 2)
+      for (int k = 0; k + 3 < n->nargs; k++) {
+        IrNode *p = n->body->params.v[1 + k];
+        fix_value(S, b, i, &n->args[3 + k], &p->type, &i);
+      }
+    if (n->op == IR_IF && e && e->elems && n->body && n->body->nodes.n > 0)
+      for (int side = 0; side < 2; side++) {
+        IrBlock *r = side ? n->orelse : n->body;
+        if (!r || r->nodes.n == 0)
+          continue;
+        IrNode *y = r->nodes.v[r->nodes.n - 1];
+        for (int k = 0; k < y->nargs && k < e->nelems; k++) {
+          int at = r->nodes.n - 1; /* before the yield, which moves */
+          fix_value(S, r, at, &y->args[k], &e->elems[k], NULL);
+        }
+      }
+  }
+}
+
 static void rewrite_node(ShapeCtx *S, IrNode *n);
 
 static void rewrite_block(ShapeCtx *S, IrBlock *b) {
@@ -692,6 +788,7 @@ bool pass_shape(IrModule *m) {
   }
   for (int i = 0; i < m->funcs.n; i++) {
     IrFunc *f = m->funcs.v[i];
+    fix_block(S, f->body);
     for (int j = 0; j < f->args.n; j++)
       rewrite_node(S, f->args.v[j]);
     rewrite_block(S, f->body);
@@ -701,5 +798,6 @@ bool pass_shape(IrModule *m) {
   free(S->bound);
   free(S->info);
   free(S->pstate);
+  free(S->pend);
   return ok;
 }

@@ -29,8 +29,12 @@ typedef enum ParamState { PARAM_UNSET, PARAM_SET, PARAM_POISONED } ParamState;
 struct ShapeCtx {
   IrModule *m;
   IrFunc *fn;
-  int silent;  /* > 0: a speculative walk (loops): errors are counted only */
-  int nerrors; /* errors this pass found, reported or not */
+  int nerrors; /* errors this pass reported */
+  /* Diagnostics of a loop body walked with guessed types are held back
+   * until the guess is confirmed (then shown) or replaced (then dropped). */
+  int buffering; /* > 0: hold diagnostics */
+  struct PendingDiag *pend;
+  int npend, cappend;
   /* The substitution: sym -> dim, for syms < nbind with bound[sym]. */
   Dim *bind;
   bool *bound;
@@ -50,6 +54,11 @@ struct ShapeCtx {
 #undef X
 
 /* ---- shape.c: diagnostics ---- */
+/* Held-back diagnostics: sh_hold() starts holding and returns a mark;
+ * sh_release() ends it, keeping (shown when nothing holds any more) or
+ * dropping what was held since the mark. */
+int sh_hold(ShapeCtx *S);
+void sh_release(ShapeCtx *S, int mark, bool keep);
 void sh_error(ShapeCtx *S, Loc loc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 void sh_note(ShapeCtx *S, Loc loc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* Text of a type / dim for a message; valid for the next few calls. */
@@ -77,6 +86,7 @@ typedef struct SubstSave {
 } SubstSave;
 void sh_subst_save(ShapeCtx *S, SubstSave *s);
 void sh_subst_restore(ShapeCtx *S, SubstSave *s); /* also frees s */
+void sh_subst_forget(SubstSave *s);                /* frees s only */
 void sh_poison(IrNode *n);
 void sh_poison_type(IrType *t); /* TY_UNKNOWN */
 void sh_set(IrNode *n, DType dt, int rank, const Dim *dims, Device dev);

@@ -79,32 +79,40 @@ static void set_block_args(ShapeCtx *S, IrNode *n, int nc, const IrType *cur, co
   }
 }
 
-/* After a speculative walk: learns the types of variables that were
- * undefined or Python scalars before the loop.  True if anything changed. */
-static bool refine(ShapeCtx *S, IrNode *n, IrNode *y, int nc, IrType *cur, bool *undef, const bool *poison) {
+/* What a walk of the body teaches about the variables whose type is
+ * learned: one first assigned in the loop has the type of what the body
+ * assigns; one initialised with a Python scalar has that scalar promoted
+ * with it.  Updates cur; true if anything changed. */
+static bool refine(ShapeCtx *S, IrNode *n, IrNode *y, int nc, const IrType *init, const bool *learn, IrType *cur,
+                   bool *undef, const bool *poison) {
   bool changed = false;
   for (int k = 0; k < nc; k++) {
     IrNode *v = y->args[k];
-    if (poison[k] || v == n->body->params.v[1 + k] || sh_is_undef(S, v) || !is_value(v))
+    if (!learn[k] || poison[k] || v == n->body->params.v[1 + k] || sh_is_undef(S, v) || !is_value(v))
       continue;
-    IrType t = sh_type(S, v);
-    if (undef[k]) {
-      cur[k] = t, undef[k] = false, changed = true;
-    } else if (cur[k].weak && cur[k].rank == 0 && t.rank == 0 && (t.dtype != cur[k].dtype || !t.weak)) {
-      IrType p = cur[k];
-      p.dtype = sh_promote(&cur[k], &t, &p.weak);
-      p.device = t.device;
-      if (!ir_type_eq(&p, &cur[k]) || p.weak != cur[k].weak)
-        cur[k] = p, changed = true;
+    IrType t = sh_type(S, v), want = t;
+    if (init[k].kind == TY_TENSOR) { /* a Python scalar */
+      if (t.rank != 0)
+        continue; /* a shape change: reported by the final check */
+      want = init[k];
+      want.dtype = sh_promote(&init[k], &t, &want.weak);
+      want.device = t.device;
     }
+    if (undef[k] || !ir_type_eq(&want, &cur[k]) || want.weak != cur[k].weak)
+      cur[k] = want, undef[k] = false, changed = true;
   }
   return changed;
 }
 
+/* The loop's carried types: the initial values' types, except for the
+ * variables whose type is learned (learn[k]); those start from what the
+ * last walk of this loop learned.  The body is walked with these types,
+ * its diagnostics held back; if the body shows that a learned type was
+ * wrong, the walk is undone (diagnostics and bindings) and repeated with
+ * the better types.  Remembering what was learned keeps nested loops from
+ * being walked exponentially often. */
 void shape_for(ShapeCtx *S, IrNode *n) {
-  IrBlock *parent = S->cur_block;
-  int index = S->cur_index;
-  if (n->nargs < 3 || !n->body || !parent)
+  if (n->nargs < 3 || !n->body)
     ir_die(n->loc, "malformed for");
   int nc = n->nargs - 3;
   if (n->body->params.n != 1 + nc)
@@ -117,48 +125,49 @@ void shape_for(ShapeCtx *S, IrNode *n) {
     sh_error(S, n->args[2]->loc, "range() step must not be zero");
 
   /* 1. the carried values' types before the loop */
-  IrType *cur = ir_alloc(sizeof(IrType) * (size_t)(nc + 1));
-  bool *undef = ir_alloc(sizeof(bool) * (size_t)(nc + 1)), *poison = ir_alloc(sizeof(bool) * (size_t)(nc + 1));
-  bool learn = false;
+  size_t sz = (size_t)(nc + 1);
+  IrType *cur = ir_alloc(sizeof(IrType) * sz), *init = ir_alloc(sizeof(IrType) * sz);
+  bool *undef = ir_alloc(sz), *poison = ir_alloc(sz), *learn = ir_alloc(sz);
+  NodeInfo *e = sh_info(S, n);
   for (int k = 0; k < nc; k++) {
-    IrNode *init = n->args[3 + k];
-    if (sh_is_undef(S, init))
-      undef[k] = learn = true;
-    else if (!is_value(init))
+    IrNode *v = n->args[3 + k];
+    if (sh_is_undef(S, v)) {
+      undef[k] = learn[k] = true; /* init[k] stays TY_UNKNOWN */
+    } else if (!is_value(v)) {
       poison[k] = true;
-    else
-      cur[k] = sh_type(S, init), learn |= cur[k].weak;
+    } else {
+      init[k] = cur[k] = sh_type(S, v);
+      learn[k] = cur[k].weak && cur[k].rank == 0;
+    }
+    if (learn[k] && e->elems && e->nelems == nc && e->elems[k].kind == TY_TENSOR)
+      cur[k] = e->elems[k], undef[k] = false; /* what the last walk learned */
   }
   IrNode *y = yield_of(n, n->body, nc);
 
-  /* 2. speculative walks (nested loops: a few levels only) */
-  for (int iter = 0; learn && iter < 3 && S->silent < 4; iter++) {
+  /* 2. walk until the learned types hold */
+  for (int attempt = 0;; attempt++) {
     SubstSave save;
     sh_subst_save(S, &save);
-    S->silent++;
+    int mark = sh_hold(S);
     set_block_args(S, n, nc, cur, undef, poison);
     sh_walk_block(S, n->body);
-    S->silent--;
-    bool changed = refine(S, n, y, nc, cur, undef, poison);
-    sh_subst_restore(S, &save);
-    if (!changed)
+    y = yield_of(n, n->body, nc);
+    bool changed = attempt < 3 && refine(S, n, y, nc, init, learn, cur, undef, poison);
+    if (!changed) {
+      sh_subst_forget(&save);
+      sh_release(S, mark, true);
       break;
+    }
+    sh_release(S, mark, false);
+    sh_subst_restore(S, &save);
   }
 
-  /* 3. the real walk, then every yielded value against its variable */
-  set_block_args(S, n, nc, cur, undef, poison);
-  sh_walk_block(S, n->body);
-  y = yield_of(n, n->body, nc);
+  /* 3. every yielded value against its variable's type */
   for (int k = 0; k < nc; k++) {
     IrNode *v = y->args[k], *p = n->body->params.v[1 + k];
-    if (poison[k] || v == p || sh_is_undef(S, v) || !is_value(v))
+    if (poison[k] || undef[k] || v == p || sh_is_undef(S, v) || !is_value(v))
       continue;
-    IrType t = sh_type(S, v);
-    if (undef[k]) { /* not learned (deep nesting): take it as it comes */
-      cur[k] = t, undef[k] = false;
-      continue;
-    }
-    IrType before = cur[k];
+    IrType t = sh_type(S, v), before = cur[k];
     for (int i = 0; i < before.rank; i++)
       before.dims[i] = sh_resolve(S, before.dims[i]);
     bool same = before.dtype == t.dtype && before.rank == t.rank &&
@@ -173,34 +182,14 @@ void shape_for(ShapeCtx *S, IrNode *n) {
     }
   }
 
-  /* 4. casts of Python-scalar initial values that took another dtype */
-  for (int k = 0; k < nc && !S->silent; k++) {
-    IrNode *init = n->args[3 + k];
-    if (undef[k] || poison[k])
-      continue;
-    if (init->op == IR_UNDEF) {
-      if (init->type.kind == TY_UNKNOWN)
-        init->type = cur[k];
-      continue;
-    }
-    if (is_value(init) && init->type.dtype != cur[k].dtype) {
-      n->args[3 + k] = sh_insert_cast(parent, index, init, cur[k].dtype);
-      index++;
-      S->cur_index = index;
-    }
-  }
-  for (int k = 0; k < nc; k++)
-    if (n->args[3 + k]->op == IR_UNDEF && !undef[k] && !poison[k] && n->args[3 + k]->type.kind == TY_UNKNOWN)
-      n->args[3 + k]->type = cur[k];
-
-  /* 5. the tuple */
-  NodeInfo *e = sh_info(S, n);
-  e->nelems = nc;
-  e->elems = cur;
-  e->elem_undef = undef;
+  /* 4. the tuple; undefined elements stay undefined */
   for (int k = 0; k < nc; k++)
     if (poison[k])
       sh_poison_type(&cur[k]);
+  e = sh_info(S, n); /* the walk may have moved the table */
+  e->nelems = nc;
+  e->elems = cur;
+  e->elem_undef = undef;
   memset(&n->type, 0, sizeof n->type);
   n->type.kind = TY_TUPLE;
   n->type.ntuple = nc;
@@ -241,10 +230,7 @@ void shape_if(ShapeCtx *S, IrNode *n) {
       continue;
     }
     if (ua || ub) {
-      IrNode *u = ua ? a : b;
       elems[k] = sh_type(S, ua ? b : a);
-      if (u->op == IR_UNDEF && u->type.kind == TY_UNKNOWN && !S->silent)
-        u->type = elems[k];
       continue;
     }
     IrType ta = sh_type(S, a), tb = sh_type(S, b), r = ta;
@@ -273,14 +259,7 @@ void shape_if(ShapeCtx *S, IrNode *n) {
     r.weak = ta.weak && tb.weak;
     if (r.device == DEV_DEFAULT)
       r.device = tb.device;
-    /* a Python scalar branch takes the other branch's dtype */
-    if (!S->silent) {
-      if (ta.dtype != r.dtype)
-        yt->args[k] = sh_insert_cast(n->body, n->body->nodes.n - 1, a, r.dtype);
-      if (tb.dtype != r.dtype)
-        ye->args[k] = sh_insert_cast(n->orelse, n->orelse->nodes.n - 1, b, r.dtype);
-    }
-    elems[k] = r;
+    elems[k] = r; /* a Python scalar branch is cast at the end of the pass */
   }
   NodeInfo *e = sh_info(S, n);
   e->nelems = ny;

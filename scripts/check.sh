@@ -22,7 +22,7 @@ for b in $builds; do
         -DTENSORC_PYTHON="$py" >"$dir.cmake.log" 2>&1; then
     cat "$dir.cmake.log"; failed=$((failed + 1)); status=1; continue
   fi
-  if ! ninja -C "$dir" tensorc; then
+  if ! ninja -C "$dir"; then
     failed=$((failed + 1)); status=1; continue
   fi
   log="$dir/lit.log"

@@ -14,10 +14,12 @@ time, and fails when any run
   - takes more than TIMEOUT seconds.
 
 It prints one summary line, and the failures (first 20) with the file, the
-reason and the last line of stderr; OUT/failures.txt lists them all.
+reason and the last line of stderr; OUT/failures.txt lists them all.  The
+inputs that passed are deleted (unless --keep); the failing ones stay in
+OUT, to reproduce them.
 
   gen_fuzz.py --tensorc build/bin/tensorc --out /tmp/fuzz [--count N]
-              [--seed S] [--jobs J] [--timeout SECONDS]
+              [--seed S] [--jobs J] [--timeout SECONDS] [--keep]
 """
 import argparse
 import os
@@ -306,6 +308,7 @@ def main():
     ap.add_argument("--seed", type=int, default=20240501)
     ap.add_argument("--jobs", type=int, default=min(4, max(2, os.cpu_count() or 2)))
     ap.add_argument("--timeout", type=float, default=10.0)
+    ap.add_argument("--keep", action="store_true", help="keep the inputs that passed too")
     args = ap.parse_args()
 
     os.makedirs(args.out, exist_ok=True)
@@ -326,6 +329,10 @@ def main():
     failures = [(p, r[1]) for p, r in zip(paths, results) if r[1] is not None]
     accepted = sum(1 for r in results if r[0] == 0 and r[1] is None)
     rejected = sum(1 for r in results if r[0] == 1 and r[1] is None)
+    if not args.keep:  # the failing inputs stay, to reproduce them
+        for p, r in zip(paths, results):
+            if r[1] is None:
+                os.remove(p)
     with open(os.path.join(args.out, "failures.txt"), "w") as f:
         for p, (why, last) in failures:
             f.write("%s: %s: %s\n" % (p, why, last))

@@ -368,11 +368,13 @@ IrType *rs_decl_type(Lower *L, AstNode *t) {
   return ty;
 }
 
-static IrNode *check_type(Lower *L, IrNode *v, AstNode *type, const char *name) {
+/* `v` must have the declared type; loc is where the value is given (the
+ * call's argument, the returned value). */
+static IrNode *check_type(Lower *L, IrNode *v, Loc loc, AstNode *type, const char *name) {
   IrType *decl = rs_decl_type(L, type);
   if (!decl)
     return NULL;
-  IrNode *c = rs_emit(L, IR_CHECK_TYPE, v->loc, 1, &v);
+  IrNode *c = rs_emit(L, IR_CHECK_TYPE, loc, 1, &v);
   c->at.decl = decl;
   c->at.decl_loc = type->loc;
   c->name = name;
@@ -462,7 +464,7 @@ Val rs_inline_call(Lower *L, Scope *module, Decl *d, AstNode *call, Val *self) {
       break;
     }
     if (param->a) {
-      n = check_type(L, n, param->a, param->name);
+      n = check_type(L, n, given[k] ? v.loc : param->b->loc, param->a, param->name);
       if (!n) {
         ok = false;
         break;
@@ -492,7 +494,7 @@ Val rs_inline_call(Lower *L, Scope *module, Decl *d, AstNode *call, Val *self) {
                  nt == 1 ? "" : "s", nret);
       } else {
         for (int i = 0; i < nret; i++) {
-          IrNode *c = check_type(L, outs.v[i], rt->kind == AST_TUPLE ? rt->items.v[i] : rt, NULL);
+          IrNode *c = check_type(L, outs.v[i], ((IrNode *)outs.v[i])->loc, rt->kind == AST_TUPLE ? rt->items.v[i] : rt, NULL);
           if (c)
             outs.v[i] = c;
         }
@@ -730,7 +732,7 @@ static void lower_entry(IrModule *m, Scope *root, AstNode *def) {
                nret);
     else
       for (int i = 0; i < nret; i++) {
-        IrNode *c = check_type(&L, outs.v[i], def->a->kind == AST_TUPLE ? def->a->items.v[i] : def->a, NULL);
+        IrNode *c = check_type(&L, outs.v[i], ((IrNode *)outs.v[i])->loc, def->a->kind == AST_TUPLE ? def->a->items.v[i] : def->a, NULL);
         if (c)
           outs.v[i] = c;
       }

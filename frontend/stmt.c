@@ -106,13 +106,13 @@ static void lower_for_region(Lower *L, AstNode *stmt, IrNode *start, IrNode *sto
   L->block = outer;
 
   /* Unchanged variables are not carried: uses see the initial value. */
-  PtrVec kept = {0};
+  PtrVec kept = {0}, dropped = {0};
   for (int i = 0; i < carried_before; i++) {
     Slot *s = slots.v[i];
     Binding *b = rs_env_get(s->is_param ? &L->params : &L->frame->locals, s->name);
     if (b->node == s->arg) {
-      replace_uses(body, s->arg, s->init);
       b->node = s->init;
+      ir_vec_push(&dropped, s); /* its uses are rewritten once the yield exists */
       continue;
     }
     s->yield = b->node;
@@ -145,6 +145,10 @@ static void lower_for_region(Lower *L, AstNode *stmt, IrNode *start, IrNode *sto
   IrNode *y = ir_node_new(IR_YIELD, stmt->loc, 0, NULL);
   rs_set_args(y, &yields);
   ir_block_append(body, y);
+  for (int i = 0; i < dropped.n; i++) {
+    Slot *s = dropped.v[i];
+    replace_uses(body, s->arg, s->init);
+  }
   ir_block_append(L->block, loop);
   bind_results(L, loop, &kept);
 }

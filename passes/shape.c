@@ -18,16 +18,17 @@
  *     once (to learn the types of variables first assigned inside it); the
  *     diagnostics of a walk are held back until its types are confirmed.
  *  2. Unification of dims.  A substitution maps symbols to dims.  Two dims
- *     are unified by solving their difference for a symbol that occurs
- *     linearly with coefficient +-1 (a bare symbol is the common case), the
- *     newest such symbol (inlined instances and fresh symbols are newer than
+ *     are unified by solving their difference for a symbol that occurs once,
+ *     linearly, with a coefficient that divides the rest (a bare symbol is
+ *     the common case), the newest such symbol (inlined instances and fresh symbols are newer than
  *     the caller's, so dumps keep the caller's names).  Constants that differ
  *     and expressions that cannot be solved are errors.  A binding is an
  *     assumption the compiler cannot prove: docs/shapes.md lists them, and
  *     they are the run-time checks codegen must emit.
  *  3. Broadcasting, promotion and devices, used by most rules.
- *  4. The final rewrite of every type, symval, declared type and param type
- *     through the substitution.
+ *  4. The end of the pass: casts where a Python scalar changed dtype in a
+ *     loop or an if, then every type, symval, declared type and param type
+ *     rewritten through the substitution.
  */
 #include "shape_internal.h"
 

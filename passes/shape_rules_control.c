@@ -4,17 +4,17 @@
  * for: the body is walked with its block arguments typed by the initial
  * values.  A variable first assigned inside the loop (initial value UNDEF)
  * takes the type of the value the body yields; a variable initialised with
- * a Python scalar (total = 0) takes the dtype of `total + loss` (a cast is
- * inserted before the loop).  Those types are learned by walking the body
- * speculatively, with errors silenced and the substitution restored, before
- * the real walk.  After the real walk each yielded value must have the
- * variable's type: a shape that changes from one iteration to the next is an
- * error.
+ * a Python scalar (total = 0) takes the dtype of `total + loss` (the end of
+ * the pass inserts a cast before the loop).  Those types are learned by
+ * walking the body with a guess, holding its diagnostics back, and walking
+ * it again (diagnostics dropped, bindings undone) while the guess was wrong.
+ * Then each yielded value must have the variable's type: a shape that
+ * changes from one iteration to the next is an error.
  *
  * if: both branches are walked; a variable assigned in one branch only
  * takes that branch's type; two assigned values must agree (dims unified,
- * Python scalars promoted).  A value that no path assigns stays "undefined"
- * and reading it is an error.
+ * Python scalars promoted, cast at the end of the pass).  A value that no
+ * path assigns stays "undefined" and reading it is an error.
  */
 #include "shape_internal.h"
 

@@ -272,11 +272,8 @@ static Val h_create(Lower *L, Args *A, IrOp op, AstNode *call) {
     return rs_error();
   IrNode *n;
   if (like) {
-    if (op != IR_FULL) {
-      ir_error(call->loc, "%s(x.shape) is not supported; use %s(x.shape[0], ...)", f, f);
-      return rs_error();
-    }
-    n = rs_emit(L, IR_FULL_LIKE, call->loc, 1, &like);
+    n = rs_emit(L, op, call->loc, 1, &like);
+    n->at.like = true;
   } else {
     n = rs_emit(L, op, call->loc, dims.n, (IrNode **)dims.v);
   }
@@ -815,6 +812,8 @@ Val rs_attribute(Lower *L, Val obj, AstNode *attr) {
   }
   if (strcmp(attr->name, "shape") == 0)
     return (Val){.kind = V_SHAPE, .node = x, .loc = attr->loc};
+  if (strcmp(attr->name, "ndim") == 0)
+    return rs_node(rs_emit(L, IR_NDIM, attr->loc, 1, &x), attr->loc);
   if (rs_is_builtin(attr->name))
     ir_error(attr->loc, "'%s' is a method: call it, x.%s(...)", attr->name, attr->name);
   else

@@ -209,6 +209,7 @@ typedef struct IrAttrs {
   Loc decl_loc;        /* CHECK_TYPE: where it was declared */
   int sym;             /* a dimension symbol this op introduces (BATCH) */
   bool has_default;    /* ARG: a default value in fval (scalars only) */
+  bool like;           /* FULL, RAND, RANDN: the shape of the one operand (rand(x.shape)) */
 } IrAttrs;
 
 typedef struct IrNode IrNode;

@@ -175,6 +175,8 @@ static void print_attrs(FILE *out, IrNode *n) {
       SEP(), print_axes(out, at);
     break;
   case IRC_CREATION:
+    if (at->like)
+      SEP(), fputs("like", out);
     if (n->op == IR_FULL || n->op == IR_FULL_LIKE)
       SEP(), fprintf(out, "fill=%.9g", at->fval);
     if (at->dtype != DT_UNKNOWN)

@@ -38,6 +38,11 @@ void shape_full(ShapeCtx *S, IrNode *n) {
     sh_poison(n);
     return;
   }
+  if (n->at.like) { /* rand(x.shape): the shape of the operand */
+    IrType x = sh_type(S, n->args[0]);
+    sh_set(n, dt, x.rank, x.dims, DEV_DEFAULT);
+    return;
+  }
   Dim dims[IR_MAX_RANK];
   int rank;
   if (!read_dims(S, n, 0, dims, &rank)) {

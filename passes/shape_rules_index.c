@@ -369,6 +369,15 @@ void shape_dim(ShapeCtx *S, IrNode *n) {
   n->symval = x.dims[ax];
 }
 
+/* x.ndim: the rank, a number known at compile time. */
+void shape_ndim(ShapeCtx *S, IrNode *n) {
+  IrType x = sh_type(S, n->args[0]);
+  n->type = ir_type_scalar(DT_I64);
+  n->type.weak = true;
+  n->has_symval = true;
+  n->symval = dim_const(x.rank);
+}
+
 /* A mini-batch of a batches() loop: [B, x.shape[1:]...] with B the loop's
  * batch-length symbol.  All tensors of one loop share the permutation, so
  * their lengths are unified with its length. */

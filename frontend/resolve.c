@@ -533,19 +533,6 @@ static void count_uses(IrBlock *b) {
   }
 }
 
-static void clear_marks(IrBlock *b) {
-  for (int i = 0; i < b->params.n; i++)
-    ((IrNode *)b->params.v[i])->mark = 0;
-  for (int i = 0; i < b->nodes.n; i++) {
-    IrNode *n = b->nodes.v[i];
-    n->mark = 0;
-    if (n->body)
-      clear_marks(n->body);
-    if (n->orelse)
-      clear_marks(n->orelse);
-  }
-}
-
 static IrNode *last_node(IrBlock *b) { return b->nodes.v[b->nodes.n - 1]; }
 
 static void remove_arg(IrNode *n, int k) {
@@ -631,12 +618,12 @@ static bool prune_block(IrBlock *b) {
 
 static void prune_results(IrFunc *f) {
   for (;;) {
-    clear_marks(f->body);
+    ir_clear_marks(f->body);
     count_uses(f->body);
     if (!prune_block(f->body))
       break;
   }
-  clear_marks(f->body);
+  ir_clear_marks(f->body);
 }
 
 

@@ -59,3 +59,16 @@ IrParam *ir_module_param(IrModule *m, const char *name) {
   }
   return NULL;
 }
+
+void ir_clear_marks(IrBlock *b) {
+  for (int i = 0; i < b->params.n; i++)
+    ((IrNode *)b->params.v[i])->mark = 0;
+  for (int i = 0; i < b->nodes.n; i++) {
+    IrNode *n = b->nodes.v[i];
+    n->mark = 0;
+    if (n->body)
+      ir_clear_marks(n->body);
+    if (n->orelse)
+      ir_clear_marks(n->orelse);
+  }
+}

@@ -269,6 +269,7 @@ IrNode *ir_node_new(IrOp op, Loc loc, int nargs, IrNode **args);
 IrBlock *ir_block_new(IrNode *owner);
 void ir_block_append(IrBlock *b, IrNode *n);
 IrParam *ir_module_param(IrModule *m, const char *name); /* NULL if none */
+void ir_clear_marks(IrBlock *b); /* zero `mark` of every node and block param, nested */
 
 /* ===== print.c: the one textual form of the graph IR ===== */
 

@@ -18,19 +18,6 @@ static void set_visible(IrBlock *b, int v) {
     ((IrNode *)b->nodes.v[i])->mark = v;
 }
 
-static void clear(IrBlock *b) {
-  for (int i = 0; i < b->params.n; i++)
-    ((IrNode *)b->params.v[i])->mark = 0;
-  for (int i = 0; i < b->nodes.n; i++) {
-    IrNode *n = b->nodes.v[i];
-    n->mark = 0;
-    if (n->body)
-      clear(n->body);
-    if (n->orelse)
-      clear(n->orelse);
-  }
-}
-
 static int yield_count(IrBlock *b, IrNode *owner) {
   IrNode *last = b->nodes.n ? b->nodes.v[b->nodes.n - 1] : NULL;
   if (!last || last->op != IR_YIELD)
@@ -92,14 +79,14 @@ static void verify_block(IrBlock *b, bool typed) {
 bool ir_verify_module(IrModule *m, bool typed) {
   for (int i = 0; i < m->funcs.n; i++) {
     IrFunc *f = m->funcs.v[i];
-    clear(f->body);
+    ir_clear_marks(f->body);
     for (int k = 0; k < f->args.n; k++)
       ((IrNode *)f->args.v[k])->mark = 1;
     IrNode *last = f->body->nodes.n ? f->body->nodes.v[f->body->nodes.n - 1] : NULL;
     if (!last || last->op != IR_RETURN)
       ir_die(f->loc, "function @%s does not end in return", f->name);
     verify_block(f->body, typed);
-    clear(f->body);
+    ir_clear_marks(f->body);
     for (int k = 0; k < f->args.n; k++)
       ((IrNode *)f->args.v[k])->mark = 0;
   }

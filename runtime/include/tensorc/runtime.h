@@ -1,0 +1,184 @@
+/* tensorc/runtime.h - libtensorc_rt, what compiled programs call at run time.
+ *
+ * A plain C library with no dependency on the compiler.  Generated code and
+ * the executable's main() call these functions; they never exit or abort:
+ * each returns a status (0 = success) and leaves a message in the context
+ * (or in the caller's buffer where there is no context).
+ *
+ * Sectioned by the .c file that implements each part.
+ */
+#ifndef TENSORC_RUNTIME_H
+#define TENSORC_RUNTIME_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define TC_MAX_RANK 8
+
+/* The numbering is the compiler's DType (ir/ir.h): keep them equal. */
+typedef enum tc_dtype {
+  TC_UNKNOWN = 0,
+  TC_BOOL = 1, /* one byte, 0 or 1 */
+  TC_I32 = 2,
+  TC_I64 = 3,
+  TC_F32 = 4,
+  TC_F64 = 5,
+} tc_dtype;
+
+/* A dense C-order tensor.  `data` is owned by whoever made it (say so at
+ * each function); rank 0 is a scalar of one element. */
+typedef struct tc_array {
+  void *data;
+  tc_dtype dtype;
+  int rank;
+  int64_t shape[TC_MAX_RANK];
+} tc_array;
+
+/* Status codes. */
+enum {
+  TC_OK = 0,
+  TC_ERR_RUNTIME = 1, /* the program failed while running (index out of range, ...) */
+  TC_ERR_INPUT = 2,   /* a bad input: missing file, wrong dtype or shape, corrupt file */
+  TC_ERR_NOMEM = 3,
+};
+
+/* ===== context.c: the state of one running program ===== */
+
+typedef struct tc_ctx tc_ctx;
+
+tc_ctx *tcrt_ctx_new(int nparams);
+void tcrt_ctx_free(tc_ctx *ctx); /* frees the param buffers too */
+const char *tcrt_error(const tc_ctx *ctx); /* last error message, "" if none */
+/* Sets the error message (printf-style) and returns `code`. */
+int tcrt_fail(tc_ctx *ctx, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* Param i's buffer (NULL until set).  Setting frees the previous buffer
+ * unless it is the same pointer; the context owns param buffers. */
+void *tcrt_param(tc_ctx *ctx, int i);
+void tcrt_set_param(tc_ctx *ctx, int i, void *data);
+void tcrt_set_threads(tc_ctx *ctx, int n);
+int tcrt_threads(const tc_ctx *ctx);
+
+/* ===== alloc.c: buffers ===== */
+
+size_t tcrt_dtype_size(tc_dtype dt);
+const char *tcrt_dtype_name(tc_dtype dt); /* "f32" */
+int64_t tcrt_numel(const tc_array *a);
+/* 64-byte-aligned, zero-filled; NULL (with the error set) on failure.  A
+ * size of 0 still returns a unique non-NULL pointer. */
+void *tcrt_alloc(tc_ctx *ctx, int64_t bytes);
+void tcrt_free(void *p);
+/* Counts live tcrt_alloc blocks (for tests of steady-state allocation). */
+int64_t tcrt_alloc_count(void);
+
+/* ===== rng.c: Philox-4x32-10 ===== */
+
+/* The stream is (seed, counter); every draw consumes counters, so the same
+ * seed gives the same numbers whatever the number of threads. */
+void tcrt_seed(tc_ctx *ctx, uint64_t seed);
+int tcrt_rand(tc_ctx *ctx, tc_dtype dt, void *out, int64_t n);  /* uniform [0, 1) */
+int tcrt_randn(tc_ctx *ctx, tc_dtype dt, void *out, int64_t n); /* standard normal */
+int tcrt_randint(tc_ctx *ctx, int64_t lo, int64_t hi, int64_t *out, int64_t n); /* [lo, hi) */
+int tcrt_randperm(tc_ctx *ctx, int64_t *out, int64_t n);         /* a permutation of 0..n-1 */
+/* The raw generator, for tests: one Philox-4x32-10 block. */
+void tcrt_philox4x32_10(const uint32_t counter[4], const uint32_t key[2], uint32_t out[4]);
+
+/* ===== npy.c, csv.c: files ===== */
+
+/* Reads a .npy (versions 1.0, 2.0, 3.0) or .csv file, chosen by the
+ * extension.  On success *out holds a tcrt_alloc'd buffer the caller
+ * frees with tcrt_free.  .npy dtypes <f4 <f8 <i4 <i8 |b1 load as they are;
+ * |u1 |i1 <i2 <u2 <u4 <u8 <f2 are converted (to i64, or f32 for <f2) and
+ * *warning is set to a message saying so (else NULL).  CSV: comma-separated
+ * numbers, an optional header row, '#' comments; loads as f64 [rows, cols].
+ * Errors (TC_ERR_INPUT) name the file and what is wrong: missing, bad magic,
+ * truncated, Fortran order, big endian, unsupported dtype, a header whose
+ * shape disagrees with the file size, a non-numeric CSV cell (with its line
+ * and column), ragged rows. */
+int tcrt_load(const char *path, tc_array *out, const char **warning, char *err, size_t errsize);
+/* Writes .npy (version 1.0) or .csv by extension, to a temporary name in
+ * the same directory renamed at the end: never a half-written file. */
+int tcrt_save(const char *path, const tc_array *a, char *err, size_t errsize);
+/* Converts between dtypes (NumPy's astype semantics, bool is x != 0). */
+void tcrt_convert(tc_dtype to, void *dst, tc_dtype from, const void *src, int64_t n);
+
+/* ===== blas.c: matrix products ===== */
+
+/* C[b] = A[b] @ B[b] for b in 0..batch-1, row-major, A[b] m x k, B[b] k x n,
+ * C[b] m x n; the stride of a batch may be 0 (broadcast).  f32/f64 through
+ * OpenBLAS (cblas_sgemm / cblas_dgemm), i32/i64/bool by a plain loop. */
+int tcrt_matmul(tc_ctx *ctx, tc_dtype dt, const void *a, const void *b, void *c, int64_t batch, int64_t m,
+                int64_t n, int64_t k, int64_t stride_a, int64_t stride_b, int64_t stride_c);
+
+/* ===== print.c: NumPy's text ===== */
+
+/* The text NumPy's str() gives for the array (rank 0: the scalar, e.g.
+ * "0.1", "3", "True"; arrays: "[[1. 2.]\n [3. 4.]]", summarised with "..."
+ * beyond 1000 elements, as numpy's default print options).  Returns a
+ * malloc'd string the caller frees, or NULL when out of memory. */
+char *tcrt_format(const tc_array *a);
+/* print(a, b, ...) as Python does: items separated by one space, then a
+ * newline.  `sep` is 1 for every item but the first. */
+void tcrt_print_str(const char *s, int sep);
+void tcrt_print_array(const tc_array *a, int sep);
+void tcrt_print_end(void);
+
+/* ===== exe.c: the executable's main() ===== */
+
+/* One dimension of a declared argument: a constant (sym < 0) or a symbol
+ * (an index into tc_program.sym_names); symbols are bound by the first
+ * argument that has them and checked against the others. */
+typedef struct tc_dimdesc {
+  int sym;
+  int64_t value;
+} tc_dimdesc;
+
+typedef struct tc_argdesc {
+  const char *name;
+  tc_dtype dtype;
+  int rank;
+  tc_dimdesc dims[TC_MAX_RANK];
+  int has_default; /* scalars only */
+  double default_value;
+} tc_argdesc;
+
+typedef struct tc_paramdesc {
+  const char *name;
+  tc_dtype dtype;
+  int rank;
+  int64_t shape[TC_MAX_RANK];
+} tc_paramdesc;
+
+/* What the compiler emits for a program with `main`. */
+typedef struct tc_program {
+  const char *name; /* the module */
+  int nargs;
+  const tc_argdesc *args;
+  int nsyms;
+  const char *const *sym_names;
+  int nparams;
+  const tc_paramdesc *params;
+  int nresults;
+  /* Computes every param's initial value (tcrt_set_param). */
+  int (*init)(tc_ctx *ctx);
+  /* Runs main: args[i] as declared (scalars as rank-0 arrays), results
+   * written to results[0..nresults-1] (buffers from tcrt_alloc, owned by
+   * the caller afterwards). */
+  int (*main)(tc_ctx *ctx, const tc_array *args, tc_array *results);
+} tc_program;
+
+/* The command line of SPEC §3:
+ *   ./model NAME=VALUE ... [--seed N] [--threads N] [--params-in DIR]
+ *           [--params-out DIR] [--quiet] [--device cpu|auto] [--help]
+ * Returns the process exit code: 0 success, 1 the program failed while
+ * running, 2 bad usage or bad input (one line naming the argument and the
+ * file). */
+int tcrt_exe_main(int argc, char **argv, const tc_program *prog);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -10,6 +10,7 @@
  * logs (arriving with them).
  */
 #include "frontend/frontend.h"
+#include "ir/kernel.h"
 #include "passes/passes.h"
 
 #include <stdlib.h>
@@ -229,7 +230,30 @@ int main(int argc, char **argv) {
       return finish(1);
   }
 
-  /* 3. output */
+  /* 3. lower to kernel IR, when code or its dump is asked for */
+  bool want_code = o.emit == EMIT_EXE || o.emit == EMIT_OBJ || o.emit == EMIT_ASM || o.emit == EMIT_LLVM;
+  /* `all` and TENSORC_DEBUG=2 show the kernel IR when code is made;
+   * --dump-after=lower asks for it alone. */
+  bool dump_lower = (o.dump_after && strcmp(o.dump_after, "lower") == 0) ||
+                    (want_code && (o.debug >= 2 || (o.dump_after && strcmp(o.dump_after, "all") == 0)));
+  KModule *km = NULL;
+  if (want_code || dump_lower) {
+    t0 = now();
+    km = pass_lower(m);
+    if (o.time_passes || o.debug >= 1)
+      fprintf(stderr, "tensorc: pass %-9s %8.3f ms%s\n", "lower", (now() - t0) * 1e3, km ? "" : " (errors)");
+    if (!km)
+      return finish(1);
+#ifdef TENSORC_VERIFY
+    k_verify_module(km);
+#endif
+    if (dump_lower) {
+      fprintf(stderr, "// ----- IR after lower -----\n");
+      k_print_module(stderr, km);
+    }
+  }
+
+  /* 4. output */
   if (o.emit == EMIT_IR) {
     FILE *out = stdout;
     if (o.output && strcmp(o.output, "-") != 0) {

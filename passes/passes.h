@@ -14,6 +14,12 @@
  * sets IrNode.type everywhere and IrParam.type, substitutes bound symbols. */
 bool pass_shape(IrModule *m);
 
+/* lower.c - typed graph IR to kernel IR, one kernel per op.
+ * Requires: shape.  Returns NULL after reporting what the CPU backend
+ * cannot lower yet (grad before autodiff exists, ...). */
+struct KModule;
+struct KModule *pass_lower(IrModule *m);
+
 /* pipeline.c */
 typedef bool (*PassFn)(IrModule *m);
 typedef struct PassInfo {

@@ -1,0 +1,236 @@
+/* ir/kernel_print.c - the text of the kernel IR (--dump-after=lower).
+ *
+ *   kfunc @predict(%x: f32[B, 64]) -> (%6) {
+ *     alloc %0 : f32[B, 64]
+ *     kernel %0[i0, i1] = add(load %1[i0, i1], load %b1[i1])  for i0 < B, i1 < 64
+ *     kernel %s[i0] = sum(load %x[i0, r1])  for i0 < B; reduce r1 < 64
+ *     free %0 unless %6
+ *   }
+ *
+ * One statement a line; loop nests are written after the statement as
+ * `for i3 < extent`, outermost first, the reduction loops after `reduce`.
+ */
+#include "kernel.h"
+
+#include <string.h>
+
+static void print_buf(FILE *out, KFunc *f, int b) {
+  if (b < 0) {
+    fputs("%<none>", out);
+    return;
+  }
+  KBuf *kb = k_buf(f, b);
+  if (kb->name)
+    fprintf(out, "%%%s.%d", kb->name, b);
+  else
+    fprintf(out, "%%%d", b);
+}
+
+static void print_dim(FILE *out, Dim d) {
+  char buf[128];
+  fputs(dim_format(d, buf, sizeof buf), out);
+}
+
+static void print_expr(FILE *out, KFunc *f, KExpr *e) {
+  switch (e->kind) {
+  case KX_CONST:
+    if (ir_dtype_is_float(e->dtype))
+      fprintf(out, "%.9g", e->fval);
+    else
+      fprintf(out, "%lld", (long long)e->ival);
+    return;
+  case KX_VAR: fprintf(out, "i%d", e->var); return;
+  case KX_SYM: fprintf(out, "%s", ir_sym_name(e->sym)); return;
+  case KX_DIM: print_dim(out, e->dim); return;
+  case KX_ARG_DIM: fprintf(out, "arg%d.shape[%lld]", e->buf, (long long)e->ival); return;
+  case KX_ACC: fputs("acc", out); return;
+  case KX_ACC_INDEX: fputs("acc_index", out); return;
+  case KX_LOAD:
+    fputs("load ", out);
+    print_buf(out, f, e->buf);
+    fputc('[', out);
+    if (e->linear)
+      fputs("flat ", out);
+    for (int i = 0; i < e->nargs; i++) {
+      if (i)
+        fputs(", ", out);
+      print_expr(out, f, e->args[i]);
+    }
+    fputc(']', out);
+    return;
+  case KX_CAST:
+    fprintf(out, "%s(", ir_dtype_name(e->dtype));
+    print_expr(out, f, e->args[0]);
+    fputc(')', out);
+    return;
+  case KX_OP:
+    fprintf(out, "%s(", ir_op_name(e->op));
+    for (int i = 0; i < e->nargs; i++) {
+      if (i)
+        fputs(", ", out);
+      print_expr(out, f, e->args[i]);
+    }
+    fputc(')', out);
+    return;
+  }
+}
+
+static void indent(FILE *out, int depth) {
+  for (int i = 0; i < depth; i++)
+    fputs("  ", out);
+}
+
+static void print_list(FILE *out, KFunc *f, KList *l, int depth);
+
+static void print_stmt(FILE *out, KFunc *f, KStmt *s, int depth) {
+  indent(out, depth);
+  switch (s->kind) {
+  case KS_ALLOC: {
+    KBuf *kb = k_buf(f, s->buf);
+    fputs("alloc ", out);
+    print_buf(out, f, s->buf);
+    fprintf(out, " : %s[", ir_dtype_name(kb->dtype));
+    for (int i = 0; i < kb->rank; i++) {
+      if (i)
+        fputs(", ", out);
+      print_dim(out, kb->dims[i]);
+    }
+    fputs("]\n", out);
+    return;
+  }
+  case KS_FREE:
+    fputs("free ", out);
+    print_buf(out, f, s->buf);
+    if (s->nkeep) {
+      fputs(" unless", out);
+      for (int i = 0; i < s->nkeep; i++) {
+        fputs(i ? ", " : " ", out);
+        print_buf(out, f, s->keep[i]);
+      }
+    }
+    fputc('\n', out);
+    return;
+  case KS_MOVE:
+    print_buf(out, f, s->buf);
+    fputs(" = ", out);
+    print_buf(out, f, s->src);
+    fputc('\n', out);
+    return;
+  case KS_SETSYM:
+    fprintf(out, "%s = ", ir_sym_name(s->buf));
+    print_expr(out, f, s->cond);
+    fputc('\n', out);
+    return;
+  case KS_CHECK:
+    fputs("check ", out);
+    print_expr(out, f, s->cond);
+    fprintf(out, " \"%s\"\n", s->message);
+    return;
+  case KS_KERNEL: {
+    fputs("kernel ", out);
+    print_buf(out, f, s->buf);
+    fputc('[', out);
+    if (s->store_linear)
+      fputs("flat ", out);
+    for (int i = 0; i < s->nstore; i++) {
+      if (i)
+        fputs(", ", out);
+      print_expr(out, f, s->store_idx[i]);
+    }
+    fputs("] = ", out);
+    if (s->nred) {
+      fprintf(out, "%s(", ir_op_name(s->combine));
+      print_expr(out, f, s->value);
+      fputc(')', out);
+      if (s->finalize) {
+        fputs(" then ", out);
+        print_expr(out, f, s->finalize);
+      }
+    } else {
+      print_expr(out, f, s->value);
+    }
+    int outer = s->nloops - s->nred;
+    /* loop variables are the store's, in order; print extents only */
+    if (s->nloops) {
+      fputs("  for", out);
+      for (int i = 0; i < s->nloops; i++) {
+        fputs(i == outer ? (i ? "; reduce " : " reduce ") : i ? ", " : " ", out);
+        fprintf(out, "i%d < ", s->loopvar[i]);
+        print_dim(out, s->extent[i]);
+      }
+    }
+    fputc('\n', out);
+    return;
+  }
+  case KS_CALL: {
+    static const char *names[] = {"matmul", "rand", "seed", "print", "save", "param_store"};
+    fprintf(out, "call %s", names[s->call]);
+    if (s->call == KC_RAND)
+      fprintf(out, ".%s", ir_op_name(s->op));
+    if (s->call == KC_SAVE)
+      fprintf(out, " \"%s\"", s->str);
+    if (s->call == KC_PARAM_STORE)
+      fprintf(out, " #%d", s->index);
+    for (int i = 0; i < s->nbufs; i++) {
+      fputs(i ? ", " : " ", out);
+      print_buf(out, f, s->bufs[i]);
+    }
+    for (int i = 0; i < s->nexprs; i++) {
+      fputs(i || s->nbufs ? ", " : " ", out);
+      print_expr(out, f, s->exprs[i]);
+    }
+    fputc('\n', out);
+    return;
+  }
+  case KS_FOR:
+    fprintf(out, "for i%d = ", s->var);
+    print_expr(out, f, s->cond);
+    fputs(" to ", out);
+    print_expr(out, f, s->stop);
+    fputs(" step ", out);
+    print_expr(out, f, s->step);
+    fputs(" {\n", out);
+    print_list(out, f, &s->body, depth + 1);
+    indent(out, depth);
+    fputs("}\n", out);
+    return;
+  case KS_IF:
+    fputs("if ", out);
+    print_expr(out, f, s->cond);
+    fputs(" {\n", out);
+    print_list(out, f, &s->body, depth + 1);
+    indent(out, depth);
+    fputs("} else {\n", out);
+    print_list(out, f, &s->orelse, depth + 1);
+    indent(out, depth);
+    fputs("}\n", out);
+    return;
+  }
+}
+
+static void print_list(FILE *out, KFunc *f, KList *l, int depth) {
+  for (int i = 0; i < l->n; i++)
+    print_stmt(out, f, l->v[i], depth);
+}
+
+void k_print_module(FILE *out, KModule *m) {
+  fprintf(out, "kmodule @%s\n", m->name ? m->name : "main");
+  for (int i = 0; i < m->funcs.n; i++) {
+    KFunc *f = m->funcs.v[i];
+    fprintf(out, "\n%skfunc @%s(", f->exported ? "export " : "", f->name);
+    for (int a = 0; a < f->nargs; a++) {
+      if (a)
+        fputs(", ", out);
+      print_buf(out, f, a);
+    }
+    fputs(") -> (", out);
+    for (int r = 0; r < f->nresults; r++) {
+      if (r)
+        fputs(", ", out);
+      print_buf(out, f, f->results[r]);
+    }
+    fputs(") {\n", out);
+    print_list(out, f, &f->body, 1);
+    fputs("}\n", out);
+  }
+}

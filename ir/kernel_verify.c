@@ -1,0 +1,82 @@
+/* ir/kernel_verify.c - structural checks of the kernel IR: every buffer
+ * exists, loads and stores index every axis of their buffer (or give one
+ * flat index), loop variables are in range, reductions have a combine op.
+ * A failure is a compiler bug (ir_die).
+ */
+#include "kernel.h"
+
+static void verify_expr(KFunc *f, KExpr *e, Loc loc) {
+  switch (e->kind) {
+  case KX_LOAD: {
+    KBuf *b = k_buf(f, e->buf);
+    if (!e->linear && e->nargs != b->rank)
+      ir_die(loc, "kernel IR: load of %d indices from a rank-%d buffer", e->nargs, b->rank);
+    break;
+  }
+  case KX_VAR:
+    if (e->var < 0 || e->var >= f->nvars)
+      ir_die(loc, "kernel IR: loop variable i%d of %d", e->var, f->nvars);
+    break;
+  case KX_ARG_DIM:
+    if (e->buf < 0 || e->buf >= f->nargs)
+      ir_die(loc, "kernel IR: argument %d of %d", e->buf, f->nargs);
+    break;
+  default: break;
+  }
+  for (int i = 0; i < e->nargs; i++)
+    verify_expr(f, e->args[i], loc);
+}
+
+static void verify_list(KFunc *f, KList *l) {
+  for (int i = 0; i < l->n; i++) {
+    KStmt *s = l->v[i];
+    switch (s->kind) {
+    case KS_KERNEL: {
+      KBuf *b = k_buf(f, s->buf);
+      if (!s->store_linear && s->nstore != b->rank)
+        ir_die(s->loc, "kernel IR: store of %d indices into a rank-%d buffer", s->nstore, b->rank);
+      for (int k = 0; k < s->nloops; k++)
+        if (s->loopvar[k] < 0 || s->loopvar[k] >= f->nvars)
+          ir_die(s->loc, "kernel IR: loop %d runs variable i%d of %d", k, s->loopvar[k], f->nvars);
+      if (s->nred && !s->combine)
+        ir_die(s->loc, "kernel IR: reduction without a combine op");
+      verify_expr(f, s->value, s->loc);
+      if (s->finalize)
+        verify_expr(f, s->finalize, s->loc);
+      for (int k = 0; k < s->nstore; k++)
+        verify_expr(f, s->store_idx[k], s->loc);
+      break;
+    }
+    case KS_ALLOC:
+    case KS_FREE: k_buf(f, s->buf); break;
+    case KS_MOVE: k_buf(f, s->buf), k_buf(f, s->src); break;
+    case KS_CALL:
+      for (int k = 0; k < s->nbufs; k++)
+        k_buf(f, s->bufs[k]);
+      for (int k = 0; k < s->nexprs; k++)
+        verify_expr(f, s->exprs[k], s->loc);
+      break;
+    case KS_FOR:
+      verify_expr(f, s->cond, s->loc), verify_expr(f, s->stop, s->loc), verify_expr(f, s->step, s->loc);
+      verify_list(f, &s->body);
+      break;
+    case KS_IF:
+      verify_expr(f, s->cond, s->loc);
+      verify_list(f, &s->body);
+      verify_list(f, &s->orelse);
+      break;
+    case KS_SETSYM:
+    case KS_CHECK: verify_expr(f, s->cond, s->loc); break;
+    }
+  }
+}
+
+bool k_verify_module(KModule *m) {
+  for (int i = 0; i < m->funcs.n; i++) {
+    KFunc *f = m->funcs.v[i];
+    verify_list(f, &f->body);
+    for (int r = 0; r < f->nresults; r++)
+      k_buf(f, f->results[r]);
+  }
+  return true;
+}

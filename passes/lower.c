@@ -1,0 +1,504 @@
+/* passes/lower.c - the `lower` pass: typed graph IR to kernel IR.
+ *
+ * Each graph op becomes one kernel (lower_ops.c, lower_index.c) or one
+ * runtime call, writing a fresh buffer; fusion will later merge kernels.
+ * This file owns the structure: arguments and their symbols, blocks, `for`
+ * and `if`, results, and who frees which buffer.
+ *
+ * Ownership, the one rule that keeps loops from leaking: a buffer belongs
+ * to the block whose op allocated it (a FOR/IF result belongs to the block
+ * around the FOR/IF).  At the end of a block its buffers are freed, except
+ * those the block hands on (yield, return, param_store) - compared by
+ * pointer at run time, so values that alias a buffer (reshape, check_type,
+ * detach: no copy) are handled without tracking.  A value handed on that
+ * the block does not own (an argument, a param, an outer value) is copied
+ * first, and a loop copies its initial values, so no two owned buffers
+ * ever share a pointer.
+ *
+ * Requires: the shape pass.  Produces: a KModule (not a graph rewrite).
+ */
+#include "lower_internal.h"
+
+#include <string.h>
+
+/* ===== values ===== */
+
+static PtrVec vals; /* LVal*, indexed by node->mark - 1 */
+
+LVal *lw_val(LCtx *C, IrNode *n) {
+  if (n->mark <= 0 || n->mark > vals.n)
+    ir_die(n->loc, "lower: %s used before it was lowered", ir_op_name(n->op));
+  return vals.v[n->mark - 1];
+}
+
+static LVal *new_val(IrNode *n) {
+  LVal *v = ir_alloc(sizeof *v);
+  v->buf = -1;
+  ir_vec_push(&vals, v);
+  n->mark = vals.n;
+  return v;
+}
+
+void lw_emit(LCtx *C, KStmt *s) { k_push(C->out, s); }
+
+int lw_new_var(LCtx *C) { return C->f->nvars++; }
+
+int lw_new_buf(LCtx *C, IrNode *n, const char *name, DType dt, int rank, const Dim *dims) {
+  return k_buf_new(C->f, name ? name : n && n->name ? n->name : NULL, dt, rank, dims, KB_TEMP);
+}
+
+void lw_set(LCtx *C, IrNode *n, int buf, bool owned) {
+  LVal *v = new_val(n);
+  v->buf = buf;
+  v->owned = owned;
+  if (owned)
+    ir_vec_push(&C->owned, (void *)(intptr_t)buf);
+}
+
+void lw_set_scalar(LCtx *C, IrNode *n, KExpr *e) { new_val(n)->scalar = e; }
+
+int lw_alloc(LCtx *C, IrNode *n) {
+  int b = lw_new_buf(C, n, NULL, n->type.dtype, n->type.rank, n->type.dims);
+  KStmt *s = k_stmt(KS_ALLOC, n->loc);
+  s->buf = b;
+  lw_emit(C, s);
+  lw_set(C, n, b, true);
+  return b;
+}
+
+/* An owned copy of buffer `src` with v's type (for values handed on). */
+static int copy_buffer(LCtx *C, IrNode *v, int src) {
+  KBuf *kb = k_buf(C->f, src);
+  int b = lw_new_buf(C, v, kb->name, kb->dtype, kb->rank, kb->dims);
+  KStmt *s = k_stmt(KS_ALLOC, v->loc);
+  s->buf = b;
+  lw_emit(C, s);
+  lw_copy_into(C, b, src, v->loc);
+  return b;
+}
+
+int lw_buffer(LCtx *C, IrNode *v) {
+  LVal *lv = lw_val(C, v);
+  if (lv->buf >= 0)
+    return lv->buf;
+  /* An inline scalar: store it into a one-element buffer, once. */
+  int b = lw_new_buf(C, v, NULL, v->type.dtype, 0, NULL);
+  KStmt *a = k_stmt(KS_ALLOC, v->loc);
+  a->buf = b;
+  lw_emit(C, a);
+  KStmt *k = k_stmt(KS_KERNEL, v->loc);
+  k->buf = b;
+  k->value = k_cast(lv->scalar, v->type.dtype);
+  lw_emit(C, k);
+  lv->buf = b;
+  lv->owned = true;
+  ir_vec_push(&C->owned, (void *)(intptr_t)b);
+  return b;
+}
+
+KExpr *lw_scalar(LCtx *C, IrNode *v) {
+  LVal *lv = lw_val(C, v);
+  if (lv->scalar)
+    return lv->scalar;
+  return k_load(lv->buf, v->type.dtype, 0, NULL);
+}
+
+KExpr *lw_i64op(IrOp op, KExpr *a, KExpr *b) { return k_op2(op, DT_I64, k_cast(a, DT_I64), k_cast(b, DT_I64)); }
+
+void lw_check(LCtx *C, KExpr *cond, Loc loc, const char *msg) {
+  KStmt *s = k_stmt(KS_CHECK, loc);
+  s->cond = cond;
+  const char *base = loc.file ? strrchr(loc.file, '/') : NULL;
+  s->message = loc.file ? ir_sprintf("%s:%d:%d: %s", base ? base + 1 : loc.file, loc.line, loc.col, msg) : msg;
+  lw_emit(C, s);
+}
+
+void lw_bind_sym(LCtx *C, Dim d, KExpr *value, Loc loc) {
+  int sym;
+  if (!dim_is_sym(d, &sym) || sym >= C->nsyms || C->symset[sym])
+    return;
+  KStmt *s = k_stmt(KS_SETSYM, loc);
+  s->buf = sym;
+  s->cond = k_cast(value, DT_I64);
+  lw_emit(C, s);
+  C->symset[sym] = true;
+}
+
+/* ===== blocks ===== */
+
+static void lower_block(LCtx *C, IrBlock *b);
+
+/* The root buffer of a value (its own buffer; aliases share the pointer). */
+static bool owned_here(LCtx *C, int buf) {
+  for (int i = 0; i < C->owned.n; i++)
+    if ((int)(intptr_t)C->owned.v[i] == buf)
+      return true;
+  return false;
+}
+
+/* Buffers for the values a block hands on; copies what it does not own
+ * and repeats, so each handed-on buffer is distinct and owned. */
+static int *hand_on(LCtx *C, IrNode **vals_, int n) {
+  int *out = ir_alloc(sizeof(int) * (size_t)(n ? n : 1));
+  for (int i = 0; i < n; i++) {
+    IrNode *v = vals_[i];
+    if (v->op == IR_UNDEF) {
+      out[i] = lw_buffer(C, v);
+      continue;
+    }
+    int b = lw_buffer(C, v);
+    bool dup = false;
+    for (int j = 0; j < i; j++)
+      dup |= out[j] == b;
+    if (!owned_here(C, b) || dup)
+      b = copy_buffer(C, v, b);
+    out[i] = b;
+  }
+  return out;
+}
+
+/* Frees the block's buffers except `keep`. */
+static void free_owned(LCtx *C, Loc loc, int *keep, int nkeep) {
+  for (int i = 0; i < C->owned.n; i++) {
+    KStmt *s = k_stmt(KS_FREE, loc);
+    s->buf = (int)(intptr_t)C->owned.v[i];
+    s->keep = keep;
+    s->nkeep = nkeep;
+    lw_emit(C, s);
+  }
+}
+
+/* for %i = start to stop step s iter(carried = inits) { body; yield } */
+static void lower_for(LCtx *C, IrNode *n) {
+  int ncarry = n->nargs - 3;
+  KStmt *loop = k_stmt(KS_FOR, n->loc);
+  loop->cond = lw_scalar(C, n->args[0]);
+  loop->stop = lw_scalar(C, n->args[1]);
+  loop->step = lw_scalar(C, n->args[2]);
+  loop->var = lw_new_var(C);
+  /* 1. Carried buffers: each starts as an owned copy of its initial value. */
+  int *carried = ir_alloc(sizeof(int) * (size_t)(ncarry ? ncarry : 1));
+  for (int k = 0; k < ncarry; k++) {
+    IrNode *init = n->args[3 + k], *arg = n->body->params.v[1 + k];
+    IrType *t = &arg->type;
+    carried[k] = lw_new_buf(C, arg, arg->name, t->dtype, t->rank, t->dims);
+    if (init->op == IR_UNDEF)
+      continue; /* NULL until the first iteration assigns it */
+    int src = lw_buffer(C, init);
+    KStmt *a = k_stmt(KS_ALLOC, n->loc);
+    a->buf = carried[k];
+    lw_emit(C, a);
+    lw_copy_into(C, carried[k], src, n->loc);
+  }
+  /* 2. The body, in its own ownership scope. */
+  KList *outer_out = C->out;
+  PtrVec outer_owned = C->owned;
+  C->out = &loop->body;
+  C->owned = (PtrVec){0};
+  lw_set_scalar(C, n->body->params.v[0], k_var(loop->var));
+  for (int k = 0; k < ncarry; k++)
+    lw_set(C, n->body->params.v[1 + k], carried[k], false);
+  lower_block(C, n->body);
+  if (C->failed) {
+    C->out = outer_out;
+    C->owned = outer_owned;
+    return;
+  }
+  IrNode *y = n->body->nodes.v[n->body->nodes.n - 1];
+  int *ys = hand_on(C, y->args, y->nargs);
+  /* 3. End of iteration: free temps and the old carried values unless
+   * yielded, then the yields become the carried values. */
+  free_owned(C, y->loc, ys, ncarry);
+  for (int k = 0; k < ncarry; k++) {
+    KStmt *f = k_stmt(KS_FREE, y->loc);
+    f->buf = carried[k];
+    f->keep = ys;
+    f->nkeep = ncarry;
+    lw_emit(C, f);
+  }
+  for (int k = 0; k < ncarry; k++) {
+    KStmt *m = k_stmt(KS_MOVE, y->loc);
+    m->buf = carried[k];
+    m->src = ys[k];
+    lw_emit(C, m);
+  }
+  C->out = outer_out;
+  C->owned = outer_owned;
+  lw_emit(C, loop);
+  /* 4. The results are the carried buffers, owned out here. */
+  for (int k = 0; k < ncarry; k++)
+    ir_vec_push(&C->owned, (void *)(intptr_t)carried[k]);
+  new_val(n)->tuple = carried;
+}
+
+static void lower_if(LCtx *C, IrNode *n) {
+  KStmt *s = k_stmt(KS_IF, n->loc);
+  s->cond = k_cast(lw_scalar(C, n->args[0]), DT_BOOL);
+  IrNode *y1 = n->body->nodes.v[n->body->nodes.n - 1];
+  int nres = y1->nargs;
+  int *res = ir_alloc(sizeof(int) * (size_t)(nres ? nres : 1));
+  for (int k = 0; k < nres; k++) {
+    IrNode *v = y1->args[k];
+    res[k] = lw_new_buf(C, v, v->name, v->type.dtype, v->type.rank, v->type.dims);
+  }
+  KList *outer_out = C->out;
+  PtrVec outer_owned = C->owned;
+  IrBlock *blocks[2] = {n->body, n->orelse};
+  KList *lists[2] = {&s->body, &s->orelse};
+  for (int side = 0; side < 2; side++) {
+    C->out = lists[side];
+    C->owned = (PtrVec){0};
+    lower_block(C, blocks[side]);
+    if (C->failed) {
+      C->out = outer_out;
+      C->owned = outer_owned;
+      return;
+    }
+    IrNode *y = blocks[side]->nodes.v[blocks[side]->nodes.n - 1];
+    int *ys = hand_on(C, y->args, y->nargs);
+    free_owned(C, y->loc, ys, y->nargs);
+    for (int k = 0; k < nres; k++) {
+      KStmt *m = k_stmt(KS_MOVE, y->loc);
+      m->buf = res[k];
+      m->src = ys[k];
+      lw_emit(C, m);
+    }
+  }
+  C->out = outer_out;
+  C->owned = outer_owned;
+  lw_emit(C, s);
+  for (int k = 0; k < nres; k++)
+    ir_vec_push(&C->owned, (void *)(intptr_t)res[k]);
+  new_val(n)->tuple = res;
+}
+
+static void lower_result(LCtx *C, IrNode *n) {
+  IrNode *t = n->args[0];
+  if (t->op == IR_FOR || t->op == IR_IF) {
+    int b = lw_val(C, t)->tuple[n->at.ival];
+    LVal *v = new_val(n);
+    v->buf = b;
+    v->owned = false; /* already counted as owned when the FOR/IF was lowered */
+    return;
+  }
+  /* SPLIT: piece k along the axis */
+  lw_op(C, n);
+}
+
+static void lower_param(LCtx *C, IrNode *n) {
+  int idx = -1;
+  for (int i = 0; i < C->gm->params.n; i++)
+    if (strcmp(((IrParam *)C->gm->params.v[i])->name, n->at.str) == 0)
+      idx = i;
+  int b = k_buf_new(C->f, n->at.str, n->type.dtype, n->type.rank, n->type.dims, KB_PARAM);
+  k_buf(C->f, b)->index = idx;
+  lw_set(C, n, b, false);
+}
+
+static int param_index(LCtx *C, const char *name) {
+  for (int i = 0; i < C->gm->params.n; i++)
+    if (strcmp(((IrParam *)C->gm->params.v[i])->name, name) == 0)
+      return i;
+  ir_die((Loc){0}, "lower: unknown param %s", name);
+}
+
+static void lower_node(LCtx *C, IrNode *n) {
+  switch (n->op) {
+  case IR_FOR: lower_for(C, n); return;
+  case IR_IF: lower_if(C, n); return;
+  case IR_RESULT: lower_result(C, n); return;
+  case IR_YIELD: return; /* handled by the region's owner */
+  case IR_RETURN: return; /* handled by the function */
+  case IR_PARAM: lower_param(C, n); return;
+  case IR_PARAM_STORE: return; /* at the end of the function */
+  case IR_UNDEF: {
+    int b = lw_new_buf(C, n, n->name, n->type.dtype, n->type.rank, n->type.dims);
+    lw_set(C, n, b, false);
+    return;
+  }
+  case IR_CONST:
+    lw_set_scalar(C, n, ir_dtype_is_float(n->at.dtype) ? k_const(n->type.dtype, n->at.fval)
+                                                       : k_cast(k_int(n->at.ival), n->type.dtype));
+    return;
+  case IR_GRAD:
+    ir_error(n->loc, "grad() needs the autodiff pass, which this build does not have yet");
+    C->failed = true;
+    lw_set_scalar(C, n, k_const(n->type.dtype, 0));
+    return;
+  case IR_PRINT: {
+    KStmt *s = k_stmt(KS_CALL, n->loc);
+    s->call = KC_PRINT;
+    s->strs = n->at.strs;
+    s->nstrs = n->at.nstrs;
+    s->nbufs = n->nargs;
+    s->bufs = ir_alloc(sizeof(int) * (size_t)(n->nargs ? n->nargs : 1));
+    for (int i = 0; i < n->nargs; i++)
+      s->bufs[i] = lw_buffer(C, n->args[i]);
+    lw_emit(C, s);
+    new_val(n);
+    return;
+  }
+  case IR_SAVE: {
+    KStmt *s = k_stmt(KS_CALL, n->loc);
+    s->call = KC_SAVE;
+    s->str = n->at.str;
+    s->nbufs = 1;
+    s->bufs = ir_alloc(sizeof(int));
+    s->bufs[0] = lw_buffer(C, n->args[0]);
+    lw_emit(C, s);
+    new_val(n);
+    return;
+  }
+  case IR_SEED: {
+    KStmt *s = k_stmt(KS_CALL, n->loc);
+    s->call = KC_SEED;
+    s->nexprs = 1;
+    s->exprs = ir_alloc(sizeof(KExpr *));
+    s->exprs[0] = k_cast(lw_scalar(C, n->args[0]), DT_I64);
+    lw_emit(C, s);
+    new_val(n);
+    return;
+  }
+  case IR_INDEX:
+  case IR_INDEX_SET:
+  case IR_BATCH:
+    if (!lw_index(C, n))
+      C->failed = true;
+    return;
+  default:
+    if (!lw_op(C, n))
+      C->failed = true;
+  }
+  /* A scalar integer whose value names a fresh symbol (zeros(n)). */
+  if (!C->failed && n->has_symval && n->type.rank == 0 && ir_dtype_is_int(n->type.dtype) && n->mark > 0)
+    lw_bind_sym(C, n->symval, lw_scalar(C, n), n->loc);
+}
+
+static void lower_block(LCtx *C, IrBlock *b) {
+  for (int i = 0; i < b->nodes.n && !C->failed; i++)
+    lower_node(C, b->nodes.v[i]);
+}
+
+/* ===== functions ===== */
+
+static void collect_syms(int *max, IrBlock *b) {
+  for (int i = 0; i < b->nodes.n; i++) {
+    IrNode *n = b->nodes.v[i];
+    for (int d = 0; d < n->type.rank; d++)
+      for (int t = 0; t < n->type.dims[d].n; t++)
+        for (int s = 0; s < n->type.dims[d].t[t].deg; s++)
+          if (n->type.dims[d].t[t].sym[s] >= *max)
+            *max = n->type.dims[d].t[t].sym[s] + 1;
+    if (n->body)
+      collect_syms(max, n->body);
+    if (n->orelse)
+      collect_syms(max, n->orelse);
+  }
+}
+
+/* Arguments: buffers borrowed from the caller; their dims bind symbols
+ * or are checked (equalities the shape pass assumed are checked here). */
+static void lower_args(LCtx *C, IrFunc *g) {
+  for (int i = 0; i < g->args.n; i++) {
+    IrNode *a = g->args.v[i];
+    int b = k_buf_new(C->f, a->name, a->type.dtype, a->type.rank, a->type.dims, KB_ARG);
+    k_buf(C->f, b)->index = i;
+    lw_set(C, a, b, false);
+  }
+  C->f->nargs = g->args.n;
+  for (int i = 0; i < g->args.n; i++) {
+    IrNode *a = g->args.v[i];
+    for (int d = 0; d < a->type.rank; d++) {
+      KExpr *got = k_load(0, DT_I64, 0, NULL);
+      got->kind = KX_ARG_DIM;
+      got->buf = i;
+      got->ival = d;
+      Dim want = a->type.dims[d];
+      int sym;
+      if (dim_is_sym(want, &sym) && !C->symset[sym]) {
+        lw_bind_sym(C, want, got, a->loc);
+        continue;
+      }
+      char buf[128];
+      lw_check(C, k_op2(IR_EQ, DT_BOOL, got, k_dim(want)), a->loc,
+               ir_sprintf("argument '%s': axis %d must have size %s", a->name, d, dim_format(want, buf, sizeof buf)));
+    }
+  }
+}
+
+static KFunc *lower_func(LCtx *C, IrFunc *g) {
+  KFunc *f = ir_alloc(sizeof *f);
+  f->name = g->name;
+  f->exported = g->exported;
+  f->is_main = g->is_main;
+  f->is_init = g->is_init;
+  f->graph = g;
+  C->f = f;
+  C->out = &f->body;
+  C->owned = (PtrVec){0};
+  int nsyms = 1;
+  for (int i = 0; i < g->args.n; i++) {
+    IrNode *a = g->args.v[i];
+    for (int d = 0; d < a->type.rank; d++)
+      for (int t = 0; t < a->type.dims[d].n; t++)
+        for (int s = 0; s < a->type.dims[d].t[t].deg; s++)
+          if (a->type.dims[d].t[t].sym[s] >= nsyms)
+            nsyms = a->type.dims[d].t[t].sym[s] + 1;
+  }
+  collect_syms(&nsyms, g->body);
+  C->nsyms = nsyms + 64;
+  C->symset = ir_alloc(sizeof(bool) * (size_t)C->nsyms);
+  lower_args(C, g);
+  lower_block(C, g->body);
+  if (C->failed)
+    return f;
+  /* The end: param stores and results are handed on, the rest freed. */
+  IrNode *ret = g->body->nodes.v[g->body->nodes.n - 1];
+  PtrVec stores = {0};
+  for (int i = 0; i < g->body->nodes.n; i++) {
+    IrNode *n = g->body->nodes.v[i];
+    if (n->op == IR_PARAM_STORE)
+      ir_vec_push(&stores, n);
+  }
+  int nkeep = ret->nargs + stores.n;
+  IrNode **handed = ir_alloc(sizeof(IrNode *) * (size_t)(nkeep ? nkeep : 1));
+  for (int i = 0; i < ret->nargs; i++)
+    handed[i] = ret->args[i];
+  for (int i = 0; i < stores.n; i++)
+    handed[ret->nargs + i] = ((IrNode *)stores.v[i])->args[0];
+  int *keep = hand_on(C, handed, nkeep);
+  for (int i = 0; i < stores.n; i++) {
+    IrNode *st = stores.v[i];
+    KStmt *s = k_stmt(KS_CALL, st->loc);
+    s->call = KC_PARAM_STORE;
+    s->index = param_index(C, st->at.str);
+    s->nbufs = 1;
+    s->bufs = ir_alloc(sizeof(int));
+    s->bufs[0] = keep[ret->nargs + i];
+    lw_emit(C, s);
+  }
+  free_owned(C, ret->loc, keep, nkeep);
+  f->results = keep;
+  f->nresults = ret->nargs;
+  return f;
+}
+
+KModule *pass_lower(IrModule *m) {
+  KModule *km = ir_alloc(sizeof *km);
+  km->name = m->name;
+  km->graph = m;
+  bool ok = true;
+  for (int i = 0; i < m->funcs.n; i++) {
+    IrFunc *g = m->funcs.v[i];
+    ir_clear_marks(g->body);
+    for (int k = 0; k < g->args.n; k++)
+      ((IrNode *)g->args.v[k])->mark = 0;
+    vals.n = 0;
+    LCtx C = {.km = km, .gm = m};
+    KFunc *f = lower_func(&C, g);
+    ok &= !C.failed;
+    ir_vec_push(&km->funcs, f);
+    ir_clear_marks(g->body);
+  }
+  return ok ? km : NULL;
+}

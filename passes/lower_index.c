@@ -1,0 +1,301 @@
+/* passes/lower_index.c - indexing: x[...], x[...] = v, and mini-batches.
+ *
+ * An index expression is turned into a *plan*: for every axis of x, the
+ * index it reads as a function of the output's loop variables - a fixed
+ * scalar (normalised if negative, bounds-checked at run time), start +
+ * i*step for a slice, or a load from an integer index tensor (gather),
+ * whose broadcast shape sits where NumPy puts it.  INDEX is a map kernel
+ * over the output reading x through the plan; INDEX_SET copies x, then
+ * stores v through the same plan.
+ */
+#include "lower_internal.h"
+
+#include <string.h>
+
+/* a < 0 ? a + d : a, in i64 */
+static KExpr *wrap(KExpr *a, KExpr *d) {
+  KExpr *w[3] = {k_op2(IR_LT, DT_BOOL, a, k_int(0)), lw_i64op(IR_ADD, a, d), a};
+  return k_op(IR_WHERE, DT_I64, 3, w);
+}
+
+static KExpr *clampi(KExpr *a, KExpr *lo, KExpr *hi) {
+  return lw_i64op(IR_MINIMUM, lw_i64op(IR_MAXIMUM, a, lo), hi);
+}
+
+typedef struct Plan {
+  KExpr *xi[IR_MAX_RANK]; /* per axis of x: its index */
+  int rank;               /* of the result */
+} Plan;
+
+/* Python slice start for a dimension d: normalised and clamped. */
+static KExpr *slice_start(LCtx *C, IrNode *n, IrIndexItem *it, KExpr *d, KExpr *step, bool neg_step) {
+  if (it->start < 0)
+    return neg_step ? lw_i64op(IR_SUB, d, k_int(1)) : k_int(0);
+  KExpr *s = wrap(k_cast(lw_scalar(C, n->args[it->start]), DT_I64), d);
+  return neg_step ? clampi(s, k_int(-1), lw_i64op(IR_SUB, d, k_int(1))) : clampi(s, k_int(0), d);
+}
+
+static KExpr *slice_len(LCtx *C, IrNode *n, IrIndexItem *it, KExpr *d, KExpr *start, KExpr *step, bool neg_step) {
+  KExpr *stop;
+  if (it->stop < 0)
+    stop = neg_step ? k_int(-1) : d;
+  else {
+    stop = wrap(k_cast(lw_scalar(C, n->args[it->stop]), DT_I64), d);
+    stop = neg_step ? clampi(stop, k_int(-1), lw_i64op(IR_SUB, d, k_int(1))) : clampi(stop, k_int(0), d);
+  }
+  /* ceil((stop - start) / step), at least 0 */
+  KExpr *span = lw_i64op(IR_SUB, stop, start);
+  KExpr *adj = neg_step ? lw_i64op(IR_ADD, span, lw_i64op(IR_ADD, step, k_int(1)))
+                        : lw_i64op(IR_ADD, span, lw_i64op(IR_SUB, step, k_int(1)));
+  return lw_i64op(IR_MAXIMUM, lw_i64op(IR_FLOORDIV, adj, step), k_int(0));
+}
+
+/* Builds the plan of INDEX / INDEX_SET node n for output variables `v`
+ * (the rank of the indexed result).  `first` is the first index operand. */
+static bool make_plan(LCtx *C, IrNode *n, IrNode *x, IrType *res, KExpr **v, Plan *p) {
+  int xr = x->type.rank, nidx = n->at.nidx;
+  /* 1. Where advanced (tensor) indices go, and their broadcast rank. */
+  int adv_rank = 0, first_adv = -1, last_adv = -1, nadv = 0;
+  for (int i = 0; i < nidx; i++) {
+    IrIndexItem *it = &n->at.idx[i];
+    if (it->kind == IDX_TENSOR) {
+      IrNode *t = n->args[it->arg];
+      if (t->type.dtype == DT_BOOL) {
+        ir_error(n->loc, "boolean mask indexing is not supported by the CPU backend yet");
+        return false;
+      }
+      if (t->type.rank > adv_rank)
+        adv_rank = t->type.rank;
+      if (first_adv < 0)
+        first_adv = i;
+      last_adv = i;
+      nadv++;
+    }
+  }
+  bool adjacent = true;
+  for (int i = first_adv; nadv && i <= last_adv; i++)
+    if (n->at.idx[i].kind != IDX_TENSOR && n->at.idx[i].kind != IDX_SCALAR)
+      adjacent = false;
+  /* 2. Walk the items: x axes consumed, output axes produced. */
+  int used = 0;
+  for (int i = 0; i < nidx; i++)
+    if (n->at.idx[i].kind != IDX_NEWAXIS && n->at.idx[i].kind != IDX_ELLIPSIS)
+      used++;
+  int out = nadv && !adjacent ? adv_rank : 0; /* non-adjacent: advanced dims first */
+  int ax = 0;
+  bool adv_placed = nadv && !adjacent;
+  KExpr **advv = v + (nadv && !adjacent ? 0 : 0);
+  int adv_at = 0;
+  for (int i = 0; i < nidx; i++) {
+    IrIndexItem *it = &n->at.idx[i];
+    switch (it->kind) {
+    case IDX_NEWAXIS: out++; break;
+    case IDX_ELLIPSIS:
+      for (int k = 0; k < xr - used; k++) {
+        p->xi[ax++] = v[out++];
+      }
+      break;
+    case IDX_SCALAR: {
+      if (ax >= xr)
+        ir_die(n->loc, "index: too many items");
+      KExpr *d = k_dim(x->type.dims[ax]);
+      KExpr *raw = k_cast(lw_scalar(C, n->args[it->arg]), DT_I64);
+      KExpr *idx = wrap(raw, d);
+      char buf[64];
+      lw_check(C, k_op2(IR_AND, DT_BOOL, k_op2(IR_GE, DT_BOOL, idx, k_int(0)), k_op2(IR_LT, DT_BOOL, idx, d)), n->loc,
+               ir_sprintf("index out of range for axis %d of size %s", ax, dim_format(x->type.dims[ax], buf, sizeof buf)));
+      p->xi[ax++] = idx;
+      break;
+    }
+    case IDX_SLICE: {
+      KExpr *d = k_dim(x->type.dims[ax]);
+      bool neg = false;
+      KExpr *step = k_int(1);
+      if (it->step >= 0) {
+        IrNode *sn = n->args[it->step];
+        int64_t c;
+        if (!(sn->has_symval && dim_is_const(sn->symval, &c))) {
+          ir_error(n->loc, "a slice step must be known at compile time in the CPU backend");
+          return false;
+        }
+        neg = c < 0;
+        step = k_int(c);
+      }
+      KExpr *start = slice_start(C, n, it, d, step, neg);
+      KExpr *len = slice_len(C, n, it, d, start, step, neg);
+      lw_bind_sym(C, res->dims[out], len, n->loc);
+      p->xi[ax++] = lw_i64op(IR_ADD, start, lw_i64op(IR_MUL, v[out], step));
+      out++;
+      break;
+    }
+    case IDX_TENSOR: {
+      if (!adv_placed) {
+        adv_at = out;
+        out += adv_rank;
+        adv_placed = true;
+      }
+      IrNode *t = n->args[it->arg];
+      int tr = t->type.rank;
+      KExpr *ti[IR_MAX_RANK];
+      for (int j = 0; j < tr; j++) {
+        int64_t c;
+        ti[j] = dim_is_const(t->type.dims[j], &c) && c == 1 ? k_int(0) : advv[adv_at + adv_rank - tr + j];
+      }
+      KExpr *d = k_dim(x->type.dims[ax]);
+      KExpr *raw = k_cast(k_load(lw_buffer(C, t), t->type.dtype, tr, ti), DT_I64);
+      p->xi[ax++] = wrap(raw, d); /* gathered indices are wrapped; range checked by clamping */
+      p->xi[ax - 1] = clampi(p->xi[ax - 1], k_int(0), lw_i64op(IR_SUB, d, k_int(1)));
+      break;
+    }
+    }
+  }
+  while (ax < xr)
+    p->xi[ax++] = v[out++];
+  p->rank = out;
+  if (out != res->rank)
+    ir_die(n->loc, "index plan: %d output axes for a result of rank %d", out, res->rank);
+  return true;
+}
+
+static bool lower_index(LCtx *C, IrNode *n) {
+  IrNode *x = n->args[0];
+  /* The plan first: it sets the symbols of slice lengths the allocation needs. */
+  KExpr *v[IR_MAX_RANK];
+  int vars[IR_MAX_RANK];
+  for (int d = 0; d < n->type.rank; d++) {
+    vars[d] = lw_new_var(C);
+    v[d] = k_var(vars[d]);
+  }
+  Plan p;
+  if (!make_plan(C, n, x, &n->type, v, &p))
+    return false;
+  int out = lw_alloc(C, n);
+  KStmt *k = k_stmt(KS_KERNEL, n->loc);
+  k->buf = out;
+  k->nloops = k->nstore = n->type.rank;
+  k->store_idx = ir_alloc(sizeof(KExpr *) * (size_t)(n->type.rank ? n->type.rank : 1));
+  for (int d = 0; d < n->type.rank; d++) {
+    k->extent[d] = n->type.dims[d];
+    k->loopvar[d] = vars[d];
+    k->store_idx[d] = v[d];
+  }
+  k->value = k_load(lw_buffer(C, x), x->type.dtype, x->type.rank, p.xi);
+  lw_emit(C, k);
+  return true;
+}
+
+/* x[...] = v: copy x, then store v (broadcast) through the plan. */
+static bool lower_index_set(LCtx *C, IrNode *n) {
+  IrNode *x = n->args[0], *val = n->args[1];
+  int out = lw_alloc(C, n);
+  lw_copy_into(C, out, lw_buffer(C, x), n->loc);
+  /* The indexed region's shape: what x[...] would give.  Recompute it by
+   * walking the items (the shape pass only typed the whole result). */
+  IrType region = {.kind = TY_TENSOR, .dtype = x->type.dtype};
+  int xr = x->type.rank, ax = 0, used = 0, adv_rank = 0;
+  for (int i = 0; i < n->at.nidx; i++) {
+    IrIndexItem *it = &n->at.idx[i];
+    if (it->kind != IDX_NEWAXIS && it->kind != IDX_ELLIPSIS)
+      used++;
+    if (it->kind == IDX_TENSOR && n->args[it->arg]->type.rank > adv_rank)
+      adv_rank = n->args[it->arg]->type.rank;
+  }
+  bool adv_done = false;
+  for (int i = 0; i < n->at.nidx; i++) {
+    IrIndexItem *it = &n->at.idx[i];
+    switch (it->kind) {
+    case IDX_NEWAXIS: region.dims[region.rank++] = dim_const(1); break;
+    case IDX_ELLIPSIS:
+      for (int k = 0; k < xr - used; k++)
+        region.dims[region.rank++] = x->type.dims[ax++];
+      break;
+    case IDX_SCALAR: ax++; break;
+    case IDX_SLICE: {
+      if (it->start >= 0 || it->stop >= 0 || it->step >= 0) {
+        /* a partial slice: its length is computed at run time */
+        region.dims[region.rank++] = dim_sym(ir_sym_new("slice", n->loc));
+      } else {
+        region.dims[region.rank++] = x->type.dims[ax];
+      }
+      ax++;
+      break;
+    }
+    case IDX_TENSOR:
+      if (!adv_done) {
+        IrNode *t = n->args[it->arg];
+        for (int j = 0; j < adv_rank; j++)
+          region.dims[region.rank++] = j < adv_rank - t->type.rank ? dim_const(1) : t->type.dims[j - (adv_rank - t->type.rank)];
+        adv_done = true;
+      }
+      ax++;
+      break;
+    }
+  }
+  while (ax < xr)
+    region.dims[region.rank++] = x->type.dims[ax++];
+  /* symbols of partial slices are bound by make_plan */
+  for (int d = 0; d < region.rank; d++) {
+    int sym;
+    if (dim_is_sym(region.dims[d], &sym) && sym >= C->nsyms) {
+      ir_error(n->loc, "too many symbols in this function for the CPU backend");
+      return false;
+    }
+  }
+  KStmt *k = k_stmt(KS_KERNEL, n->loc);
+  k->buf = out;
+  k->nloops = region.rank;
+  KExpr *v[IR_MAX_RANK];
+  for (int d = 0; d < region.rank; d++) {
+    k->extent[d] = region.dims[d];
+    k->loopvar[d] = lw_new_var(C);
+    v[d] = k_var(k->loopvar[d]);
+  }
+  /* The plan's symbol bindings must come before the kernel's loops. */
+  Plan p;
+  if (!make_plan(C, n, x, &region, v, &p))
+    return false;
+  k->value = lw_elem(C, val, region.rank, v, x->type.dtype);
+  k->nstore = xr;
+  k->store_idx = ir_alloc(sizeof(KExpr *) * (size_t)(xr ? xr : 1));
+  for (int d = 0; d < xr; d++)
+    k->store_idx[d] = p.xi[d];
+  lw_emit(C, k);
+  return true;
+}
+
+/* rows perm[i*size : i*size + rows] of x, rows = min(size, n - i*size). */
+static bool lower_batch(LCtx *C, IrNode *n) {
+  IrNode *x = n->args[0], *perm = n->args[1], *i = n->args[2];
+  KExpr *start = lw_i64op(IR_MUL, k_cast(lw_scalar(C, i), DT_I64), k_int(n->at.ival));
+  KExpr *rows = lw_i64op(IR_MINIMUM, k_int(n->at.ival), lw_i64op(IR_SUB, k_dim(x->type.dims[0]), start));
+  int sym = n->at.sym;
+  if (sym > 0 && sym < C->nsyms && !C->symset[sym]) {
+    KStmt *s = k_stmt(KS_SETSYM, n->loc);
+    s->buf = sym;
+    s->cond = rows;
+    lw_emit(C, s);
+    /* re-set every iteration: the flag only stops a second SETSYM in the same body */
+    C->symset[sym] = true;
+  }
+  int out = lw_alloc(C, n);
+  KExpr **v;
+  KStmt *k = lw_map_kernel(C, out, n->loc, &v);
+  KExpr *pi[1] = {lw_i64op(IR_ADD, start, v[0])};
+  KExpr *row = k_cast(k_load(lw_buffer(C, perm), perm->type.dtype, 1, pi), DT_I64);
+  KExpr *xi[IR_MAX_RANK];
+  xi[0] = row;
+  for (int d = 1; d < x->type.rank; d++)
+    xi[d] = v[d];
+  k->value = k_load(lw_buffer(C, x), x->type.dtype, x->type.rank, xi);
+  lw_emit(C, k);
+  return true;
+}
+
+bool lw_index(LCtx *C, IrNode *n) {
+  switch (n->op) {
+  case IR_INDEX: return lower_index(C, n);
+  case IR_INDEX_SET: return lower_index_set(C, n);
+  case IR_BATCH: return lower_batch(C, n);
+  default: ir_die(n->loc, "lw_index: %s", ir_op_name(n->op));
+  }
+}

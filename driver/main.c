@@ -231,7 +231,8 @@ int main(int argc, char **argv) {
   }
 
   /* 3. lower to kernel IR, when code or its dump is asked for */
-  bool want_code = o.emit == EMIT_EXE || o.emit == EMIT_OBJ || o.emit == EMIT_ASM || o.emit == EMIT_LLVM;
+  bool only_dumps = !o.emit_given && (o.dump_after || o.time_passes);
+  bool want_code = !only_dumps && (o.emit == EMIT_EXE || o.emit == EMIT_OBJ || o.emit == EMIT_ASM || o.emit == EMIT_LLVM);
   /* `all` and TENSORC_DEBUG=2 show the kernel IR when code is made;
    * --dump-after=lower asks for it alone. */
   bool dump_lower = (o.dump_after && strcmp(o.dump_after, "lower") == 0) ||
@@ -277,7 +278,7 @@ int main(int argc, char **argv) {
     ir_print_module(out, m);
     return finish(0);
   }
-  if (!o.emit_given && (o.dump_after || o.time_passes))
+  if (only_dumps)
     return finish(0); /* only the dumps or timings were asked for */
   fprintf(stderr, "tensorc: error: --emit=%s is not implemented yet; this build stops after the shape pass "
                   "(use --emit=ir, --emit=ast or --emit=tokens)\n",

@@ -33,7 +33,7 @@ LVal *lw_val(LCtx *C, IrNode *n) {
 
 static LVal *new_val(IrNode *n) {
   LVal *v = ir_alloc(sizeof *v);
-  v->buf = -1;
+  v->buf = v->root = -1;
   ir_vec_push(&vals, v);
   n->mark = vals.n;
   return v;
@@ -50,6 +50,7 @@ int lw_new_buf(LCtx *C, IrNode *n, const char *name, DType dt, int rank, const D
 void lw_set(LCtx *C, IrNode *n, int buf, bool owned) {
   LVal *v = new_val(n);
   v->buf = buf;
+  v->root = buf;
   v->owned = owned;
   if (owned)
     ir_vec_push(&C->owned, (void *)(intptr_t)buf);
@@ -90,7 +91,7 @@ int lw_buffer(LCtx *C, IrNode *v) {
   k->buf = b;
   k->value = k_cast(lv->scalar, v->type.dtype);
   lw_emit(C, k);
-  lv->buf = b;
+  lv->buf = lv->root = b;
   lv->owned = true;
   ir_vec_push(&C->owned, (void *)(intptr_t)b);
   return b;
@@ -140,19 +141,21 @@ static bool owned_here(LCtx *C, int buf) {
  * and repeats, so each handed-on buffer is distinct and owned. */
 static int *hand_on(LCtx *C, IrNode **vals_, int n) {
   int *out = ir_alloc(sizeof(int) * (size_t)(n ? n : 1));
+  int *roots = ir_alloc(sizeof(int) * (size_t)(n ? n : 1));
   for (int i = 0; i < n; i++) {
     IrNode *v = vals_[i];
     if (v->op == IR_UNDEF) {
-      out[i] = lw_buffer(C, v);
+      out[i] = roots[i] = lw_buffer(C, v);
       continue;
     }
-    int b = lw_buffer(C, v);
+    int b = lw_buffer(C, v), root = lw_val(C, v)->root;
     bool dup = false;
     for (int j = 0; j < i; j++)
-      dup |= out[j] == b;
-    if (!owned_here(C, b) || dup)
-      b = copy_buffer(C, v, b);
+      dup |= roots[j] == root;
+    if (!owned_here(C, root) || dup)
+      b = root = copy_buffer(C, v, b);
     out[i] = b;
+    roots[i] = root;
   }
   return out;
 }
@@ -277,7 +280,7 @@ static void lower_result(LCtx *C, IrNode *n) {
   if (t->op == IR_FOR || t->op == IR_IF) {
     int b = lw_val(C, t)->tuple[n->at.ival];
     LVal *v = new_val(n);
-    v->buf = b;
+    v->buf = v->root = b;
     v->owned = false; /* already counted as owned when the FOR/IF was lowered */
     return;
   }

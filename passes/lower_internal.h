@@ -13,6 +13,7 @@ typedef struct LVal {
   KExpr *scalar;    /* or an inline scalar expression (constants, dims, loop indices) */
   bool owned;       /* the buffer belongs to the block that defined the value */
   int *tuple;       /* FOR, IF: the buffers of the results */
+  int root;         /* the buffer whose pointer this one shares (itself if none) */
 } LVal;
 
 typedef struct LCtx {

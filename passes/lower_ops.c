@@ -89,12 +89,14 @@ static void alias(LCtx *C, IrNode *n, IrNode *v) {
     return;
   }
   int src = lw_buffer(C, v);
+  int root = lw_val(C, v)->root;
   int b = lw_new_buf(C, n, NULL, n->type.dtype, n->type.rank, n->type.dims);
   KStmt *m = k_stmt(KS_MOVE, n->loc);
   m->buf = b;
   m->src = src;
   lw_emit(C, m);
   lw_set(C, n, b, false);
+  lw_val(C, n)->root = root;
 }
 
 static bool all_scalar(LCtx *C, IrNode *n) {

@@ -1,0 +1,129 @@
+/* tests/runtime/matmul_test.c - runtime/blas.c.
+ *
+ *   matmul_test run MANIFEST
+ *       each line "DTYPE BATCH M N K SA SB SC A.npy B.npy C0.npy C.npy":
+ *       loads the flat buffers A and B and C's initial contents C0, runs
+ *       tcrt_matmul, saves C; matmul_check.py compares with numpy.matmul
+ *       (and checks that C's gaps between batch entries were not touched).
+ *   matmul_test unit
+ *       errors and degenerate sizes, in C.
+ */
+#include "tensorc/runtime.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int failures, checks;
+
+#define CHECK(cond, ...)                                                                                       \
+  do {                                                                                                         \
+    checks++;                                                                                                  \
+    if (!(cond)) {                                                                                             \
+      failures++;                                                                                              \
+      printf("FAIL %s:%d: ", __FILE__, __LINE__);                                                             \
+      printf(__VA_ARGS__);                                                                                     \
+      printf("\n");                                                                                            \
+    }                                                                                                          \
+  } while (0)
+
+static tc_dtype dtype_named(const char *s) {
+  static const char *names[] = {"", "bool", "i32", "i64", "f32", "f64"};
+  for (int d = 1; d <= 5; d++)
+    if (!strcmp(s, names[d]))
+      return (tc_dtype)d;
+  return TC_UNKNOWN;
+}
+
+static int run(const char *manifest) {
+  FILE *f = fopen(manifest, "r");
+  if (!f) {
+    perror(manifest);
+    return 2;
+  }
+  char dt[16], pa[4096], pb[4096], pc0[4096], pc[4096], err[1024];
+  long long batch, m, n, k, sa, sb, sc;
+  int cases = 0, status = 0;
+  tc_ctx *ctx = tcrt_ctx_new(0);
+  while (fscanf(f, "%15s %lld %lld %lld %lld %lld %lld %lld %4095s %4095s %4095s %4095s", dt, &batch, &m, &n, &k,
+                &sa, &sb, &sc, pa, pb, pc0, pc) == 12) {
+    tc_array a, b, c;
+    if (tcrt_load(pa, &a, NULL, err, sizeof err) || tcrt_load(pb, &b, NULL, err, sizeof err) ||
+        tcrt_load(pc0, &c, NULL, err, sizeof err)) {
+      printf("load: %s\n", err);
+      status = 2;
+      break;
+    }
+    int code = tcrt_matmul(ctx, dtype_named(dt), a.data, b.data, c.data, batch, m, n, k, sa, sb, sc);
+    if (code) {
+      printf("case %d: matmul failed: %s\n", cases, tcrt_error(ctx));
+      status = 1;
+    }
+    if (tcrt_save(pc, &c, err, sizeof err)) {
+      printf("save: %s\n", err);
+      status = 2;
+    }
+    tcrt_free(a.data);
+    tcrt_free(b.data);
+    tcrt_free(c.data);
+    cases++;
+  }
+  fclose(f);
+  tcrt_ctx_free(ctx);
+  printf("matmul: ran %d cases\n", cases);
+  return status;
+}
+
+static void unit(void) {
+  tc_ctx *ctx = tcrt_ctx_new(0);
+  float a[6] = {1, 2, 3, 4, 5, 6}, b[6] = {1, 0, 0, 1, 1, 1};
+  _Alignas(8) float c[16]; /* room for 4 elements of 8 bytes and a guard */
+  /* 1. Errors, with the message kept in the context. */
+  CHECK(tcrt_matmul(ctx, TC_F32, a, b, c, 1, -1, 2, 2, 0, 0, 0) == TC_ERR_RUNTIME &&
+            strstr(tcrt_error(ctx), "negative size"),
+        "negative m: %s", tcrt_error(ctx));
+  CHECK(tcrt_matmul(ctx, TC_F32, a, b, c, -1, 1, 1, 1, 0, 0, 0) == TC_ERR_RUNTIME, "negative batch");
+  CHECK(tcrt_matmul(ctx, TC_I64, a, b, c, 1, 1, 1, -3, 0, 0, 0) == TC_ERR_RUNTIME, "negative k");
+  CHECK(tcrt_matmul(ctx, TC_F32, a, b, c, 2, 1, 1, 1, -1, 0, 1) == TC_ERR_RUNTIME, "negative stride");
+  CHECK(tcrt_matmul(ctx, TC_UNKNOWN, a, b, c, 1, 1, 1, 1, 0, 0, 0) == TC_ERR_RUNTIME, "unknown dtype");
+  CHECK(tcrt_matmul(ctx, TC_F32, a, b, c, 1, (int64_t)1 << 40, 1, 1, 0, 0, 0) == TC_ERR_RUNTIME &&
+            strstr(tcrt_error(ctx), "too large"),
+        "beyond BLAS's int: %s", tcrt_error(ctx));
+  /* 2. k = 0: zeros, whatever C held, with A and B NULL or not. */
+  for (tc_dtype dt = TC_BOOL; dt <= TC_F64; dt++) {
+    memset(c, 0x5a, sizeof c);
+    CHECK(tcrt_matmul(ctx, dt, NULL, NULL, c, 2, 1, 2, 0, 0, 0, 2) == 0, "k = 0, %s", tcrt_dtype_name(dt));
+    size_t bytes = 4 * tcrt_dtype_size(dt);
+    int zero = 1;
+    for (size_t i = 0; i < bytes; i++)
+      zero &= ((unsigned char *)c)[i] == 0;
+    CHECK(zero && ((unsigned char *)c)[bytes] == 0x5a, "k = 0 writes exactly the zeros of C, %s",
+          tcrt_dtype_name(dt));
+  }
+  /* 3. m, n or batch of 0: nothing written, no buffers needed. */
+  memset(c, 0x5a, sizeof c);
+  CHECK(tcrt_matmul(ctx, TC_F64, NULL, NULL, NULL, 3, 0, 4, 5, 0, 0, 0) == 0, "m = 0");
+  CHECK(tcrt_matmul(ctx, TC_F32, a, b, c, 1, 2, 0, 3, 0, 0, 0) == 0, "n = 0");
+  CHECK(tcrt_matmul(ctx, TC_I32, NULL, NULL, NULL, 0, 2, 2, 2, 0, 0, 0) == 0, "batch = 0");
+  CHECK(((unsigned char *)c)[0] == 0x5a, "nothing written");
+  /* 4. A small product by hand: [[1 2 3], [4 5 6]] @ [[1 0], [0 1], [1 1]]. */
+  CHECK(tcrt_matmul(ctx, TC_F32, a, b, c, 1, 2, 2, 3, 0, 0, 0) == 0, "2x3 @ 3x2");
+  CHECK(c[0] == 4 && c[1] == 5 && c[2] == 10 && c[3] == 11, "2x3 @ 3x2 = [[4 5] [10 11]]: %g %g %g %g", c[0], c[1],
+        c[2], c[3]);
+  /* 5. Integers wrap as NumPy's do: (2^31 - 1) * 2 + 3 in i32. */
+  int32_t ia[2] = {INT32_MAX, 3}, ib[2] = {2, 1}, ic[1];
+  CHECK(tcrt_matmul(ctx, TC_I32, ia, ib, ic, 1, 1, 1, 2, 0, 0, 0) == 0 && ic[0] == 1, "i32 wraps: %d", ic[0]);
+  tcrt_ctx_free(ctx);
+}
+
+int main(int argc, char **argv) {
+  if (argc == 3 && !strcmp(argv[1], "run"))
+    return run(argv[2]);
+  if (argc == 2 && !strcmp(argv[1], "unit")) {
+    unit();
+    printf("matmul: %d of %d checks passed\n", checks - failures, checks);
+    return failures ? 1 : 0;
+  }
+  fprintf(stderr, "usage: matmul_test run MANIFEST | unit\n");
+  return 2;
+}

@@ -9,6 +9,7 @@
  * after each pass that ran, 3 and 4 are for the code generators' output and
  * logs (arriving with them).
  */
+#include "codegen/codegen.h"
 #include "frontend/frontend.h"
 #include "ir/kernel.h"
 #include "passes/passes.h"
@@ -35,6 +36,7 @@ typedef struct Options {
   const char *dump_after; /* pass name or "all" */
   bool time_passes;
   int debug;              /* TENSORC_DEBUG */
+  int opt;                /* -O0 .. -O3 */
 } Options;
 
 static const char usage[] =
@@ -129,7 +131,7 @@ static void parse_options(int argc, char **argv, Options *o) {
       if (strcmp(v, "cpu") && strcmp(v, "cuda") && strcmp(v, "auto"))
         usage_error("unknown device '%s' (cpu, cuda, auto)", v);
     } else if (starts(a, "-O", &v) && strlen(v) == 1 && v[0] >= '0' && v[0] <= '3') {
-      /* optimisation level: used by the code generators */
+      o->opt = v[0] - '0';
     } else if (starts(a, "--gpu-arch=", &v) || starts(a, "--params=", &v) || starts(a, "--dump-dot=", &v)) {
       /* accepted; used by the stages that read them */
     } else if (a[0] == '-' && a[1]) {
@@ -184,7 +186,7 @@ static int finish(int code) {
 }
 
 int main(int argc, char **argv) {
-  Options o = {.emit = EMIT_EXE};
+  Options o = {.emit = EMIT_EXE, .opt = 2};
   parse_options(argc, argv, &o);
   fe_add_import_dir(TENSORC_STDLIB_DIR);
 
@@ -280,8 +282,22 @@ int main(int argc, char **argv) {
   }
   if (only_dumps)
     return finish(0); /* only the dumps or timings were asked for */
-  fprintf(stderr, "tensorc: error: --emit=%s is not implemented yet; this build stops after the shape pass "
-                  "(use --emit=ir, --emit=ast or --emit=tokens)\n",
+  if (want_code) {
+    /* Default output: FILE without .tc (exe), or with .o / .s / .ll. */
+    const char *stem = ir_strndup(o.input, strlen(o.input) - (strlen(o.input) > 3 && strcmp(o.input + strlen(o.input) - 3, ".tc") == 0 ? 3 : 0));
+    static const char *ext[] = {[EMIT_EXE] = "", [EMIT_OBJ] = ".o", [EMIT_ASM] = ".s", [EMIT_LLVM] = ".ll"};
+    const char *path = o.output ? o.output : ir_sprintf("%s%s", stem, ext[o.emit]);
+    if (o.emit == EMIT_EXE && strcmp(path, o.input) == 0)
+      path = ir_sprintf("%s.out", o.input);
+    CgEmit kind = o.emit == EMIT_EXE ? CG_EXE : o.emit == EMIT_OBJ ? CG_OBJ : o.emit == EMIT_ASM ? CG_ASM : CG_LLVM;
+    t0 = now();
+    bool ok = cg_emit_cpu(km, kind, path, o.opt);
+    if (o.time_passes || o.debug >= 1)
+      fprintf(stderr, "tensorc: codegen       %8.3f ms\n", (now() - t0) * 1e3);
+    return finish(ok ? 0 : 1);
+  }
+  fprintf(stderr, "tensorc: error: --emit=%s is not implemented yet (this build makes exe, obj, asm, llvm, ir, "
+                  "ast and tokens)\n",
           emit_names[o.emit]);
   return finish(2);
 }

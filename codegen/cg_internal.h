@@ -1,0 +1,69 @@
+/* codegen/cg_internal.h - what the CPU code generator's files share.
+ *
+ * cpu_llvm.c builds functions, statements, kernels and the program
+ * descriptor; cpu_expr.c builds scalar expressions (the kernel IR's KExpr
+ * trees); emit.c owns the target machine, optimises and writes files.  The
+ * state of the function being built lives in one Cg, passed to everything.
+ * Not part of codegen.h: nothing outside codegen/ uses these.
+ */
+#ifndef TENSORC_CG_INTERNAL_H
+#define TENSORC_CG_INTERNAL_H
+
+#include "codegen.h"
+
+#include <llvm-c/Core.h>
+#include <llvm-c/Target.h>
+
+typedef struct Cg {
+  LLVMContextRef c;
+  LLVMModuleRef mod;
+  LLVMTargetDataRef td;
+  LLVMBuilderRef b;  /* the code */
+  LLVMBuilderRef ab; /* allocas: the end of the function's first block */
+  /* types */
+  LLVMTypeRef t_void, t_i1, t_i8, t_i32, t_i64, t_f32, t_f64;
+  LLVMTypeRef t_ptr;   /* i8*: buffers and strings */
+  LLVMTypeRef t_array; /* tc_array */
+  LLVMTypeRef t_ctxp;  /* tc_ctx* (opaque) */
+  LLVMTypeRef t_fn;    /* i32 (tc_ctx*, const tc_array*, tc_array*) */
+  /* the function being built */
+  KFunc *f;
+  LLVMValueRef fn, ctx, args, results;
+  LLVMValueRef *bufs; /* per buffer: an alloca holding its i8* */
+  LLVMValueRef *vars; /* per loop variable: an i64 alloca */
+  LLVMValueRef *syms; /* per symbol id (sparse, made on first use): an i64 alloca */
+  int nsyms;
+  LLVMValueRef arr_tmp; /* a tc_array on the stack, for print and save */
+  LLVMValueRef errbuf;  /* char[256] on the stack, for tcrt_save's message */
+  /* while building a kernel's `finalize`: the reduction's results */
+  LLVMValueRef acc, acc_index;
+  DType acc_dtype;
+} Cg;
+
+/* cpu_llvm.c: the whole module.  Returns NULL after reporting a user error
+ * with ir_error (a param whose shape is not constant). */
+LLVMModuleRef cg_cpu_module(LLVMContextRef c, KModule *m, LLVMTargetDataRef td, const char *triple);
+
+/* cpu_expr.c: scalars, dims and element addresses. */
+LLVMTypeRef cg_type(Cg *g, DType dt);     /* as a value: bool is i1 */
+LLVMTypeRef cg_mem_type(Cg *g, DType dt); /* in memory: bool is i8 */
+LLVMValueRef cg_expr(Cg *g, KExpr *e);
+LLVMValueRef cg_convert(Cg *g, LLVMValueRef v, DType from, DType to); /* NumPy astype */
+LLVMValueRef cg_dim(Cg *g, Dim d);
+LLVMValueRef cg_numel(Cg *g, const KBuf *b);
+LLVMValueRef cg_sym_slot(Cg *g, int sym);
+LLVMValueRef cg_var_slot(Cg *g, int var);
+/* Address of buffer `buf`'s element at idx (row-major over its dims, or
+ * idx[0] flat when `linear`), typed as a pointer to its memory type. */
+LLVMValueRef cg_elem_ptr(Cg *g, int buf, KExpr **idx, int nidx, bool linear);
+LLVMValueRef cg_load_elem(Cg *g, LLVMValueRef ptr, DType dt);
+void cg_store_elem(Cg *g, LLVMValueRef ptr, LLVMValueRef v, DType dt);
+/* Scalar ops shared with reductions: MAXIMUM/MINIMUM with NaN propagation. */
+LLVMValueRef cg_maxmin(Cg *g, bool max, LLVMValueRef a, LLVMValueRef b, DType dt);
+/* Calls a function by name, declaring it on first use with `ret` and the
+ * argument types. */
+LLVMValueRef cg_call(Cg *g, const char *name, LLVMTypeRef ret, int n, LLVMValueRef *args);
+LLVMValueRef cg_i64(Cg *g, int64_t v);
+LLVMValueRef cg_i32(Cg *g, int v);
+
+#endif

@@ -1,0 +1,281 @@
+/* codegen/emit.c - from an LLVM module to a file: LLVM IR text, assembly,
+ * an object file or an executable.
+ *
+ * 1. A target machine for the host: the default triple, the host CPU's
+ *    name and features (the executable runs where it was compiled, like
+ *    -march=native), position-independent code so that the default PIE
+ *    link works.
+ * 2. cpu_llvm.c builds the module with the machine's data layout (struct
+ *    offsets and GEPs depend on it); LLVMVerifyModule checks it, and a
+ *    failure is a compiler bug.
+ * 3. At -O1..-O3 the legacy PassManagerBuilder's function and module
+ *    pipelines run, with the machine's TargetTransformInfo (without it the
+ *    vectorisers see no vector registers); -O2 and up also run the SLP
+ *    vectoriser, which the C API cannot switch on in the builder.
+ * 4. The output is written to a temporary name and renamed, so a failed run
+ *    never leaves a half-written file.  An executable is the object in a
+ *    temporary file linked by the system C compiler against libtensorc_rt:
+ *        cc OBJ -o OUT.tmpPID RUNTIME -lopenblas -lm
+ *    RUNTIME is the static libtensorc_rt.a by full path when it exists
+ *    (-ltensorc_rt would pick the .so), else -L DIR -ltensorc_rt with an
+ *    rpath.  DIR and cc come from TENSORC_RT_LIB_DIR and TENSORC_CC, set by
+ *    codegen/CMakeLists.txt to the build tree's runtime.
+ *
+ * TENSORC_DEBUG=3 prints the generated LLVM IR on stderr; 4 also prints it
+ * after optimisation.
+ */
+#include "cg_internal.h"
+
+#include <llvm-c/Analysis.h>
+#include <llvm-c/TargetMachine.h>
+#include <llvm-c/Transforms/PassManagerBuilder.h>
+#include <llvm-c/Transforms/Vectorize.h>
+
+#include <errno.h>
+#include <spawn.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#ifndef TENSORC_RT_LIB_DIR
+#define TENSORC_RT_LIB_DIR ""
+#endif
+#ifndef TENSORC_CC
+#define TENSORC_CC "cc"
+#endif
+#ifndef TENSORC_RT_LDFLAGS /* extra link flags the runtime needs (sanitizers) */
+#define TENSORC_RT_LDFLAGS ""
+#endif
+
+extern char **environ;
+
+static const Loc nowhere = {0};
+
+/* ---- 1. the target machine ---- */
+
+static LLVMTargetMachineRef host_machine(int opt, char **triple_out) {
+  static bool inited;
+  if (!inited) {
+    if (LLVMInitializeNativeTarget() || LLVMInitializeNativeAsmPrinter())
+      ir_die(nowhere, "codegen: LLVM has no backend for this machine");
+    inited = true;
+  }
+  char *triple = LLVMGetDefaultTargetTriple(), *err = NULL;
+  LLVMTargetRef target;
+  if (LLVMGetTargetFromTriple(triple, &target, &err))
+    ir_die(nowhere, "codegen: no LLVM target for %s: %s", triple, err);
+  char *cpu = LLVMGetHostCPUName(), *features = LLVMGetHostCPUFeatures();
+  LLVMCodeGenOptLevel level = opt <= 0   ? LLVMCodeGenLevelNone
+                              : opt == 1 ? LLVMCodeGenLevelLess
+                              : opt == 2 ? LLVMCodeGenLevelDefault
+                                         : LLVMCodeGenLevelAggressive;
+  LLVMTargetMachineRef tm =
+      LLVMCreateTargetMachine(target, triple, cpu, features, level, LLVMRelocPIC, LLVMCodeModelDefault);
+  LLVMDisposeMessage(cpu);
+  LLVMDisposeMessage(features);
+  if (!tm)
+    ir_die(nowhere, "codegen: cannot create an LLVM target machine for %s", triple);
+  *triple_out = triple;
+  return tm;
+}
+
+/* ---- 3. optimisation ---- */
+
+static void optimise(LLVMModuleRef mod, LLVMTargetMachineRef tm, int opt) {
+  if (opt <= 0)
+    return;
+  LLVMPassManagerBuilderRef pmb = LLVMPassManagerBuilderCreate();
+  LLVMPassManagerBuilderSetOptLevel(pmb, (unsigned)(opt > 3 ? 3 : opt));
+  LLVMPassManagerBuilderSetSizeLevel(pmb, 0);
+  /* clang's thresholds: 225 at -O1/-O2, 275 at -O3 */
+  LLVMPassManagerBuilderUseInlinerWithThreshold(pmb, opt >= 3 ? 275 : 225);
+
+  LLVMPassManagerRef fpm = LLVMCreateFunctionPassManagerForModule(mod);
+  LLVMAddAnalysisPasses(tm, fpm);
+  LLVMPassManagerBuilderPopulateFunctionPassManager(pmb, fpm);
+  LLVMInitializeFunctionPassManager(fpm);
+  for (LLVMValueRef fn = LLVMGetFirstFunction(mod); fn; fn = LLVMGetNextFunction(fn))
+    if (!LLVMIsDeclaration(fn))
+      LLVMRunFunctionPassManager(fpm, fn);
+  LLVMFinalizeFunctionPassManager(fpm);
+  LLVMDisposePassManager(fpm);
+
+  LLVMPassManagerRef mpm = LLVMCreatePassManager();
+  LLVMAddAnalysisPasses(tm, mpm);
+  LLVMPassManagerBuilderPopulateModulePassManager(pmb, mpm);
+  if (opt >= 2)
+    LLVMAddSLPVectorizePass(mpm);
+  LLVMRunPassManager(mpm, mod);
+  LLVMDisposePassManager(mpm);
+  LLVMPassManagerBuilderDispose(pmb);
+}
+
+/* ---- 4. files ---- */
+
+/* Writes the module as `kind` (not CG_EXE) to `file`, "-" meaning stdout. */
+static bool write_module(LLVMModuleRef mod, LLVMTargetMachineRef tm, CgEmit kind, const char *file) {
+  char *err = NULL;
+  if (strcmp(file, "-") == 0) {
+    if (kind == CG_LLVM) {
+      char *text = LLVMPrintModuleToString(mod);
+      fputs(text, stdout);
+      LLVMDisposeMessage(text);
+      return fflush(stdout) == 0;
+    }
+    LLVMMemoryBufferRef mb;
+    if (LLVMTargetMachineEmitToMemoryBuffer(tm, mod, kind == CG_ASM ? LLVMAssemblyFile : LLVMObjectFile, &err,
+                                            &mb)) {
+      ir_error(nowhere, "cannot generate code: %s", err);
+      LLVMDisposeMessage(err);
+      return false;
+    }
+    fwrite(LLVMGetBufferStart(mb), 1, LLVMGetBufferSize(mb), stdout);
+    LLVMDisposeMemoryBuffer(mb);
+    return fflush(stdout) == 0;
+  }
+  bool failed = kind == CG_LLVM ? LLVMPrintModuleToFile(mod, file, &err)
+                                : LLVMTargetMachineEmitToFile(tm, mod, (char *)file,
+                                                              kind == CG_ASM ? LLVMAssemblyFile : LLVMObjectFile, &err);
+  if (failed) {
+    ir_error(nowhere, "cannot write %s: %s", file, err ? err : "unknown error");
+    LLVMDisposeMessage(err);
+    unlink(file);
+    return false;
+  }
+  return true;
+}
+
+static bool publish(const char *tmp, const char *path) {
+  if (rename(tmp, path) != 0) {
+    ir_error(nowhere, "cannot write %s: %s", path, strerror(errno));
+    unlink(tmp);
+    return false;
+  }
+  return true;
+}
+
+/* Runs argv[0] with argv (no shell: paths may hold anything) and waits. */
+static bool run(char **argv) {
+  pid_t pid;
+  int rc = posix_spawnp(&pid, argv[0], NULL, NULL, argv, environ);
+  if (rc != 0) {
+    ir_error(nowhere, "cannot run the C compiler '%s' to link: %s", argv[0], strerror(rc));
+    return false;
+  }
+  int status;
+  while (waitpid(pid, &status, 0) < 0)
+    if (errno != EINTR) {
+      ir_error(nowhere, "waiting for '%s': %s", argv[0], strerror(errno));
+      return false;
+    }
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    ir_error(nowhere, "linking failed: '%s' exited with status %d", argv[0],
+             WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+    return false;
+  }
+  return true;
+}
+
+static bool link_exe(const char *obj, const char *out) {
+  char *argv[64];
+  int n = 0;
+  argv[n++] = TENSORC_CC;
+  argv[n++] = (char *)obj;
+  argv[n++] = "-o";
+  argv[n++] = (char *)out;
+  const char *dir = TENSORC_RT_LIB_DIR;
+  char *lib = ir_sprintf("%s/libtensorc_rt.a", dir);
+  if (dir[0] && access(lib, R_OK) == 0) {
+    argv[n++] = lib;
+  } else if (dir[0]) {
+    argv[n++] = ir_sprintf("-L%s", dir);
+    argv[n++] = ir_sprintf("-Wl,-rpath,%s", dir);
+    argv[n++] = "-ltensorc_rt";
+  } else {
+    argv[n++] = "-ltensorc_rt";
+  }
+  argv[n++] = "-lopenblas";
+  argv[n++] = "-lm";
+  /* extra flags: words separated by spaces */
+  char *extra = ir_strdup(TENSORC_RT_LDFLAGS);
+  for (char *w = strtok(extra, " "); w && n < 62; w = strtok(NULL, " "))
+    argv[n++] = w;
+  argv[n] = NULL;
+  return run(argv);
+}
+
+static bool write_exe(LLVMModuleRef mod, LLVMTargetMachineRef tm, const char *path) {
+  if (strcmp(path, "-") == 0) {
+    ir_error(nowhere, "cannot write an executable to standard output");
+    return false;
+  }
+  const char *tmpdir = getenv("TMPDIR");
+  char *obj = ir_sprintf("%s/tensorc-XXXXXX.o", tmpdir && tmpdir[0] ? tmpdir : "/tmp");
+  int fd = mkstemps(obj, 2);
+  if (fd < 0) {
+    ir_error(nowhere, "cannot create a temporary file %s: %s", obj, strerror(errno));
+    return false;
+  }
+  close(fd);
+  char *tmp = ir_sprintf("%s.tmp%ld", path, (long)getpid());
+  bool ok = write_module(mod, tm, CG_OBJ, obj) && link_exe(obj, tmp);
+  unlink(obj);
+  if (!ok) {
+    unlink(tmp);
+    return false;
+  }
+  return publish(tmp, path);
+}
+
+static void dump(LLVMModuleRef mod, const char *when) {
+  char *text = LLVMPrintModuleToString(mod);
+  fprintf(stderr, "// ----- LLVM IR %s -----\n%s", when, text);
+  LLVMDisposeMessage(text);
+}
+
+bool cg_emit_cpu(KModule *m, CgEmit kind, const char *path, int opt) {
+  bool has_main = false;
+  for (int i = 0; i < m->funcs.n; i++)
+    has_main |= ((KFunc *)m->funcs.v[i])->is_main;
+  if (kind == CG_EXE && !has_main) {
+    ir_error(nowhere, "cannot build an executable: the program has no main function");
+    return false;
+  }
+  const char *dbg = getenv("TENSORC_DEBUG");
+  int debug = dbg ? atoi(dbg) : 0;
+
+  char *triple;
+  LLVMTargetMachineRef tm = host_machine(opt, &triple);
+  LLVMTargetDataRef td = LLVMCreateTargetDataLayout(tm);
+  LLVMContextRef c = LLVMContextCreate();
+  LLVMModuleRef mod = cg_cpu_module(c, m, td, triple);
+  bool ok = mod != NULL;
+  if (ok) {
+    char *err = NULL;
+    if (LLVMVerifyModule(mod, LLVMReturnStatusAction, &err)) {
+      dump(mod, "that failed verification");
+      ir_die(nowhere, "codegen: invalid LLVM module: %s", err);
+    }
+    LLVMDisposeMessage(err);
+    if (debug >= 3)
+      dump(mod, "generated");
+    optimise(mod, tm, opt);
+    if (debug >= 4 && opt > 0)
+      dump(mod, "optimised");
+    if (kind == CG_EXE) {
+      ok = write_exe(mod, tm, path);
+    } else if (strcmp(path, "-") == 0) {
+      ok = write_module(mod, tm, kind, path);
+    } else {
+      char *tmp = ir_sprintf("%s.tmp%ld", path, (long)getpid());
+      ok = write_module(mod, tm, kind, tmp) && publish(tmp, path);
+    }
+    LLVMDisposeModule(mod);
+  }
+  LLVMContextDispose(c);
+  LLVMDisposeTargetData(td);
+  LLVMDisposeTargetMachine(tm);
+  LLVMDisposeMessage(triple);
+  return ok;
+}

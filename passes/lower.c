@@ -409,6 +409,12 @@ static void lower_args(LCtx *C, IrFunc *g) {
     lw_set(C, a, b, false);
   }
   C->f->nargs = g->args.n;
+  /* A scalar argument used as a size (zeros(n), x[row:]) names a symbol. */
+  for (int i = 0; i < g->args.n; i++) {
+    IrNode *a = g->args.v[i];
+    if (a->has_symval && a->type.rank == 0 && ir_dtype_is_int(a->type.dtype))
+      lw_bind_sym(C, a->symval, k_load(i, a->type.dtype, 0, NULL), a->loc);
+  }
   for (int i = 0; i < g->args.n; i++) {
     IrNode *a = g->args.v[i];
     for (int d = 0; d < a->type.rank; d++) {

@@ -72,6 +72,15 @@ static bool make_plan(LCtx *C, IrNode *n, IrNode *x, IrType *res, KExpr **v, Pla
       nadv++;
     }
   }
+  /* Integers count as advanced indices when a tensor index is present
+   * (NumPy), so `t[0, :, idx]` has non-adjacent advanced indices. */
+  for (int i = 0; nadv && i < nidx; i++)
+    if (n->at.idx[i].kind == IDX_SCALAR) {
+      if (i < first_adv)
+        first_adv = i;
+      if (i > last_adv)
+        last_adv = i;
+    }
   bool adjacent = true;
   for (int i = first_adv; nadv && i <= last_adv; i++)
     if (n->at.idx[i].kind != IDX_TENSOR && n->at.idx[i].kind != IDX_SCALAR)

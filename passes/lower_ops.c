@@ -204,6 +204,11 @@ static KStmt *reduce_kernel(LCtx *C, IrNode *n, IrNode *x, int out, KExpr **xidx
       if (pass == 1)
         k->nred++;
     }
+  if (k->nred == 0) { /* axis=() or a scalar: a reduction over one element */
+    k->loopvar[loops] = lw_new_var(C);
+    k->extent[loops++] = dim_const(1);
+    k->nred = 1;
+  }
   k->nloops = loops;
   for (int i = 0; i < r; i++) {
     if (!red[i])
@@ -377,6 +382,13 @@ static void rand_call(LCtx *C, IrNode *n, int out) {
 
 static void lower_creation(LCtx *C, IrNode *n) {
   DType dt = n->type.dtype;
+  if (n->op == IR_ARANGE) {
+    /* A length the shape pass could not compute: ceil((stop - start) / step). */
+    KExpr *span = k_op2(IR_SUB, DT_F64, k_cast(lw_scalar(C, n->args[1]), DT_F64), k_cast(lw_scalar(C, n->args[0]), DT_F64));
+    KExpr *q[1] = {k_op2(IR_DIV, DT_F64, span, k_cast(lw_scalar(C, n->args[2]), DT_F64))};
+    KExpr *len = k_op2(IR_MAXIMUM, DT_F64, k_op(IR_CEIL, DT_F64, 1, q), k_const(DT_F64, 0));
+    lw_bind_sym(C, n->type.dims[0], k_cast(len, DT_I64), n->loc);
+  }
   int out = lw_alloc(C, n);
   KExpr **v;
   switch (n->op) {
@@ -591,32 +603,43 @@ static void lower_matmul(LCtx *C, IrNode *n) {
   lw_emit(C, s);
 }
 
-/* dot of 1-D and 1-D, or N-D and 1-D: a sum over the last axis. */
+/* NumPy's dot as one reduction: out[a_outer..., b_outer..., j] =
+ * sum_r a[a_outer..., r] * b[b_outer..., r, j] (b 1-D: no j, no b_outer). */
 static void lower_dot_reduce(LCtx *C, IrNode *n) {
   IrNode *a = n->args[0], *b = n->args[1];
   DType dt = n->type.dtype;
+  int ra = a->type.rank, rb = b->type.rank, ro = n->type.rank;
   int out = lw_alloc(C, n);
   KStmt *k = k_stmt(KS_KERNEL, n->loc);
   k->buf = out;
-  int ro = n->type.rank;
-  KExpr *ai[IR_MAX_RANK];
+  KExpr *o[IR_MAX_RANK], *ai[IR_MAX_RANK], *bi[IR_MAX_RANK];
   k->store_idx = ir_alloc(sizeof(KExpr *) * (size_t)(ro + 1));
   for (int d = 0; d < ro; d++) {
     k->extent[d] = n->type.dims[d];
     k->loopvar[d] = lw_new_var(C);
-    ai[d] = k->store_idx[d] = k_var(k->loopvar[d]);
+    o[d] = k->store_idx[d] = k_var(k->loopvar[d]);
   }
   k->nstore = ro;
   k->loopvar[ro] = lw_new_var(C);
   KExpr *r = k_var(k->loopvar[ro]);
-  k->extent[ro] = a->type.dims[a->type.rank - 1];
+  k->extent[ro] = a->type.dims[ra - 1];
   k->nloops = ro + 1;
   k->nred = 1;
-  ai[ro] = r;
+  int d = 0;
+  for (int i = 0; i < ra - 1; i++)
+    ai[i] = o[d++];
+  ai[ra - 1] = r;
+  for (int i = 0; i < rb - 2; i++)
+    bi[i] = o[d++];
+  if (rb >= 2) {
+    bi[rb - 2] = r;
+    bi[rb - 1] = o[d++];
+  } else {
+    bi[0] = r;
+  }
   k->combine = IR_SUM;
-  KExpr *bi[1] = {r};
-  k->value = k_op2(IR_MUL, dt, k_cast(k_load(lw_buffer(C, a), a->type.dtype, a->type.rank, ai), dt),
-                   k_cast(k_load(lw_buffer(C, b), b->type.dtype, 1, bi), dt));
+  k->value = k_op2(IR_MUL, dt, k_cast(k_load(lw_buffer(C, a), a->type.dtype, ra, ai), dt),
+                   k_cast(k_load(lw_buffer(C, b), b->type.dtype, rb, bi), dt));
   lw_emit(C, k);
 }
 
@@ -632,14 +655,18 @@ static bool lower_linalg(LCtx *C, IrNode *n) {
     lw_emit(C, k);
     return true;
   }
-  if (n->op == IR_DOT && b->type.rank == 1 && (a->type.rank == 1 || a->type.rank > 2)) {
-    lower_dot_reduce(C, n);
+  if (n->op == IR_DOT && (a->type.rank == 0 || b->type.rank == 0)) { /* dot with a scalar multiplies */
+    int out = lw_alloc(C, n);
+    KExpr **v;
+    KStmt *k = lw_map_kernel(C, out, n->loc, &v);
+    k->value = k_op2(IR_MUL, n->type.dtype, lw_elem(C, a, n->type.rank, v, n->type.dtype),
+                     lw_elem(C, b, n->type.rank, v, n->type.dtype));
+    lw_emit(C, k);
     return true;
   }
-  if (n->op == IR_DOT && a->type.rank > 2) {
-    ir_error(n->loc, "dot of a %d-D and a %d-D tensor is not supported by the CPU backend yet; use matmul",
-             a->type.rank, b->type.rank);
-    return false;
+  if (n->op == IR_DOT && (a->type.rank > 2 || b->type.rank > 2 || (a->type.rank == 1 && b->type.rank == 1))) {
+    lower_dot_reduce(C, n);
+    return true;
   }
   lower_matmul(C, n);
   return true;
@@ -669,6 +696,10 @@ bool lw_op(LCtx *C, IrNode *n) {
     return true;
   case IRC_MATMUL: return lower_linalg(C, n);
   case IRC_SOURCE:
+    if (n->op == IR_TENSOR) {
+      lower_creation(C, n);
+      return true;
+    }
     if (n->op == IR_CHECK_TYPE) {
       alias(C, n, n->args[0]);
       return true;

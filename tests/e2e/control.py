@@ -14,7 +14,6 @@ import oracle  # noqa: E402
 from oracle import F32, F64, I32, I64, np  # noqa: E402
 
 KNOWN_FAILURES = {
-    'flow: nested loops filling a matrix': 'zeros(n, n) with a run-time n is empty (a size from a run-time scalar (n) is 0 at run time: its dimension symbol is never bound), so m8[a, b] = ... is out of range',
 }
 
 HEADER = '''

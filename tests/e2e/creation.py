@@ -14,28 +14,6 @@ from oracle import F32, F64, I32, I64, np  # noqa: E402
 KNOWN_FAILURES = {
     'creation: full(n, a)': 'compile error: full() needs a fill value known at compile time',
     'creation: full_like(x, a)': 'compile error: full_like() needs a fill value known at compile time',
-    'creation: tensor([[1, 2], [3, 4]])': 'compile error: tensor is not supported by the CPU backend yet',
-    'creation: tensor([1.5, 2, 3])': 'compile error: tensor is not supported by the CPU backend yet',
-    'creation: tensor([1, 2], dtype=f64)': 'compile error: tensor is not supported by the CPU backend yet',
-    'creation: tensor([True, False, True])': 'compile error: tensor is not supported by the CPU backend yet',
-    'creation: tensor([[1.0], [2.0]], dtype=i32)': 'compile error: tensor is not supported by the CPU backend yet',
-    'creation: tensor(3.5)': 'compile error: tensor is not supported by the CPU backend yet',
-    'creation: tensor([-1, 0, 7], dtype=bool)': 'compile error: tensor is not supported by the CPU backend yet',
-    'creation: tensor([[[1, 2]], [[3, 4]]], dtype=f32)': 'compile error: tensor is not supported by the CPU backend yet',
-    'creation: x + tensor([1.0, 2.0, 3.0, 4.0])[:x.shape[1]] * 0.0': 'compile error: tensor is not supported by the CPU backend yet',
-    'creation: zeros(n)': 'a size from a run-time scalar (n) is 0 at run time: its dimension symbol is never bound',
-    'creation: zeros(n, 2, dtype=f64)': 'a size from a run-time scalar (n) is 0 at run time: its dimension symbol is never bound',
-    'creation: ones((n, 2), dtype=f64)': 'a size from a run-time scalar (n) is 0 at run time: its dimension symbol is never bound',
-    'creation: arange(n)': 'a size from a run-time scalar (n) is 0 at run time: its dimension symbol is never bound',
-    'creation: arange(n, 2 * n)': 'a size from a run-time scalar (n) is 0 at run time: its dimension symbol is never bound',
-    'creation: arange(2, n + 5, 2)': 'a size from a run-time scalar (n) is 0 at run time: its dimension symbol is never bound',
-    'creation: arange(0, n, 0.5)': 'a size from a run-time scalar (n) is 0 at run time: its dimension symbol is never bound',
-    'creation: linspace(0.0, a, n)': 'a size from a run-time scalar (n) is 0 at run time: its dimension symbol is never bound',
-    'creation: eye(n)': 'a size from a run-time scalar (n) is 0 at run time: its dimension symbol is never bound',
-    'creation: empty(n, dtype=i64)': 'a size from a run-time scalar (n) is 0 at run time: its dimension symbol is never bound',
-    'creation: empty((2, n), dtype=f64)': 'a size from a run-time scalar (n) is 0 at run time: its dimension symbol is never bound',
-    'random: rand(n)': 'a size from a run-time scalar (n) is 0 at run time: its dimension symbol is never bound',
-    'random: randn(n, 3)': 'a size from a run-time scalar (n) is 0 at run time: its dimension symbol is never bound',
 }
 
 

@@ -17,10 +17,6 @@ KNOWN_FAILURES = {
     'index: li[mask]': 'compile error: boolean mask indexing is not supported by the CPU backend yet',
     'index: c6[c6 > 0.0]': 'compile error: boolean mask indexing is not supported by the CPU backend yet',
     'index: z[mask] = 0.0': 'compile error: boolean mask indexing is not supported by the CPU backend yet',
-    'index: x[tensor([0, 2, -1])]': 'compile error: tensor is not supported by the CPU backend yet',
-    'index: x[:, tensor([[0, 1], [-1, -2]])]': 'compile error: tensor is not supported by the CPU backend yet',
-    'index: x[row:]': 'x[row:] with a run-time start keeps N rows (the symbol row is 0 at run time unless x[:row] binds it)',
-    'index: t[0, :, idx]': "t[0, :, idx] (advanced index after a slice, NumPy puts idx's dims first) reads the wrong elements",
 }
 
 

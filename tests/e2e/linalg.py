@@ -10,10 +10,6 @@ import oracle  # noqa: E402
 from oracle import F32, F64, I32, I64, np  # noqa: E402
 
 KNOWN_FAILURES = {
-    'matmul: dot(bat, bm)': 'compile error: dot of a 3-D and a 2-D tensor is not supported by the CPU backend yet',
-    'matmul: dot(2.0, v)': 'dot(scalar, 1-D) gives zeros',
-    'matmul: dot(a, 3)': 'dot(2-D, scalar) gives wrong values and corrupts the heap (double free)',
-    'matmul: dot(a, bat2)': 'dot(2-D, 3-D) gives wrong values for the second batch and corrupts the heap (double free)',
 }
 
 TOL = (1e-5, 1e-5)

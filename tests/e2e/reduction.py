@@ -10,8 +10,6 @@ import oracle  # noqa: E402
 from oracle import F32, F64, I32, I64, np  # noqa: E402
 
 KNOWN_FAILURES = {
-    "f32: logsumexp(x, axis=())": "logsumexp over no axes gives 1.0 everywhere (exp(x - max) without the log and the max added back)",
-    "f32: logsumexp(sc)": "logsumexp of a rank-0 value gives 1.0 (as with axis=())",
 }
 
 

@@ -77,8 +77,9 @@ def build(s):
 
     # ---- random numbers -----------------------------------------------------
     r = s.program("random", "n: i64")
-    # the same --seed twice, another seed, the default (0) and --seed 0
-    for label, flags in (("seed5", ["--seed", "5"]), ("seed5again", ["--seed", "5"]), ("seed6", ["--seed", "6"]),
+    # the same --seed twice (once with --threads 2: the stream does not depend
+    # on threads), another seed, the default (0) and --seed 0
+    for label, flags in (("seed5", ["--seed", "5", "--threads", "1"]), ("seed5again", ["--seed", "5", "--threads", "2"]), ("seed6", ["--seed", "6"]),
                          ("default", []), ("seed0", ["--seed", "0"])):
         r.run(flags=flags, label=label, n=7)
 

@@ -162,6 +162,14 @@ def build(s):
     p.block("a loop-carried value that changes dtype by promotion",
             ["total19 = 0", "for k19 in range(n):", "    total19 = total19 + x.sum()", 'save("total19.npy", total19)'],
             {"total19": "np.float32(x.astype(F64).sum() * n)"})
+    p.block("batches(): shuffled batches cover every row once; drop_last drops the short one",
+            ["nb = 0", "tot = 0.0", "for xb in batches(x, size=2, shuffle=True):", "    nb = nb + 1",
+             "    tot = tot + xb.sum()", "nd = 0", "firsts = 0.0", "for xb2 in batches(x, size=2, drop_last=True):",
+             "    nd = nd + 1", "    firsts = firsts + xb2[0]", 'save("nb.npy", nb)', 'save("tot.npy", tot)',
+             'save("nd.npy", nd)', 'save("firsts.npy", firsts)'],
+            {"nb": "np.int64((len(x) + 1) // 2)", "tot": "np.float32(x.astype(F64).sum())",
+             "nd": "np.int64(len(x) // 2)", "firsts": "np.float32(x[0:2 * (len(x) // 2):2].astype(F64).sum())"},
+            tol=(1e-5, 1e-6))
     p.block("save to .csv", ['save("out2d.csv", stack([x, x * 2.0]))', 'save("out1d.csv", x)'],
             {"out2d.csv": "np.stack([x, x * 2]).astype(F64)", "out1d.csv": "x.astype(F64)"},
             checkers={"out2d.csv": csv_check("np.stack([x, x * 2])"), "out1d.csv": csv_check("x")})

@@ -26,6 +26,7 @@ typedef struct Cg {
   LLVMTypeRef t_array; /* tc_array */
   LLVMTypeRef t_ctxp;  /* tc_ctx* (opaque) */
   LLVMTypeRef t_fn;    /* i32 (tc_ctx*, const tc_array*, tc_array*) */
+  LLVMValueRef fmt_s;  /* the module's "%s", made on first use */
   /* the function being built */
   KFunc *f;
   LLVMValueRef fn, ctx, args, results;

@@ -378,6 +378,13 @@ static LLVMValueRef float_unary(Cg *g, IrOp op, LLVMValueRef x, DType dt) {
   }
 }
 
+/* Whether e is the constant v (through casts). */
+static bool is_const(KExpr *e, double v) {
+  while (e->kind == KX_CAST)
+    e = e->args[0];
+  return e->kind == KX_CONST && (ir_dtype_is_float(e->dtype) ? e->fval == v : (double)e->ival == v);
+}
+
 static LLVMValueRef emit_op(Cg *g, KExpr *e) {
   IrOp op = e->op;
   int want = ir_op_nargs(op);
@@ -423,7 +430,10 @@ static LLVMValueRef emit_op(Cg *g, KExpr *e) {
     if (bl)
       bad_op(op, dt);
     LLVMValueRef xy[2] = {x, y};
-    r = fl ? intrinsic(g, "llvm.pow", 2, xy) : ipow(g, x, y);
+    if (fl && is_const(e->args[1], 0.5)) /* NumPy's fast path: sqrt(-inf) is NaN, pow(-inf, 0.5) inf */
+      r = intrinsic1(g, "llvm.sqrt", x);
+    else
+      r = fl ? intrinsic(g, "llvm.pow", 2, xy) : ipow(g, x, y);
     break;
   }
   case IR_MAXIMUM: r = cg_maxmin(g, true, x, y, dt); break;

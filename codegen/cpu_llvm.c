@@ -65,7 +65,9 @@ static void build_fail(Cg *g, LLVMValueRef msg) {
   LLVMTypeRef fty = LLVMFunctionType(g->t_i32, params, 3, 1);
   if (!fn)
     fn = LLVMAddFunction(g->mod, "tcrt_fail", fty);
-  LLVMValueRef args[4] = {g->ctx, cg_i32(g, TC_ERR_RUNTIME), LLVMBuildGlobalStringPtr(g->b, "%s", "fmt.s"), msg};
+  if (!g->fmt_s)
+    g->fmt_s = LLVMBuildGlobalStringPtr(g->b, "%s", "fmt.s");
+  LLVMValueRef args[4] = {g->ctx, cg_i32(g, TC_ERR_RUNTIME), g->fmt_s, msg};
   LLVMBuildRet(g->b, LLVMBuildCall2(g->b, fty, fn, args, 4, "status"));
 }
 

@@ -12,7 +12,6 @@ from oracle import F32, F64, I32, I64, np  # noqa: E402
 
 # "program: case" -> why it fails (a compiler/runtime bug, seen failing).
 KNOWN_FAILURES = {
-    "special: w ** 0.5": "(-inf) ** 0.5 gives inf (C pow); NumPy and PyTorch give nan (pow by 0.5 is sqrt)",
 }
 
 

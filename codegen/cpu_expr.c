@@ -363,6 +363,7 @@ static LLVMValueRef float_unary(Cg *g, IrOp op, LLVMValueRef x, DType dt) {
   case IR_EXPM1: return libm(g, "expm1", x);
   case IR_TAN: return libm(g, "tan", x);
   case IR_TANH: return libm(g, "tanh", x);
+  case IR_ERF: return libm(g, "erf", x);
   case IR_RSQRT: return LLVMBuildFDiv(B, one, intrinsic1(g, "llvm.sqrt", x), "");
   case IR_SIGMOID:
     return LLVMBuildFDiv(B, one, LLVMBuildFAdd(B, one, intrinsic1(g, "llvm.exp", LLVMBuildFNeg(B, x, "")), ""), "");

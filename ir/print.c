@@ -259,10 +259,10 @@ static void print_node(FILE *out, Namer *nm, IrNode *n, int depth) {
   } else if (n->op == IR_PARAM_STORE) {
     fprintf(out, " @%s, ", n->at.str);
     print_ref(out, n->args[0]);
-  } else if (n->op == IR_INDEX || n->op == IR_INDEX_SET) {
+  } else if (n->op == IR_INDEX || n->op == IR_INDEX_SET || n->op == IR_INDEX_ADD) {
     fputc(' ', out);
     print_ref(out, n->args[0]);
-    if (n->op == IR_INDEX_SET) {
+    if (n->op != IR_INDEX) {
       fputs(", ", out);
       print_ref(out, n->args[1]);
     }

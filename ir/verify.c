@@ -61,7 +61,7 @@ static void verify_block(IrBlock *b, bool typed) {
       if (count < 0 || n->at.ival < 0 || n->at.ival >= count)
         ir_die(n->loc, "result %lld of %s is out of range", (long long)n->at.ival, ir_op_name(t->op));
     }
-    if ((n->op == IR_INDEX || n->op == IR_INDEX_SET))
+    if (n->op == IR_INDEX || n->op == IR_INDEX_SET || n->op == IR_INDEX_ADD)
       for (int k = 0; k < n->at.nidx; k++) {
         IrIndexItem *it = &n->at.idx[k];
         int refs[4] = {it->arg, it->start, it->stop, it->step};

@@ -324,7 +324,7 @@ static void lower_node(LCtx *C, IrNode *n) {
                                                        : k_cast(k_int(n->at.ival), n->type.dtype));
     return;
   case IR_GRAD:
-    ir_error(n->loc, "grad() needs the autodiff pass, which this build does not have yet");
+    ir_error(n->loc, "grad() was not expanded by the autodiff pass");
     C->failed = true;
     lw_set_scalar(C, n, k_const(n->type.dtype, 0));
     return;
@@ -364,6 +364,7 @@ static void lower_node(LCtx *C, IrNode *n) {
   }
   case IR_INDEX:
   case IR_INDEX_SET:
+  case IR_INDEX_ADD:
   case IR_BATCH:
     if (!lw_index(C, n))
       C->failed = true;

@@ -193,7 +193,9 @@ static bool lower_index(LCtx *C, IrNode *n) {
   return true;
 }
 
-/* x[...] = v: copy x, then store v (broadcast) through the plan. */
+/* x[...] = v: copy x, then store v (broadcast) through the plan.
+ * INDEX_ADD stores old + v instead; the kernel runs its points in order,
+ * so repeated indices accumulate. */
 static bool lower_index_set(LCtx *C, IrNode *n) {
   IrNode *x = n->args[0], *val = n->args[1];
   int out = lw_alloc(C, n);
@@ -264,6 +266,8 @@ static bool lower_index_set(LCtx *C, IrNode *n) {
   if (!make_plan(C, n, x, &region, v, &p))
     return false;
   k->value = lw_elem(C, val, region.rank, v, x->type.dtype);
+  if (n->op == IR_INDEX_ADD)
+    k->value = k_op2(IR_ADD, x->type.dtype, k_load(out, x->type.dtype, xr, p.xi), k->value);
   k->nstore = xr;
   k->store_idx = ir_alloc(sizeof(KExpr *) * (size_t)(xr ? xr : 1));
   for (int d = 0; d < xr; d++)
@@ -303,7 +307,8 @@ static bool lower_batch(LCtx *C, IrNode *n) {
 bool lw_index(LCtx *C, IrNode *n) {
   switch (n->op) {
   case IR_INDEX: return lower_index(C, n);
-  case IR_INDEX_SET: return lower_index_set(C, n);
+  case IR_INDEX_SET:
+  case IR_INDEX_ADD: return lower_index_set(C, n);
   case IR_BATCH: return lower_batch(C, n);
   default: ir_die(n->loc, "lw_index: %s", ir_op_name(n->op));
   }

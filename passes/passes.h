@@ -14,6 +14,11 @@
  * sets IrNode.type everywhere and IrParam.type, substitutes bound symbols. */
 bool pass_shape(IrModule *m);
 
+/* autodiff.c - expands every grad(y, x) into the nodes of its reverse-mode
+ * gradient, inserted before it.  Requires: shape.  Preserves: everything
+ * else; runs the shape pass again to type the new nodes. */
+bool pass_autodiff(IrModule *m);
+
 /* lower.c - typed graph IR to kernel IR, one kernel per op.
  * Requires: shape.  Returns NULL after reporting what the CPU backend
  * cannot lower yet (grad before autodiff exists, ...). */

@@ -1,0 +1,63 @@
+"""The standard library lib/nn.tc (softmax, log_softmax, cross_entropy,
+mse, one_hot, accuracy, linear, dropout): forward values against NumPy.
+Their gradients are checked against finite differences in gradients.py."""
+import os
+import sys
+
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import oracle  # noqa: E402
+from oracle import F32, F64, I64, np  # noqa: E402
+
+KNOWN_FAILURES = {
+}
+
+TOL = (1e-5, 1e-6)
+# x * 100 makes log_softmax subtract numbers of ~300 in f32: absolute error ~3e-5
+LOOSE = (1e-5, 1e-4)
+
+
+def softmax(a, axis):
+    a = a.astype(F64)
+    e = np.exp(a - a.max(axis=axis, keepdims=True))
+    return (e / e.sum(axis=axis, keepdims=True)).astype(F32)
+
+
+def log_softmax(a, axis):
+    a = a.astype(F64)
+    m = a.max(axis=axis, keepdims=True)
+    return (a - m - np.log(np.exp(a - m).sum(axis=axis, keepdims=True))).astype(F32)
+
+
+def dropout_check(got, ns):
+    """Each value is either dropped (0) or kept and scaled by 1 / (1 - p)."""
+    x = ns["x"]
+    kept = np.isclose(got, x * F32(2), rtol=1e-6, atol=0)
+    if got.shape != x.shape or got.dtype != np.dtype(F32):
+        return "got %s%s, expected float32%s" % (got.dtype, got.shape, x.shape)
+    if not np.all(kept | (got == 0)):
+        return "a value is neither 0 nor 2x: %s vs %s" % (got, x)
+    return None
+
+
+def build(s):
+    p = s.program("nn", "x: f32[N, 5], y: i64[N], q: f32[N, 5], W: f32[5, 3], b: f32[3]", header=["import nn"])
+    for n in (4, 1):
+        p.run(x=s.normal((n, 5), scale=3.0), y=s.ints(0, 5, (n,)), q=s.normal((n, 5)), W=s.normal((5, 3)),
+              b=s.normal((3,)))
+    p.check("nn.softmax(x)", lambda ns: softmax(ns["x"], -1), tol=TOL)
+    p.check("nn.softmax(x, axis=0)", lambda ns: softmax(ns["x"], 0), tol=TOL)
+    p.check("nn.softmax(x * 100.0)", lambda ns: softmax(ns["x"] * F32(100), -1), tol=LOOSE)
+    p.check("nn.log_softmax(x)", lambda ns: log_softmax(ns["x"], -1), tol=TOL)
+    p.check("nn.log_softmax(x * 100.0, axis=1)", lambda ns: log_softmax(ns["x"] * F32(100), 1), tol=LOOSE)
+    p.check("nn.cross_entropy(x, y)",
+            lambda ns: F32(-log_softmax(ns["x"], 1).astype(F64)[np.arange(len(ns["y"])), ns["y"]].mean()), tol=TOL)
+    p.check("nn.mse(x, q)", lambda ns: F32(((ns["x"].astype(F64) - ns["q"]) ** 2).mean()), tol=TOL)
+    p.check("nn.one_hot(y, 5)", lambda ns: np.eye(5, dtype=F32)[ns["y"]])
+    p.check("nn.accuracy(x, y)", lambda ns: F32((ns["x"].argmax(axis=1) == ns["y"]).mean()), tol=TOL)
+    p.check("nn.linear(x, W, b)", lambda ns: (ns["x"].astype(F64) @ ns["W"] + ns["b"]).astype(F32), tol=TOL)
+    p.check("nn.dropout(x, 0.5)", checker=dropout_check)
+
+
+if __name__ == "__main__":
+    oracle.main(build, KNOWN_FAILURES)

@@ -93,8 +93,7 @@ static bool make_plan(LCtx *C, IrNode *n, IrNode *x, IrType *res, KExpr **v, Pla
   int out = nadv && !adjacent ? adv_rank : 0; /* non-adjacent: advanced dims first */
   int ax = 0;
   bool adv_placed = nadv && !adjacent;
-  KExpr **advv = v + (nadv && !adjacent ? 0 : 0);
-  int adv_at = 0;
+  int adv_at = 0; /* output position of the advanced indices' dims */
   for (int i = 0; i < nidx; i++) {
     IrIndexItem *it = &n->at.idx[i];
     switch (it->kind) {
@@ -148,7 +147,7 @@ static bool make_plan(LCtx *C, IrNode *n, IrNode *x, IrType *res, KExpr **v, Pla
       KExpr *ti[IR_MAX_RANK];
       for (int j = 0; j < tr; j++) {
         int64_t c;
-        ti[j] = dim_is_const(t->type.dims[j], &c) && c == 1 ? k_int(0) : advv[adv_at + adv_rank - tr + j];
+        ti[j] = dim_is_const(t->type.dims[j], &c) && c == 1 ? k_int(0) : v[adv_at + adv_rank - tr + j];
       }
       KExpr *d = k_dim(x->type.dims[ax]);
       KExpr *raw = k_cast(k_load(lw_buffer(C, t), t->type.dtype, tr, ti), DT_I64);

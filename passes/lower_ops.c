@@ -341,14 +341,9 @@ static void lower_reduce(LCtx *C, IrNode *n) {
     k->value = k_op(IR_EXP, dt, 1, e);
     /* the finalize runs at the output point: index the max there */
     KExpr *oidx[IR_MAX_RANK];
-    int o = 0;
-    for (int i = 0; i < r; i++)
-      oidx[i] = k_int(0);
     for (int i = 0; i < r; i++) {
       int64_t c;
-      if (!(dim_is_const(k_buf(C->f, mx)->dims[i], &c) && c == 1))
-        oidx[i] = xidx[i];
-      (void)o;
+      oidx[i] = dim_is_const(k_buf(C->f, mx)->dims[i], &c) && c == 1 ? k_int(0) : xidx[i];
     }
     KExpr *m2 = k_load(mx, dt, r, oidx);
     KExpr *fin2[1] = {m2};

@@ -216,26 +216,16 @@ static int dragon4(const FloatParts *p, int cutoff_mode, int cutoff_max, int cut
   int is_even = (p->mantissa & 1) == 0;
   int unequal = p->unequal_margins;
   big_set(&value, p->mantissa);
-  if (unequal) {
-    if (p->exponent > 0) {
-      big_shl(&value, p->exponent + 2);
-      big_set(&scale, 4);
-      big_pow2(&mlow, p->exponent);
-    } else {
-      big_shl(&value, 2);
-      big_pow2(&scale, -p->exponent + 2);
-      big_set(&mlow, 1);
-    }
+  /* Unequal margins (a power of two) need one more bit of precision. */
+  int shift = unequal ? 2 : 1;
+  if (p->exponent > 0) {
+    big_shl(&value, p->exponent + shift);
+    big_set(&scale, 1u << shift);
+    big_pow2(&mlow, p->exponent);
   } else {
-    if (p->exponent > 0) {
-      big_shl(&value, p->exponent + 1);
-      big_set(&scale, 2);
-      big_pow2(&mlow, p->exponent);
-    } else {
-      big_shl(&value, 1);
-      big_pow2(&scale, -p->exponent + 1);
-      big_set(&mlow, 1);
-    }
+    big_shl(&value, shift);
+    big_pow2(&scale, -p->exponent + shift);
+    big_set(&mlow, 1);
   }
 #define SET_MHIGH()                                                                                          \
   do {                                                                                                       \

@@ -82,18 +82,7 @@ static int convert(const char *in, const char *dtype, const char *out) {
 
 /* ===== unit checks ===== */
 
-static int failures, checks;
-
-#define CHECK(cond, ...)                                                                                       \
-  do {                                                                                                         \
-    checks++;                                                                                                  \
-    if (!(cond)) {                                                                                             \
-      failures++;                                                                                              \
-      printf("FAIL %s:%d: ", __FILE__, __LINE__);                                                             \
-      printf(__VA_ARGS__);                                                                                     \
-      printf("\n");                                                                                            \
-    }                                                                                                          \
-  } while (0)
+#include "check.h"
 
 static void test_convert(void) {
   /* Floats to integers: truncation, saturation, NaN to 0. */

@@ -14,18 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int failures, checks;
-
-#define CHECK(cond, ...)                                                                                       \
-  do {                                                                                                         \
-    checks++;                                                                                                  \
-    if (!(cond)) {                                                                                             \
-      failures++;                                                                                              \
-      printf("FAIL %s:%d: ", __FILE__, __LINE__);                                                             \
-      printf(__VA_ARGS__);                                                                                     \
-      printf("\n");                                                                                            \
-    }                                                                                                          \
-  } while (0)
+#include "check.h"
 
 static tc_dtype dtype_named(const char *s) {
   static const char *names[] = {"", "bool", "i32", "i64", "f32", "f64"};

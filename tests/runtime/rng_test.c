@@ -15,18 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int failures, checks;
-
-#define CHECK(cond, ...)                                                                                       \
-  do {                                                                                                         \
-    checks++;                                                                                                  \
-    if (!(cond)) {                                                                                             \
-      failures++;                                                                                              \
-      printf("FAIL %s:%d: ", __FILE__, __LINE__);                                                             \
-      printf(__VA_ARGS__);                                                                                     \
-      printf("\n");                                                                                            \
-    }                                                                                                          \
-  } while (0)
+#include "check.h"
 
 #define N 1000000
 

@@ -10,6 +10,7 @@
 #define TENSORC_CG_INTERNAL_H
 
 #include "codegen.h"
+#include "iface.h"
 
 #include <llvm-c/Core.h>
 #include <llvm-c/Target.h>
@@ -41,9 +42,30 @@ typedef struct Cg {
   DType acc_dtype;
 } Cg;
 
-/* cpu_llvm.c: the whole module.  Returns NULL after reporting a user error
- * with ir_error (a param whose shape is not constant). */
-LLVMModuleRef cg_cpu_module(LLVMContextRef c, KModule *m, LLVMTargetDataRef td, const char *triple);
+/* cpu_llvm.c: the whole module: with `lib` the C interface (a shared
+ * library's when `shared`), else an executable's main if there is one.
+ * Returns NULL after reporting a user error with ir_error (a param whose
+ * shape is not constant). */
+LLVMModuleRef cg_cpu_module(LLVMContextRef c, KModule *m, LLVMTargetDataRef td, const char *triple,
+                            const IfModule *lib, bool shared);
+
+/* cpu_desc.c: the runtime's descriptor structs as LLVM types and values. */
+typedef struct CgDesc {
+  LLVMTypeRef dim, arg, param, prog, init_fn, func, module;
+} CgDesc;
+CgDesc cg_desc_types(Cg *g); /* dies if a layout differs from the C headers' */
+LLVMValueRef cg_cstr(Cg *g, const char *s);
+/* A private constant array of n elements of type t, as a t*. */
+LLVMValueRef cg_const_array(Cg *g, const char *name, LLVMTypeRef t, LLVMValueRef *v, int n);
+LLVMValueRef cg_value_descs(Cg *g, const CgDesc *d, const IfValue *v, int n, bool results, const char *name);
+LLVMValueRef cg_sym_names(Cg *g, const IfFunc *f);
+LLVMValueRef cg_param_descs(Cg *g, const CgDesc *d, KModule *m, int *nparams); /* NULL: reported */
+LLVMValueRef cg_init_entry(Cg *g, const CgDesc *d, KModule *m, LLVMValueRef initfn);
+bool cg_emit_program(Cg *g, const CgDesc *d, KModule *m, KFunc *mainf, LLVMValueRef mainfn, LLVMValueRef init);
+
+/* cpu_api.c: the C interface. */
+bool cg_emit_library(Cg *g, const CgDesc *d, KModule *m, const IfModule *it, LLVMValueRef *fns, LLVMValueRef init,
+                     bool shared);
 
 /* cpu_expr.c: scalars, dims and element addresses. */
 LLVMTypeRef cg_type(Cg *g, DType dt);     /* as a value: bool is i1 */

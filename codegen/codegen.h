@@ -9,11 +9,21 @@
 
 #include "../ir/kernel.h"
 
-typedef enum CgEmit { CG_LLVM, CG_ASM, CG_OBJ, CG_EXE } CgEmit;
+typedef enum CgEmit { CG_LLVM, CG_ASM, CG_OBJ, CG_EXE, CG_SHARED } CgEmit;
 
-/* Compiles the module for the host CPU at -O`opt` (0..3) and writes `kind`
- * to `path` (through a temporary file renamed at the end).  Reports
- * failures with ir_error and returns false. */
-bool cg_emit_cpu(KModule *m, CgEmit kind, const char *path, int opt);
+typedef struct CgOptions {
+  int opt;              /* -O0 .. -O3 */
+  const char *prefix;   /* of the C interface's names (NULL: the module's name) */
+  uint64_t source_hash; /* of the program's text, for the model hash */
+  const char *header;   /* also write the C header here (tensorc -c), or NULL */
+  const char *source;   /* the .tc file, named in the header */
+} CgOptions;
+
+/* Compiles the module for the host CPU and writes `kind` to `path`
+ * (through a temporary file renamed at the end).  An executable gets the
+ * program's main(); every other kind the C interface of SPEC §4 (the
+ * exported functions, create/destroy/error/param).  Reports failures with
+ * ir_error and returns false. */
+bool cg_emit_cpu(KModule *m, CgEmit kind, const char *path, const CgOptions *o);
 
 #endif

@@ -18,11 +18,9 @@
  * path (the process reports the error and exits).  At the end, results[i]
  * gets the data, dtype, rank and shape of buffer f->results[i].
  *
- * A module with a main function also gets the tc_program descriptor of
- * runtime.h (arguments with their symbolic dims, params, the entry points)
- * and a C main() that hands it to tcrt_exe_main.  The LLVM struct types
- * mirror runtime.h; check_layout compares them with the C compiler's idea
- * of the same structs, since the target is always the host.
+ * Then the module's entry for the runtime: for an executable, the
+ * tc_program descriptor and a C main() (cpu_desc.c); for an object file
+ * or shared library, the C interface of SPEC §4 (cpu_api.c).
  */
 #include "cg_internal.h"
 
@@ -492,205 +490,10 @@ static LLVMValueRef emit_func(Cg *g, KFunc *f) {
   return fn;
 }
 
-/* ---- the program descriptor and main() ---- */
-
-/* A private constant C string, as an i8*. */
-static LLVMValueRef cstr(Cg *g, const char *s) {
-  LLVMValueRef init = LLVMConstStringInContext(g->c, s, (unsigned)strlen(s), 0);
-  LLVMValueRef gv = LLVMAddGlobal(g->mod, LLVMTypeOf(init), ".str");
-  LLVMSetInitializer(gv, init);
-  LLVMSetGlobalConstant(gv, 1);
-  LLVMSetLinkage(gv, LLVMPrivateLinkage);
-  LLVMSetUnnamedAddress(gv, LLVMGlobalUnnamedAddr);
-  return LLVMConstBitCast(gv, g->t_ptr);
-}
-
-/* A private constant array of `n` elements of type t, as a pointer to t. */
-static LLVMValueRef const_array(Cg *g, const char *name, LLVMTypeRef t, LLVMValueRef *v, int n) {
-  if (n == 0)
-    return LLVMConstNull(LLVMPointerType(t, 0));
-  LLVMValueRef init = LLVMConstArray(t, v, (unsigned)n);
-  LLVMValueRef gv = LLVMAddGlobal(g->mod, LLVMTypeOf(init), name);
-  LLVMSetInitializer(gv, init);
-  LLVMSetGlobalConstant(gv, 1);
-  LLVMSetLinkage(gv, LLVMPrivateLinkage);
-  return LLVMConstBitCast(gv, LLVMPointerType(t, 0));
-}
-
-typedef struct DescTypes {
-  LLVMTypeRef dim, arg, param, prog, init_fn;
-} DescTypes;
-
-static DescTypes desc_types(Cg *g) {
-  DescTypes d;
-  LLVMTypeRef dimf[2] = {g->t_i32, g->t_i64};
-  d.dim = LLVMStructCreateNamed(g->c, "tc_dimdesc");
-  LLVMStructSetBody(d.dim, dimf, 2, 0);
-  LLVMTypeRef argf[6] = {g->t_ptr, g->t_i32, g->t_i32, LLVMArrayType(d.dim, IR_MAX_RANK), g->t_i32, g->t_f64};
-  d.arg = LLVMStructCreateNamed(g->c, "tc_argdesc");
-  LLVMStructSetBody(d.arg, argf, 6, 0);
-  LLVMTypeRef paramf[4] = {g->t_ptr, g->t_i32, g->t_i32, LLVMArrayType(g->t_i64, IR_MAX_RANK)};
-  d.param = LLVMStructCreateNamed(g->c, "tc_paramdesc");
-  LLVMStructSetBody(d.param, paramf, 4, 0);
-  d.init_fn = LLVMFunctionType(g->t_i32, &g->t_ctxp, 1, 0);
-  LLVMTypeRef progf[10] = {g->t_ptr,
-                           g->t_i32,
-                           LLVMPointerType(d.arg, 0),
-                           g->t_i32,
-                           LLVMPointerType(g->t_ptr, 0),
-                           g->t_i32,
-                           LLVMPointerType(d.param, 0),
-                           g->t_i32,
-                           LLVMPointerType(d.init_fn, 0),
-                           LLVMPointerType(g->t_fn, 0)};
-  d.prog = LLVMStructCreateNamed(g->c, "tc_program");
-  LLVMStructSetBody(d.prog, progf, 10, 0);
-  return d;
-}
-
-/* The LLVM structs must be the C structs byte for byte. */
-static void check_layout(Cg *g, const DescTypes *d) {
-  struct {
-    LLVMTypeRef t;
-    size_t size;
-    int n;
-    size_t off[10];
-  } want[] = {
-      {g->t_array, sizeof(tc_array), 4, {0, offsetof(tc_array, dtype), offsetof(tc_array, rank), offsetof(tc_array, shape)}},
-      {d->dim, sizeof(tc_dimdesc), 2, {0, offsetof(tc_dimdesc, value)}},
-      {d->arg, sizeof(tc_argdesc), 6, {0, offsetof(tc_argdesc, dtype), offsetof(tc_argdesc, rank),
-                                       offsetof(tc_argdesc, dims), offsetof(tc_argdesc, has_default),
-                                       offsetof(tc_argdesc, default_value)}},
-      {d->param, sizeof(tc_paramdesc), 4, {0, offsetof(tc_paramdesc, dtype), offsetof(tc_paramdesc, rank),
-                                           offsetof(tc_paramdesc, shape)}},
-      {d->prog, sizeof(tc_program), 10, {0, offsetof(tc_program, nargs), offsetof(tc_program, args),
-                                         offsetof(tc_program, nsyms), offsetof(tc_program, sym_names),
-                                         offsetof(tc_program, nparams), offsetof(tc_program, params),
-                                         offsetof(tc_program, nresults), offsetof(tc_program, init),
-                                         offsetof(tc_program, main)}},
-  };
-  for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
-    bool ok = LLVMABISizeOfType(g->td, want[i].t) == want[i].size;
-    for (int j = 0; j < want[i].n; j++)
-      ok = ok && LLVMOffsetOfElement(g->td, want[i].t, (unsigned)j) == want[i].off[j];
-    if (!ok)
-      ir_die((Loc){0}, "codegen: the LLVM layout of %s differs from runtime.h", LLVMGetStructName(want[i].t));
-  }
-}
-
-static int sym_index(int *table, int *n, int sym) {
-  for (int i = 0; i < *n; i++)
-    if (table[i] == sym)
-      return i;
-  table[*n] = sym;
-  return (*n)++;
-}
-
-/* tc_program for the module, main() calling tcrt_exe_main, and an init
- * entry of the descriptor's type that calls tc_fn_init (or does nothing). */
-static bool emit_program(Cg *g, const DescTypes *dt, KModule *m, KFunc *mainf, LLVMValueRef mainfn,
-                         LLVMValueRef initfn) {
-  DescTypes d = *dt;
-  IrFunc *gf = mainf->graph;
-  if (!gf)
-    ir_die((Loc){0}, "kernel IR: main has no graph function");
-
-  /* 1. arguments, and the symbols of their dims in order of appearance */
-  int nargs = gf->args.n;
-  int *syms = ir_alloc(sizeof(int) * (size_t)(nargs * IR_MAX_RANK + 1)), nsyms = 0;
-  LLVMValueRef *argv = ir_alloc(sizeof(LLVMValueRef) * (size_t)(nargs + 1));
-  for (int i = 0; i < nargs; i++) {
-    IrNode *a = gf->args.v[i];
-    LLVMValueRef dims[IR_MAX_RANK];
-    for (int j = 0; j < IR_MAX_RANK; j++) {
-      int sym = -1;
-      int64_t value = 0;
-      if (j < a->type.rank) {
-        int s;
-        if (dim_is_sym(a->type.dims[j], &s))
-          sym = sym_index(syms, &nsyms, s);
-        else if (!dim_is_const(a->type.dims[j], &value))
-          value = -1; /* checked by the generated code */
-      }
-      LLVMValueRef f[2] = {cg_i32(g, sym), cg_i64(g, value)};
-      dims[j] = LLVMConstNamedStruct(d.dim, f, 2);
-    }
-    LLVMValueRef f[6] = {cstr(g, a->at.str ? a->at.str : a->name ? a->name : "?"),
-                         cg_i32(g, a->type.dtype),
-                         cg_i32(g, a->type.rank),
-                         LLVMConstArray(d.dim, dims, IR_MAX_RANK),
-                         cg_i32(g, a->at.has_default),
-                         LLVMConstReal(g->t_f64, a->at.has_default ? a->at.fval : 0.0)};
-    argv[i] = LLVMConstNamedStruct(d.arg, f, 6);
-  }
-  LLVMValueRef *symv = ir_alloc(sizeof(LLVMValueRef) * (size_t)(nsyms + 1));
-  for (int i = 0; i < nsyms; i++)
-    symv[i] = cstr(g, ir_sym_name(syms[i]));
-
-  /* 2. params: their shapes are in the executable, so they must be constants */
-  int nparams = m->graph ? m->graph->params.n : 0;
-  LLVMValueRef *paramv = ir_alloc(sizeof(LLVMValueRef) * (size_t)(nparams + 1));
-  bool ok = true;
-  for (int i = 0; i < nparams; i++) {
-    IrParam *p = m->graph->params.v[i];
-    LLVMValueRef shape[IR_MAX_RANK];
-    for (int j = 0; j < IR_MAX_RANK; j++) {
-      int64_t c = 0;
-      if (j < p->type.rank && !dim_is_const(p->type.dims[j], &c)) {
-        ir_error(p->loc, "param %s: its shape must be known at compile time", p->name);
-        ok = false;
-        break;
-      }
-      shape[j] = cg_i64(g, c);
-    }
-    if (!ok)
-      return false;
-    LLVMValueRef f[4] = {cstr(g, p->name), cg_i32(g, p->type.dtype), cg_i32(g, p->type.rank),
-                         LLVMConstArray(g->t_i64, shape, IR_MAX_RANK)};
-    paramv[i] = LLVMConstNamedStruct(d.param, f, 4);
-  }
-
-  /* 3. the init entry: int (*)(tc_ctx *), so not tc_fn_init itself */
-  LLVMValueRef init = LLVMAddFunction(g->mod, "tc_program_init", d.init_fn);
-  LLVMSetLinkage(init, LLVMInternalLinkage);
-  LLVMBasicBlockRef bb = LLVMAppendBasicBlockInContext(g->c, init, "entry");
-  LLVMPositionBuilderAtEnd(g->b, bb);
-  if (initfn) {
-    LLVMValueRef a[3] = {LLVMGetParam(init, 0), LLVMConstNull(LLVMPointerType(g->t_array, 0)),
-                         LLVMConstNull(LLVMPointerType(g->t_array, 0))};
-    LLVMBuildRet(g->b, LLVMBuildCall2(g->b, g->t_fn, initfn, a, 3, ""));
-  } else {
-    LLVMBuildRet(g->b, cg_i32(g, 0));
-  }
-
-  /* 4. the descriptor */
-  LLVMValueRef pf[10] = {cstr(g, m->name ? m->name : "tensorc"),
-                         cg_i32(g, nargs),
-                         const_array(g, "tc_args", d.arg, argv, nargs),
-                         cg_i32(g, nsyms),
-                         const_array(g, "tc_sym_names", g->t_ptr, symv, nsyms),
-                         cg_i32(g, nparams),
-                         const_array(g, "tc_params", d.param, paramv, nparams),
-                         cg_i32(g, mainf->nresults),
-                         init,
-                         mainfn};
-  LLVMValueRef prog = LLVMAddGlobal(g->mod, d.prog, "tc_program_desc");
-  LLVMSetInitializer(prog, LLVMConstNamedStruct(d.prog, pf, 10));
-  LLVMSetGlobalConstant(prog, 1);
-  LLVMSetLinkage(prog, LLVMPrivateLinkage);
-
-  /* 5. int main(int argc, char **argv) { return tcrt_exe_main(argc, argv, &program); } */
-  LLVMTypeRef mainp[2] = {g->t_i32, LLVMPointerType(g->t_ptr, 0)};
-  LLVMValueRef cmain = LLVMAddFunction(g->mod, "main", LLVMFunctionType(g->t_i32, mainp, 2, 0));
-  LLVMPositionBuilderAtEnd(g->b, LLVMAppendBasicBlockInContext(g->c, cmain, "entry"));
-  LLVMValueRef a[3] = {LLVMGetParam(cmain, 0), LLVMGetParam(cmain, 1), prog};
-  LLVMBuildRet(g->b, cg_call(g, "tcrt_exe_main", g->t_i32, 3, a));
-  return true;
-}
-
 /* ---- the module ---- */
 
-LLVMModuleRef cg_cpu_module(LLVMContextRef c, KModule *m, LLVMTargetDataRef td, const char *triple) {
+LLVMModuleRef cg_cpu_module(LLVMContextRef c, KModule *m, LLVMTargetDataRef td, const char *triple,
+                            const IfModule *lib, bool shared) {
   Cg g = {0};
   g.c = c;
   g.td = td;
@@ -713,22 +516,24 @@ LLVMModuleRef cg_cpu_module(LLVMContextRef c, KModule *m, LLVMTargetDataRef td, 
   g.t_fn = LLVMFunctionType(g.t_i32, fnp, 3, 0);
   g.b = LLVMCreateBuilderInContext(c);
   g.ab = LLVMCreateBuilderInContext(c);
-  DescTypes d = desc_types(&g);
-  check_layout(&g, &d);
+  CgDesc d = cg_desc_types(&g);
 
   KFunc *mainf = NULL;
   LLVMValueRef mainfn = NULL, initfn = NULL;
+  LLVMValueRef *fns = ir_alloc(sizeof(LLVMValueRef) * (size_t)(m->funcs.n + 1));
   for (int i = 0; i < m->funcs.n; i++) {
     KFunc *f = m->funcs.v[i];
-    LLVMValueRef fn = emit_func(&g, f);
+    fns[i] = emit_func(&g, f);
     if (f->is_main) {
       mainf = f;
-      mainfn = fn;
+      mainfn = fns[i];
     }
     if (f->is_init)
-      initfn = fn;
+      initfn = fns[i];
   }
-  bool ok = !mainf || emit_program(&g, &d, m, mainf, mainfn, initfn);
+  LLVMValueRef init = cg_init_entry(&g, &d, m, initfn);
+  bool ok = lib ? cg_emit_library(&g, &d, m, lib, fns, init, shared)
+                : !mainf || cg_emit_program(&g, &d, m, mainf, mainfn, init);
   LLVMDisposeBuilder(g.b);
   LLVMDisposeBuilder(g.ab);
   if (!ok) {

@@ -19,8 +19,10 @@
  *        cc OBJ -o OUT.tmpPID RUNTIME -lopenblas -lm
  *    RUNTIME is the static libtensorc_rt.a by full path when it exists
  *    (-ltensorc_rt would pick the .so), else -L DIR -ltensorc_rt with an
- *    rpath.  DIR and cc come from TENSORC_RT_LIB_DIR and TENSORC_CC, set by
- *    codegen/CMakeLists.txt to the build tree's runtime.
+ *    rpath.  DIR is ../lib beside the running tensorc (an installed
+ *    compiler's runtime, or the build tree's lib/ next to its bin/), else
+ *    TENSORC_RT_LIB_DIR; that and cc (TENSORC_CC) are set by
+ *    codegen/CMakeLists.txt to the build tree's runtime and compiler.
  *
  * TENSORC_DEBUG=3 prints the generated LLVM IR on stderr; 4 also prints it
  * after optimisation.
@@ -185,24 +187,45 @@ static bool run(char **argv) {
   return true;
 }
 
-static bool link_exe(const char *obj, const char *out) {
+/* The runtime's directories, best first: ../lib beside this executable
+ * (NULL when it cannot be found), then the compiled-in build tree's lib/. */
+static void runtime_dirs(const char *dirs[2]) {
+  char self[4096];
+  ssize_t len = readlink("/proc/self/exe", self, sizeof self - 8); /* room for /../lib */
+  char *slash = len > 0 ? (self[len] = 0, strrchr(self, '/')) : NULL;
+  char *lib = NULL;
+  if (slash) {
+    strcpy(slash, "/../lib");
+    lib = realpath(self, NULL);
+  }
+  dirs[0] = lib ? ir_strdup(lib) : NULL;
+  free(lib);
+  dirs[1] = TENSORC_RT_LIB_DIR;
+}
+
+static bool link_exe(const char *obj, const char *out, bool shared) {
   char *argv[64];
   int n = 0;
   argv[n++] = TENSORC_CC;
+  if (shared)
+    argv[n++] = "-shared";
   argv[n++] = (char *)obj;
   argv[n++] = "-o";
   argv[n++] = (char *)out;
-  const char *dir = TENSORC_RT_LIB_DIR;
-  char *lib = ir_sprintf("%s/libtensorc_rt.a", dir);
-  if (dir[0] && access(lib, R_OK) == 0) {
-    argv[n++] = lib;
-  } else if (dir[0]) {
-    argv[n++] = ir_sprintf("-L%s", dir);
-    argv[n++] = ir_sprintf("-Wl,-rpath,%s", dir);
+  const char *dirs[2], *dir = NULL;
+  runtime_dirs(dirs);
+  for (int i = 0; i < 2 && !dir; i++) /* the static runtime by full path */
+    if (dirs[i] && dirs[i][0] && access(ir_sprintf("%s/libtensorc_rt.a", dirs[i]), R_OK) == 0)
+      argv[n++] = ir_sprintf("%s/libtensorc_rt.a", dir = dirs[i]);
+  for (int i = 0; i < 2 && !dir; i++) /* else the shared one, with an rpath */
+    if (dirs[i] && dirs[i][0] && access(ir_sprintf("%s/libtensorc_rt.so", dirs[i]), R_OK) == 0) {
+      dir = dirs[i];
+      argv[n++] = ir_sprintf("-L%s", dir);
+      argv[n++] = ir_sprintf("-Wl,-rpath,%s", dir);
+      argv[n++] = "-ltensorc_rt";
+    }
+  if (!dir) /* else wherever cc finds it */
     argv[n++] = "-ltensorc_rt";
-  } else {
-    argv[n++] = "-ltensorc_rt";
-  }
   argv[n++] = "-lopenblas";
   argv[n++] = "-lm";
   /* extra flags: words separated by spaces */
@@ -213,9 +236,9 @@ static bool link_exe(const char *obj, const char *out) {
   return run(argv);
 }
 
-static bool write_exe(LLVMModuleRef mod, LLVMTargetMachineRef tm, const char *path) {
+static bool write_exe(LLVMModuleRef mod, LLVMTargetMachineRef tm, const char *path, bool shared) {
   if (strcmp(path, "-") == 0) {
-    ir_error(nowhere, "cannot write an executable to standard output");
+    ir_error(nowhere, "cannot write %s to standard output", shared ? "a shared library" : "an executable");
     return false;
   }
   const char *tmpdir = getenv("TMPDIR");
@@ -227,7 +250,7 @@ static bool write_exe(LLVMModuleRef mod, LLVMTargetMachineRef tm, const char *pa
   }
   close(fd);
   char *tmp = ir_sprintf("%s.tmp%ld", path, (long)getpid());
-  bool ok = write_module(mod, tm, CG_OBJ, obj) && link_exe(obj, tmp);
+  bool ok = write_module(mod, tm, CG_OBJ, obj) && link_exe(obj, tmp, shared);
   unlink(obj);
   if (!ok) {
     unlink(tmp);
@@ -242,14 +265,17 @@ static void dump(LLVMModuleRef mod, const char *when) {
   LLVMDisposeMessage(text);
 }
 
-bool cg_emit_cpu(KModule *m, CgEmit kind, const char *path, int opt) {
+bool cg_emit_cpu(KModule *m, CgEmit kind, const char *path, const CgOptions *o) {
   bool has_main = false;
+  int opt = o->opt;
   for (int i = 0; i < m->funcs.n; i++)
     has_main |= ((KFunc *)m->funcs.v[i])->is_main;
   if (kind == CG_EXE && !has_main) {
     ir_error(nowhere, "cannot build an executable: the program has no main function");
     return false;
   }
+  /* everything but an executable is a library: the C interface */
+  IfModule *lib = kind == CG_EXE ? NULL : cg_iface(m, o->prefix ? o->prefix : m->name ? m->name : "tensorc", o->source_hash);
   const char *dbg = getenv("TENSORC_DEBUG");
   int debug = dbg ? atoi(dbg) : 0;
 
@@ -257,7 +283,7 @@ bool cg_emit_cpu(KModule *m, CgEmit kind, const char *path, int opt) {
   LLVMTargetMachineRef tm = host_machine(opt, &triple);
   LLVMTargetDataRef td = LLVMCreateTargetDataLayout(tm);
   LLVMContextRef c = LLVMContextCreate();
-  LLVMModuleRef mod = cg_cpu_module(c, m, td, triple);
+  LLVMModuleRef mod = cg_cpu_module(c, m, td, triple, lib, kind == CG_SHARED);
   bool ok = mod != NULL;
   if (ok) {
     char *err = NULL;
@@ -271,8 +297,8 @@ bool cg_emit_cpu(KModule *m, CgEmit kind, const char *path, int opt) {
     optimise(mod, tm, opt);
     if (debug >= 4 && opt > 0)
       dump(mod, "optimised");
-    if (kind == CG_EXE) {
-      ok = write_exe(mod, tm, path);
+    if (kind == CG_EXE || kind == CG_SHARED) {
+      ok = write_exe(mod, tm, path, kind == CG_SHARED);
     } else if (strcmp(path, "-") == 0) {
       ok = write_module(mod, tm, kind, path);
     } else {
@@ -281,6 +307,8 @@ bool cg_emit_cpu(KModule *m, CgEmit kind, const char *path, int opt) {
     }
     LLVMDisposeModule(mod);
   }
+  if (ok && o->header)
+    ok = cg_write_header(lib, m, o->header, o->source ? o->source : m->name);
   LLVMContextDispose(c);
   LLVMDisposeTargetData(td);
   LLVMDisposeTargetMachine(tm);

@@ -10,10 +10,12 @@
  * logs (arriving with them).
  */
 #include "codegen/codegen.h"
+#include "driver.h"
 #include "frontend/frontend.h"
 #include "ir/kernel.h"
 #include "passes/passes.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -37,6 +39,8 @@ typedef struct Options {
   bool time_passes;
   int debug;              /* TENSORC_DEBUG */
   int opt;                /* -O0 .. -O3 */
+  const char *params_dir; /* --params=DIR */
+  const char *name;       /* --name: the C interface's prefix */
 } Options;
 
 static const char usage[] =
@@ -50,6 +54,7 @@ static const char usage[] =
     "  --device=D          cpu | cuda | auto\n"
     "  --gpu-arch=sm_NN    GPU target for NVRTC\n"
     "  --params=DIR        embed DIR/NAME.npy as the initial value of each param\n"
+    "  --name=NAME         prefix of the C interface's names (default: FILE's stem)\n"
     "  -O0 .. -O3          optimisation level (default -O2)\n"
     "  -I DIR              import path\n"
     "  --time-passes       time of every pass\n"
@@ -85,6 +90,15 @@ static bool known_pass(const char *name) {
     if (strcmp(pass_pipeline[i].name, name) == 0)
       return true;
   return false;
+}
+
+static bool c_identifier(const char *s) {
+  if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || *s == '_'))
+    return false;
+  for (; *s; s++)
+    if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') || *s == '_'))
+      return false;
+  return true;
 }
 
 static void parse_options(int argc, char **argv, Options *o) {
@@ -132,7 +146,13 @@ static void parse_options(int argc, char **argv, Options *o) {
         usage_error("unknown device '%s' (cpu, cuda, auto)", v);
     } else if (starts(a, "-O", &v) && strlen(v) == 1 && v[0] >= '0' && v[0] <= '3') {
       o->opt = v[0] - '0';
-    } else if (starts(a, "--gpu-arch=", &v) || starts(a, "--params=", &v) || starts(a, "--dump-dot=", &v)) {
+    } else if (starts(a, "--params=", &v) && *v) {
+      o->params_dir = v;
+    } else if (starts(a, "--name=", &v)) {
+      if (!c_identifier(v))
+        usage_error("--name=%s: the name must be a C identifier", v);
+      o->name = v;
+    } else if (starts(a, "--gpu-arch=", &v) || starts(a, "--dump-dot=", &v)) {
       /* accepted; used by the stages that read them */
     } else if (a[0] == '-' && a[1]) {
       usage_error("unknown option '%s'", a);
@@ -161,6 +181,23 @@ static const char *module_name(const char *path) {
   if (n > 3 && strcmp(base + n - 3, ".tc") == 0)
     n -= 3;
   return ir_strndup(base, n);
+}
+
+/* The module's name as a C identifier: other characters become '_'. */
+static const char *c_prefix(const char *module) {
+  char *p = ir_sprintf("%s%s", module[0] >= '0' && module[0] <= '9' ? "_" : "", module);
+  for (char *c = p; *c; c++)
+    if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') || *c == '_'))
+      *c = '_';
+  return p;
+}
+
+/* FNV-1a of the source text, for the model hash. */
+static uint64_t text_hash(const char *text, size_t len) {
+  uint64_t h = 0xcbf29ce484222325ull;
+  for (size_t i = 0; i < len; i++)
+    h = (h ^ (unsigned char)text[i]) * 0x100000001b3ull;
+  return h;
 }
 
 /* Logs, times, verifies and dumps one stage. */
@@ -219,7 +256,7 @@ int main(int argc, char **argv) {
   t0 = now();
   IrModule *m = fe_resolve(ast, module_name(o.input));
   after_pass(&o, "resolve", m, now() - t0, m != NULL);
-  if (!m)
+  if (!m || !dr_embed_files(m))
     return finish(1);
   for (int i = 0; i < pass_pipeline_len; i++) {
     const PassInfo *p = &pass_pipeline[i];
@@ -230,11 +267,16 @@ int main(int argc, char **argv) {
     after_pass(&o, p->name, m, now() - t0, ok);
     if (!ok)
       return finish(1);
+    /* --params=DIR needs the params' types, and must come before the
+     * passes that would treat init's stores as live */
+    if (strcmp(p->name, "shape") == 0 && o.params_dir && !dr_embed_dir(m, o.params_dir))
+      return finish(1);
   }
 
   /* 3. lower to kernel IR, when code or its dump is asked for */
   bool only_dumps = !o.emit_given && (o.dump_after || o.time_passes);
-  bool want_code = !only_dumps && (o.emit == EMIT_EXE || o.emit == EMIT_OBJ || o.emit == EMIT_ASM || o.emit == EMIT_LLVM);
+  bool want_code = !only_dumps && (o.emit == EMIT_EXE || o.emit == EMIT_OBJ || o.emit == EMIT_SHARED ||
+                                   o.emit == EMIT_ASM || o.emit == EMIT_LLVM);
   /* `all` and TENSORC_DEBUG=2 show the kernel IR when code is made;
    * --dump-after=lower asks for it alone. */
   bool dump_lower = (o.dump_after && strcmp(o.dump_after, "lower") == 0) ||
@@ -283,21 +325,31 @@ int main(int argc, char **argv) {
   if (only_dumps)
     return finish(0); /* only the dumps or timings were asked for */
   if (want_code) {
-    /* Default output: FILE without .tc (exe), or with .o / .s / .ll. */
+    /* Default output: FILE without .tc (exe), or with .o / .so / .s / .ll. */
     const char *stem = ir_strndup(o.input, strlen(o.input) - (strlen(o.input) > 3 && strcmp(o.input + strlen(o.input) - 3, ".tc") == 0 ? 3 : 0));
-    static const char *ext[] = {[EMIT_EXE] = "", [EMIT_OBJ] = ".o", [EMIT_ASM] = ".s", [EMIT_LLVM] = ".ll"};
+    static const char *ext[] = {[EMIT_EXE] = "", [EMIT_OBJ] = ".o", [EMIT_SHARED] = ".so", [EMIT_ASM] = ".s",
+                                [EMIT_LLVM] = ".ll"};
     const char *path = o.output ? o.output : ir_sprintf("%s%s", stem, ext[o.emit]);
     if (o.emit == EMIT_EXE && strcmp(path, o.input) == 0)
       path = ir_sprintf("%s.out", o.input);
-    CgEmit kind = o.emit == EMIT_EXE ? CG_EXE : o.emit == EMIT_OBJ ? CG_OBJ : o.emit == EMIT_ASM ? CG_ASM : CG_LLVM;
+    static const CgEmit kinds[] = {[EMIT_EXE] = CG_EXE, [EMIT_OBJ] = CG_OBJ, [EMIT_SHARED] = CG_SHARED,
+                                   [EMIT_ASM] = CG_ASM, [EMIT_LLVM] = CG_LLVM};
+    CgOptions cgo = {.opt = o.opt, .prefix = o.name ? o.name : c_prefix(m->name), .source_hash = text_hash(text, len),
+                     .source = o.input};
+    /* -c: model.o and model.h beside it */
+    if (o.emit == EMIT_OBJ && strcmp(path, "-") != 0) {
+      size_t n = strlen(path);
+      cgo.header = n > 2 && strcmp(path + n - 2, ".o") == 0 ? ir_sprintf("%.*s.h", (int)(n - 2), path)
+                                                            : ir_sprintf("%s.h", path);
+    }
     t0 = now();
-    bool ok = cg_emit_cpu(km, kind, path, o.opt);
+    bool ok = cg_emit_cpu(km, kinds[o.emit], path, &cgo);
     if (o.time_passes || o.debug >= 1)
       fprintf(stderr, "tensorc: codegen       %8.3f ms\n", (now() - t0) * 1e3);
     return finish(ok ? 0 : 1);
   }
-  fprintf(stderr, "tensorc: error: --emit=%s is not implemented yet (this build makes exe, obj, asm, llvm, ir, "
-                  "ast and tokens)\n",
+  fprintf(stderr, "tensorc: error: --emit=%s is not implemented yet (this build makes exe, obj, shared, asm, llvm, "
+                  "ir, ast and tokens)\n",
           emit_names[o.emit]);
   return finish(2);
 }

@@ -731,6 +731,26 @@ static void lower_entry(IrModule *m, Scope *root, AstNode *def) {
   prune_results(f);
 }
 
+/* `param W = embed("w.npy")`: the file is named relative to the .tc file
+ * that says so and read by the driver before the shape pass (it sets the
+ * param's type and value, driver/embed.c); init only reads the param, so
+ * the params after it can use its value. */
+static void embed_param(Lower *L, Decl *d, AstNode *e) {
+  AstNode *arg = e->items.n == 1 ? e->items.v[0] : NULL;
+  if (!arg || arg->kind != AST_STRING) {
+    ir_error(arg ? arg->loc : e->loc, "embed() takes one string, the path of a .npy file");
+    return;
+  }
+  const char *path = arg->str, *file = e->loc.file, *slash = file ? strrchr(file, '/') : NULL;
+  if (path[0] != '/' && slash)
+    path = ir_sprintf("%.*s/%s", (int)(slash - file), file, path);
+  d->param->embed = path;
+  IrNode *n = rs_emit(L, IR_PARAM, e->loc, 0, NULL);
+  n->at.str = d->param->name;
+  n->name = d->param->name;
+  rs_env_set(&L->params, d->param->name, n);
+}
+
 /* `init`: the params' initial values, in declaration order (imports'
  * params first, as Python would run the imported module first). */
 static void lower_init(IrModule *m) {
@@ -749,7 +769,7 @@ static void lower_init(IrModule *m) {
         continue;
       AstNode *e = d->ast->a;
       if (e->kind == AST_CALL && e->a->kind == AST_NAME && strcmp(e->a->name, "embed") == 0) {
-        ir_error(e->loc, "embed() is not supported yet (it arrives with the C interface)");
+        embed_param(&L, d, e);
         continue;
       }
       IrNode *v = rs_as_node(&L, rs_expr(&L, e), ir_sprintf("the initial value of param '%s'", d->name));

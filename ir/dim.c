@@ -365,8 +365,9 @@ static void put(Buf *b, const char *s) {
 }
 
 /* Highest degree first (N*M before N before the constant); within one
- * degree, in symbol order: "N*M + 2*N - 1", "N + M". */
-char *dim_format(Dim d, char *buf, size_t size) {
+ * degree, in symbol order: "N*M + 2*N - 1", "N + M".  With `paren` each
+ * symbol is written "(N)", for a C macro's body. */
+static char *format(Dim d, char *buf, size_t size, bool paren) {
   Buf b = {buf, size, 0};
   if (size)
     buf[0] = 0;
@@ -401,8 +402,13 @@ char *dim_format(Dim d, char *buf, size_t size) {
       for (int j = 0; j < t->deg; j++) {
         if (j)
           put(&b, "*");
+        put(&b, paren ? "(" : "");
         put(&b, ir_sym_name(t->sym[j]));
+        put(&b, paren ? ")" : "");
       }
     }
   return buf;
 }
+
+char *dim_format(Dim d, char *buf, size_t size) { return format(d, buf, size, false); }
+char *dim_format_macro(Dim d, char *buf, size_t size) { return format(d, buf, size, true); }

@@ -73,6 +73,7 @@ typedef enum Device {
 } Device;
 
 const char *ir_dtype_name(DType dt);       /* "f32" */
+int ir_dtype_size(DType dt);               /* bytes of one element in memory */
 DType ir_dtype_from_name(const char *name); /* DT_UNKNOWN if not a dtype */
 bool ir_dtype_is_float(DType dt);
 bool ir_dtype_is_int(DType dt); /* i32, i64 (not bool) */
@@ -116,6 +117,7 @@ bool dim_is_sym(Dim d, int *sym);     /* exactly one bare symbol */
 Dim dim_subst(Dim d, int sym, Dim by);
 /* Writes e.g. "N", "64", "N - 1", "2*N", "N*M" into buf; returns buf. */
 char *dim_format(Dim d, char *buf, size_t size);
+char *dim_format_macro(Dim d, char *buf, size_t size); /* "2*(N) + 1" */
 
 /* ===== type.c: the type of a value ===== */
 
@@ -257,6 +259,10 @@ typedef struct IrParam {
   Loc loc;
   IrType type; /* from the init function, set by the shape pass */
   const char *embed; /* embed("file") path or NULL */
+  /* The initial value read at compile time (embed() or --params=DIR), C
+   * order, p->type's dtype; NULL: computed by init. */
+  const void *embed_data;
+  int64_t embed_bytes;
 } IrParam;
 
 typedef struct IrModule {

@@ -31,6 +31,8 @@ DType ir_dtype_from_name(const char *name) {
   return DT_UNKNOWN;
 }
 
+int ir_dtype_size(DType dt) { return dt == DT_BOOL ? 1 : dt == DT_I32 || dt == DT_F32 ? 4 : 8; }
+
 bool ir_dtype_is_float(DType dt) { return dt == DT_F32 || dt == DT_F64; }
 bool ir_dtype_is_int(DType dt) { return dt == DT_I32 || dt == DT_I64; }
 

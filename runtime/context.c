@@ -9,6 +9,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 tc_ctx *tcrt_ctx_new(int nparams) {
   tc_ctx *ctx = calloc(1, sizeof *ctx);
@@ -29,19 +30,23 @@ void tcrt_ctx_free(tc_ctx *ctx) {
     return;
   for (int i = 0; i < ctx->nparams; i++)
     tcrt_free(ctx->params[i]);
+  /* blocks still live (results handed to the caller) outlive the context */
+  rt_forget_blocks(ctx);
   free(ctx->params);
   free(ctx);
 }
 
-const char *tcrt_error(const tc_ctx *ctx) { return ctx ? ctx->error : "no context"; }
+/* Errors with no context to hold them (a failed tcrt_api_create), per
+ * thread like the contexts themselves. */
+static _Thread_local char no_ctx_error[1024];
+
+const char *tcrt_error(const tc_ctx *ctx) { return ctx ? ctx->error : no_ctx_error; }
 
 int tcrt_fail(tc_ctx *ctx, int code, const char *fmt, ...) {
-  if (ctx) {
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(ctx->error, sizeof ctx->error, fmt, ap);
-    va_end(ap);
-  }
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(ctx ? ctx->error : no_ctx_error, sizeof no_ctx_error, fmt, ap);
+  va_end(ap);
   return code;
 }
 
@@ -52,6 +57,15 @@ void tcrt_set_param(tc_ctx *ctx, int i, void *data) {
     return;
   tcrt_free(ctx->params[i]);
   ctx->params[i] = data;
+}
+
+int tcrt_set_param_copy(tc_ctx *ctx, int i, const void *data, int64_t bytes) {
+  void *p = tcrt_alloc(ctx, bytes);
+  if (!p)
+    return TC_ERR_NOMEM;
+  memcpy(p, data, (size_t)bytes);
+  tcrt_set_param(ctx, i, p);
+  return TC_OK;
 }
 
 void tcrt_set_threads(tc_ctx *ctx, int n) { ctx->threads = n > 0 ? n : 1; }

@@ -87,23 +87,6 @@ static void arg_type(const tc_program *prog, const tc_argdesc *d, char *buf, siz
     snprintf(buf + len, size - len, "]");
 }
 
-static void param_type(const tc_paramdesc *p, char *buf, size_t size) {
-  size_t len = (size_t)snprintf(buf, size, "%s", tcrt_dtype_name(p->dtype));
-  for (int i = 0; i < p->rank && len < size; i++)
-    len += (size_t)snprintf(buf + len, size - len, "%s%lld", i ? ", " : "[", (long long)p->shape[i]);
-  if (p->rank > 0 && len < size)
-    snprintf(buf + len, size - len, "]");
-}
-
-/* NumPy's way of writing a shape: "(100, 65)", "(5,)", "()". */
-static void shape_str(const tc_array *a, char *buf, size_t size) {
-  size_t len = (size_t)snprintf(buf, size, "(");
-  for (int i = 0; i < a->rank && len < size; i++)
-    len += (size_t)snprintf(buf + len, size - len, i ? ", %lld" : "%lld", (long long)a->shape[i]);
-  if (len < size)
-    snprintf(buf + len, size - len, a->rank == 1 ? ",)" : ")");
-}
-
 /* "90 rows (axis 0)", "1 column (axis 1)", "5 along axis 2". */
 static void dim_phrase(int64_t n, int axis, char *buf, size_t size) {
   if (axis == 0)
@@ -172,7 +155,7 @@ static void print_help(const Run *r) {
   if (p->nparams > 0) {
     printf("\nparams (DIR/NAME.npy for --params-in and --params-out):\n");
     for (int i = 0; i < p->nparams; i++) {
-      param_type(&p->params[i], type, sizeof type);
+      rt_param_type(&p->params[i], type, sizeof type);
       printf("  %-20s %s\n", p->params[i].name, type);
     }
   }
@@ -374,15 +357,6 @@ static int make_dirs(const char *dir, char *err, size_t errsize) {
   return rc;
 }
 
-/* DIR/NAME.npy, malloc'd. */
-static char *param_path(const char *dir, const char *name) {
-  size_t size = strlen(dir) + strlen(name) + 8;
-  char *path = malloc(size);
-  if (path)
-    snprintf(path, size, "%s/%s.npy", dir, name);
-  return path;
-}
-
 /* ---------- binding main's arguments ---------- */
 
 static int parse_scalar(const Run *r, const tc_argdesc *d, const char *s, void *out) {
@@ -503,7 +477,7 @@ static int bind_tensor(Run *r, int k) {
   }
 
   /* rank */
-  shape_str(a, shape, sizeof shape);
+  rt_shape_str(a->rank, a->shape, shape, sizeof shape);
   if (a->rank != d->rank)
     return bad(r, "%s: expected %s (rank %d), %s has rank %d, shape %s", d->name, type, d->rank, path,
                a->rank, shape);
@@ -570,41 +544,14 @@ static int bind_args(Run *r) {
 
 /* ---------- params ---------- */
 
+static void print_warning(void *user, const char *name, const char *message) {
+  fprintf(stderr, "%s: warning: %s: %s\n", ((const Run *)user)->name, name, message);
+}
+
 static int load_params(Run *r) {
-  const tc_program *p = r->prog;
-  for (int i = 0; i < p->nparams; i++) {
-    const tc_paramdesc *pd = &p->params[i];
-    char *path = param_path(r->params_in, pd->name);
-    if (!path)
-      return bad(r, "out of memory");
-    tc_array a;
-    const char *warning = NULL;
-    char err[1024], type[256], shape[256];
-    int code = EXIT_OK;
-    if (tcrt_load(path, &a, &warning, err, sizeof err) != TC_OK) {
-      code = bad(r, "%s: %s", pd->name, err);
-      free(path);
-      return code;
-    }
-    if (warning)
-      fprintf(stderr, "%s: warning: %s: %s\n", r->name, pd->name, warning);
-    param_type(pd, type, sizeof type);
-    shape_str(&a, shape, sizeof shape);
-    int same = a.rank == pd->rank;
-    for (int ax = 0; same && ax < a.rank; ax++)
-      same = a.shape[ax] == pd->shape[ax];
-    if (a.dtype != pd->dtype)
-      code = bad(r, "%s: expected %s, %s holds %s", pd->name, tcrt_dtype_name(pd->dtype), path,
-                 tcrt_dtype_name(a.dtype));
-    else if (!same)
-      code = bad(r, "%s: expected %s, %s has shape %s", pd->name, type, path, shape);
-    free(path);
-    if (code) {
-      tcrt_free(a.data);
-      return code;
-    }
-    tcrt_set_param(r->ctx, i, a.data);
-  }
+  char err[1024];
+  if (tcrt_params_load(r->ctx, r->prog->nparams, r->prog->params, r->params_in, err, sizeof err, print_warning, r))
+    return bad(r, "%s", err);
   return EXIT_OK;
 }
 
@@ -623,7 +570,7 @@ static int save_params(Run *r) {
       fprintf(stderr, "%s: error: --params-out: param %s has no value\n", r->name, pd->name);
       return EXIT_FAILED;
     }
-    char *path = param_path(r->params_out, pd->name);
+    char *path = rt_param_path(r->params_out, pd->name);
     if (!path) {
       fprintf(stderr, "%s: error: out of memory\n", r->name);
       return EXIT_FAILED;

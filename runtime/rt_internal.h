@@ -11,6 +11,18 @@ struct tc_ctx {
   uint64_t counter;    /* next unused Philox block */
   int threads;
   char error[1024];
+  struct BlockHead *blocks; /* live blocks allocated for this context, newest first */
+  uint64_t next_serial;     /* of the next such block */
 };
+
+/* params.c: text for messages */
+void rt_param_type(const tc_paramdesc *p, char *buf, size_t size);          /* "f32[64, 10]" */
+void rt_shape_str(int rank, const int64_t *shape, char *buf, size_t size); /* NumPy's "(100, 65)" */
+char *rt_param_path(const char *dir, const char *name);                     /* DIR/NAME.npy, malloc'd */
+
+/* alloc.c: the context's blocks (see there). */
+uint64_t rt_alloc_mark(const tc_ctx *ctx);
+void rt_release_since(tc_ctx *ctx, uint64_t mark); /* frees blocks since mark, params excepted */
+void rt_forget_blocks(tc_ctx *ctx);                /* unlinks all (the context is going away) */
 
 #endif

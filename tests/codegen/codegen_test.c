@@ -705,10 +705,15 @@ static void write_file(const char *path, const char *text, size_t n) {
   fclose(f);
 }
 
+static bool emit(KModule *m, CgEmit kind, const char *path, int opt) {
+  CgOptions o = {.opt = opt};
+  return cg_emit_cpu(m, kind, path, &o);
+}
+
 /* Compiles the kernels at -O`opt`, links the harness and compares its output. */
 static void run_kernels(KModule *m, int opt) {
   char *obj = ir_sprintf("%s/cg%d.o", dir, opt), *exe = ir_sprintf("%s/harness%d", dir, opt);
-  CHECK(cg_emit_cpu(m, CG_OBJ, obj, opt));
+  CHECK(emit(m, CG_OBJ, obj, opt));
   int rc = sh("%s -I%s/runtime/include %s/harness.c %s %s/lib/libtensorc_rt.a -lopenblas -lm%s -o %s", TC_CC,
               TC_SOURCE_DIR, dir, obj, TC_BINARY_DIR, TC_SAN, exe);
   CHECK(rc == 0);
@@ -734,15 +739,15 @@ static void run_kernels(KModule *m, int opt) {
 /* .ll, .s and standard output for the same module. */
 static void check_text_outputs(KModule *m) {
   char *ll = ir_sprintf("%s/cg.ll", dir), *s = ir_sprintf("%s/cg.s", dir);
-  CHECK(cg_emit_cpu(m, CG_LLVM, ll, 0));
+  CHECK(emit(m, CG_LLVM, ll, 0));
   char *text = slurp(ll);
   CHECK(strstr(text, "define i32 @tc_fn_ew(%tc_ctx* %ctx, %tc_array* %args, %tc_array* %results)") != NULL);
   CHECK(strstr(text, "call i32 (%tc_ctx*, i32, i8*, ...) @tcrt_fail") != NULL);
-  CHECK(cg_emit_cpu(m, CG_ASM, s, 3));
+  CHECK(emit(m, CG_ASM, s, 3));
   text = slurp(s);
   CHECK(strstr(text, "tc_fn_fops:") != NULL);
   /* at -O2 the elementwise loops are vectorised for the host */
-  CHECK(cg_emit_cpu(m, CG_LLVM, ll, 2));
+  CHECK(emit(m, CG_LLVM, ll, 2));
   text = slurp(ll);
   CHECK(strstr(text, "x float>") != NULL || strstr(text, "x double>") != NULL);
   /* no temporary left behind */
@@ -831,7 +836,7 @@ static KModule *program_module(void) {
 static void run_program(void) {
   KModule *m = program_module();
   char *exe = ir_sprintf("%s/prog", dir), *npy = ir_sprintf("%s/x.in.npy", dir);
-  CHECK(cg_emit_cpu(m, CG_EXE, exe, 2));
+  CHECK(emit(m, CG_EXE, exe, 2));
   float xs[3] = {1, 2, 4};
   write_npy(npy, xs, 3);
   char *out = ir_sprintf("%s/prog.txt", dir);
@@ -852,7 +857,7 @@ static void run_program(void) {
   KModule *none = ir_alloc(sizeof *none);
   none->name = "none";
   fprintf(stderr, "(an error is expected next)\n");
-  CHECK(!cg_emit_cpu(none, CG_EXE, exe, 0));
+  CHECK(!emit(none, CG_EXE, exe, 0));
 }
 
 int main(int argc, char **argv) {

@@ -52,13 +52,18 @@ typedef struct tc_ctx tc_ctx;
 
 tc_ctx *tcrt_ctx_new(int nparams);
 void tcrt_ctx_free(tc_ctx *ctx); /* frees the param buffers too */
-const char *tcrt_error(const tc_ctx *ctx); /* last error message, "" if none */
-/* Sets the error message (printf-style) and returns `code`. */
+/* The last error message, "" if none.  With ctx == NULL: the last error
+ * of this thread that had no context (tcrt_api_create's). */
+const char *tcrt_error(const tc_ctx *ctx);
+/* Sets the error message (printf-style; ctx may be NULL, see above) and
+ * returns `code`. */
 int tcrt_fail(tc_ctx *ctx, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* Param i's buffer (NULL until set).  Setting frees the previous buffer
  * unless it is the same pointer; the context owns param buffers. */
 void *tcrt_param(tc_ctx *ctx, int i);
 void tcrt_set_param(tc_ctx *ctx, int i, void *data);
+/* Sets param i to a copy of `bytes` bytes at data (an embedded value). */
+int tcrt_set_param_copy(tc_ctx *ctx, int i, const void *data, int64_t bytes);
 void tcrt_set_threads(tc_ctx *ctx, int n);
 int tcrt_threads(const tc_ctx *ctx);
 
@@ -126,6 +131,17 @@ void tcrt_print_str(const char *s, int sep);
 void tcrt_print_array(const tc_array *a, int sep);
 void tcrt_print_end(void);
 
+/* ===== params.c: param directories ===== */
+
+typedef struct tc_paramdesc tc_paramdesc;
+/* Loads DIR/NAME.npy for each of the n params into the context, checking
+ * dtype and shape against params[i]; a file converted on load (see
+ * tcrt_load) calls warn(user, name, message) if warn is not NULL.  On
+ * failure err holds "NAME: ..." naming the file, and the params loaded so
+ * far stay loaded. */
+int tcrt_params_load(tc_ctx *ctx, int n, const tc_paramdesc *params, const char *dir, char *err, size_t errsize,
+                     void (*warn)(void *user, const char *name, const char *message), void *user);
+
 /* ===== exe.c: the executable's main() ===== */
 
 /* One dimension of a declared argument: a constant (sym < 0) or a symbol
@@ -145,12 +161,12 @@ typedef struct tc_argdesc {
   double default_value;
 } tc_argdesc;
 
-typedef struct tc_paramdesc {
+struct tc_paramdesc {
   const char *name;
   tc_dtype dtype;
   int rank;
   int64_t shape[TC_MAX_RANK];
-} tc_paramdesc;
+};
 
 /* What the compiler emits for a program with `main`. */
 typedef struct tc_program {

@@ -1,0 +1,345 @@
+/* runtime/api.c - the C interface of compiled models (tensorc/api.h):
+ * contexts made from a module descriptor, and calls that check the
+ * caller's DLPack tensors against a function's declaration.
+ *
+ * A call, in order, so that no mistake in the arguments reaches the
+ * generated code and no failure leaves anything behind:
+ *   1. bind the arguments: NULLs, device, dtype, rank, constant dims and
+ *      symbolic dims (bound by the first argument that has them); borrow
+ *      C-order data, copy strided data into a contiguous temporary;
+ *   2. check the output tensors whose shape follows from the arguments;
+ *   3. run the function; on failure free what it allocated (alloc.c
+ *      tracks the context's blocks), params excepted;
+ *   4. check each result against its output tensor and write it there
+ *      (strides allowed), or hand the buffers over raw.
+ */
+#include "rt_internal.h"
+#include "tensorc/api.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* DLPack 0.8 has kDLBool; older headers do not, and PyTorch used
+ * kDLUInt 8 for bool before it: both are accepted. */
+enum { DL_BOOL_CODE = 6 };
+
+int tcrt_abi_version(void) { return TENSORC_ABI_VERSION; }
+
+/* ---------- dtypes and shapes ---------- */
+
+static tc_dtype dtype_of(DLDataType t) {
+  if (t.lanes != 1)
+    return TC_UNKNOWN;
+  if (t.code == kDLFloat && t.bits == 32)
+    return TC_F32;
+  if (t.code == kDLFloat && t.bits == 64)
+    return TC_F64;
+  if (t.code == kDLInt && t.bits == 32)
+    return TC_I32;
+  if (t.code == kDLInt && t.bits == 64)
+    return TC_I64;
+  if ((t.code == DL_BOOL_CODE || t.code == kDLUInt) && t.bits == 8)
+    return TC_BOOL;
+  return TC_UNKNOWN;
+}
+
+/* "f32[B, 64]" for a declaration. */
+static void decl_text(const tc_funcdesc *f, const tc_argdesc *d, char *buf, size_t size) {
+  size_t len = (size_t)snprintf(buf, size, "%s", tcrt_dtype_name(d->dtype));
+  for (int i = 0; i < d->rank && len < size; i++) {
+    const char *sep = i ? ", " : "[";
+    if (d->dims[i].sym >= 0)
+      len += (size_t)snprintf(buf + len, size - len, "%s%s", sep, f->sym_names[d->dims[i].sym]);
+    else if (d->dims[i].sym == TC_DIM_COMPUTED)
+      len += (size_t)snprintf(buf + len, size - len, "%s?", sep);
+    else
+      len += (size_t)snprintf(buf + len, size - len, "%s%lld", sep, (long long)d->dims[i].value);
+  }
+  if (d->rank > 0 && len < size)
+    snprintf(buf + len, size - len, "]");
+}
+
+static int is_c_order(const DLTensor *t) {
+  if (!t->strides)
+    return 1;
+  int64_t want = 1;
+  for (int i = t->ndim - 1; i >= 0; i--) {
+    if (t->shape[i] != 1 && t->strides[i] != want)
+      return 0;
+    want *= t->shape[i];
+  }
+  return 1;
+}
+
+/* Copies n-d data between two layouts (strides in elements; NULL: C order). */
+static void copy_strided(char *dst, const int64_t *dst_strides, const char *src, const int64_t *src_strides,
+                         const int64_t *shape, int rank, size_t es) {
+  int64_t c_strides[TC_MAX_RANK], idx[TC_MAX_RANK] = {0}, total = 1;
+  for (int i = rank - 1; i >= 0; i--) {
+    c_strides[i] = total;
+    total *= shape[i];
+  }
+  const int64_t *ds = dst_strides ? dst_strides : c_strides, *ss = src_strides ? src_strides : c_strides;
+  for (int64_t n = 0; n < total; n++) {
+    int64_t doff = 0, soff = 0;
+    for (int i = 0; i < rank; i++) {
+      doff += idx[i] * ds[i];
+      soff += idx[i] * ss[i];
+    }
+    memcpy(dst + doff * (int64_t)es, src + soff * (int64_t)es, es);
+    for (int i = rank - 1; i >= 0 && ++idx[i] == shape[i]; i--)
+      idx[i] = 0;
+  }
+}
+
+/* ---------- contexts ---------- */
+
+tc_ctx *tcrt_api_create(const tc_module *m, const tensorc_options *opt, int abi, uint64_t hash) {
+  if (!m) {
+    tcrt_fail(NULL, TC_ERR_INPUT, "no module");
+    return NULL;
+  }
+  if (abi != TENSORC_ABI_VERSION || m->abi_version != TENSORC_ABI_VERSION) {
+    tcrt_fail(NULL, TC_ERR_INPUT,
+              "%s: ABI version mismatch: the model was compiled for ABI %d and its header says %d, but "
+              "libtensorc_rt is ABI %d; compile the model with the tensorc that matches the runtime",
+              m->name, m->abi_version, abi, TENSORC_ABI_VERSION);
+    return NULL;
+  }
+  if (hash != m->hash) {
+    tcrt_fail(NULL, TC_ERR_INPUT,
+              "%s: the header (model hash %016llx) is not the one written with this object (%016llx); "
+              "use the .h that the same `tensorc -c` run wrote",
+              m->name, (unsigned long long)hash, (unsigned long long)m->hash);
+    return NULL;
+  }
+  tc_ctx *ctx = tcrt_ctx_new(m->nparams);
+  if (!ctx) {
+    tcrt_fail(NULL, TC_ERR_NOMEM, "%s: out of memory creating a context", m->name);
+    return NULL;
+  }
+  tcrt_seed(ctx, opt ? opt->seed : 0);
+  if (opt && opt->threads > 0)
+    tcrt_set_threads(ctx, opt->threads);
+  char err[1024];
+  int status;
+  if (opt && opt->params_in)
+    status = tcrt_params_load(ctx, m->nparams, m->params, opt->params_in, err, sizeof err, NULL, NULL);
+  else
+    status = m->init(ctx) ? (snprintf(err, sizeof err, "%s", tcrt_error(ctx)), TC_ERR_RUNTIME) : TC_OK;
+  if (status) {
+    tcrt_fail(NULL, status, "%s: %s", m->name, err);
+    tcrt_ctx_free(ctx);
+    return NULL;
+  }
+  return ctx;
+}
+
+int tcrt_api_param(tc_ctx *ctx, const tc_module *m, const char *name, DLTensor *view) {
+  if (!ctx)
+    return tcrt_fail(NULL, TC_ERR_INPUT, "%s_param: the context is NULL", m->name);
+  if (!name || !view)
+    return tcrt_fail(ctx, TC_ERR_INPUT, "%s_param: %s is NULL", m->name, !name ? "the name" : "the view");
+  for (int i = 0; i < m->nparams; i++) {
+    const tc_paramdesc *p = &m->params[i];
+    if (strcmp(p->name, name) != 0)
+      continue;
+    static const DLDataType types[] = {
+        [TC_BOOL] = {DL_BOOL_CODE, 8, 1}, [TC_I32] = {kDLInt, 32, 1}, [TC_I64] = {kDLInt, 64, 1},
+        [TC_F32] = {kDLFloat, 32, 1},     [TC_F64] = {kDLFloat, 64, 1},
+    };
+    memset(view, 0, sizeof *view);
+    view->data = tcrt_param(ctx, i);
+    view->device.device_type = kDLCPU;
+    view->ndim = p->rank;
+    view->dtype = types[p->dtype];
+    view->shape = (int64_t *)p->shape; /* the descriptor's: not to be written */
+    return TC_OK;
+  }
+  return tcrt_fail(ctx, TC_ERR_INPUT, "%s has no param named '%s'", m->name, name);
+}
+
+/* ---------- calls ---------- */
+
+typedef struct Call {
+  tc_ctx *ctx;
+  const tc_funcdesc *f;
+  int64_t *sym_value; /* per symbol */
+  int *sym_arg;       /* the argument that bound it, or -1 */
+  tc_array *args;
+  void **copies; /* contiguous copies of strided arguments */
+} Call;
+
+/* Checks one dim against the declaration, binding its symbol if new. */
+static int bind_dim(Call *c, int k, const tc_argdesc *d, int axis, int64_t got) {
+  const tc_dimdesc *dd = &d->dims[axis];
+  char type[256];
+  decl_text(c->f, d, type, sizeof type);
+  if (dd->sym == TC_DIM_COMPUTED || (dd->sym < 0 && dd->value < 0))
+    return TC_OK; /* an expression of symbols: the generated code checks it */
+  if (dd->sym < 0) {
+    if (got != dd->value)
+      return tcrt_fail(c->ctx, TC_ERR_INPUT, "%s: argument '%s' (%s): axis %d is %lld, expected %lld",
+                       c->f->name, d->name, type, axis, (long long)got, (long long)dd->value);
+    return TC_OK;
+  }
+  if (c->sym_arg[dd->sym] < 0) {
+    c->sym_arg[dd->sym] = k;
+    c->sym_value[dd->sym] = got;
+    return TC_OK;
+  }
+  if (c->sym_value[dd->sym] != got)
+    return tcrt_fail(c->ctx, TC_ERR_INPUT,
+                     "%s: argument '%s' (%s): axis %d is %lld, but %s = %lld from argument '%s'", c->f->name,
+                     d->name, type, axis, (long long)got, c->f->sym_names[dd->sym],
+                     (long long)c->sym_value[dd->sym], c->f->args[c->sym_arg[dd->sym]].name);
+  return TC_OK;
+}
+
+/* Device, dtype and rank of a tensor (an argument, or an output). */
+static int check_tensor(Call *c, const tc_argdesc *d, const DLTensor *t, const char *what) {
+  char type[256];
+  decl_text(c->f, d, type, sizeof type);
+  if (!t)
+    return tcrt_fail(c->ctx, TC_ERR_INPUT, "%s: %s '%s' (%s) is NULL", c->f->name, what, d->name, type);
+  if (t->device.device_type != kDLCPU && t->device.device_type != kDLCUDAHost)
+    return tcrt_fail(c->ctx, TC_ERR_INPUT, "%s: %s '%s' is on DLPack device type %d; this model runs on the CPU",
+                     c->f->name, what, d->name, (int)t->device.device_type);
+  tc_dtype dt = dtype_of(t->dtype);
+  if (dt != d->dtype)
+    return tcrt_fail(c->ctx, TC_ERR_INPUT, "%s: %s '%s' (%s) has dtype %s (DLPack code %d, %d bits), expected %s",
+                     c->f->name, what, d->name, type, dt ? tcrt_dtype_name(dt) : "unsupported", t->dtype.code,
+                     t->dtype.bits, tcrt_dtype_name(d->dtype));
+  if (t->ndim != d->rank)
+    return tcrt_fail(c->ctx, TC_ERR_INPUT, "%s: %s '%s' (%s) has rank %d, expected %d", c->f->name, what, d->name,
+                     type, t->ndim, d->rank);
+  if (t->ndim > 0 && !t->shape)
+    return tcrt_fail(c->ctx, TC_ERR_INPUT, "%s: %s '%s' has no shape", c->f->name, what, d->name);
+  if (!t->data && t->ndim > 0) {
+    int64_t n = 1;
+    for (int i = 0; i < t->ndim; i++)
+      n *= t->shape[i];
+    if (n > 0)
+      return tcrt_fail(c->ctx, TC_ERR_INPUT, "%s: %s '%s' has NULL data", c->f->name, what, d->name);
+  }
+  return TC_OK;
+}
+
+static int bind_arg(Call *c, int k, const void *value) {
+  const tc_argdesc *d = &c->f->args[k];
+  tc_array *a = &c->args[k];
+  a->dtype = d->dtype;
+  a->rank = d->rank;
+  if (d->rank == 0) {
+    /* a scalar argument (all rank-0 arguments are): value points at the C value */
+    if (!value)
+      return tcrt_fail(c->ctx, TC_ERR_INPUT, "%s: scalar argument '%s' is NULL", c->f->name, d->name);
+    a->data = (void *)value;
+    return TC_OK;
+  }
+  const DLTensor *t = value;
+  int code = check_tensor(c, d, t, "argument");
+  if (code)
+    return code;
+  for (int i = 0; i < d->rank; i++) {
+    a->shape[i] = t->shape[i];
+    if ((code = bind_dim(c, k, d, i, t->shape[i])))
+      return code;
+  }
+  char *base = (char *)t->data + t->byte_offset;
+  if (is_c_order(t)) {
+    a->data = base;
+    return TC_OK;
+  }
+  size_t es = tcrt_dtype_size(d->dtype);
+  c->copies[k] = tcrt_alloc(NULL, tcrt_numel(a) * (int64_t)es);
+  if (!c->copies[k])
+    return tcrt_fail(c->ctx, TC_ERR_NOMEM, "%s: out of memory copying argument '%s'", c->f->name, d->name);
+  copy_strided(c->copies[k], NULL, base, t->strides, t->shape, t->ndim, es);
+  a->data = c->copies[k];
+  return TC_OK;
+}
+
+/* An output's shape against what the result will be: every dim known
+ * from the arguments is checked now, the computed ones after the call. */
+static int check_out(Call *c, int r, const DLTensor *t, const tc_array *result) {
+  const tc_argdesc *d = &c->f->results[r];
+  int code = check_tensor(c, d, t, "output");
+  if (code)
+    return code;
+  for (int i = 0; i < d->rank; i++) {
+    const tc_dimdesc *dd = &d->dims[i];
+    int64_t want = result ? result->shape[i] : dd->sym >= 0 ? c->sym_value[dd->sym] : dd->value;
+    if (!result && dd->sym == TC_DIM_COMPUTED)
+      continue;
+    if (t->shape[i] != want) {
+      char type[256];
+      decl_text(c->f, d, type, sizeof type);
+      return tcrt_fail(c->ctx, TC_ERR_INPUT, "%s: output '%s' (%s): axis %d is %lld, the result's is %lld",
+                       c->f->name, d->name, type, i, (long long)t->shape[i], (long long)want);
+    }
+  }
+  return TC_OK;
+}
+
+static int run_call(Call *c, void *const *argv, DLTensor *const *outs, tc_array *raw) {
+  const tc_funcdesc *f = c->f;
+  int code;
+  if (f->nargs > 0 && !argv)
+    return tcrt_fail(c->ctx, TC_ERR_INPUT, "%s: the argument list is NULL", f->name);
+  for (int k = 0; k < f->nargs; k++)
+    if ((code = bind_arg(c, k, argv[k])))
+      return code;
+  for (int r = 0; outs && r < f->nresults; r++)
+    if ((code = check_out(c, r, outs[r], NULL)))
+      return code;
+
+  tc_array *res = raw;
+  uint64_t mark = rt_alloc_mark(c->ctx);
+  int status = f->fn(c->ctx, c->args, res);
+  if (status) {
+    rt_release_since(c->ctx, mark);
+    memset(res, 0, sizeof *res * (size_t)f->nresults);
+    return status;
+  }
+  if (!outs)
+    return TC_OK;
+  for (int r = 0; r < f->nresults && !status; r++)
+    if (!(status = check_out(c, r, outs[r], &res[r])))
+      copy_strided((char *)outs[r]->data + outs[r]->byte_offset, outs[r]->strides, res[r].data, NULL, res[r].shape,
+                   res[r].rank, tcrt_dtype_size(res[r].dtype));
+  for (int r = 0; r < f->nresults; r++)
+    tcrt_free(res[r].data);
+  return status;
+}
+
+int tcrt_api_call(tc_ctx *ctx, const tc_funcdesc *f, void *const *argv, DLTensor *const *outs, tc_array *raw) {
+  if (!ctx)
+    return tcrt_fail(NULL, TC_ERR_INPUT, "%s: the context is NULL", f ? f->name : "call");
+  if (!f)
+    return tcrt_fail(ctx, TC_ERR_INPUT, "no function");
+  if (!outs && !raw && f->nresults > 0)
+    return tcrt_fail(ctx, TC_ERR_INPUT, "%s: no output tensors", f->name);
+  int na = f->nargs > 0 ? f->nargs : 1, ns = f->nsyms > 0 ? f->nsyms : 1, nr = f->nresults > 0 ? f->nresults : 1;
+  Call c = {ctx, f, calloc((size_t)ns, sizeof(int64_t)), malloc((size_t)ns * sizeof(int)),
+            calloc((size_t)na, sizeof(tc_array)), calloc((size_t)na, sizeof(void *))};
+  tc_array *res = raw ? raw : calloc((size_t)nr, sizeof(tc_array));
+  int code;
+  if (!c.sym_value || !c.sym_arg || !c.args || !c.copies || !res) {
+    code = tcrt_fail(ctx, TC_ERR_NOMEM, "%s: out of memory", f->name);
+  } else {
+    for (int s = 0; s < ns; s++)
+      c.sym_arg[s] = -1;
+    code = run_call(&c, argv, outs, res);
+  }
+  for (int k = 0; c.copies && k < f->nargs; k++)
+    tcrt_free(c.copies[k]);
+  if (res != raw)
+    free(res);
+  free(c.sym_value);
+  free(c.sym_arg);
+  free(c.args);
+  free(c.copies);
+  return code;
+}

@@ -1,0 +1,101 @@
+/* tensorc/api.h - the C interface of a compiled model (SPEC §4).
+ *
+ * `tensorc -c model.tc` writes model.o and model.h; model.h includes this
+ * header and declares model_create, model_destroy, model_error, one
+ * function per `export def` and model_param.  Those functions are thin
+ * wrappers the compiler generates around what is declared here: a
+ * tc_module descriptor per model and tcrt_api_* functions that check the
+ * caller's DLPack tensors against it.
+ *
+ * Tensors cross the interface as DLPack DLTensors (dlpack/dlpack.h):
+ *   - inputs are borrowed: a C-order CPU tensor of the declared dtype is
+ *     read in place; a strided one is copied into a contiguous temporary;
+ *   - outputs are caller-owned tensors (CPU, the declared dtype, any
+ *     strides) whose shape must be the result's: checked before the call
+ *     where the result's dims follow from the arguments' dims, else after.
+ * Status codes are runtime.h's TC_OK, TC_ERR_RUNTIME, TC_ERR_INPUT,
+ * TC_ERR_NOMEM; the text is in model_error(ctx).  A context is used by one
+ * thread at a time; two contexts share nothing.
+ */
+#ifndef TENSORC_API_H
+#define TENSORC_API_H
+
+#include <dlpack/dlpack.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "tensorc/runtime.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Bumped whenever a struct below or a tcrt_api_* signature changes. */
+#define TENSORC_ABI_VERSION 1
+
+/* What model_create takes; all-zero (or a NULL pointer) is the default. */
+typedef struct tensorc_options {
+  uint64_t seed;         /* the random stream (params' initial values, rand()) */
+  int threads;           /* 0: the runtime's default */
+  const char *params_in; /* load DIR/NAME.npy for every param instead of initialising them */
+} tensorc_options;
+
+/* One exported function.  Arguments use tc_argdesc (runtime.h) with
+ * symbols indexing sym_names; results too, where a dim whose sym is
+ * TC_DIM_COMPUTED is neither a constant nor one symbol (known only after
+ * the call). */
+#define TC_DIM_COMPUTED (-2)
+
+typedef struct tc_funcdesc {
+  const char *name;
+  int nargs;
+  const tc_argdesc *args;
+  int nresults;
+  const tc_argdesc *results;
+  int nsyms;
+  const char *const *sym_names;
+  int (*fn)(tc_ctx *ctx, const tc_array *args, tc_array *results);
+} tc_funcdesc;
+
+/* Everything the runtime needs to know about a compiled model. */
+typedef struct tc_module {
+  int abi_version; /* TENSORC_ABI_VERSION of the compiler that made it */
+  uint64_t hash;   /* of the source and the interface: header and object must agree */
+  const char *name;
+  const char *signature; /* the interface as JSON, for bindings (python/tensorc.py) */
+  int nparams;
+  const tc_paramdesc *params;
+  int nfuncs;
+  const tc_funcdesc *funcs;
+  /* Sets embedded params, then computes the others' initial values. */
+  int (*init)(tc_ctx *ctx);
+} tc_module;
+
+/* The runtime's ABI version (what it was built with). */
+int tcrt_abi_version(void);
+
+/* A new context for module m: checks that `abi` (the header's) and the
+ * module's version are the runtime's and that `hash` (the header's) is
+ * the module's, then seeds, and loads or initialises the params.  NULL
+ * on failure, with the reason in tcrt_error(NULL) (per thread). */
+tc_ctx *tcrt_api_create(const tc_module *m, const tensorc_options *opt, int abi, uint64_t hash);
+
+/* Calls f: argv[i] is a `const DLTensor *` for a tensor argument and a
+ * pointer to the C value (float, double, int32_t, int64_t, bool) for a
+ * scalar one.  With outs != NULL the results are written into outs[r]
+ * (caller-owned DLTensors).  With outs == NULL they are handed over in
+ * raw[r] as runtime buffers the caller frees with tcrt_free (bindings
+ * use this to wrap them without a copy).  On failure nothing the call
+ * allocated is left behind; params it had already updated keep their new
+ * values. */
+int tcrt_api_call(tc_ctx *ctx, const tc_funcdesc *f, void *const *argv, DLTensor *const *outs, tc_array *raw);
+
+/* Fills *view with param `name` of the context: a CPU DLTensor over the
+ * context's own buffer (writable; shape points into the module
+ * descriptor).  It stays valid until a call that assigns the param. */
+int tcrt_api_param(tc_ctx *ctx, const tc_module *m, const char *name, DLTensor *view);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

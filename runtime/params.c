@@ -1,0 +1,82 @@
+/* runtime/params.c - param directories: DIR/NAME.npy for every param,
+ * read by executables (--params-in) and by tcrt_api_create (params_in). */
+#include "rt_internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void rt_param_type(const tc_paramdesc *p, char *buf, size_t size) {
+  size_t len = (size_t)snprintf(buf, size, "%s", tcrt_dtype_name(p->dtype));
+  for (int i = 0; i < p->rank && len < size; i++)
+    len += (size_t)snprintf(buf + len, size - len, "%s%lld", i ? ", " : "[", (long long)p->shape[i]);
+  if (p->rank > 0 && len < size)
+    snprintf(buf + len, size - len, "]");
+}
+
+void rt_shape_str(int rank, const int64_t *shape, char *buf, size_t size) {
+  size_t len = (size_t)snprintf(buf, size, "(");
+  for (int i = 0; i < rank && len < size; i++)
+    len += (size_t)snprintf(buf + len, size - len, i ? ", %lld" : "%lld", (long long)shape[i]);
+  if (len < size)
+    snprintf(buf + len, size - len, rank == 1 ? ",)" : ")");
+}
+
+char *rt_param_path(const char *dir, const char *name) {
+  size_t size = strlen(dir) + strlen(name) + 8;
+  char *path = malloc(size);
+  if (path)
+    snprintf(path, size, "%s/%s.npy", dir, name);
+  return path;
+}
+
+/* Loads one param's file and checks it against the declaration. */
+static int load_one(tc_ctx *ctx, int i, const tc_paramdesc *pd, const char *dir, char *err, size_t errsize,
+                    void (*warn)(void *, const char *, const char *), void *user) {
+  char *path = rt_param_path(dir, pd->name);
+  if (!path) {
+    snprintf(err, errsize, "out of memory");
+    return TC_ERR_NOMEM;
+  }
+  tc_array a;
+  const char *warning = NULL;
+  char msg[1024], type[256], shape[256];
+  if (tcrt_load(path, &a, &warning, msg, sizeof msg) != TC_OK) {
+    snprintf(err, errsize, "%s: %s", pd->name, msg);
+    free(path);
+    return TC_ERR_INPUT;
+  }
+  if (warning && warn)
+    warn(user, pd->name, warning);
+  rt_param_type(pd, type, sizeof type);
+  rt_shape_str(a.rank, a.shape, shape, sizeof shape);
+  int same = a.rank == pd->rank;
+  for (int ax = 0; same && ax < a.rank; ax++)
+    same = a.shape[ax] == pd->shape[ax];
+  int code = TC_OK;
+  if (a.dtype != pd->dtype) {
+    snprintf(err, errsize, "%s: expected %s, %s holds %s", pd->name, tcrt_dtype_name(pd->dtype), path,
+             tcrt_dtype_name(a.dtype));
+    code = TC_ERR_INPUT;
+  } else if (!same) {
+    snprintf(err, errsize, "%s: expected %s, %s has shape %s", pd->name, type, path, shape);
+    code = TC_ERR_INPUT;
+  }
+  free(path);
+  if (code) {
+    tcrt_free(a.data);
+    return code;
+  }
+  tcrt_set_param(ctx, i, a.data);
+  return TC_OK;
+}
+
+int tcrt_params_load(tc_ctx *ctx, int n, const tc_paramdesc *params, const char *dir, char *err, size_t errsize,
+                     void (*warn)(void *user, const char *name, const char *message), void *user) {
+  for (int i = 0; i < n; i++) {
+    int code = load_one(ctx, i, &params[i], dir, err, errsize, warn, user);
+    if (code)
+      return code;
+  }
+  return TC_OK;
+}

@@ -133,11 +133,14 @@ LLVMValueRef cg_value_descs(Cg *g, const CgDesc *d, const IfValue *v, int n, boo
   return cg_const_array(g, name, d->arg, descs, n);
 }
 
+/* The symbols' names, then the computed result dims' texts. */
 LLVMValueRef cg_sym_names(Cg *g, const IfFunc *f) {
-  LLVMValueRef *names = ir_alloc(sizeof(LLVMValueRef) * (size_t)(f->nsyms + 1));
+  LLVMValueRef *names = ir_alloc(sizeof(LLVMValueRef) * (size_t)(f->nsyms + f->ntexts + 1));
   for (int i = 0; i < f->nsyms; i++)
     names[i] = cg_cstr(g, ir_sym_name(f->syms[i]));
-  return cg_const_array(g, "tc_sym_names", g->t_ptr, names, f->nsyms);
+  for (int i = 0; i < f->ntexts; i++)
+    names[f->nsyms + i] = cg_cstr(g, f->texts[i]);
+  return cg_const_array(g, "tc_sym_names", g->t_ptr, names, f->nsyms + f->ntexts);
 }
 
 /* tc_paramdesc[]: params' shapes are in the output, so they must be

@@ -115,8 +115,16 @@ IfFunc cg_iface_func(KFunc *kf) {
     for (int j = 0; j < a->type.rank; j++)
       v->dims[j] = describe_dim(&f, a->type.dims[j], true);
   }
-  for (int r = 0; r < f.nresults; r++)
-    f.results[r] = describe_buf(&f, k_buf(kf, kf->results[r]), f.nresults == 1 ? "out" : ir_sprintf("out%d", r));
+  f.texts = ir_alloc(sizeof(char *) * (size_t)(f.nresults * IR_MAX_RANK + 1));
+  for (int r = 0; r < f.nresults; r++) {
+    IfValue *v = &f.results[r];
+    *v = describe_buf(&f, k_buf(kf, kf->results[r]), f.nresults == 1 ? "out" : ir_sprintf("out%d", r));
+    for (int i = 0; i < v->rank; i++)
+      if (v->dims[i].sym == IF_DIM_COMPUTED) {
+        v->dims[i].value = f.nsyms + f.ntexts;
+        f.texts[f.ntexts++] = v->dims[i].text;
+      }
+  }
   Dim ws = list_bytes(kf, &kf->body);
   if (only_arg_syms(&f, ws)) {
     char text[512];

@@ -114,10 +114,27 @@ void lw_check(LCtx *C, KExpr *cond, Loc loc, const char *msg) {
   lw_emit(C, s);
 }
 
+/* Every symbol of d has a run-time value. */
+static bool dim_known(LCtx *C, Dim d) {
+  for (int i = 0; i < d.n; i++)
+    for (int j = 0; j < d.t[i].deg; j++)
+      if (d.t[i].sym[j] >= C->nsyms || !C->symset[d.t[i].sym[j]])
+        return false;
+  return !d.overflow;
+}
+
 void lw_bind_sym(LCtx *C, Dim d, KExpr *value, Loc loc) {
   int sym;
-  if (!dim_is_sym(d, &sym) || sym >= C->nsyms || C->symset[sym])
+  if (!dim_is_sym(d, &sym) || sym >= C->nsyms || C->symset[sym]) {
+    /* The shape pass decided what this size must be (unifying it with the
+     * shapes around it): a run-time value must agree. */
+    char want[128];
+    if (value->kind != KX_CONST && dim_known(C, d))
+      lw_check(C, k_op2(IR_EQ, DT_BOOL, k_cast(value, DT_I64), k_dim(d)), loc,
+               ir_sprintf("this size must be %s, as the shapes it is used with require",
+                          dim_format(d, want, sizeof want)));
     return;
+  }
   KStmt *s = k_stmt(KS_SETSYM, loc);
   s->buf = sym;
   s->cond = k_cast(value, DT_I64);

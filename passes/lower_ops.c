@@ -444,11 +444,41 @@ static void lower_creation(LCtx *C, IrNode *n) {
 
 /* ===== movement ===== */
 
+/* reshape with sizes known only while running: the -1 size (a fresh
+ * symbol of the shape pass) is computed, and the element counts checked,
+ * as NumPy does ("cannot reshape array of size 6 into shape (4,newaxis)"). */
+static void reshape_sizes(LCtx *C, IrNode *n, IrNode *x) {
+  Dim total = dim_const(1), known = dim_const(1);
+  for (int i = 0; i < x->type.rank; i++)
+    total = dim_mul(total, x->type.dims[i]);
+  int fresh = -1, sym;
+  for (int i = 0; i < n->type.rank; i++) {
+    Dim d = n->type.dims[i];
+    if (fresh < 0 && dim_is_sym(d, &sym) && sym < C->nsyms && !C->symset[sym])
+      fresh = i;
+    else
+      known = dim_mul(known, d);
+  }
+  if (fresh < 0 && dim_eq(total, known))
+    return;
+  char have[128];
+  dim_format(total, have, sizeof have);
+  if (fresh >= 0) {
+    lw_check(C, k_op2(IR_NE, DT_BOOL, k_dim(known), k_int(0)), n->loc,
+             ir_sprintf("reshape: cannot infer the -1 size of a tensor of %s elements when the other sizes multiply "
+                        "to 0", have));
+    lw_bind_sym(C, n->type.dims[fresh], lw_i64op(IR_FLOORDIV, k_dim(total), k_dim(known)), n->loc);
+    known = dim_mul(known, n->type.dims[fresh]);
+  }
+  lw_check(C, k_op2(IR_EQ, DT_BOOL, k_dim(total), k_dim(known)), n->loc,
+           ir_sprintf("reshape: cannot reshape a tensor of %s elements into the sizes given", have));
+}
+
 static void lower_movement(LCtx *C, IrNode *n) {
   IrNode *x = n->args[0];
   int r = x->type.rank;
   switch (n->op) {
-  case IR_RESHAPE:
+  case IR_RESHAPE: reshape_sizes(C, n, x); alias(C, n, x); return;
   case IR_FLATTEN:
   case IR_SQUEEZE:
   case IR_UNSQUEEZE: alias(C, n, x); return;

@@ -51,8 +51,8 @@ static void decl_text(const tc_funcdesc *f, const tc_argdesc *d, char *buf, size
     const char *sep = i ? ", " : "[";
     if (d->dims[i].sym >= 0)
       len += (size_t)snprintf(buf + len, size - len, "%s%s", sep, f->sym_names[d->dims[i].sym]);
-    else if (d->dims[i].sym == TC_DIM_COMPUTED)
-      len += (size_t)snprintf(buf + len, size - len, "%s?", sep);
+    else if (d->dims[i].sym == TC_DIM_COMPUTED && d->dims[i].value >= f->nsyms)
+      len += (size_t)snprintf(buf + len, size - len, "%s%s", sep, f->sym_names[d->dims[i].value]);
     else
       len += (size_t)snprintf(buf + len, size - len, "%s%lld", sep, (long long)d->dims[i].value);
   }

@@ -1,5 +1,6 @@
 # lit configuration: tests mirror the source tree (frontend/, passes/, ...).
 import os
+import shutil
 import lit.formats
 
 config.name = "tensorc"
@@ -18,6 +19,24 @@ config.substitutions.append(("%python", config.python))
 config.substitutions.append(("%stdlib", os.path.join(os.path.dirname(config.test_source_root), "lib")))
 config.substitutions.append(("%examples", os.path.join(os.path.dirname(config.test_source_root), "examples")))
 config.substitutions.append(("%inputs", os.path.join(config.test_source_root, "Inputs")))
+# tests/install: %builddir is this build; %cmake_configure configures a
+# project with this build's generator and C compiler; %cmake is cmake.
+if hasattr(config, "tensorc_build_dir"):  # a lit.site.cfg.py from before tests/install
+    config.substitutions.append(("%builddir", config.tensorc_build_dir))
+    config.substitutions.append(("%cmake_configure", '"%s" -G "%s" -DCMAKE_MAKE_PROGRAM="%s" -DCMAKE_C_COMPILER="%s"'
+                                 % (config.cmake, config.cmake_generator, config.make_program, config.cc)))
+    config.substitutions.append(("%cmake", '"%s"' % config.cmake))
+    config.substitutions.append(("%cc", '"%s"' % config.cc))
+if shutil.which("pkg-config", path=config.environment["PATH"]):
+    config.available_features.add("pkg-config")
 
 if config.sanitize:
     config.available_features.add("sanitize")
+
+# tests/capi: compile and link a C program against this build's runtime
+# (static; a sanitized build's runtime needs the sanitizers at link time).
+if hasattr(config, "tensorc_build_dir"):
+    src = os.path.dirname(config.test_source_root)
+    config.substitutions.append(("%rt_link", "-I%s/runtime/include %s/lib/libtensorc_rt.a -lopenblas -lm -lpthread%s"
+                                 % (src, config.tensorc_build_dir,
+                                    " -fsanitize=address,undefined" if config.sanitize else "")))

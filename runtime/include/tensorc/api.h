@@ -43,7 +43,9 @@ typedef struct tensorc_options {
 /* One exported function.  Arguments use tc_argdesc (runtime.h) with
  * symbols indexing sym_names; results too, where a dim whose sym is
  * TC_DIM_COMPUTED is neither a constant nor one symbol (known only after
- * the call). */
+ * the call; its text, "N - 1", is sym_names[value], after the nsyms
+ * symbols).  An argument dim (sym -1, value -1) is an expression the
+ * function checks itself. */
 #define TC_DIM_COMPUTED (-2)
 
 typedef struct tc_funcdesc {

@@ -19,6 +19,11 @@ bool pass_shape(IrModule *m);
  * else; runs the shape pass again to type the new nodes. */
 bool pass_autodiff(IrModule *m);
 
+/* simplify.c - constant folding, exact algebraic identities, common
+ * subexpressions and dead code, to a fixed point.  Requires: shape,
+ * autodiff.  Preserves: types, names and locations of the values kept. */
+bool pass_simplify(IrModule *m);
+
 /* lower.c - typed graph IR to kernel IR, one kernel per op.
  * Requires: shape.  Returns NULL after reporting what the CPU backend
  * cannot lower yet (grad before autodiff exists, ...). */

@@ -9,7 +9,7 @@ const PassInfo pass_pipeline[] = {
     {"resolve", NULL, "names, imports, consts, inlining, unrolling (the frontend's lowering to graph IR)"},
     {"shape", pass_shape, "dtype, shape and device of every value"},
     {"autodiff", pass_autodiff, "expand grad() in reverse mode"},
-    {"simplify", NULL, "constant folding, CSE, dead code (not implemented yet)"},
+    {"simplify", pass_simplify, "constant folding, identities, CSE, dead code"},
     {"fusion", NULL, "group elementwise and reduction ops into kernels (not implemented yet)"},
     {"memplan", NULL, "buffer reuse and in-place updates (not implemented yet)"},
     {"lower", NULL, "fused groups to kernel IR (not implemented yet)"},

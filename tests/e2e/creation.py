@@ -67,7 +67,7 @@ def build(s):
             ("tensor([[1.0], [2.0]], dtype=i32)", "np.array([[1], [2]], I32)"), ("tensor(3.5)", "np.array(3.5, F32)"),
             ("tensor([-1, 0, 7], dtype=bool)", "np.array([True, False, True])"),
             ("tensor([[[1, 2]], [[3, 4]]], dtype=f32)", "np.array([[[1, 2]], [[3, 4]]], F32)"),
-            ("x + tensor([1.0, 2.0, 3.0, 4.0])[:x.shape[1]] * 0.0", "x + np.float32(0)"),
+            ("x + tensor([1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0])[:x.shape[1]] * 0.0", "x + np.float32(0)"),
             ("ones(x.shape[1]) + x", "x + F32(1)"), ("x * zeros(x.shape[0], 1)", "x * F32(0)")):
         p.check(e, want)
     p.check("empty(2, 3)", checker=shape_dtype((2, 3), F32))

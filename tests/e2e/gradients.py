@@ -5,7 +5,10 @@ random w, and the harness compares it with (f(x + eps) - f(x - eps)) / 2eps
 computed by NumPy, element by element, eps = 1e-6.
 
 Each case is one expression written so that it reads the same in tensorc and
-in NumPy with the names of NP below (sum, exp, matmul, ...)."""
+in NumPy with the names of NP below (sum, exp, matmul, ...).  lib/nn.tc is
+covered too: its losses and nn.linear the same way, and nn.dropout, whose
+mask NumPy cannot draw, by running the program itself at x + eps and x - eps
+(a fixed seed gives the same mask on every run; see dropout_by_runs)."""
 import math
 import os
 import sys
@@ -61,6 +64,10 @@ class _NN:
     @staticmethod
     def mse(pred, target):
         return np.mean((pred - target) ** 2)
+
+    @staticmethod
+    def linear(x, W, b):
+        return x @ W + b
 
 
 # The NumPy meaning of the names the expressions use.
@@ -271,6 +278,90 @@ def build(s):
     check(p, "nn.mse(tanh(x), t)")
     check(p, "sum(nn.softmax(x, axis=1) * t)")
     check(p, "sum(nn.log_softmax(x, axis=0) * t)")
+
+    # nn.linear: x @ W + b, for each of its three operands
+    p = s.program("nn linear", "x: f64[6, 5], W: f64[5, 3], b: f64[3], t: f64[6, 3]", header=["import nn"])
+    p.run(x=s.normal((6, 5), F64), W=s.normal((5, 3), F64), b=s.normal((3,), F64), t=s.normal((6, 3), F64))
+    for wrt in ("x", "W", "b"):
+        check(p, "sum(nn.linear(x, W, b) * t)", wrt)
+    check(p, "nn.cross_entropy(nn.linear(x, W, b), argmax(t, axis=1))", "W",
+          fd_expr="nn.cross_entropy(nn.linear(x, W, b), np.argmax(t, axis=1))")
+
+    return [dropout_by_runs]
+
+
+# nn.dropout draws its mask from the program's random stream, which NumPy
+# cannot repeat; but a fixed seed gives the same mask on every run, so the
+# program itself is the function: it saves f = sum(nn.dropout(x, p) * w) and
+# grad(f, x), and is run again at x + eps and x - eps for each element.
+DROPOUT = [  # (the call, its input, the weight, p, the input's shape)
+    ("nn.dropout(x, 0.3)", "x", "w", 0.3, (3, 4)),
+    ("nn.dropout(u)", "u", "v", 0.5, (7,)),  # the default p
+]
+
+
+def dropout_by_runs(s):
+    d = os.path.join(s.work, "nn dropout")
+    keys = ["nn dropout: grad(sum(%s * %s), %s) by runs at +-eps" % (call, weight, wrt)
+            for call, wrt, weight, _, _ in DROPOUT]
+    if s.filt is not None and not any(s.filt in k for k in keys):
+        return
+    rng = np.random.default_rng(5)
+    inputs = {"x": rng.standard_normal((3, 4)), "w": rng.standard_normal((3, 4)),
+              "u": rng.standard_normal(7), "v": rng.standard_normal(7)}
+    lines = ["import nn", "def main(x: f64[3, 4], w: f64[3, 4], u: f64[7], v: f64[7]):", "    seed(7)"]
+    for i, (call, wrt, weight, _, _) in enumerate(DROPOUT):
+        lines += ['    f%d = sum(%s * %s)' % (i, call, weight),
+                  '    save("f%d.npy", f%d)' % (i, i),
+                  '    save("g%d.npy", grad(f%d, %s))' % (i, i, wrt)]
+    rc, err = s.compile(d, "\n".join(lines) + "\n")
+    if rc != 0:
+        for k in keys:
+            s.report(k, False, "compile: " + oracle.tail(err), lines, d)
+        return
+
+    def run(sub, values):
+        rd = os.path.join(d, sub)
+        os.makedirs(rd, exist_ok=True)
+        argv = ["../prog"]
+        for name, v in values.items():
+            np.save(os.path.join(rd, name + ".npy"), v)
+            argv.append("%s=%s.npy" % (name, name))
+        rc, out, errtext = s.exec(rd, argv)
+        if rc != 0:
+            raise RuntimeError("%s: %s: %s" % (sub, oracle.describe_rc(rc), oracle.tail(errtext)))
+        return rd
+
+    for i, (call, wrt, weight, p, shape) in enumerate(DROPOUT):
+        try:
+            base = run("base", inputs)
+            g = np.load(os.path.join(base, "g%d.npy" % i))
+            fd = np.zeros(shape)
+            for j in np.ndindex(shape):
+                vals = []
+                for sign in (1, -1):
+                    moved = dict(inputs)
+                    moved[wrt] = inputs[wrt].copy()
+                    moved[wrt][j] += sign * EPS
+                    rd = run("%s%s%s" % (wrt, "".join(str(k) for k in j), "+" if sign > 0 else "-"), moved)
+                    vals.append(float(np.load(os.path.join(rd, "f%d.npy" % i))))
+                fd[j] = (vals[0] - vals[1]) / (2 * EPS)
+        except (RuntimeError, OSError, ValueError) as e:
+            s.report(keys[i], False, str(e), lines, d)
+            continue
+        errs = []
+        msg = oracle.compare(g, fd, TOL)
+        if msg:
+            errs.append("%s\n      got      %s\n      expected %s" % (msg, oracle.show(g), oracle.show(fd)))
+        # the mask is not trivial: some elements dropped (gradient 0), the
+        # others scaled by 1 / (1 - p) (to f32 precision: the float literals
+        # in nn.dropout are f32 constants, even beside an f64 tensor)
+        kept = g != 0
+        if kept.all() or not kept.any():
+            errs.append("the mask keeps %d of %d elements" % (kept.sum(), kept.size))
+        elif not np.allclose(g[kept], inputs[weight][kept] / (1 - p), rtol=1e-6, atol=0):
+            errs.append("kept elements' gradient is not w / (1 - p): %s" % oracle.show(g))
+        s.report(keys[i], not errs, "; ".join(errs), lines, d)
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 static PtrVec import_dirs;
 
@@ -72,7 +73,26 @@ char *fe_read_file(const char *path, size_t *len, const char **why) {
   return text;
 }
 
-void fe_add_import_dir(const char *dir) { ir_vec_push(&import_dirs, ir_strdup(dir)); }
+/* DIR may be a list separated by ':'.  A leading $ORIGIN in an entry is the
+ * directory of the running tensorc, so that an installed compiler finds the
+ * standard library beside it (TENSORC_STDLIB_DIR, set in the top-level
+ * CMakeLists.txt, is "$ORIGIN/../share/tensorc/lib:SOURCE/lib"). */
+void fe_add_import_dir(const char *dir) {
+  for (const char *end;; dir = end + 1) {
+    end = strchr(dir, ':');
+    char *d = ir_strndup(dir, end ? (size_t)(end - dir) : strlen(dir));
+    if (strncmp(d, "$ORIGIN", 7) == 0 && (d[7] == '/' || !d[7])) {
+      char self[4096];
+      ssize_t len = readlink("/proc/self/exe", self, sizeof self - 1);
+      char *slash = len > 0 ? (self[len] = 0, strrchr(self, '/')) : NULL;
+      d = slash ? (*slash = 0, ir_sprintf("%s%s", self, d + 7)) : NULL;
+    }
+    if (d && *d)
+      ir_vec_push(&import_dirs, d);
+    if (!end)
+      break;
+  }
+}
 
 AstNode *fe_load_module(const char *name, Loc loc) {
   for (int i = 0; i < loaded.n; i++) {

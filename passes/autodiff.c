@@ -264,6 +264,22 @@ static const char *what_name(IrNode *n) {
   return NULL;
 }
 
+/* A region reads a value that depends on x: its for/if then depends on x
+ * too, though x is not among its operands (a body can use any outer value). */
+static bool region_reads(AdCtx *C, IrBlock *b, const bool *desc) {
+  for (int i = 0; b && i < b->nodes.n; i++) {
+    IrNode *n = b->nodes.v[i];
+    for (int k = 0; k < n->nargs; k++) {
+      int j = index_of(C, n->args[k]);
+      if (j >= 0 && desc[j])
+        return true;
+    }
+    if (region_reads(C, n->body, desc) || region_reads(C, n->orelse, desc))
+      return true;
+  }
+  return false;
+}
+
 /* Finds the live nodes; reports a live node the gradient cannot go through. */
 static bool find_live(AdCtx *C, IrNode *grad, int iy, int ix) {
   int ns = C->nscope;
@@ -279,6 +295,8 @@ static bool find_live(AdCtx *C, IrNode *grad, int iy, int ix) {
       int j = index_of(C, n->args[k]);
       from_x = j >= 0 && desc[j] && diff_edge(n, k);
     }
+    if (!from_x && (n->op == IR_FOR || n->op == IR_IF))
+      from_x = region_reads(C, n->body, desc) || region_reads(C, n->orelse, desc);
     /* integer results of differentiable ops (astype(i64), floor of an
      * integer) carry no gradient; those of nograd ops are errors if used */
     desc[i] = from_x && (rules[n->op] == NULL || n->op == IR_SPLIT || ir_dtype_is_float(n->type.dtype));

@@ -6,7 +6,7 @@
 #   tests:     Python 3 with NumPy (the oracle)
 set -euo pipefail
 
-packages=(cmake ninja-build gcc g++ make flex bison llvm-14-dev llvm-14-tools
+packages=(cmake ninja-build gcc g++ make pkgconf flex bison llvm-14-dev llvm-14-tools
           libopenblas-dev libdlpack-dev python3 python3-numpy)
 
 missing=()

@@ -37,6 +37,7 @@ if config.sanitize:
 # (static; a sanitized build's runtime needs the sanitizers at link time).
 if hasattr(config, "tensorc_build_dir"):
     src = os.path.dirname(config.test_source_root)
-    config.substitutions.append(("%rt_link", "-I%s/runtime/include %s/lib/libtensorc_rt.a -lopenblas -lm -lpthread%s"
-                                 % (src, config.tensorc_build_dir,
-                                    " -fsanitize=address,undefined" if config.sanitize else "")))
+    san = "-fsanitize=address,undefined" if config.sanitize else ""
+    config.substitutions.append(("%rt_link", "-I%s/runtime/include %s/lib/libtensorc_rt.a -lopenblas -lm -lpthread %s"
+                                 % (src, config.tensorc_build_dir, san)))
+    config.substitutions.append(("%rt_sanflags", san))

@@ -123,8 +123,36 @@ static bool dim_known(LCtx *C, Dim d) {
   return !d.overflow;
 }
 
+/* d = coef*s + (terms of set symbols), with s the one unset symbol and
+ * coef = +-1: the symbol that a value of d determines (or -1). */
+static int solvable_sym(LCtx *C, Dim d, int *coef) {
+  int found = -1;
+  for (int i = 0; i < d.n; i++)
+    for (int j = 0; j < d.t[i].deg; j++) {
+      int s = d.t[i].sym[j];
+      if (s < C->nsyms && C->symset[s])
+        continue;
+      if (found >= 0 || d.t[i].deg != 1 || (d.t[i].coef != 1 && d.t[i].coef != -1) || s >= C->nsyms)
+        return -1;
+      found = s;
+      *coef = (int)d.t[i].coef;
+    }
+  return d.overflow ? -1 : found;
+}
+
 void lw_bind_sym(LCtx *C, Dim d, KExpr *value, Loc loc) {
-  int sym;
+  int sym, coef;
+  if (!dim_is_sym(d, &sym) && (sym = solvable_sym(C, d, &coef)) >= 0) {
+    /* a size the shape pass wrote in terms of a symbol set later (the
+     * unifier picked that symbol): solve for it, s = coef * (value - rest) */
+    Dim rest = dim_sub(d, dim_mul(dim_const(coef), dim_sym(sym)));
+    KStmt *s = k_stmt(KS_SETSYM, loc);
+    s->buf = sym;
+    s->cond = lw_i64op(IR_MUL, k_int(coef), lw_i64op(IR_SUB, value, k_dim(rest)));
+    lw_emit(C, s);
+    C->symset[sym] = true;
+    return;
+  }
   if (!dim_is_sym(d, &sym) || sym >= C->nsyms || C->symset[sym]) {
     /* The shape pass decided what this size must be (unifying it with the
      * shapes around it): a run-time value must agree. */
@@ -337,8 +365,13 @@ static void lower_node(LCtx *C, IrNode *n) {
     return;
   }
   case IR_CONST:
-    lw_set_scalar(C, n, ir_dtype_is_float(n->at.dtype) ? k_const(n->type.dtype, n->at.fval)
-                                                       : k_cast(k_int(n->at.ival), n->type.dtype));
+    /* A Python float literal keeps its double value: an f64 consumer sees
+     * 0.7, not f32(0.7) widened (the cast to an f32 consumer rounds once). */
+    if (ir_dtype_is_float(n->at.dtype) && n->type.weak && ir_dtype_is_float(n->type.dtype))
+      lw_set_scalar(C, n, k_const(DT_F64, n->at.fval));
+    else
+      lw_set_scalar(C, n, ir_dtype_is_float(n->at.dtype) ? k_const(n->type.dtype, n->at.fval)
+                                                         : k_cast(k_int(n->at.ival), n->type.dtype));
     return;
   case IR_GRAD:
     ir_error(n->loc, "grad() was not expanded by the autodiff pass");

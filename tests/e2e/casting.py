@@ -43,6 +43,9 @@ def build(s):
                     ("bb.astype(i64).sum()", "np.int64(bb.sum())"), ("k.astype(f64) / 3", "k.astype(F64) / 3"),
                     ("(x + 0.0).astype(f32)", "x"), ("i.astype(i64) * 1", "i"), ("d.astype(f32).astype(f64)", "d.astype(F32).astype(F64)")):
         p.check(e, want)
+    # a Python float beside f64 keeps its double value (0.7, not f32(0.7) widened)
+    for e, want in (("d / 0.7", "d / 0.7"), ("d * 0.1 + 1e-3", "d * 0.1 + 1e-3"), ("x / 0.7", "x / F32(0.7)")):
+        p.check(e, want, tol=(1e-15, 0) if "d" in e else None)
 
 
 if __name__ == "__main__":

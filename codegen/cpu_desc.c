@@ -182,7 +182,7 @@ LLVMValueRef cg_init_entry(Cg *g, const CgDesc *d, KModule *m, LLVMValueRef init
     LLVMValueRef gv = LLVMAddGlobal(g->mod, LLVMTypeOf(init), ir_sprintf("tc_embedded_%s", p->name));
     LLVMSetInitializer(gv, init);
     LLVMSetGlobalConstant(gv, 1);
-    LLVMSetLinkage(gv, LLVMPrivateLinkage);
+    LLVMSetLinkage(gv, LLVMInternalLinkage); /* a local symbol: `nm` shows where the weights are */
     LLVMSetAlignment(gv, 64);
     LLVMValueRef a[4] = {ctx, cg_i32(g, i), LLVMConstBitCast(gv, g->t_ptr), cg_i64(g, p->embed_bytes)};
     LLVMValueRef status = cg_call(g, "tcrt_set_param_copy", g->t_i32, 4, a);

@@ -124,6 +124,11 @@ void rt_release_since(tc_ctx *ctx, uint64_t mark) {
   }
 }
 
+void rt_detach_block(void *p) {
+  if (p)
+    unlink_block(head_of(p));
+}
+
 void rt_forget_blocks(tc_ctx *ctx) {
   while (ctx->blocks)
     unlink_block(ctx->blocks);

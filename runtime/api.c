@@ -20,8 +20,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* DLPack 0.8 has kDLBool; older headers do not, and PyTorch used
- * kDLUInt 8 for bool before it: both are accepted. */
+/* DLPack 0.8's kDLBool (older headers lack the name); uint8 is not
+ * taken for bool: its values need not be 0 or 1. */
 enum { DL_BOOL_CODE = 6 };
 
 int tcrt_abi_version(void) { return TENSORC_ABI_VERSION; }
@@ -39,7 +39,7 @@ static tc_dtype dtype_of(DLDataType t) {
     return TC_I32;
   if (t.code == kDLInt && t.bits == 64)
     return TC_I64;
-  if ((t.code == DL_BOOL_CODE || t.code == kDLUInt) && t.bits == 8)
+  if (t.code == DL_BOOL_CODE && t.bits == 8)
     return TC_BOOL;
   return TC_UNKNOWN;
 }
@@ -303,8 +303,13 @@ static int run_call(Call *c, void *const *argv, DLTensor *const *outs, tc_array 
     memset(res, 0, sizeof *res * (size_t)f->nresults);
     return status;
   }
-  if (!outs)
+  if (!outs) {
+    /* handed over: the caller frees them, maybe on another thread while
+     * this context runs, so they leave the context's list of blocks */
+    for (int r = 0; r < f->nresults; r++)
+      rt_detach_block(res[r].data);
     return TC_OK;
+  }
   for (int r = 0; r < f->nresults && !status; r++)
     if (!(status = check_out(c, r, outs[r], &res[r])))
       copy_strided((char *)outs[r]->data + outs[r]->byte_offset, outs[r]->strides, res[r].data, NULL, res[r].shape,

@@ -40,6 +40,12 @@ typedef struct Cg {
   /* while building a kernel's `finalize`: the reduction's results */
   LLVMValueRef acc, acc_index;
   DType acc_dtype;
+  /* parallel loops (cpu_llvm.c): while building an outlined loop body
+   * (no parallel loop nests inside one), its values from the caller, and
+   * how many bodies the module has (for their names) */
+  bool in_body;
+  LLVMValueRef par_extra[2];
+  int nbodies;
 } Cg;
 
 /* cpu_llvm.c: the whole module: with `lib` the C interface (a shared
@@ -74,8 +80,8 @@ LLVMValueRef cg_expr(Cg *g, KExpr *e);
 LLVMValueRef cg_convert(Cg *g, LLVMValueRef v, DType from, DType to); /* NumPy astype */
 LLVMValueRef cg_dim(Cg *g, Dim d);
 LLVMValueRef cg_numel(Cg *g, const KBuf *b);
-LLVMValueRef cg_sym_slot(Cg *g, int sym);
-LLVMValueRef cg_var_slot(Cg *g, int var);
+LLVMValueRef cg_sym_slot(Cg *g, int sym); /* made on first use: 0 until set */
+LLVMValueRef cg_var_slot(Cg *g, int var); /* made on first use */
 /* Address of buffer `buf`'s element at idx (row-major over its dims, or
  * idx[0] flat when `linear`), typed as a pointer to its memory type. */
 LLVMValueRef cg_elem_ptr(Cg *g, int buf, KExpr **idx, int nidx, bool linear);
@@ -83,6 +89,8 @@ LLVMValueRef cg_load_elem(Cg *g, LLVMValueRef ptr, DType dt);
 void cg_store_elem(Cg *g, LLVMValueRef ptr, LLVMValueRef v, DType dt);
 /* Scalar ops shared with reductions: MAXIMUM/MINIMUM with NaN propagation. */
 LLVMValueRef cg_maxmin(Cg *g, bool max, LLVMValueRef a, LLVMValueRef b, DType dt);
+/* An overloaded intrinsic (llvm.exp, ...) on the type of its first operand. */
+LLVMValueRef cg_intrinsic(Cg *g, const char *name, int n, LLVMValueRef *args);
 /* Calls a function by name, declaring it on first use with `ret` and the
  * argument types. */
 LLVMValueRef cg_call(Cg *g, const char *name, LLVMTypeRef ret, int n, LLVMValueRef *args);

@@ -57,7 +57,7 @@ LLVMValueRef cg_call(Cg *g, const char *name, LLVMTypeRef ret, int n, LLVMValueR
 }
 
 /* An overloaded intrinsic (llvm.exp.f32, ...) on the type of its first operand. */
-static LLVMValueRef intrinsic(Cg *g, const char *name, int n, LLVMValueRef *args) {
+LLVMValueRef cg_intrinsic(Cg *g, const char *name, int n, LLVMValueRef *args) {
   unsigned id = LLVMLookupIntrinsicID(name, strlen(name));
   if (!id)
     ir_die((Loc){0}, "codegen: no intrinsic %s", name);
@@ -66,6 +66,9 @@ static LLVMValueRef intrinsic(Cg *g, const char *name, int n, LLVMValueRef *args
   return LLVMBuildCall2(g->b, LLVMIntrinsicGetType(g->c, id, &ty, 1), fn, args, (unsigned)n, "");
 }
 
+static LLVMValueRef intrinsic(Cg *g, const char *name, int n, LLVMValueRef *args) {
+  return cg_intrinsic(g, name, n, args);
+}
 static LLVMValueRef intrinsic1(Cg *g, const char *name, LLVMValueRef x) { return intrinsic(g, name, 1, &x); }
 
 /* libm's double function `name`.  f32 goes through double and rounds
@@ -104,6 +107,8 @@ LLVMValueRef cg_sym_slot(Cg *g, int sym) {
 LLVMValueRef cg_var_slot(Cg *g, int var) {
   if (var < 0 || var >= g->f->nvars)
     ir_die((Loc){0}, "kernel IR: loop variable %d of %d in %s", var, g->f->nvars, g->f->name);
+  if (!g->vars[var]) /* in the first block, like the symbols */
+    g->vars[var] = LLVMBuildAlloca(g->ab, g->t_i64, ir_sprintf("v%d", var));
   return g->vars[var];
 }
 

@@ -13,7 +13,12 @@
  *   for, if            the usual loop and diamond
  *   kernel             a loop nest over loopvar[]; reductions keep an
  *                      accumulator slot that the innermost nred loops
- *                      update, then store finalize
+ *                      update (float sum/max/min in 16 or 8 partials in a
+ *                      fixed order, which vectorises), then store finalize;
+ *                      a kernel marked parallel has its outermost loop
+ *                      outlined into a body run by tcrt_parallel_for
+ *                      (see "parallel loops" below), as has a for marked
+ *                      parallel
  * A status is returned as soon as it is nonzero; nothing is freed on that
  * path (the process reports the error and exits).  At the end, results[i]
  * gets the data, dtype, rank and shape of buffer f->results[i].
@@ -45,6 +50,11 @@ static LLVMValueRef buf_ptr(Cg *g, int buf) {
 }
 
 static LLVMValueRef slot(Cg *g, LLVMTypeRef t, const char *name) { return LLVMBuildAlloca(g->ab, t, name); }
+
+static void add_attr(Cg *g, LLVMValueRef fn, const char *name) {
+  unsigned kind = LLVMGetEnumAttributeKindForName(name, strlen(name));
+  LLVMAddAttributeAtIndex(fn, LLVMAttributeFunctionIndex, LLVMCreateEnumAttribute(g->c, kind, 0));
+}
 
 /* Returns `status` when it is nonzero, else goes on. */
 static void return_if_nonzero(Cg *g, LLVMValueRef status) {
@@ -146,24 +156,30 @@ static LLVMValueRef identity(Cg *g, IrOp op, DType dt) {
   }
 }
 
+/* combine(a, b) for the reductions that keep one value (not ARGMAX/ARGMIN). */
+static LLVMValueRef combine(Cg *g, IrOp op, DType dt, LLVMValueRef acc, LLVMValueRef v) {
+  LLVMBuilderRef B = g->b;
+  bool fl = ir_dtype_is_float(dt), bl = dt == DT_BOOL;
+  switch (op) {
+  case IR_SUM: return fl ? LLVMBuildFAdd(B, acc, v, "") : bl ? LLVMBuildOr(B, acc, v, "") : LLVMBuildAdd(B, acc, v, "");
+  case IR_PROD: return fl ? LLVMBuildFMul(B, acc, v, "") : bl ? LLVMBuildAnd(B, acc, v, "") : LLVMBuildMul(B, acc, v, "");
+  case IR_ANY: return LLVMBuildOr(B, acc, v, "");
+  case IR_ALL: return LLVMBuildAnd(B, acc, v, "");
+  /* v first: it wins when larger or NaN, and a NaN accumulator stays */
+  case IR_MAX: return cg_maxmin(g, true, v, acc, dt);
+  case IR_MIN: return cg_maxmin(g, false, v, acc, dt);
+  default: ir_die((Loc){0}, "kernel IR: reduction by %s", ir_op_name(op));
+  }
+}
+
 /* acc = combine(acc, v), and for ARGMAX/ARGMIN idx = count when v wins. */
 static void reduce_step(Cg *g, IrOp op, DType dt, LLVMValueRef acc_slot, LLVMValueRef idx_slot,
                         LLVMValueRef count_slot, LLVMValueRef v) {
   LLVMBuilderRef B = g->b;
   LLVMValueRef acc = LLVMBuildLoad2(B, cg_type(g, dt), acc_slot, "acc");
-  bool fl = ir_dtype_is_float(dt), bl = dt == DT_BOOL;
   LLVMValueRef r;
-  switch (op) {
-  case IR_SUM: r = fl ? LLVMBuildFAdd(B, acc, v, "") : bl ? LLVMBuildOr(B, acc, v, "") : LLVMBuildAdd(B, acc, v, ""); break;
-  case IR_PROD: r = fl ? LLVMBuildFMul(B, acc, v, "") : bl ? LLVMBuildAnd(B, acc, v, "") : LLVMBuildMul(B, acc, v, ""); break;
-  case IR_ANY: r = LLVMBuildOr(B, acc, v, ""); break;
-  case IR_ALL: r = LLVMBuildAnd(B, acc, v, ""); break;
-  /* v first: it wins when larger or NaN, and a NaN accumulator stays */
-  case IR_MAX: r = cg_maxmin(g, true, v, acc, dt); break;
-  case IR_MIN: r = cg_maxmin(g, false, v, acc, dt); break;
-  case IR_ARGMAX:
-  case IR_ARGMIN: {
-    bool max = op == IR_ARGMAX;
+  if (is_arg_reduce(op)) {
+    bool max = op == IR_ARGMAX, fl = ir_dtype_is_float(dt), bl = dt == DT_BOOL;
     LLVMValueRef take;
     if (fl) /* strictly better, or the first NaN (NumPy: a NaN is the answer at its first occurrence) */
       take = LLVMBuildOr(B, LLVMBuildFCmp(B, max ? LLVMRealOGT : LLVMRealOLT, v, acc, ""),
@@ -177,9 +193,8 @@ static void reduce_step(Cg *g, IrOp op, DType dt, LLVMValueRef acc_slot, LLVMVal
     LLVMBuildStore(B, LLVMBuildSelect(B, take, count, idx, ""), idx_slot);
     LLVMBuildStore(B, LLVMBuildNSWAdd(B, count, cg_i64(g, 1), ""), count_slot);
     r = LLVMBuildSelect(B, take, v, acc, "");
-    break;
-  }
-  default: ir_die((Loc){0}, "kernel IR: reduction by %s", ir_op_name(op));
+  } else {
+    r = combine(g, op, dt, acc, v);
   }
   LLVMBuildStore(B, r, acc_slot);
 }
@@ -190,17 +205,58 @@ static void store_result(Cg *g, KStmt *s, LLVMValueRef v, DType vdt) {
   cg_store_elem(g, p, cg_convert(g, v, vdt, bt), bt);
 }
 
-static void emit_kernel(Cg *g, KStmt *s) {
+/* Float sums, maxima and minima run their innermost reduced loop in
+ * blocks of LANES elements: element j goes to partial result j % LANES,
+ * the last (extent % LANES) elements to a sequential tail, and at the end
+ * the partials combine as a balanced tree, then with the tail.  The order
+ * is fixed (it depends on the extent only, never on threads or on the
+ * machine), the LANES chains are independent, which is what lets the SLP
+ * vectoriser turn a block into vector loads and one vector add (LLVM may
+ * not reorder a float sum by itself), and the error of a long sum grows
+ * LANES times slower, closer to NumPy's pairwise summation.  LANES fills
+ * two 256-bit registers.  0: a plain sequential loop (integers, whose sums
+ * the loop vectoriser already reorders; products; argmax/argmin). */
+static int reduce_lanes(IrOp op, DType dt) {
+  if (!ir_dtype_is_float(dt) || !(op == IR_SUM || op == IR_MAX || op == IR_MIN))
+    return 0;
+  return dt == DT_F32 ? 16 : 8;
+}
+enum { MAX_LANES = 16 };
+
+/* One blocked inner loop over variable `var` < `ext` (see reduce_lanes):
+ * element j of the blocks goes to lane[j % lanes], the rest to the tail
+ * slot `acc`. */
+static void reduce_blocked(Cg *g, KStmt *s, DType dt, int lanes, LLVMValueRef *lane, LLVMValueRef acc,
+                           LLVMValueRef var, LLVMValueRef ext) {
+  LLVMBuilderRef B = g->b;
+  LLVMValueRef k = cg_i64(g, lanes);
+  LLVMValueRef nblk = LLVMBuildSDiv(B, ext, k, "nblk"); /* extents are >= 0 */
+  Loop blk, tail;
+  loop_begin(g, &blk, slot(g, g->t_i64, "blk"), cg_i64(g, 0), nblk, NULL);
+  LLVMValueRef base = LLVMBuildNSWMul(B, LLVMBuildLoad2(B, g->t_i64, blk.slot, ""), k, "");
+  for (int l = 0; l < lanes; l++) {
+    LLVMBuildStore(B, LLVMBuildNSWAdd(B, base, cg_i64(g, l), ""), var);
+    reduce_step(g, s->combine, dt, lane[l], NULL, NULL, cg_convert(g, cg_expr(g, s->value), s->value->dtype, dt));
+  }
+  loop_end(g, &blk);
+  loop_begin(g, &tail, var, LLVMBuildNSWMul(B, nblk, k, ""), ext, NULL);
+  reduce_step(g, s->combine, dt, acc, NULL, NULL, cg_convert(g, cg_expr(g, s->value), s->value->dtype, dt));
+  loop_end(g, &tail);
+}
+
+/* The kernel's loop nest, its outermost loop over [begin, end) (NULL: the
+ * whole extent).  Reductions keep an accumulator slot that the innermost
+ * nred loops update (see reduce_lanes), then store `finalize`. */
+static void emit_kernel_range(Cg *g, KStmt *s, LLVMValueRef begin, LLVMValueRef end) {
   int n = s->nloops, nred = s->nred, nout = n - nred;
-  if (n < 0 || n > 2 * IR_MAX_RANK || nred < 0 || nred > n || !s->value)
-    ir_die(s->loc, "kernel IR: a kernel with %d loops, %d reduced", n, nred);
   /* trip counts depend on symbols only: evaluated once, before the nest */
   LLVMValueRef ext[2 * IR_MAX_RANK];
   for (int i = 0; i < n; i++)
     ext[i] = cg_dim(g, s->extent[i]);
   Loop loops[2 * IR_MAX_RANK];
   for (int i = 0; i < nout; i++)
-    loop_begin(g, &loops[i], cg_var_slot(g, s->loopvar[i]), cg_i64(g, 0), ext[i], NULL);
+    loop_begin(g, &loops[i], cg_var_slot(g, s->loopvar[i]), i == 0 && begin ? begin : cg_i64(g, 0),
+               i == 0 && end ? end : ext[i], NULL);
   if (nred == 0) {
     store_result(g, s, cg_expr(g, s->value), s->value->dtype);
   } else {
@@ -216,12 +272,34 @@ static void emit_kernel(Cg *g, KStmt *s) {
       LLVMBuildStore(g->b, cg_i64(g, 0), idx_slot);
       LLVMBuildStore(g->b, cg_i64(g, 0), count_slot);
     }
-    for (int i = nout; i < n; i++)
+    int lanes = reduce_lanes(op, dt);
+    LLVMValueRef lane[MAX_LANES];
+    for (int l = 0; l < lanes; l++) {
+      lane[l] = slot(g, cg_type(g, dt), "lane.addr");
+      LLVMBuildStore(g->b, identity(g, op, dt), lane[l]);
+    }
+    /* with lanes, the innermost reduced loop is reduce_blocked's */
+    int last = lanes ? n - 1 : n;
+    for (int i = nout; i < last; i++)
       loop_begin(g, &loops[i], cg_var_slot(g, s->loopvar[i]), cg_i64(g, 0), ext[i], NULL);
-    LLVMValueRef v = cg_convert(g, cg_expr(g, s->value), s->value->dtype, dt);
-    reduce_step(g, op, dt, acc_slot, idx_slot, count_slot, v);
-    for (int i = n - 1; i >= nout; i--)
+    if (lanes) {
+      reduce_blocked(g, s, dt, lanes, lane, acc_slot, cg_var_slot(g, s->loopvar[n - 1]), ext[n - 1]);
+    } else {
+      LLVMValueRef v = cg_convert(g, cg_expr(g, s->value), s->value->dtype, dt);
+      reduce_step(g, op, dt, acc_slot, idx_slot, count_slot, v);
+    }
+    for (int i = last - 1; i >= nout; i--)
       loop_end(g, &loops[i]);
+    if (lanes) { /* a tree by halves, as a vector is reduced: l = l + l[lanes/2] for l < lanes/2, ... */
+      LLVMValueRef part[MAX_LANES];
+      for (int l = 0; l < lanes; l++)
+        part[l] = LLVMBuildLoad2(g->b, cg_type(g, dt), lane[l], "lane");
+      for (int half = lanes / 2; half >= 1; half /= 2)
+        for (int l = 0; l < half; l++)
+          part[l] = combine(g, op, dt, part[l], part[l + half]);
+      LLVMValueRef tail = LLVMBuildLoad2(g->b, cg_type(g, dt), acc_slot, "tail");
+      LLVMBuildStore(g->b, combine(g, op, dt, part[0], tail), acc_slot);
+    }
     /* finalize sees the accumulator through KX_ACC / KX_ACC_INDEX */
     g->acc = LLVMBuildLoad2(g->b, cg_type(g, dt), acc_slot, "acc");
     g->acc_dtype = dt;
@@ -236,6 +314,284 @@ static void emit_kernel(Cg *g, KStmt *s) {
   }
   for (int i = nout - 1; i >= 0; i--)
     loop_end(g, &loops[i]);
+}
+
+/* ---- parallel loops ----
+ *
+ * A parallel loop (a KS_KERNEL's outermost loop, or a KS_FOR marked
+ * parallel) becomes an internal function
+ *     void tc_fn_NAME.parK(i8 *env, i64 begin, i64 end)
+ * running iterations [begin, end), and the caller fills an `env` struct on
+ * its stack with what the body reads: the context and argument array,
+ * every buffer pointer and outer loop variable the body uses, every
+ * symbol the function has set so far (a symbol not yet made is 0 in both)
+ * and up to two more values (a for's start and step).  The body builds
+ * its own slots from the env, so the code inside is built by the same
+ * functions as inline code.  Then, when the loop's points (trip count
+ * times the points of one iteration) reach PAR_MIN_WORK, the caller calls
+ * tcrt_parallel_for(ctx, trips, body, env), which splits [0, trips) over
+ * the context's threads; below that it calls body(env, 0, trips) itself
+ * (which LLVM may inline): waking threads costs microseconds, more than a
+ * small kernel's whole run.  Inside a body, loops run serially. */
+enum { PAR_MIN_WORK = 1 << 15 };
+
+typedef struct Uses {
+  bool *bufs, *vars, *defs; /* buffers and variables read; variables defined inside */
+} Uses;
+
+static void uses_expr(Uses *u, KExpr *e) {
+  if (!e)
+    return;
+  if (e->kind == KX_LOAD)
+    u->bufs[e->buf] = true;
+  if (e->kind == KX_VAR)
+    u->vars[e->var] = true;
+  for (int i = 0; i < e->nargs; i++)
+    uses_expr(u, e->args[i]);
+}
+
+static void uses_list(Uses *u, KList *l);
+
+static void uses_stmt(Uses *u, KStmt *s) {
+  switch (s->kind) {
+  case KS_KERNEL:
+    u->bufs[s->buf] = true;
+    uses_expr(u, s->value);
+    uses_expr(u, s->finalize);
+    for (int i = 0; i < s->nstore; i++)
+      uses_expr(u, s->store_idx[i]);
+    for (int i = 0; i < s->nloops; i++)
+      u->defs[s->loopvar[i]] = true;
+    return;
+  case KS_FOR:
+    uses_expr(u, s->cond);
+    uses_expr(u, s->stop);
+    uses_expr(u, s->step);
+    u->defs[s->var] = true;
+    uses_list(u, &s->body);
+    return;
+  case KS_IF:
+    uses_expr(u, s->cond);
+    uses_list(u, &s->body);
+    uses_list(u, &s->orelse);
+    return;
+  default: ir_die(s->loc, "codegen: statement kind %d in a parallel loop", (int)s->kind);
+  }
+}
+
+static void uses_list(Uses *u, KList *l) {
+  for (int i = 0; i < l->n; i++)
+    uses_stmt(u, l->v[i]);
+}
+
+/* Whether a for's body can be outlined: kernels, and fors and ifs of
+ * them (nothing that allocates, sets a symbol or can fail). */
+static bool outlinable(KList *l) {
+  for (int i = 0; i < l->n; i++) {
+    KStmt *s = l->v[i];
+    if (s->kind == KS_FOR ? !outlinable(&s->body)
+        : s->kind == KS_IF ? !outlinable(&s->body) || !outlinable(&s->orelse)
+                           : s->kind != KS_KERNEL)
+      return false;
+  }
+  return true;
+}
+
+typedef void (*RangeFn)(Cg *g, KStmt *s, LLVMValueRef begin, LLVMValueRef end);
+
+/* The env's next field, in the body. */
+static LLVMValueRef field(Cg *g, LLVMTypeRef envt, LLVMValueRef envp, int *k, const char *name) {
+  LLVMTypeRef t = LLVMStructGetTypeAtIndex(envt, (unsigned)*k);
+  LLVMValueRef v = LLVMBuildLoad2(g->b, t, LLVMBuildStructGEP2(g->b, envt, envp, (unsigned)*k, ""), name);
+  ++*k;
+  return v;
+}
+
+static void emit_parallel(Cg *g, KStmt *s, LLVMValueRef trips, LLVMValueRef work, RangeFn range, LLVMValueRef *extra,
+                          int nextra) {
+  KFunc *f = g->f;
+  int nb = f->bufs.n, nv = f->nvars;
+  Uses u = {ir_alloc((size_t)nb + 1), ir_alloc((size_t)nv + 1), ir_alloc((size_t)nv + 1)};
+  uses_stmt(&u, s);
+  /* 1. the env: ctx, args, buffers, symbols, variables, extras */
+  int nfield = 2 + nextra, *bl = ir_alloc(sizeof(int) * ((size_t)nb + 1)), *sl = ir_alloc(sizeof(int) * ((size_t)g->nsyms + 1)),
+      *vl = ir_alloc(sizeof(int) * ((size_t)nv + 1)), nbl = 0, nsl = 0, nvl = 0;
+  for (int i = 0; i < nb; i++)
+    if (u.bufs[i])
+      bl[nbl++] = i;
+  for (int i = 0; i < g->nsyms; i++)
+    if (g->syms[i])
+      sl[nsl++] = i;
+  for (int i = 0; i < nv; i++)
+    if (u.vars[i] && !u.defs[i])
+      vl[nvl++] = i;
+  nfield += nbl + nsl + nvl;
+  LLVMTypeRef *ft = ir_alloc(sizeof(LLVMTypeRef) * (size_t)nfield);
+  ft[0] = g->t_ctxp;
+  ft[1] = LLVMPointerType(g->t_array, 0);
+  for (int i = 2; i < nfield; i++)
+    ft[i] = i < 2 + nbl ? g->t_ptr : g->t_i64;
+  LLVMTypeRef envt = LLVMStructTypeInContext(g->c, ft, (unsigned)nfield, 0);
+  LLVMValueRef env = slot(g, envt, "env");
+  LLVMValueRef *val = ir_alloc(sizeof(LLVMValueRef) * (size_t)nfield);
+  int k = 0;
+  val[k++] = g->ctx;
+  val[k++] = g->args;
+  for (int i = 0; i < nbl; i++)
+    val[k++] = buf_ptr(g, bl[i]);
+  for (int i = 0; i < nsl; i++)
+    val[k++] = LLVMBuildLoad2(g->b, g->t_i64, g->syms[sl[i]], "");
+  for (int i = 0; i < nvl; i++)
+    val[k++] = LLVMBuildLoad2(g->b, g->t_i64, cg_var_slot(g, vl[i]), "");
+  for (int i = 0; i < nextra; i++)
+    val[k++] = extra[i];
+  for (int i = 0; i < nfield; i++)
+    LLVMBuildStore(g->b, val[i], LLVMBuildStructGEP2(g->b, envt, env, (unsigned)i, ""));
+
+  /* 2. the body, built with the Cg switched over to it */
+  LLVMTypeRef bp[3] = {g->t_ptr, g->t_i64, g->t_i64};
+  LLVMTypeRef bty = LLVMFunctionType(g->t_void, bp, 3, 0);
+  LLVMValueRef body = LLVMAddFunction(g->mod, ir_sprintf("tc_fn_%s.par%d", f->name, g->nbodies++), bty);
+  LLVMSetLinkage(body, LLVMInternalLinkage);
+  add_attr(g, body, "nounwind");
+  Cg saved = *g;
+  g->fn = body;
+  g->b = LLVMCreateBuilderInContext(g->c);
+  g->ab = LLVMCreateBuilderInContext(g->c);
+  g->bufs = ir_alloc(sizeof(LLVMValueRef) * ((size_t)nb + 1));
+  g->vars = ir_alloc(sizeof(LLVMValueRef) * ((size_t)nv + 1));
+  g->syms = ir_alloc(sizeof(LLVMValueRef) * ((size_t)saved.nsyms + 1));
+  g->arr_tmp = g->errbuf = g->acc = g->acc_index = NULL;
+  g->in_body = true;
+  LLVMBasicBlockRef entry = block(g, "entry"), start = block(g, "start");
+  LLVMPositionBuilderAtEnd(g->ab, entry);
+  LLVMPositionBuilderAtEnd(g->b, start);
+  LLVMValueRef envp = LLVMBuildBitCast(g->b, LLVMGetParam(body, 0), LLVMPointerType(envt, 0), "env");
+  k = 0;
+  g->ctx = field(g, envt, envp, &k, "ctx");
+  g->args = field(g, envt, envp, &k, "args");
+  for (int i = 0; i < nbl; i++) {
+    KBuf *kb = k_buf(f, bl[i]);
+    g->bufs[bl[i]] = slot(g, g->t_ptr, ir_sprintf("%s.addr", kb->name ? kb->name : "buf"));
+    LLVMBuildStore(g->b, field(g, envt, envp, &k, ""), g->bufs[bl[i]]);
+  }
+  for (int i = 0; i < nsl; i++) {
+    g->syms[sl[i]] = slot(g, g->t_i64, ir_sym_name(sl[i]));
+    LLVMBuildStore(g->b, field(g, envt, envp, &k, ""), g->syms[sl[i]]);
+  }
+  for (int i = 0; i < nvl; i++)
+    LLVMBuildStore(g->b, field(g, envt, envp, &k, ""), cg_var_slot(g, vl[i]));
+  for (int i = 0; i < nextra; i++)
+    g->par_extra[i] = field(g, envt, envp, &k, "");
+  range(g, s, LLVMGetParam(body, 1), LLVMGetParam(body, 2));
+  LLVMBuildRetVoid(g->b);
+  LLVMBuildBr(g->ab, start);
+  LLVMDisposeBuilder(g->b);
+  LLVMDisposeBuilder(g->ab);
+  saved.fmt_s = g->fmt_s;
+  saved.nbodies = g->nbodies;
+  *g = saved;
+
+  /* 3. the call: through the pool when there is enough work */
+  LLVMValueRef envi8 = LLVMBuildBitCast(g->b, env, g->t_ptr, "");
+  LLVMBasicBlockRef par = block(g, "parallel"), ser = block(g, "serial"), join = block(g, "joined");
+  LLVMBuildCondBr(g->b, LLVMBuildICmp(g->b, LLVMIntSGE, work, cg_i64(g, PAR_MIN_WORK), ""), par, ser);
+  LLVMPositionBuilderAtEnd(g->b, par);
+  LLVMValueRef a[4] = {g->ctx, trips, body, envi8};
+  return_if_nonzero(g, cg_call(g, "tcrt_parallel_for", g->t_i32, 4, a));
+  LLVMBuildBr(g->b, join);
+  LLVMPositionBuilderAtEnd(g->b, ser);
+  LLVMValueRef ba[3] = {envi8, cg_i64(g, 0), trips};
+  LLVMBuildCall2(g->b, bty, body, ba, 3, "");
+  LLVMBuildBr(g->b, join);
+  LLVMPositionBuilderAtEnd(g->b, join);
+}
+
+/* The points of a list's kernels (a nested for's body counted once). */
+static LLVMValueRef list_work(Cg *g, KList *l) {
+  LLVMValueRef w = cg_i64(g, 0);
+  for (int i = 0; i < l->n; i++) {
+    KStmt *s = l->v[i];
+    LLVMValueRef p = cg_i64(g, 1);
+    if (s->kind == KS_KERNEL)
+      for (int j = 0; j < s->nloops; j++)
+        p = LLVMBuildMul(g->b, p, cg_dim(g, s->extent[j]), "");
+    else if (s->kind == KS_FOR)
+      p = list_work(g, &s->body);
+    else if (s->kind == KS_IF)
+      p = LLVMBuildAdd(g->b, list_work(g, &s->body), list_work(g, &s->orelse), "");
+    w = LLVMBuildAdd(g->b, w, p, "");
+  }
+  return w;
+}
+
+static void emit_kernel(Cg *g, KStmt *s) {
+  int n = s->nloops, nred = s->nred;
+  if (n < 0 || n > 2 * IR_MAX_RANK || nred < 0 || nred > n || !s->value)
+    ir_die(s->loc, "kernel IR: a kernel with %d loops, %d reduced", n, nred);
+  if (!s->parallel || g->in_body || n - nred < 1) {
+    emit_kernel_range(g, s, NULL, NULL);
+    return;
+  }
+  LLVMValueRef trips = cg_dim(g, s->extent[0]), work = trips;
+  for (int i = 1; i < n; i++)
+    work = LLVMBuildMul(g->b, work, cg_dim(g, s->extent[i]), "");
+  emit_parallel(g, s, trips, work, emit_kernel_range, NULL, 0);
+}
+
+/* Whether two expressions are the same tree. */
+static bool expr_same(KExpr *a, KExpr *b) {
+  if (a == b)
+    return true;
+  if (!a || !b || a->kind != b->kind || a->dtype != b->dtype || a->op != b->op || a->fval != b->fval ||
+      a->ival != b->ival || a->var != b->var || a->sym != b->sym || a->buf != b->buf || a->linear != b->linear ||
+      a->nargs != b->nargs || (a->kind == KX_DIM && !dim_eq(a->dim, b->dim)))
+    return false;
+  for (int i = 0; i < a->nargs; i++)
+    if (!expr_same(a->args[i], b->args[i]))
+      return false;
+  return true;
+}
+
+/* Every load of the kernel's output buffer in e reads the point it stores. */
+static bool reads_own_point(KStmt *s, KExpr *e) {
+  if (!e)
+    return true;
+  if (e->kind == KX_LOAD && e->buf == s->buf) {
+    if (e->linear != s->store_linear || e->nargs != s->nstore)
+      return false;
+    for (int i = 0; i < e->nargs; i++)
+      if (!expr_same(e->args[i], s->store_idx[i]))
+        return false;
+  }
+  for (int i = 0; i < e->nargs; i++)
+    if (!reads_own_point(s, e->args[i]))
+      return false;
+  return true;
+}
+
+/* The rule for a kernel's `parallel` mark: it has an outer (not reduced)
+ * loop, one of its store indices is that loop's variable itself (so two
+ * iterations never write the same element: not so for x[idx] = v or
+ * x[idx] += v with repeated indices, which must run in order), and it reads
+ * its output buffer only at the point it writes (an update in place). */
+static bool kernel_parallel(KStmt *s) {
+  if (s->nloops - s->nred < 1)
+    return false;
+  bool own = false;
+  for (int i = 0; i < s->nstore; i++)
+    own |= s->store_idx[i]->kind == KX_VAR && s->store_idx[i]->var == s->loopvar[0];
+  return own && reads_own_point(s, s->value) && reads_own_point(s, s->finalize);
+}
+
+static void mark_parallel(KList *l) {
+  for (int i = 0; i < l->n; i++) {
+    KStmt *s = l->v[i];
+    if (s->kind == KS_KERNEL && !s->parallel)
+      s->parallel = kernel_parallel(s);
+    mark_parallel(&s->body);
+    mark_parallel(&s->orelse);
+  }
 }
 
 /* ---- calls ---- */
@@ -253,6 +609,13 @@ static void emit_call(Cg *g, KStmt *s) {
     need(s, 3, 7);
     LLVMValueRef a[12] = {g->ctx, cg_i32(g, k_buf(g->f, s->bufs[2])->dtype), buf_ptr(g, s->bufs[0]),
                           buf_ptr(g, s->bufs[1]), buf_ptr(g, s->bufs[2])};
+    if (s->nexprs >= 9) { /* a block of rows (a matmul epilogue, passes/lower_ops.c): offsets into a and out */
+      LLVMValueRef es = cg_i64(g, (int64_t)LLVMABISizeOfType(g->td, cg_mem_type(g, k_buf(g->f, s->bufs[2])->dtype)));
+      for (int i = 0; i < 2; i++) {
+        LLVMValueRef off = LLVMBuildMul(g->b, expr_i64(g, s->exprs[7 + i]), es, "");
+        a[2 + 2 * i] = LLVMBuildGEP2(g->b, g->t_i8, a[2 + 2 * i], &off, 1, "");
+      }
+    }
     for (int i = 0; i < 7; i++)
       a[5 + i] = expr_i64(g, s->exprs[i]);
     return_if_nonzero(g, cg_call(g, "tcrt_matmul", g->t_i32, 12, a));
@@ -332,6 +695,17 @@ static void emit_call(Cg *g, KStmt *s) {
 
 static void emit_list(Cg *g, KList *l);
 
+/* A parallel for's iterations [begin, end): var = start + k * step. */
+static void emit_for_range(Cg *g, KStmt *s, LLVMValueRef begin, LLVMValueRef end) {
+  Loop l;
+  loop_begin(g, &l, slot(g, g->t_i64, "k"), begin, end, NULL);
+  LLVMValueRef k = LLVMBuildLoad2(g->b, g->t_i64, l.slot, "");
+  LLVMBuildStore(g->b, LLVMBuildAdd(g->b, g->par_extra[0], LLVMBuildMul(g->b, k, g->par_extra[1], ""), ""),
+                 cg_var_slot(g, s->var));
+  emit_list(g, &s->body);
+  loop_end(g, &l);
+}
+
 static void emit_stmt(Cg *g, KStmt *s) {
   LLVMBuilderRef B = g->b;
   switch (s->kind) {
@@ -382,6 +756,21 @@ static void emit_stmt(Cg *g, KStmt *s) {
   case KS_FOR: {
     /* range() evaluates start, stop and step once */
     LLVMValueRef start = expr_i64(g, s->cond), stop = expr_i64(g, s->stop), step = expr_i64(g, s->step);
+    if (s->parallel && !g->in_body && outlinable(&s->body)) {
+      /* trips = ceil((stop - start) / step), 0 when empty (or step 0) */
+      LLVMValueRef zero = cg_i64(g, 0), pos = LLVMBuildICmp(B, LLVMIntSGT, step, zero, "");
+      LLVMValueRef szero = LLVMBuildICmp(B, LLVMIntEQ, step, zero, "");
+      LLVMValueRef span = LLVMBuildSelect(B, pos, LLVMBuildSub(B, stop, start, ""), LLVMBuildSub(B, start, stop, ""), "");
+      LLVMValueRef astep = LLVMBuildSelect(B, pos, step, LLVMBuildNeg(B, step, ""), "");
+      astep = LLVMBuildSelect(B, szero, cg_i64(g, 1), astep, "");
+      LLVMValueRef q = LLVMBuildSDiv(B, LLVMBuildAdd(B, span, LLVMBuildSub(B, astep, cg_i64(g, 1), ""), ""), astep, "");
+      LLVMValueRef trips = LLVMBuildSelect(B, LLVMBuildAnd(B, LLVMBuildICmp(B, LLVMIntSGT, span, zero, ""),
+                                                           LLVMBuildNot(B, szero, ""), ""),
+                                           q, zero, "trips");
+      LLVMValueRef extra[2] = {start, step};
+      emit_parallel(g, s, trips, LLVMBuildMul(B, trips, list_work(g, &s->body), ""), emit_for_range, extra, 2);
+      return;
+    }
     Loop l;
     loop_begin(g, &l, cg_var_slot(g, s->var), start, stop, step);
     emit_list(g, &s->body);
@@ -414,11 +803,6 @@ static void emit_list(Cg *g, KList *l) {
 
 /* ---- functions ---- */
 
-static void add_attr(Cg *g, LLVMValueRef fn, const char *name) {
-  unsigned kind = LLVMGetEnumAttributeKindForName(name, strlen(name));
-  LLVMAddAttributeAtIndex(fn, LLVMAttributeFunctionIndex, LLVMCreateEnumAttribute(g->c, kind, 0));
-}
-
 static LLVMValueRef emit_func(Cg *g, KFunc *f) {
   LLVMValueRef fn = LLVMAddFunction(g->mod, ir_sprintf("tc_fn_%s", f->name), g->t_fn);
   add_attr(g, fn, "nounwind");
@@ -446,9 +830,7 @@ static LLVMValueRef emit_func(Cg *g, KFunc *f) {
     g->bufs[i] = slot(g, g->t_ptr, ir_sprintf("%s.addr", kb->name ? kb->name : "buf"));
     LLVMBuildStore(g->ab, LLVMConstNull(g->t_ptr), g->bufs[i]);
   }
-  g->vars = ir_alloc(sizeof(LLVMValueRef) * (size_t)(f->nvars > 0 ? f->nvars : 1));
-  for (int i = 0; i < f->nvars; i++)
-    g->vars[i] = slot(g, g->t_i64, ir_sprintf("v%d", i));
+  g->vars = ir_alloc(sizeof(LLVMValueRef) * (size_t)(f->nvars > 0 ? f->nvars : 1)); /* made on first use */
 
   /* 2. borrowed buffers: arguments and params */
   for (int i = 0; i < nb; i++) {
@@ -521,6 +903,8 @@ LLVMModuleRef cg_cpu_module(LLVMContextRef c, KModule *m, LLVMTargetDataRef td, 
   KFunc *mainf = NULL;
   LLVMValueRef mainfn = NULL, initfn = NULL;
   LLVMValueRef *fns = ir_alloc(sizeof(LLVMValueRef) * (size_t)(m->funcs.n + 1));
+  for (int i = 0; i < m->funcs.n; i++)
+    mark_parallel(&((KFunc *)m->funcs.v[i])->body);
   for (int i = 0; i < m->funcs.n; i++) {
     KFunc *f = m->funcs.v[i];
     fns[i] = emit_func(&g, f);

@@ -41,6 +41,8 @@ typedef struct Options {
   int opt;                /* -O0 .. -O3 */
   const char *params_dir; /* --params=DIR */
   const char *name;       /* --name: the C interface's prefix */
+  bool no_fuse;           /* --no-fuse: skip fusion, one kernel per op */
+  bool no_memplan;        /* --no-memplan: every buffer allocated where lower put it */
 } Options;
 
 static const char usage[] =
@@ -58,6 +60,8 @@ static const char usage[] =
     "  -O0 .. -O3          optimisation level (default -O2)\n"
     "  -I DIR              import path\n"
     "  --time-passes       time of every pass\n"
+    "  --no-fuse           skip the fusion pass: one kernel per op (for comparison)\n"
+    "  --no-memplan        skip the memplan pass (in-place updates, reuse, hoisting)\n"
     "  --version, --help\n"
     "Environment: TENSORC_DEBUG=1 pass names and times, 2 also the IR after each pass.\n"
     "Exit codes: 0 success, 1 compile errors, 2 usage errors, 3 internal errors.\n";
@@ -135,6 +139,10 @@ static void parse_options(int argc, char **argv, Options *o) {
       o->dump_after = v;
     } else if (strcmp(a, "--time-passes") == 0) {
       o->time_passes = true;
+    } else if (strcmp(a, "--no-fuse") == 0) {
+      o->no_fuse = true;
+    } else if (strcmp(a, "--no-memplan") == 0) {
+      o->no_memplan = true;
     } else if (strcmp(a, "-I") == 0) {
       if (++i >= argc)
         usage_error("%s needs a directory", "-I");
@@ -201,7 +209,7 @@ static uint64_t text_hash(const char *text, size_t len) {
 }
 
 /* Logs, times, verifies and dumps one stage. */
-static void after_pass(const Options *o, const char *name, IrModule *m, double seconds, bool ok) {
+static void after_pass(const Options *o, const PassInfo *p, const char *name, IrModule *m, double seconds, bool ok) {
   if (o->time_passes || o->debug >= 1)
     fprintf(stderr, "tensorc: pass %-9s %8.3f ms%s\n", name, seconds * 1e3, ok ? "" : " (errors)");
   if (!ok || !m)
@@ -212,7 +220,10 @@ static void after_pass(const Options *o, const char *name, IrModule *m, double s
   bool dump = o->debug >= 2 || (o->dump_after && (strcmp(o->dump_after, "all") == 0 || strcmp(o->dump_after, name) == 0));
   if (dump) {
     fprintf(stderr, "// ----- IR after %s -----\n", name);
-    ir_print_module(stderr, m);
+    if (p && p->dump)
+      p->dump(stderr, m);
+    else
+      ir_print_module(stderr, m);
   }
 }
 
@@ -255,7 +266,7 @@ int main(int argc, char **argv) {
   /* 2. the pipeline, in order; resolve is the frontend's lowering */
   t0 = now();
   IrModule *m = fe_resolve(ast, module_name(o.input));
-  after_pass(&o, "resolve", m, now() - t0, m != NULL);
+  after_pass(&o, NULL, "resolve", m, now() - t0, m != NULL);
   if (!m || !dr_embed_files(m))
     return finish(1);
   for (int i = 0; i < pass_pipeline_len; i++) {
@@ -263,8 +274,9 @@ int main(int argc, char **argv) {
     if (!p->run)
       continue;
     t0 = now();
-    bool ok = p->run(m);
-    after_pass(&o, p->name, m, now() - t0, ok);
+    /* --no-fuse: every node keeps fuse = NONE, so lower makes one kernel per op */
+    bool ok = o.no_fuse && strcmp(p->name, "fusion") == 0 ? true : p->run(m);
+    after_pass(&o, p, p->name, m, now() - t0, ok);
     if (!ok)
       return finish(1);
     /* --params=DIR needs the params' types, and must come before the
@@ -279,10 +291,11 @@ int main(int argc, char **argv) {
                                    o.emit == EMIT_ASM || o.emit == EMIT_LLVM);
   /* `all` and TENSORC_DEBUG=2 show the kernel IR when code is made;
    * --dump-after=lower asks for it alone. */
-  bool dump_lower = (o.dump_after && strcmp(o.dump_after, "lower") == 0) ||
-                    (want_code && (o.debug >= 2 || (o.dump_after && strcmp(o.dump_after, "all") == 0)));
+  bool dump_all = want_code && (o.debug >= 2 || (o.dump_after && strcmp(o.dump_after, "all") == 0));
+  bool dump_lower = (o.dump_after && strcmp(o.dump_after, "lower") == 0) || dump_all;
+  bool dump_memplan = (o.dump_after && strcmp(o.dump_after, "memplan") == 0) || dump_all;
   KModule *km = NULL;
-  if (want_code || dump_lower) {
+  if (want_code || dump_lower || dump_memplan) {
     t0 = now();
     km = pass_lower(m);
     if (o.time_passes || o.debug >= 1)
@@ -294,6 +307,20 @@ int main(int argc, char **argv) {
 #endif
     if (dump_lower) {
       fprintf(stderr, "// ----- IR after lower -----\n");
+      k_print_module(stderr, km);
+    }
+    /* memplan runs on the kernel IR (docs/internals.md says why) */
+    if (!o.no_memplan) {
+      t0 = now();
+      pass_memplan(km);
+      if (o.time_passes || o.debug >= 1)
+        fprintf(stderr, "tensorc: pass %-9s %8.3f ms\n", "memplan", (now() - t0) * 1e3);
+#ifdef TENSORC_VERIFY
+      k_verify_module(km);
+#endif
+    }
+    if (dump_memplan) {
+      fprintf(stderr, "// ----- IR after memplan -----\n");
       k_print_module(stderr, km);
     }
   }

@@ -218,6 +218,15 @@ typedef struct IrNode IrNode;
 typedef struct IrBlock IrBlock;
 struct IrType;
 
+/* How the lowering computes a value (passes/fusion.c decides; docs/internals.md). */
+typedef enum IrFuse {
+  IR_FUSE_NONE,     /* its own kernel (or call, or alias) writing a buffer */
+  IR_FUSE_INLINE,   /* no buffer: recomputed inside each consumer's loop, at its loads */
+  IR_FUSE_ROW,      /* a stage of row kernel `group`: one loop over the leading dims */
+  IR_FUSE_FINALIZE, /* a reduction whose one consumer (same shape) is computed in its finalize */
+  IR_FUSE_EPILOGUE, /* a matmul whose one consumer runs on each block of rows as it is made */
+} IrFuse;
+
 struct IrNode {
   IrOp op;
   IrType type;
@@ -235,6 +244,10 @@ struct IrNode {
   bool has_symval;
   Dim symval;
   int mark; /* scratch for walks; each walk resets what it uses */
+  /* Set by the fusion pass (passes/fusion.c), read by lower; zero (each op
+   * its own kernel) when fusion did not run (--no-fuse). */
+  IrFuse fuse;
+  int group; /* IR_FUSE_ROW: the row kernel it is a stage of (1, 2, ... per function) */
 };
 
 struct IrBlock {

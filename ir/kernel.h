@@ -11,9 +11,11 @@
  * Buffers are variables holding a pointer to dense C-order data whose
  * shape is given by dimension expressions over symbols; symbols are i64
  * variables set at run time.  The lowering (passes/lower.c) makes one
- * kernel per graph op; fusion will merge a producer into its consumer by
- * replacing a load with the producer's expression, which is why a kernel's
- * value is an expression tree rather than a sequence of instructions.
+ * kernel per fused group (passes/fusion.c): a producer computed inside its
+ * consumer replaces the consumer's load by the producer's expression,
+ * which is why a kernel's value is an expression tree rather than a
+ * sequence of instructions; a row kernel is a `for` marked `rows` whose
+ * body is one kernel (stage) per row-wise step.
  */
 #ifndef TENSORC_KERNEL_H
 #define TENSORC_KERNEL_H
@@ -81,7 +83,8 @@ typedef enum KStmtKind {
 } KStmtKind;
 
 typedef enum KCallKind {
-  KC_MATMUL,  /* bufs: a, b, out; ints: batch, m, n, k, stride_a, stride_b, stride_c (KExprs) */
+  KC_MATMUL,  /* bufs: a, b, out; ints: batch, m, n, k, stride_a, stride_b, stride_c (KExprs),
+               * optionally offset_a, offset_c: elements of a and out skipped (a block of rows) */
   KC_RAND,    /* bufs: out (rand/randn/randint/randperm: `op`); exprs: lo, hi for randint */
   KC_SEED,    /* exprs: the seed */
   KC_PRINT,   /* pieces: strs (NULL = next buffer); bufs: values */
@@ -130,6 +133,17 @@ struct KStmt {
   int nstrs;
   const char *str;
   int index;
+  /* KERNEL: the outermost loop's iterations are independent and may run on
+   * several threads (the CPU code generator sets it, see
+   * docs/internals.md); FOR: the same for the loop's iterations, set only
+   * by whoever built the loop (a body of kernels, ifs and fors) */
+  bool parallel;
+  /* FOR: a fused row kernel (passes/fusion.c): start 0, step 1, stop a row
+   * dim; its body is only the stages (kernels, and the rows loops of
+   * further row dims), each over one row, writing only that row of buffers
+   * allocated before the loop, so iterations are independent.  Printed
+   * as `kernel rows iV < N { stage ... }`. */
+  bool rows;
 };
 
 typedef struct KFunc {

@@ -9,6 +9,8 @@
  *
  * One statement a line; loop nests are written after the statement as
  * `for i3 < extent`, outermost first, the reduction loops after `reduce`.
+ * A row kernel (a `for` marked rows) is `kernel rows i0 < N {`, its
+ * kernels `stage` lines, so that counting `kernel` lines counts kernels.
  */
 #include "kernel.h"
 
@@ -82,6 +84,8 @@ static void indent(FILE *out, int depth) {
 
 static void print_list(FILE *out, KFunc *f, KList *l, int depth);
 
+static bool in_rows; /* printing the body of a row kernel: its kernels are stages */
+
 static void print_stmt(FILE *out, KFunc *f, KStmt *s, int depth) {
   indent(out, depth);
   switch (s->kind) {
@@ -127,7 +131,7 @@ static void print_stmt(FILE *out, KFunc *f, KStmt *s, int depth) {
     fprintf(out, " \"%s\"\n", s->message);
     return;
   case KS_KERNEL: {
-    fputs("kernel ", out);
+    fputs(in_rows ? "stage " : "kernel ", out);
     print_buf(out, f, s->buf);
     fputc('[', out);
     if (s->store_linear)
@@ -159,6 +163,8 @@ static void print_stmt(FILE *out, KFunc *f, KStmt *s, int depth) {
         print_dim(out, s->extent[i]);
       }
     }
+    if (s->parallel)
+      fputs("  parallel", out);
     fputc('\n', out);
     return;
   }
@@ -183,13 +189,25 @@ static void print_stmt(FILE *out, KFunc *f, KStmt *s, int depth) {
     return;
   }
   case KS_FOR:
+    if (s->rows) { /* a row kernel: `kernel rows i3 < N {`, nested row dims `rows i4 < T {` */
+      fprintf(out, "%srows i%d < ", in_rows ? "" : "kernel ", s->var);
+      print_expr(out, f, s->stop);
+      fputs(s->parallel ? " parallel {\n" : " {\n", out);
+      bool was = in_rows;
+      in_rows = true;
+      print_list(out, f, &s->body, depth + 1);
+      in_rows = was;
+      indent(out, depth);
+      fputs("}\n", out);
+      return;
+    }
     fprintf(out, "for i%d = ", s->var);
     print_expr(out, f, s->cond);
     fputs(" to ", out);
     print_expr(out, f, s->stop);
     fputs(" step ", out);
     print_expr(out, f, s->step);
-    fputs(" {\n", out);
+    fputs(s->parallel ? " parallel {\n" : " {\n", out);
     print_list(out, f, &s->body, depth + 1);
     indent(out, depth);
     fputs("}\n", out);

@@ -1,6 +1,7 @@
 /* ir/kernel_verify.c - structural checks of the kernel IR: every buffer
  * exists, loads and stores index every axis of their buffer (or give one
- * flat index), loop variables are in range, reductions have a combine op.
+ * flat index), loop variables are in range, reductions have a combine op,
+ * row kernels hold only stages.
  * A failure is a compiler bug (ir_die).
  */
 #include "kernel.h"
@@ -58,6 +59,10 @@ static void verify_list(KFunc *f, KList *l) {
       break;
     case KS_FOR:
       verify_expr(f, s->cond, s->loc), verify_expr(f, s->stop, s->loc), verify_expr(f, s->step, s->loc);
+      /* a row kernel holds only its stages: no allocation inside the loop */
+      for (int k = 0; s->rows && k < s->body.n; k++)
+        if (s->body.v[k]->kind != KS_KERNEL && !(s->body.v[k]->kind == KS_FOR && s->body.v[k]->rows))
+          ir_die(s->loc, "kernel IR: a row kernel holds a statement of kind %d", (int)s->body.v[k]->kind);
       verify_list(f, &s->body);
       break;
     case KS_IF:

@@ -1,7 +1,11 @@
 /* passes/lower.c - the `lower` pass: typed graph IR to kernel IR.
  *
  * Each graph op becomes one kernel (lower_ops.c, lower_index.c) or one
- * runtime call, writing a fresh buffer; fusion will later merge kernels.
+ * runtime call, writing a fresh buffer, unless the fusion pass said
+ * otherwise (IrNode.fuse): an inlined value gets no code of its own and is
+ * recomputed where it is read (lw_at), a reduction absorbed by its
+ * consumer is built by that consumer, and the stages of a row kernel go
+ * into one loop over the rows, emitted with the last stage.
  * This file owns the structure: arguments and their symbols, blocks, `for`
  * and `if`, results, and who frees which buffer.
  *
@@ -58,11 +62,15 @@ void lw_set(LCtx *C, IrNode *n, int buf, bool owned) {
 
 void lw_set_scalar(LCtx *C, IrNode *n, KExpr *e) { new_val(n)->scalar = e; }
 
+void lw_emit_alloc(LCtx *C, int buf, Loc loc) {
+  KStmt *s = k_stmt(KS_ALLOC, loc);
+  s->buf = buf;
+  k_push(C->allocs ? C->allocs : C->out, s);
+}
+
 int lw_alloc(LCtx *C, IrNode *n) {
   int b = lw_new_buf(C, n, NULL, n->type.dtype, n->type.rank, n->type.dims);
-  KStmt *s = k_stmt(KS_ALLOC, n->loc);
-  s->buf = b;
-  lw_emit(C, s);
+  lw_emit_alloc(C, b, n->loc);
   lw_set(C, n, b, true);
   return b;
 }
@@ -78,15 +86,52 @@ static int copy_buffer(LCtx *C, IrNode *v, int src) {
   return b;
 }
 
+/* A value fusion left without a buffer, wanted as one after all (an
+ * inlined value read by an op that needs memory; fusion avoids this, so it
+ * is a fallback): its kernel now, outside any row loop being built. */
+static int materialise(LCtx *C, IrNode *v) {
+  LVal *lv = lw_val(C, v);
+  KList *out = C->out, *allocs = C->allocs;
+  int nrow = C->nrow;
+  C->out = allocs ? allocs : out;
+  C->allocs = NULL;
+  C->nrow = 0;
+  int b;
+  if (lv->pending) { /* a reduction: its own kernel after all */
+    lv->pending = false;
+    v->fuse = IR_FUSE_NONE;
+    if (!lw_op(C, v))
+      C->failed = true;
+    b = lw_val(C, v)->buf;
+  } else {
+    b = lw_new_buf(C, v, NULL, v->type.dtype, v->type.rank, v->type.dims);
+    lw_emit_alloc(C, b, v->loc);
+    KExpr **vars;
+    KStmt *k = lw_map_kernel(C, b, v->loc, &vars);
+    k->value = k_cast(lw_deferred(C, v, vars), v->type.dtype);
+    lw_emit(C, k);
+    lv->deferred = false;
+    lv->buf = lv->root = b;
+    lv->owned = true;
+    ir_vec_push(&C->owned, (void *)(intptr_t)b);
+  }
+  C->out = out;
+  C->allocs = allocs;
+  C->nrow = nrow;
+  return b;
+}
+
 int lw_buffer(LCtx *C, IrNode *v) {
   LVal *lv = lw_val(C, v);
   if (lv->buf >= 0)
     return lv->buf;
+  if (lv->deferred || lv->pending)
+    return materialise(C, v);
+  if (!lv->scalar)
+    ir_die(v->loc, "lower: %s has no value here", ir_op_name(v->op));
   /* An inline scalar: store it into a one-element buffer, once. */
   int b = lw_new_buf(C, v, NULL, v->type.dtype, 0, NULL);
-  KStmt *a = k_stmt(KS_ALLOC, v->loc);
-  a->buf = b;
-  lw_emit(C, a);
+  lw_emit_alloc(C, b, v->loc);
   KStmt *k = k_stmt(KS_KERNEL, v->loc);
   k->buf = b;
   k->value = k_cast(lv->scalar, v->type.dtype);
@@ -101,6 +146,8 @@ KExpr *lw_scalar(LCtx *C, IrNode *v) {
   LVal *lv = lw_val(C, v);
   if (lv->scalar)
     return lv->scalar;
+  if (lv->deferred)
+    return lw_at(C, v, NULL);
   return k_load(lv->buf, v->type.dtype, 0, NULL);
 }
 
@@ -350,7 +397,69 @@ static int param_index(LCtx *C, const char *name) {
   ir_die((Loc){0}, "lower: unknown param %s", name);
 }
 
+/* A stage of row kernel n->group: lowered into the row loop's body, its
+ * buffers allocated before the loop; the loop goes out with the last
+ * stage (fusion made sure nothing in between reads a stage's result). */
+static void lower_row_stage(LCtx *C, IrNode *n) {
+  while (C->rows.n < n->group)
+    ir_vec_push(&C->rows, NULL);
+  LRow *g = C->rows.v[n->group - 1];
+  if (!g) { /* the first stage is a reduction over the trailing axes */
+    g = ir_alloc(sizeof *g);
+    C->rows.v[n->group - 1] = g;
+    IrNode *x = n->args[0];
+    g->p = x->type.rank - n->at.naxes;
+    if (ir_opclass(n->op) != IRC_REDUCE || g->p < 1)
+      ir_die(n->loc, "lower: row kernel %d starts with %s", n->group, ir_op_name(n->op));
+    for (int d = 0; d < g->p; d++) {
+      KStmt *f = k_stmt(KS_FOR, n->loc);
+      f->cond = k_int(0);
+      f->stop = k_dim(x->type.dims[d]);
+      f->step = k_int(1);
+      f->var = lw_new_var(C);
+      f->rows = true;
+      f->parallel = d == 0; /* rows are independent */
+      g->idx[d] = k_var(f->var);
+      if (g->inner)
+        k_push(&g->inner->body, f);
+      else
+        g->outer = f;
+      g->inner = f;
+    }
+    for (int i = 0; i < C->block->nodes.n; i++) {
+      IrNode *m = C->block->nodes.v[i];
+      g->remaining += m->fuse == IR_FUSE_ROW && m->group == n->group;
+    }
+  }
+  KList *out = C->out;
+  C->allocs = out;
+  C->out = &g->inner->body;
+  C->nrow = g->p;
+  C->rowidx = g->idx;
+  if (!lw_op(C, n))
+    C->failed = true;
+  C->out = out;
+  C->allocs = NULL;
+  C->nrow = 0;
+  C->rowidx = NULL;
+  if (--g->remaining == 0)
+    lw_emit(C, g->outer);
+}
+
 static void lower_node(LCtx *C, IrNode *n) {
+  switch (n->fuse) {
+  case IR_FUSE_INLINE:
+    if (!lw_can_defer(C, n))
+      break;
+    new_val(n)->deferred = true;
+    if (n->has_symval && n->type.rank == 0 && ir_dtype_is_int(n->type.dtype))
+      lw_bind_sym(C, n->symval, lw_scalar(C, n), n->loc);
+    return;
+  case IR_FUSE_FINALIZE: /* built by its consumer */
+  case IR_FUSE_EPILOGUE: new_val(n)->pending = true; return;
+  case IR_FUSE_ROW: lower_row_stage(C, n); return;
+  default: break;
+  }
   switch (n->op) {
   case IR_FOR: lower_for(C, n); return;
   case IR_IF: lower_if(C, n); return;
@@ -429,8 +538,11 @@ static void lower_node(LCtx *C, IrNode *n) {
 }
 
 static void lower_block(LCtx *C, IrBlock *b) {
+  IrBlock *outer = C->block;
+  C->block = b;
   for (int i = 0; i < b->nodes.n && !C->failed; i++)
     lower_node(C, b->nodes.v[i]);
+  C->block = outer;
 }
 
 /* ===== functions ===== */

@@ -5,8 +5,10 @@
  * scalar (normalised if negative, bounds-checked at run time), start +
  * i*step for a slice, or a load from an integer index tensor (gather),
  * whose broadcast shape sits where NumPy puts it.  INDEX is a map kernel
- * over the output reading x through the plan; INDEX_SET copies x, then
- * stores v through the same plan.
+ * over the output reading x through the plan (x and integer index tensors
+ * through lw_at, so fusion may inline them); INDEX_SET copies x, then
+ * stores v through the same plan.  A pure gather (integer tensors only)
+ * may itself be inlined into its consumers (lw_gather_at).
  */
 #include "lower_internal.h"
 
@@ -150,7 +152,7 @@ static bool make_plan(LCtx *C, IrNode *n, IrNode *x, IrType *res, KExpr **v, Pla
         ti[j] = dim_is_const(t->type.dims[j], &c) && c == 1 ? k_int(0) : v[adv_at + adv_rank - tr + j];
       }
       KExpr *d = k_dim(x->type.dims[ax]);
-      KExpr *raw = k_cast(k_load(lw_buffer(C, t), t->type.dtype, tr, ti), DT_I64);
+      KExpr *raw = k_cast(lw_at(C, t, ti), DT_I64);
       p->xi[ax++] = wrap(raw, d); /* gathered indices are wrapped; range checked by clamping */
       p->xi[ax - 1] = clampi(p->xi[ax - 1], k_int(0), lw_i64op(IR_SUB, d, k_int(1)));
       break;
@@ -187,9 +189,16 @@ static bool lower_index(LCtx *C, IrNode *n) {
     k->loopvar[d] = vars[d];
     k->store_idx[d] = v[d];
   }
-  k->value = k_load(lw_buffer(C, x), x->type.dtype, x->type.rank, p.xi);
+  k->value = lw_at(C, x, p.xi);
   lw_emit(C, k);
   return true;
+}
+
+KExpr *lw_gather_at(LCtx *C, IrNode *n, KExpr **idx) {
+  Plan p;
+  if (!make_plan(C, n, n->args[0], &n->type, idx, &p))
+    ir_die(n->loc, "lower: an inlined gather with no plan");
+  return lw_at(C, n->args[0], p.xi);
 }
 
 /* x[...] = v: copy x, then store v (broadcast) through the plan.
@@ -198,7 +207,14 @@ static bool lower_index(LCtx *C, IrNode *n) {
 static bool lower_index_set(LCtx *C, IrNode *n) {
   IrNode *x = n->args[0], *val = n->args[1];
   int out = lw_alloc(C, n);
-  lw_copy_into(C, out, lw_buffer(C, x), n->loc);
+  if (lw_val(C, x)->deferred) { /* x inlined (zeros_like(...) from autodiff): computed, not copied */
+    KExpr **vars;
+    KStmt *k = lw_map_kernel(C, out, n->loc, &vars);
+    k->value = lw_at(C, x, vars);
+    lw_emit(C, k);
+  } else {
+    lw_copy_into(C, out, lw_buffer(C, x), n->loc);
+  }
   /* The indexed region's shape: what x[...] would give.  Recompute it by
    * walking the items (the shape pass only typed the whole result). */
   IrType region = {.kind = TY_TENSOR, .dtype = x->type.dtype};

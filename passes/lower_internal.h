@@ -14,7 +14,18 @@ typedef struct LVal {
   bool owned;       /* the buffer belongs to the block that defined the value */
   int *tuple;       /* FOR, IF: the buffers of the results */
   int root;         /* the buffer whose pointer this one shares (itself if none) */
+  bool deferred;    /* IR_FUSE_INLINE: no buffer; lw_at recomputes it at the indices asked */
+  bool pending;     /* IR_FUSE_FINALIZE: not lowered yet; its consumer's kernel computes it */
 } LVal;
+
+/* A row kernel being built (IR_FUSE_ROW): its loops over the row dims and
+ * how many of its stages are still to come; emitted with the last one. */
+typedef struct LRow {
+  KStmt *outer, *inner; /* the outermost and innermost `rows` loops */
+  int p;                /* row dims */
+  KExpr *idx[IR_MAX_RANK]; /* their loop variables */
+  int remaining;
+} LRow;
 
 typedef struct LCtx {
   KModule *km;
@@ -25,6 +36,14 @@ typedef struct LCtx {
   bool *symset;     /* symbols with a run-time value already */
   int nsyms;
   bool failed;
+  IrBlock *block;   /* the graph block being lowered */
+  /* Lowering a stage of a row kernel: statements go to the row loop's
+   * body (out), allocations before the loop (allocs); map and reduction
+   * kernels take their first nrow indices from the row loops (rowidx). */
+  KList *allocs;    /* NULL: allocations go to out */
+  int nrow;
+  KExpr **rowidx;
+  PtrVec rows;      /* LRow*, by group id - 1 */
 } LCtx;
 
 /* lower.c */
@@ -37,12 +56,19 @@ void lw_emit(LCtx *C, KStmt *s);
 void lw_set(LCtx *C, IrNode *n, int buf, bool owned);
 void lw_set_scalar(LCtx *C, IrNode *n, KExpr *e);
 int lw_new_var(LCtx *C);
+void lw_emit_alloc(LCtx *C, int buf, Loc loc);          /* KS_ALLOC, before a row loop being built */
 void lw_bind_sym(LCtx *C, Dim d, KExpr *value, Loc loc); /* sets d's symbol if d is an unset bare symbol */
 void lw_check(LCtx *C, KExpr *cond, Loc loc, const char *msg);
 
 /* lower_ops.c: one kernel (or call) per op */
 /* v's element for an output index `idx` of rank `rank`, broadcasting. */
 KExpr *lw_elem(LCtx *C, IrNode *v, int rank, KExpr **idx, DType as);
+/* v's element at its own index idx[v's rank]: a load, or v's expression
+ * when fusion inlined it (recursively), in v's dtype. */
+KExpr *lw_at(LCtx *C, IrNode *v, KExpr **idx);
+/* An inlined value's expression at its own index idx. */
+KExpr *lw_deferred(LCtx *C, IrNode *n, KExpr **idx);
+bool lw_can_defer(LCtx *C, IrNode *n);
 /* A map kernel: out[vars] = value, loops over out's dims. Returns vars. */
 KStmt *lw_map_kernel(LCtx *C, int out, Loc loc, KExpr ***vars);
 void lw_copy_into(LCtx *C, int dst, int src, Loc loc); /* same numel, flat copy */
@@ -50,6 +76,7 @@ bool lw_op(LCtx *C, IrNode *n);                       /* elementwise, reductions
 
 /* lower_index.c */
 bool lw_index(LCtx *C, IrNode *n); /* INDEX, INDEX_SET, BATCH */
+KExpr *lw_gather_at(LCtx *C, IrNode *n, KExpr **idx); /* an inlined pure gather x[t1, t2] at idx */
 
 KExpr *lw_i64op(IrOp op, KExpr *a, KExpr *b);
 

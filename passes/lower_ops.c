@@ -27,6 +27,10 @@ static DType common(DType a, DType b) {
 
 static int norm_axis(int a, int rank) { return a < 0 ? a + rank : a; }
 
+static void lower_with_reduction(LCtx *C, IrNode *n, IrNode *r, int out);
+static void lower_epilogue(LCtx *C, IrNode *e, IrNode *m);
+static void reshape_sizes(LCtx *C, IrNode *n, IrNode *x);
+
 KExpr *lw_elem(LCtx *C, IrNode *v, int rank, KExpr **idx, DType as) {
   LVal *lv = lw_val(C, v);
   if (lv->scalar)
@@ -37,20 +41,34 @@ KExpr *lw_elem(LCtx *C, IrNode *v, int rank, KExpr **idx, DType as) {
     int64_t c;
     ix[j] = dim_is_const(v->type.dims[j], &c) && c == 1 ? k_int(0) : idx[j + off];
   }
-  return k_cast(k_load(lv->buf, v->type.dtype, vr, ix), as);
+  return k_cast(lw_at(C, v, ix), as);
 }
 
+KExpr *lw_at(LCtx *C, IrNode *v, KExpr **idx) {
+  LVal *lv = lw_val(C, v);
+  if (lv->scalar)
+    return k_cast(lv->scalar, v->type.dtype);
+  if (lv->deferred)
+    return k_cast(lw_deferred(C, v, idx), v->type.dtype);
+  return k_load(lw_buffer(C, v), v->type.dtype, v->type.rank, idx);
+}
+
+/* A map kernel; in a row stage the first nrow axes are the row loops'. */
 KStmt *lw_map_kernel(LCtx *C, int out, Loc loc, KExpr ***vars) {
   KBuf *b = k_buf(C->f, out);
   KStmt *k = k_stmt(KS_KERNEL, loc);
+  int p = C->nrow && b->rank >= C->nrow ? C->nrow : 0;
   k->buf = out;
-  k->nloops = b->rank;
   k->nstore = b->rank;
   k->store_idx = ir_alloc(sizeof(KExpr *) * (size_t)(b->rank ? b->rank : 1));
   for (int i = 0; i < b->rank; i++) {
-    k->extent[i] = b->dims[i];
-    k->loopvar[i] = lw_new_var(C);
-    k->store_idx[i] = k_var(k->loopvar[i]);
+    if (i < p) {
+      k->store_idx[i] = C->rowidx[i];
+      continue;
+    }
+    k->extent[k->nloops] = b->dims[i];
+    k->loopvar[k->nloops] = lw_new_var(C);
+    k->store_idx[i] = k_var(k->loopvar[k->nloops++]);
   }
   *vars = k->store_idx;
   return k;
@@ -164,12 +182,36 @@ static KExpr *elementwise_value(LCtx *C, IrNode *n, int rank, KExpr **idx) {
   }
 }
 
+/* A matmul fusion left to its epilogue n: found through n's inlined operands. */
+static IrNode *pending_matmul(LCtx *C, IrNode *n) {
+  for (int i = 0; i < n->nargs; i++) {
+    IrNode *a = n->args[i];
+    LVal *lv = lw_val(C, a);
+    if (lv->pending && a->op == IR_MATMUL)
+      return a;
+    IrNode *m = lv->deferred ? pending_matmul(C, a) : NULL;
+    if (m)
+      return m;
+  }
+  return NULL;
+}
+
 static void lower_elementwise(LCtx *C, IrNode *n) {
   if (all_scalar(C, n)) { /* arithmetic on constants and dims stays inline */
     lw_set_scalar(C, n, elementwise_value(C, n, 0, NULL));
     return;
   }
+  IrNode *mm = pending_matmul(C, n);
+  if (mm) {
+    lower_epilogue(C, n, mm);
+    return;
+  }
   int out = lw_alloc(C, n);
+  for (int i = 0; i < n->nargs; i++)
+    if (lw_val(C, n->args[i])->pending) {
+      lower_with_reduction(C, n, n->args[i], out);
+      return;
+    }
   KExpr **vars;
   KStmt *k = lw_map_kernel(C, out, n->loc, &vars);
   k->value = elementwise_value(C, n, n->type.rank, vars);
@@ -181,6 +223,7 @@ static void lower_elementwise(LCtx *C, IrNode *n) {
 /* Loops: kept axes outside (in order), reduced axes inside.  Fills `xidx`
  * (an index into x per axis) and `sidx` (the store index). */
 static KStmt *reduce_kernel(LCtx *C, IrNode *n, IrNode *x, int out, KExpr **xidx, bool keepdims) {
+  /* (in a row stage the kept axes are the row loops') */
   int r = x->type.rank;
   bool red[IR_MAX_RANK] = {0};
   if (!n->at.has_axes)
@@ -197,6 +240,10 @@ static KStmt *reduce_kernel(LCtx *C, IrNode *n, IrNode *x, int out, KExpr **xidx
     for (int i = 0; i < r; i++) {
       if (red[i] != (pass == 1))
         continue;
+      if (pass == 0 && i < C->nrow) {
+        xidx[i] = C->rowidx[i];
+        continue;
+      }
       k->loopvar[loops] = lw_new_var(C);
       KExpr *v = k_var(k->loopvar[loops]);
       k->extent[loops++] = x->type.dims[i];
@@ -252,9 +299,7 @@ static int keepdims_stat(LCtx *C, IrNode *n, IrNode *x, IrOp combine, DType dt) 
     dims[i] = red ? dim_const(1) : x->type.dims[i];
   }
   int t = lw_new_buf(C, n, "stat", dt, r, dims);
-  KStmt *a = k_stmt(KS_ALLOC, n->loc);
-  a->buf = t;
-  lw_emit(C, a);
+  lw_emit_alloc(C, t, n->loc);
   ir_vec_push(&C->owned, (void *)(intptr_t)t);
   KExpr *xidx[IR_MAX_RANK];
   KStmt *k = reduce_kernel(C, n, x, t, xidx, true);
@@ -266,11 +311,12 @@ static int keepdims_stat(LCtx *C, IrNode *n, IrNode *x, IrOp combine, DType dt) 
   return t;
 }
 
-static void lower_reduce(LCtx *C, IrNode *n) {
+/* The reduction's kernel into `out` (not emitted; a var/std/logsumexp's
+ * first kernel is). */
+static KStmt *reduce_stmt(LCtx *C, IrNode *n, int out) {
   IrNode *x = n->args[0];
   DType dt = n->type.dtype;
   int r = x->type.rank;
-  int out = lw_alloc(C, n);
   KExpr *xidx[IR_MAX_RANK];
   bool keep = n->at.keepdims;
   if ((n->op == IR_ARGMAX || n->op == IR_ARGMIN) && !n->at.has_axes)
@@ -354,6 +400,21 @@ static void lower_reduce(LCtx *C, IrNode *n) {
   }
   default: ir_die(n->loc, "lower: reduction %s", ir_op_name(n->op));
   }
+  return k;
+}
+
+static void lower_reduce(LCtx *C, IrNode *n) { lw_emit(C, reduce_stmt(C, n, lw_alloc(C, n))); }
+
+/* out = n(..., r, ...) where fusion left reduction r to n: r's kernel,
+ * with n computed from r's result in its finalize (at the output point,
+ * where r's store index is n's index too: same shape). */
+static void lower_with_reduction(LCtx *C, IrNode *n, IrNode *r, int out) {
+  KStmt *k = reduce_stmt(C, r, out);
+  LVal *rv = lw_val(C, r);
+  rv->pending = false;
+  rv->scalar = k_cast(k->finalize ? k->finalize : acc(r->type.dtype), r->type.dtype);
+  k->finalize = elementwise_value(C, n, n->type.rank, k->store_idx);
+  rv->scalar = NULL;
   lw_emit(C, k);
 }
 
@@ -375,35 +436,18 @@ static void rand_call(LCtx *C, IrNode *n, int out) {
   lw_emit(C, s);
 }
 
-static void lower_creation(LCtx *C, IrNode *n) {
+/* The value of a fill, arange, linspace or eye at index v. */
+static KExpr *creation_value(LCtx *C, IrNode *n, KExpr **v) {
   DType dt = n->type.dtype;
-  if (n->op == IR_ARANGE) {
-    /* A length the shape pass could not compute: ceil((stop - start) / step). */
-    KExpr *span = k_op2(IR_SUB, DT_F64, k_cast(lw_scalar(C, n->args[1]), DT_F64), k_cast(lw_scalar(C, n->args[0]), DT_F64));
-    KExpr *q[1] = {k_op2(IR_DIV, DT_F64, span, k_cast(lw_scalar(C, n->args[2]), DT_F64))};
-    KExpr *len = k_op2(IR_MAXIMUM, DT_F64, k_op(IR_CEIL, DT_F64, 1, q), k_const(DT_F64, 0));
-    lw_bind_sym(C, n->type.dims[0], k_cast(len, DT_I64), n->loc);
-  }
-  int out = lw_alloc(C, n);
-  KExpr **v;
   switch (n->op) {
   case IR_FULL:
-  case IR_FULL_LIKE: {
-    KStmt *k = lw_map_kernel(C, out, n->loc, &v);
-    k->value = k_cast(k_const(DT_F64, n->at.fval), dt);
-    lw_emit(C, k);
-    return;
-  }
+  case IR_FULL_LIKE: return k_cast(k_const(DT_F64, n->at.fval), dt);
   case IR_ARANGE: {
-    KStmt *k = lw_map_kernel(C, out, n->loc, &v);
     KExpr *start = lw_scalar(C, n->args[0]), *step = lw_scalar(C, n->args[2]);
     DType cd = ir_dtype_is_float(dt) ? DT_F64 : DT_I64;
-    k->value = k_cast(k_op2(IR_ADD, cd, k_cast(start, cd), k_op2(IR_MUL, cd, k_cast(v[0], cd), k_cast(step, cd))), dt);
-    lw_emit(C, k);
-    return;
+    return k_cast(k_op2(IR_ADD, cd, k_cast(start, cd), k_op2(IR_MUL, cd, k_cast(v[0], cd), k_cast(step, cd))), dt);
   }
   case IR_LINSPACE: {
-    KStmt *k = lw_map_kernel(C, out, n->loc, &v);
     KExpr *a = k_cast(lw_scalar(C, n->args[0]), DT_F64), *b = k_cast(lw_scalar(C, n->args[1]), DT_F64);
     KExpr *num = k_cast(lw_scalar(C, n->args[2]), DT_I64);
     KExpr *div = k_cast(lw_i64op(IR_MAXIMUM, lw_i64op(IR_SUB, num, k_int(1)), k_int(1)), DT_F64);
@@ -412,13 +456,36 @@ static void lower_creation(LCtx *C, IrNode *n) {
     KExpr *w[3] = {k_op2(IR_EQ, DT_BOOL, v[0], lw_i64op(IR_SUB, num, k_int(1))), b, y};
     KExpr *last = k_op(IR_WHERE, DT_F64, 3, w);
     KExpr *w2[3] = {k_op2(IR_GT, DT_BOOL, num, k_int(1)), last, a};
-    k->value = k_cast(k_op(IR_WHERE, DT_F64, 3, w2), dt);
-    lw_emit(C, k);
-    return;
+    return k_cast(k_op(IR_WHERE, DT_F64, 3, w2), dt);
   }
+  case IR_EYE: return k_cast(k_op2(IR_EQ, DT_BOOL, v[0], v[1]), dt);
+  default: ir_die(n->loc, "lower: creation value of %s", ir_op_name(n->op));
+  }
+}
+
+/* arange's length, when the shape pass could not compute it:
+ * ceil((stop - start) / step). */
+static void arange_length(LCtx *C, IrNode *n) {
+  KExpr *span = k_op2(IR_SUB, DT_F64, k_cast(lw_scalar(C, n->args[1]), DT_F64), k_cast(lw_scalar(C, n->args[0]), DT_F64));
+  KExpr *q[1] = {k_op2(IR_DIV, DT_F64, span, k_cast(lw_scalar(C, n->args[2]), DT_F64))};
+  KExpr *len = k_op2(IR_MAXIMUM, DT_F64, k_op(IR_CEIL, DT_F64, 1, q), k_const(DT_F64, 0));
+  lw_bind_sym(C, n->type.dims[0], k_cast(len, DT_I64), n->loc);
+}
+
+static void lower_creation(LCtx *C, IrNode *n) {
+  DType dt = n->type.dtype;
+  if (n->op == IR_ARANGE)
+    arange_length(C, n);
+  int out = lw_alloc(C, n);
+  KExpr **v;
+  switch (n->op) {
+  case IR_FULL:
+  case IR_FULL_LIKE:
+  case IR_ARANGE:
+  case IR_LINSPACE:
   case IR_EYE: {
     KStmt *k = lw_map_kernel(C, out, n->loc, &v);
-    k->value = k_cast(k_op2(IR_EQ, DT_BOOL, v[0], v[1]), dt);
+    k->value = creation_value(C, n, v);
     lw_emit(C, k);
     return;
   }
@@ -440,6 +507,85 @@ static void lower_creation(LCtx *C, IrNode *n) {
     return;
   default: ir_die(n->loc, "lower: creation %s", ir_op_name(n->op));
   }
+}
+
+/* ===== values fusion inlined ===== */
+
+/* Whether n (marked IR_FUSE_INLINE) is left to its consumers; emits what
+ * must still happen at n's place (symbols, size checks).  Elementwise ops
+ * on inline scalars stay inline scalars as before. */
+bool lw_can_defer(LCtx *C, IrNode *n) {
+  switch (ir_opclass(n->op)) {
+  case IRC_UNARY:
+  case IRC_BINARY:
+  case IRC_TERNARY: return !all_scalar(C, n);
+  case IRC_CREATION:
+    if (n->op == IR_ARANGE)
+      arange_length(C, n);
+    return true;
+  case IRC_MOVEMENT:
+    if (n->op == IR_RESHAPE)
+      reshape_sizes(C, n, n->args[0]);
+    return !lw_val(C, n->args[0])->scalar || n->type.rank > 0;
+  default: return true;
+  }
+}
+
+static bool unit(Dim d) {
+  int64_t c;
+  return dim_is_const(d, &c) && c == 1;
+}
+
+KExpr *lw_deferred(LCtx *C, IrNode *n, KExpr **idx) {
+  IrNode *x = n->nargs ? n->args[0] : NULL;
+  KExpr *xi[IR_MAX_RANK];
+  switch (ir_opclass(n->op)) {
+  case IRC_UNARY:
+  case IRC_BINARY:
+  case IRC_TERNARY: return elementwise_value(C, n, n->type.rank, idx);
+  case IRC_CREATION: return creation_value(C, n, idx);
+  case IRC_INDEX: return lw_gather_at(C, n, idx);
+  case IRC_MOVEMENT: {
+    int r = x->type.rank;
+    switch (n->op) {
+    case IR_BROADCAST_TO: return lw_elem(C, x, n->type.rank, idx, n->type.dtype);
+    case IR_TRANSPOSE:
+      for (int j = 0; j < r; j++)
+        xi[n->at.naxes ? norm_axis(n->at.axes[j], r) : r - 1 - j] = idx[j];
+      return lw_at(C, x, xi);
+    case IR_FLIP:
+      for (int j = 0; j < r; j++) {
+        bool flip = !n->at.has_axes;
+        for (int a = 0; a < n->at.naxes; a++)
+          flip |= norm_axis(n->at.axes[a], r) == j;
+        xi[j] = flip ? lw_i64op(IR_SUB, lw_i64op(IR_SUB, k_dim(x->type.dims[j]), k_int(1)), idx[j]) : idx[j];
+      }
+      return lw_at(C, x, xi);
+    case IR_UNSQUEEZE:
+    case IR_SQUEEZE:
+    case IR_RESHAPE:
+    case IR_FLATTEN: { /* only size-1 axes come or go (fusion checked): the others map in order */
+      int j = 0;
+      for (int i = 0; i < r; i++) {
+        if (unit(x->type.dims[i])) {
+          xi[i] = k_int(0);
+          continue;
+        }
+        while (j < n->type.rank && unit(n->type.dims[j]))
+          j++;
+        if (j >= n->type.rank)
+          ir_die(n->loc, "lower: %s is not a size-1 view", ir_op_name(n->op));
+        xi[i] = idx[j++];
+      }
+      return lw_at(C, x, xi);
+    }
+    default: break;
+    }
+    break;
+  }
+  default: break;
+  }
+  ir_die(n->loc, "lower: %s cannot be inlined", ir_op_name(n->op));
 }
 
 /* ===== movement ===== */
@@ -476,7 +622,6 @@ static void reshape_sizes(LCtx *C, IrNode *n, IrNode *x) {
 
 static void lower_movement(LCtx *C, IrNode *n) {
   IrNode *x = n->args[0];
-  int r = x->type.rank;
   switch (n->op) {
   case IR_RESHAPE: reshape_sizes(C, n, x); alias(C, n, x); return;
   case IR_FLATTEN:
@@ -521,22 +666,8 @@ static void lower_movement(LCtx *C, IrNode *n) {
   KExpr *xi[IR_MAX_RANK];
   switch (n->op) {
   case IR_TRANSPOSE:
-    for (int j = 0; j < r; j++) {
-      int p = n->at.naxes ? norm_axis(n->at.axes[j], r) : r - 1 - j;
-      xi[p] = v[j];
-    }
-    k->value = k_load(lw_buffer(C, x), x->type.dtype, r, xi);
-    break;
-  case IR_BROADCAST_TO: k->value = lw_elem(C, x, n->type.rank, v, n->type.dtype); break;
-  case IR_FLIP:
-    for (int j = 0; j < r; j++) {
-      bool flip = !n->at.has_axes;
-      for (int a = 0; a < n->at.naxes; a++)
-        flip |= norm_axis(n->at.axes[a], r) == j;
-      xi[j] = flip ? lw_i64op(IR_SUB, lw_i64op(IR_SUB, k_dim(x->type.dims[j]), k_int(1)), v[j]) : v[j];
-    }
-    k->value = k_load(lw_buffer(C, x), x->type.dtype, r, xi);
-    break;
+  case IR_BROADCAST_TO:
+  case IR_FLIP: k->value = k_cast(lw_deferred(C, n, v), n->type.dtype); break;
   case IR_RESULT: { /* a piece of split */
     IrNode *sp = x;
     IrNode *src = sp->args[0];
@@ -626,6 +757,73 @@ static void lower_matmul(LCtx *C, IrNode *n) {
   s->exprs[5] = nbatch ? strides[1] : k_int(0);
   s->exprs[6] = k_dim(dim_mul(m, nn));
   lw_emit(C, s);
+}
+
+/* Rows of a matmul per block when its epilogue follows each block: 128
+ * rows of a few hundred floats stay in L2 between the two. */
+#define EPILOGUE_ROWS 128
+
+/* e = epilogue(m), m = a @ b (2-D), fusion's IR_FUSE_EPILOGUE:
+ *   for r0 = 0 to M step 128:
+ *     rows = min(128, M - r0)
+ *     call matmul a[r0:], b, m[r0:] (rows x N)
+ *     kernel m[r0 + i, j] = e(... m[r0 + i, j] ...)  for i < rows, j < N
+ * e is m's only reader, so it is written in place: e's value is m's buffer. */
+static void lower_epilogue(LCtx *C, IrNode *e, IrNode *m) {
+  IrNode *a = m->args[0], *b = m->args[1];
+  DType dt = m->type.dtype;
+  int ab = materialize(C, a, dt, 2, a->type.dims), bb = materialize(C, b, dt, 2, b->type.dims);
+  Dim M = m->type.dims[0], N = m->type.dims[1], K = a->type.dims[1];
+  lw_val(C, m)->pending = false;
+  int mb = lw_alloc(C, m);
+  KStmt *loop = k_stmt(KS_FOR, m->loc);
+  loop->cond = k_int(0);
+  loop->stop = k_dim(M);
+  loop->step = k_int(EPILOGUE_ROWS);
+  loop->var = lw_new_var(C);
+  KExpr *r0 = k_var(loop->var);
+  int sym = ir_sym_new("rows", m->loc);
+  KStmt *set = k_stmt(KS_SETSYM, m->loc);
+  set->buf = sym;
+  set->cond = lw_i64op(IR_MINIMUM, k_int(EPILOGUE_ROWS), lw_i64op(IR_SUB, k_dim(M), r0));
+  k_push(&loop->body, set);
+  Dim rows = dim_sym(sym);
+  KStmt *s = k_stmt(KS_CALL, m->loc);
+  s->call = KC_MATMUL;
+  s->nbufs = 3;
+  s->bufs = ir_alloc(3 * sizeof(int));
+  s->bufs[0] = ab;
+  s->bufs[1] = bb;
+  s->bufs[2] = mb;
+  s->nexprs = 9;
+  s->exprs = ir_alloc(9 * sizeof(KExpr *));
+  s->exprs[0] = k_int(1);
+  s->exprs[1] = k_dim(rows);
+  s->exprs[2] = k_dim(N);
+  s->exprs[3] = k_dim(K);
+  s->exprs[4] = k_int(0);
+  s->exprs[5] = k_int(0);
+  s->exprs[6] = k_dim(dim_mul(rows, N));
+  s->exprs[7] = lw_i64op(IR_MUL, r0, k_dim(K)); /* element offsets of the block in a and in m */
+  s->exprs[8] = lw_i64op(IR_MUL, r0, k_dim(N));
+  k_push(&loop->body, s);
+  /* the epilogue on the block, in place */
+  KStmt *k = k_stmt(KS_KERNEL, e->loc);
+  k->buf = mb;
+  k->nloops = 2;
+  k->extent[0] = rows;
+  k->extent[1] = N;
+  k->loopvar[0] = lw_new_var(C);
+  k->loopvar[1] = lw_new_var(C);
+  k->nstore = 2;
+  k->store_idx = ir_alloc(2 * sizeof(KExpr *));
+  k->store_idx[0] = lw_i64op(IR_ADD, r0, k_var(k->loopvar[0]));
+  k->store_idx[1] = k_var(k->loopvar[1]);
+  k->value = k_cast(elementwise_value(C, e, 2, k->store_idx), dt);
+  k_push(&loop->body, k);
+  lw_emit(C, loop);
+  lw_set(C, e, mb, false);
+  lw_val(C, e)->root = lw_val(C, m)->root;
 }
 
 /* NumPy's dot as one reduction: out[a_outer..., b_outer..., j] =

@@ -6,7 +6,18 @@
  * (in a 64-byte head before the data, so the alignment holds): when a call
  * through the C interface fails half-way, the generated code returns at
  * once without freeing its temporaries, and rt_release_since frees every
- * block the call made that is not a param. */
+ * block the call made that is not a param.
+ *
+ * The context's workspace: freeing a block still linked to its context
+ * puts it in the context's cache instead of returning it to the system,
+ * and the context's next tcrt_alloc takes the smallest cached block that
+ * holds the request and is at most twice its size (zeroed again).  The
+ * temporaries of one call are thus the next call's, and a steady loop of
+ * calls (a train_step called from C, the epochs of an executable) asks
+ * the system for nothing: tcrt_malloc_calls() stays put.  A block handed
+ * to the caller is detached first (rt_detach_block) and is never cached;
+ * tcrt_ctx_free frees the cache.  Cached blocks do not count as live
+ * (tcrt_alloc_count), and under AddressSanitizer they are poisoned. */
 #include "rt_internal.h"
 
 #include <stdatomic.h>
@@ -14,7 +25,27 @@
 #include <stdlib.h>
 #include <string.h>
 
-static atomic_llong live_blocks;
+#if defined(__SANITIZE_ADDRESS__)
+#define RT_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define RT_ASAN 1
+#endif
+#endif
+#ifdef RT_ASAN
+#include <sanitizer/asan_interface.h>
+#define POISON(p, n) ASAN_POISON_MEMORY_REGION((p), (n))
+#define UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION((p), (n))
+#else
+#define POISON(p, n) ((void)(p), (void)(n))
+#define UNPOISON(p, n) ((void)(p), (void)(n))
+#endif
+
+/* A context's cache holds at most this many blocks; beyond, tcrt_free
+ * returns them to the system. */
+enum { CACHE_MAX_BLOCKS = 4096 };
+
+static atomic_llong live_blocks, alloc_calls, malloc_calls;
 
 size_t tcrt_dtype_size(tc_dtype dt) {
   switch (dt) {
@@ -45,8 +76,9 @@ int64_t tcrt_numel(const tc_array *a) {
 
 typedef struct BlockHead {
   tc_ctx *owner; /* NULL: not in a list */
-  struct BlockHead *prev, *next;
+  struct BlockHead *prev, *next; /* the context's live list; next: the cache's */
   uint64_t serial;
+  size_t size;  /* of the data, a multiple of 64 */
 } BlockHead;
 
 enum { HEAD = 64 };
@@ -68,6 +100,37 @@ static void unlink_block(BlockHead *h) {
   h->prev = h->next = NULL;
 }
 
+static void link_block(tc_ctx *ctx, BlockHead *h) {
+  h->owner = ctx;
+  h->serial = ctx->next_serial++;
+  h->prev = NULL;
+  h->next = ctx->blocks;
+  if (ctx->blocks)
+    ctx->blocks->prev = h;
+  ctx->blocks = h;
+}
+
+/* The smallest cached block of at least `size` bytes and at most twice
+ * that, taken out of the cache; NULL if none. */
+static BlockHead *take_cached(tc_ctx *ctx, size_t size) {
+  BlockHead **best = NULL;
+  for (BlockHead **pp = &ctx->cache; *pp; pp = &(*pp)->next) {
+    size_t s = (*pp)->size;
+    if (s >= size && s / 2 <= size && (!best || s < (*best)->size)) {
+      best = pp;
+      if (s == size)
+        break;
+    }
+  }
+  if (!best)
+    return NULL;
+  BlockHead *h = *best;
+  *best = h->next;
+  h->next = NULL;
+  ctx->ncached--;
+  return h;
+}
+
 void *tcrt_alloc(tc_ctx *ctx, int64_t bytes) {
   if (bytes < 0 || (uint64_t)bytes > ((uint64_t)1 << 46)) {
     tcrt_fail(ctx, TC_ERR_NOMEM, "cannot allocate %lld bytes", (long long)bytes);
@@ -76,32 +139,53 @@ void *tcrt_alloc(tc_ctx *ctx, int64_t bytes) {
   size_t size = ((size_t)bytes + 63) & ~(size_t)63;
   if (size == 0)
     size = 64;
-  char *block = aligned_alloc(64, HEAD + size);
-  if (!block) {
-    tcrt_fail(ctx, TC_ERR_NOMEM, "out of memory allocating %lld bytes", (long long)bytes);
-    return NULL;
+  BlockHead *h = ctx ? take_cached(ctx, size) : NULL;
+  if (h) {
+    UNPOISON((char *)h + HEAD, h->size);
+    memset((char *)h + HEAD, 0, size); /* the caller sees `size` bytes of it */
+  } else {
+    char *block = aligned_alloc(64, HEAD + size);
+    if (!block) {
+      tcrt_fail(ctx, TC_ERR_NOMEM, "out of memory allocating %lld bytes", (long long)bytes);
+      return NULL;
+    }
+    memset(block, 0, HEAD + size);
+    h = (BlockHead *)block;
+    h->size = size;
+    atomic_fetch_add(&malloc_calls, 1);
   }
-  memset(block, 0, HEAD + size);
-  BlockHead *h = (BlockHead *)block;
-  if (ctx) {
-    h->owner = ctx;
-    h->serial = ctx->next_serial++;
-    h->next = ctx->blocks;
-    if (ctx->blocks)
-      ctx->blocks->prev = h;
-    ctx->blocks = h;
-  }
+  if (ctx)
+    link_block(ctx, h);
   atomic_fetch_add(&live_blocks, 1);
-  return block + HEAD;
+  atomic_fetch_add(&alloc_calls, 1);
+  return (char *)h + HEAD;
 }
 
 void tcrt_free(void *p) {
   if (!p)
     return;
   BlockHead *h = head_of(p);
+  tc_ctx *ctx = h->owner;
   unlink_block(h);
   atomic_fetch_sub(&live_blocks, 1);
+  if (ctx && ctx->ncached < CACHE_MAX_BLOCKS) {
+    h->next = ctx->cache;
+    ctx->cache = h;
+    ctx->ncached++;
+    POISON(p, h->size);
+    return;
+  }
   free(h);
+}
+
+void rt_free_cache(tc_ctx *ctx) {
+  while (ctx->cache) {
+    BlockHead *h = ctx->cache;
+    ctx->cache = h->next;
+    UNPOISON((char *)h + HEAD, h->size);
+    free(h);
+  }
+  ctx->ncached = 0;
 }
 
 uint64_t rt_alloc_mark(const tc_ctx *ctx) { return ctx->next_serial; }
@@ -135,3 +219,7 @@ void rt_forget_blocks(tc_ctx *ctx) {
 }
 
 int64_t tcrt_alloc_count(void) { return atomic_load(&live_blocks); }
+
+int64_t tcrt_alloc_calls(void) { return atomic_load(&alloc_calls); }
+
+int64_t tcrt_malloc_calls(void) { return atomic_load(&malloc_calls); }

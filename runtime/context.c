@@ -1,5 +1,6 @@
 /* runtime/context.c - the state of one running program: params, the
- * random stream, the thread count and the last error message.
+ * random stream, the thread count (and its pool of workers, threads.c)
+ * and the last error message.
  *
  * One context per thread; nothing here is global, so two contexts run
  * side by side without sharing anything.
@@ -21,7 +22,7 @@ tc_ctx *tcrt_ctx_new(int nparams) {
     free(ctx);
     return NULL;
   }
-  ctx->threads = 1;
+  ctx->threads = tcrt_default_threads();
   return ctx;
 }
 
@@ -32,6 +33,8 @@ void tcrt_ctx_free(tc_ctx *ctx) {
     tcrt_free(ctx->params[i]);
   /* blocks still live (results handed to the caller) outlive the context */
   rt_forget_blocks(ctx);
+  rt_free_cache(ctx); /* the params' blocks too, cached just above */
+  rt_pool_free(ctx->pool);
   free(ctx->params);
   free(ctx);
 }
@@ -68,5 +71,6 @@ int tcrt_set_param_copy(tc_ctx *ctx, int i, const void *data, int64_t bytes) {
   return TC_OK;
 }
 
-void tcrt_set_threads(tc_ctx *ctx, int n) { ctx->threads = n > 0 ? n : 1; }
+/* n <= 0: the default (the CPUs this process may use). */
+void tcrt_set_threads(tc_ctx *ctx, int n) { ctx->threads = n > 0 ? (n < 4096 ? n : 4096) : tcrt_default_threads(); }
 int tcrt_threads(const tc_ctx *ctx) { return ctx->threads; }

@@ -161,7 +161,7 @@ static void print_help(const Run *r) {
   }
   printf("\noptions:\n"
          "  --seed N             seed of the random stream (default 0)\n"
-         "  --threads N          number of threads (default 1)\n"
+         "  --threads N          threads for parallel loops (default: the CPUs this process may use)\n"
          "  --params-in DIR      read every param from DIR/NAME.npy instead of initialising it\n"
          "  --params-out DIR     write every param to DIR/NAME.npy after main returns\n"
          "  --quiet              do not print what main returns\n"
@@ -682,5 +682,12 @@ int tcrt_exe_main(int argc, char **argv, const tc_program *prog) {
   free(r.sym_arg);
   free(r.sym_axis);
   fflush(stdout);
+  /* TENSORC_ALLOC_STATS=1: how many buffers the run allocated, and how
+   * many of them came from the system rather than the context's cache
+   * (tests check that a training loop's steady state allocates nothing) */
+  const char *stats = getenv("TENSORC_ALLOC_STATS");
+  if (stats && *stats && strcmp(stats, "0") != 0)
+    fprintf(stderr, "%s: tcrt_alloc calls: %lld, new blocks: %lld\n", r.name, (long long)tcrt_alloc_calls(),
+            (long long)tcrt_malloc_calls());
   return code;
 }

@@ -64,8 +64,25 @@ void *tcrt_param(tc_ctx *ctx, int i);
 void tcrt_set_param(tc_ctx *ctx, int i, void *data);
 /* Sets param i to a copy of `bytes` bytes at data (an embedded value). */
 int tcrt_set_param_copy(tc_ctx *ctx, int i, const void *data, int64_t bytes);
+/* Threads for parallel loops: a new context has tcrt_default_threads();
+ * n <= 0 sets that default again.  The results never depend on it. */
 void tcrt_set_threads(tc_ctx *ctx, int n);
 int tcrt_threads(const tc_ctx *ctx);
+
+/* ===== threads.c: parallel loops ===== */
+
+/* Runs body(env, begin, end) over contiguous chunks covering [0, n), one
+ * chunk per thread (tcrt_threads(ctx) of them, the caller's included) and
+ * returns when all are done; n <= 0 runs nothing.  The chunks are
+ * [n*t/T, n*(t+1)/T) for t < T = min(threads, n); body must give results
+ * that do not depend on them.  A call from inside a chunk runs serially.
+ * The context's workers are started on first use and joined by
+ * tcrt_ctx_free.  Returns TC_OK (it cannot fail: without workers it runs
+ * everything on the calling thread). */
+int tcrt_parallel_for(tc_ctx *ctx, int64_t n, void (*body)(void *env, int64_t begin, int64_t end), void *env);
+/* The number of CPUs this process may run on (sched_getaffinity), at
+ * least 1 and at most 256: the default thread count. */
+int tcrt_default_threads(void);
 
 /* ===== alloc.c: buffers ===== */
 
@@ -73,11 +90,21 @@ size_t tcrt_dtype_size(tc_dtype dt);
 const char *tcrt_dtype_name(tc_dtype dt); /* "f32" */
 int64_t tcrt_numel(const tc_array *a);
 /* 64-byte-aligned, zero-filled; NULL (with the error set) on failure.  A
- * size of 0 still returns a unique non-NULL pointer. */
+ * size of 0 still returns a unique non-NULL pointer.  With a context, the
+ * block is linked to it, and tcrt_free keeps it in the context's cache for
+ * a later tcrt_alloc of about its size (at most twice the request) rather
+ * than returning it to the system; tcrt_ctx_free frees the cache.  ctx may
+ * be NULL: a plain block. */
 void *tcrt_alloc(tc_ctx *ctx, int64_t bytes);
 void tcrt_free(void *p);
-/* Counts live tcrt_alloc blocks (for tests of steady-state allocation). */
+/* Counts live tcrt_alloc blocks (for leak tests; cached blocks are not
+ * live). */
 int64_t tcrt_alloc_count(void);
+/* Counts tcrt_alloc calls that succeeded since the process started. */
+int64_t tcrt_alloc_calls(void);
+/* Counts the blocks tcrt_alloc took from the system (not from a context's
+ * cache) since the process started: constant in a steady-state loop. */
+int64_t tcrt_malloc_calls(void);
 
 /* ===== rng.c: Philox-4x32-10 ===== */
 

@@ -41,3 +41,6 @@ if hasattr(config, "tensorc_build_dir"):
     config.substitutions.append(("%rt_link", "-I%s/runtime/include %s/lib/libtensorc_rt.a -lopenblas -lm -lpthread %s"
                                  % (src, config.tensorc_build_dir, san)))
     config.substitutions.append(("%rt_sanflags", san))
+
+# tests/robustness/fuzz.test: fewer programs (another seed) under the sanitizers
+config.substitutions.append(("%fuzz_args", "--count 2500 --seed 20261127" if config.sanitize else "--count 10000"))

@@ -253,7 +253,9 @@ static int bind_arg(Call *c, int k, const void *value) {
     return TC_OK;
   }
   size_t es = tcrt_dtype_size(d->dtype);
-  c->copies[k] = tcrt_alloc(NULL, tcrt_numel(a) * (int64_t)es);
+  /* the context's block cache serves it on later calls; made before the
+   * call's mark, so a failing call does not free it (we do) */
+  c->copies[k] = tcrt_alloc(c->ctx, tcrt_numel(a) * (int64_t)es);
   if (!c->copies[k])
     return tcrt_fail(c->ctx, TC_ERR_NOMEM, "%s: out of memory copying argument '%s'", c->f->name, d->name);
   copy_strided(c->copies[k], NULL, base, t->strides, t->shape, t->ndim, es);

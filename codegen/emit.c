@@ -30,6 +30,7 @@
 #include "cg_internal.h"
 
 #include <llvm-c/Analysis.h>
+#include <llvm-c/Support.h>
 #include <llvm-c/TargetMachine.h>
 #include <llvm-c/Transforms/PassManagerBuilder.h>
 #include <llvm-c/Transforms/Vectorize.h>
@@ -62,6 +63,11 @@ static LLVMTargetMachineRef host_machine(int opt, char **triple_out) {
   if (!inited) {
     if (LLVMInitializeNativeTarget() || LLVMInitializeNativeAsmPrinter())
       ir_die(nowhere, "codegen: LLVM has no backend for this machine");
+    /* glibc's vector math (libmvec, part of -lm): the loop vectoriser then
+     * turns exp/log/sin/cos/pow calls into 4/8-lane calls.  The C API has
+     * no other way to set the TargetLibraryInfo's vector library. */
+    const char *args[] = {"tensorc", "-vector-library=LIBMVEC-X86"};
+    LLVMParseCommandLineOptions(2, args, NULL);
     inited = true;
   }
   char *triple = LLVMGetDefaultTargetTriple(), *err = NULL;

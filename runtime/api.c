@@ -16,6 +16,7 @@
 #include "rt_internal.h"
 #include "tensorc/api.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -81,14 +82,24 @@ static void copy_strided(char *dst, const int64_t *dst_strides, const char *src,
     total *= shape[i];
   }
   const int64_t *ds = dst_strides ? dst_strides : c_strides, *ss = src_strides ? src_strides : c_strides;
-  for (int64_t n = 0; n < total; n++) {
+  bool same = true; /* both in C order (size-1 axes' strides do not matter) */
+  for (int i = 0; i < rank; i++)
+    same = same && (shape[i] == 1 || (ds[i] == c_strides[i] && ss[i] == c_strides[i]));
+  if (same || total == 0) {
+    memcpy(dst, src, (size_t)total * es);
+    return;
+  }
+  /* rows of the innermost axis at a time when it is contiguous on both sides */
+  int64_t inner = rank > 0 && ds[rank - 1] == 1 && ss[rank - 1] == 1 ? shape[rank - 1] : 1;
+  int outer_rank = inner > 1 ? rank - 1 : rank;
+  for (int64_t n = 0; n < total; n += inner) {
     int64_t doff = 0, soff = 0;
-    for (int i = 0; i < rank; i++) {
+    for (int i = 0; i < outer_rank; i++) {
       doff += idx[i] * ds[i];
       soff += idx[i] * ss[i];
     }
-    memcpy(dst + doff * (int64_t)es, src + soff * (int64_t)es, es);
-    for (int i = rank - 1; i >= 0 && ++idx[i] == shape[i]; i--)
+    memcpy(dst + doff * (int64_t)es, src + soff * (int64_t)es, (size_t)inner * es);
+    for (int i = outer_rank - 1; i >= 0 && ++idx[i] == shape[i]; i--)
       idx[i] = 0;
   }
 }

@@ -759,13 +759,15 @@ static void lower_matmul(LCtx *C, IrNode *n) {
   lw_emit(C, s);
 }
 
-/* Rows of a matmul per block when its epilogue follows each block: 128
- * rows of a few hundred floats stay in L2 between the two. */
-#define EPILOGUE_ROWS 128
+/* Rows of a matmul per block when its epilogue follows each block: the
+ * block must stay in cache until the epilogue reads it (1024 rows of 1024
+ * floats: 4 MiB, in L3), and every block costs OpenBLAS another packing
+ * of b, so blocks are large (bench (e): 128 rows lost 10% at 1024^3). */
+#define EPILOGUE_ROWS 1024
 
 /* e = epilogue(m), m = a @ b (2-D), fusion's IR_FUSE_EPILOGUE:
- *   for r0 = 0 to M step 128:
- *     rows = min(128, M - r0)
+ *   for r0 = 0 to M step EPILOGUE_ROWS:
+ *     rows = min(EPILOGUE_ROWS, M - r0)
  *     call matmul a[r0:], b, m[r0:] (rows x N)
  *     kernel m[r0 + i, j] = e(... m[r0 + i, j] ...)  for i < rows, j < N
  * e is m's only reader, so it is written in place: e's value is m's buffer. */

@@ -234,9 +234,22 @@ static void reduce_blocked(Cg *g, KStmt *s, DType dt, int lanes, LLVMValueRef *l
   Loop blk, tail;
   loop_begin(g, &blk, slot(g, g->t_i64, "blk"), cg_i64(g, 0), nblk, NULL);
   LLVMValueRef base = LLVMBuildNSWMul(B, LLVMBuildLoad2(B, g->t_i64, blk.slot, ""), k, "");
+  /* the block's values first, in a loop of its own into a small array:
+   * the loop vectoriser vectorises it, calls (exp, ...) included, where
+   * LANES copies of the expression left the calls scalar */
+  LLVMTypeRef et = cg_type(g, dt);
+  LLVMValueRef vals = LLVMBuildArrayAlloca(g->ab, et, cg_i32(g, lanes), "block");
+  Loop in;
+  loop_begin(g, &in, slot(g, g->t_i64, "j"), cg_i64(g, 0), k, NULL);
+  LLVMValueRef j = LLVMBuildLoad2(B, g->t_i64, in.slot, "");
+  LLVMBuildStore(B, LLVMBuildNSWAdd(B, base, j, ""), var);
+  LLVMBuildStore(B, cg_convert(g, cg_expr(g, s->value), s->value->dtype, dt),
+                 LLVMBuildInBoundsGEP2(B, et, vals, &j, 1, ""));
+  loop_end(g, &in);
   for (int l = 0; l < lanes; l++) {
-    LLVMBuildStore(B, LLVMBuildNSWAdd(B, base, cg_i64(g, l), ""), var);
-    reduce_step(g, s->combine, dt, lane[l], NULL, NULL, cg_convert(g, cg_expr(g, s->value), s->value->dtype, dt));
+    LLVMValueRef idx = cg_i64(g, l);
+    reduce_step(g, s->combine, dt, lane[l], NULL, NULL,
+                LLVMBuildLoad2(B, et, LLVMBuildInBoundsGEP2(B, et, vals, &idx, 1, ""), ""));
   }
   loop_end(g, &blk);
   loop_begin(g, &tail, var, LLVMBuildNSWMul(B, nblk, k, ""), ext, NULL);

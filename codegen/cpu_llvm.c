@@ -727,7 +727,7 @@ static void emit_stmt(Cg *g, KStmt *s) {
     KBuf *kb = k_buf(g->f, s->buf);
     LLVMValueRef bytes = LLVMBuildMul(B, cg_numel(g, kb), cg_i64(g, (int64_t)LLVMABISizeOfType(g->td, cg_mem_type(g, kb->dtype))), "");
     LLVMValueRef a[2] = {g->ctx, bytes};
-    LLVMValueRef p = cg_call(g, "tcrt_alloc", g->t_ptr, 2, a);
+    LLVMValueRef p = cg_call(g, s->uninit ? "tcrt_alloc_uninit" : "tcrt_alloc", g->t_ptr, 2, a);
     LLVMBuildStore(B, p, g->bufs[s->buf]);
     /* the runtime has set the message */
     LLVMBasicBlockRef fail = block(g, "nomem"), ok = block(g, "ok");

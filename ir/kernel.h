@@ -144,6 +144,9 @@ struct KStmt {
    * allocated before the loop, so iterations are independent.  Printed
    * as `kernel rows iV < N { stage ... }`. */
   bool rows;
+  /* ALLOC: the buffer's first writer overwrites all of it (memplan), so
+   * it need not be zero-filled.  Printed `alloc ... uninit`. */
+  bool uninit;
 };
 
 typedef struct KFunc {

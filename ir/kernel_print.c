@@ -99,7 +99,7 @@ static void print_stmt(FILE *out, KFunc *f, KStmt *s, int depth) {
         fputs(", ", out);
       print_dim(out, kb->dims[i]);
     }
-    fputs("]\n", out);
+    fputs(s->uninit ? "] uninit\n" : "]\n", out);
     return;
   }
   case KS_FREE:

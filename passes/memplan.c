@@ -1134,6 +1134,22 @@ static int hoist(Fn *F) {
 
 /* ===== the pass ===== */
 
+/* 4. Zero-fill.  An ALLOC whose first writer (the next statement of its
+ * list that touches it or an alias) overwrites every element without
+ * reading it needs no zeros: marked `uninit`. */
+static void mark_uninit(Fn *F, KList *l) {
+  for (int i = 0; i < l->n; i++) {
+    KStmt *s = l->v[i];
+    mark_uninit(F, &s->body);
+    mark_uninit(F, &s->orelse);
+    if (s->kind != KS_ALLOC)
+      continue;
+    alias_set(F, s->buf);
+    KStmt *w = first_toucher(F, l, i + 1);
+    s->uninit = w && writes_all(F, w, s->buf);
+  }
+}
+
 void pass_memplan(KModule *m) {
   for (int i = 0; i < m->funcs.n; i++) {
     Fn F = {.f = m->funcs.v[i]};
@@ -1145,5 +1161,6 @@ void pass_memplan(KModule *m) {
     carried_list(&F, &F.f->body);
     reuse_list(&F, &F.f->body);
     hoist(&F);
+    mark_uninit(&F, &F.f->body);
   }
 }

@@ -131,7 +131,12 @@ static BlockHead *take_cached(tc_ctx *ctx, size_t size) {
   return h;
 }
 
-void *tcrt_alloc(tc_ctx *ctx, int64_t bytes) {
+static void *alloc(tc_ctx *ctx, int64_t bytes, bool zero);
+
+void *tcrt_alloc(tc_ctx *ctx, int64_t bytes) { return alloc(ctx, bytes, true); }
+void *tcrt_alloc_uninit(tc_ctx *ctx, int64_t bytes) { return alloc(ctx, bytes, false); }
+
+static void *alloc(tc_ctx *ctx, int64_t bytes, bool zero) {
   if (bytes < 0 || (uint64_t)bytes > ((uint64_t)1 << 46)) {
     tcrt_fail(ctx, TC_ERR_NOMEM, "cannot allocate %lld bytes", (long long)bytes);
     return NULL;
@@ -142,14 +147,15 @@ void *tcrt_alloc(tc_ctx *ctx, int64_t bytes) {
   BlockHead *h = ctx ? take_cached(ctx, size) : NULL;
   if (h) {
     UNPOISON((char *)h + HEAD, h->size);
-    memset((char *)h + HEAD, 0, size); /* the caller sees `size` bytes of it */
+    if (zero)
+      memset((char *)h + HEAD, 0, size); /* the caller sees `size` bytes of it */
   } else {
     char *block = aligned_alloc(64, HEAD + size);
     if (!block) {
       tcrt_fail(ctx, TC_ERR_NOMEM, "out of memory allocating %lld bytes", (long long)bytes);
       return NULL;
     }
-    memset(block, 0, HEAD + size);
+    memset(block, 0, zero ? HEAD + size : HEAD);
     h = (BlockHead *)block;
     h->size = size;
     atomic_fetch_add(&malloc_calls, 1);

@@ -96,6 +96,9 @@ int64_t tcrt_numel(const tc_array *a);
  * than returning it to the system; tcrt_ctx_free frees the cache.  ctx may
  * be NULL: a plain block. */
 void *tcrt_alloc(tc_ctx *ctx, int64_t bytes);
+/* The same, not zero-filled: for buffers whose first writer overwrites
+ * every element (the compiler's memplan pass says which). */
+void *tcrt_alloc_uninit(tc_ctx *ctx, int64_t bytes);
 void tcrt_free(void *p);
 /* Counts live tcrt_alloc blocks (for leak tests; cached blocks are not
  * live). */

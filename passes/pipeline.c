@@ -1,7 +1,7 @@
 /* passes/pipeline.c - the pipeline, in order: what `tensorc --list-passes`
  * prints and what the driver runs.  A pass whose `run` is NULL runs
- * elsewhere (resolve is the frontend's lowering) or is not written yet; the
- * `what` text says which; `dump`, when set, is the pass's own
+ * elsewhere (resolve is the frontend's lowering; lower and memplan work on
+ * the kernel IR, run by the driver); the `what` text says which; `dump`, when set, is the pass's own
  * --dump-after text.
  */
 #include "passes.h"
@@ -13,7 +13,10 @@ const PassInfo pass_pipeline[] = {
     {"simplify", pass_simplify, "constant folding, identities, CSE, dead code", NULL},
     {"fusion", pass_fusion, "group elementwise, reduction and row ops (and matmul epilogues) into kernels",
      pass_fusion_dump},
-    {"lower", NULL, "fused groups to kernel IR (not implemented yet)", NULL},
-    {"memplan", NULL, "on the kernel IR, after lower: in-place updates, buffer reuse, allocations hoisted out of loops", NULL},
+    {"lower", NULL, "fused groups to kernel IR (run by the driver: it makes a KModule)", NULL},
+    {"memplan", NULL,
+     "on the kernel IR, after lower (run by the driver): in-place updates, buffer reuse, allocations hoisted out of "
+     "loops",
+     NULL},
 };
 const int pass_pipeline_len = sizeof pass_pipeline / sizeof pass_pipeline[0];

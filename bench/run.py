@@ -373,8 +373,8 @@ def report(R):
                                                           th.get("torch.blas", "")))
     else:
         P("- PyTorch: not installed in any Python found here, so its columns are empty (see below).")
-    P("- Threads: OpenBLAS (tensorc's, NumPy's) uses every core; tensorc's own kernels and NumPy's "
-      "elementwise code run on one.")
+    P("- Threads: OpenBLAS (tensorc's, NumPy's) and tensorc's own kernels (its thread pool, default: "
+      "every core) use every core; NumPy's elementwise code runs on one.")
     lb, la = R.get("load_before"), R.get("load_after")
     if lb is not None and la is not None:
         busy = max(lb, la) > 0.5 * m["cores"]

@@ -14,7 +14,8 @@ typedef enum CgEmit { CG_LLVM, CG_ASM, CG_OBJ, CG_EXE, CG_SHARED } CgEmit;
 typedef struct CgOptions {
   int opt;              /* -O0 .. -O3 */
   const char *prefix;   /* of the C interface's names (NULL: the module's name) */
-  uint64_t source_hash; /* of the program's text, for the model hash */
+  const char *source_text; /* the program's text, hashed into the model hash */
+  size_t source_len;
   const char *header;   /* also write the C header here (tensorc -c), or NULL */
   const char *source;   /* the .tc file, named in the header */
 } CgOptions;

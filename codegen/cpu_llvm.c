@@ -210,9 +210,11 @@ static void store_result(Cg *g, KStmt *s, LLVMValueRef v, DType vdt) {
  * the last (extent % LANES) elements to a sequential tail, and at the end
  * the partials combine as a balanced tree, then with the tail.  The order
  * is fixed (it depends on the extent only, never on threads or on the
- * machine), the LANES chains are independent, which is what lets the SLP
- * vectoriser turn a block into vector loads and one vector add (LLVM may
- * not reorder a float sum by itself), and the error of a long sum grows
+ * machine).  A block's values are computed by a loop of their own into a
+ * small array, which the loop vectoriser vectorises (calls like exp
+ * included); the LANES chains are independent, which lets the SLP
+ * vectoriser turn the block's adds into one vector add (LLVM may not
+ * reorder a float sum by itself); and the error of a long sum grows
  * LANES times slower, closer to NumPy's pairwise summation.  LANES fills
  * two 256-bit registers.  0: a plain sequential loop (integers, whose sums
  * the loop vectoriser already reorders; products; argmax/argmin). */

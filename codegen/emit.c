@@ -281,7 +281,7 @@ bool cg_emit_cpu(KModule *m, CgEmit kind, const char *path, const CgOptions *o) 
     return false;
   }
   /* everything but an executable is a library: the C interface */
-  IfModule *lib = kind == CG_EXE ? NULL : cg_iface(m, o->prefix ? o->prefix : m->name ? m->name : "tensorc", o->source_hash);
+  IfModule *lib = kind == CG_EXE ? NULL : cg_iface(m, o->prefix ? o->prefix : m->name ? m->name : "tensorc", o->source_text, o->source_len);
   const char *dbg = getenv("TENSORC_DEBUG");
   int debug = dbg ? atoi(dbg) : 0;
 

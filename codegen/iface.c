@@ -217,7 +217,7 @@ static uint64_t fnv(uint64_t h, const void *data, size_t n) {
   return h;
 }
 
-IfModule *cg_iface(KModule *m, const char *prefix, uint64_t source_hash) {
+IfModule *cg_iface(KModule *m, const char *prefix, const char *source, size_t len) {
   IfModule *it = ir_alloc(sizeof *it);
   it->prefix = prefix;
   it->funcs = ir_alloc(sizeof(IfFunc) * (size_t)(m->funcs.n + 1));
@@ -229,7 +229,7 @@ IfModule *cg_iface(KModule *m, const char *prefix, uint64_t source_hash) {
   /* the hash covers the interface as the JSON states it (without the hash) */
   it->hash = 0;
   const char *sig = json(it, m);
-  it->hash = fnv(fnv(0xcbf29ce484222325ull, &source_hash, sizeof source_hash), sig, strlen(sig));
+  it->hash = fnv(fnv(0xcbf29ce484222325ull, source ? source : "", source ? len : 0), sig, strlen(sig));
   it->json = json(it, m);
   return it;
 }

@@ -48,7 +48,7 @@ typedef struct IfModule {
 /* The arguments (and results) of one function. */
 IfFunc cg_iface_func(KFunc *f);
 /* The exported functions, the hash and the JSON of module m. */
-IfModule *cg_iface(KModule *m, const char *prefix, uint64_t source_hash);
+IfModule *cg_iface(KModule *m, const char *prefix, const char *source, size_t len);
 /* `tensorc -c`'s header: through a temporary file renamed at the end. */
 bool cg_write_header(const IfModule *it, KModule *m, const char *path, const char *source);
 

@@ -200,14 +200,6 @@ static const char *c_prefix(const char *module) {
   return p;
 }
 
-/* FNV-1a of the source text, for the model hash. */
-static uint64_t text_hash(const char *text, size_t len) {
-  uint64_t h = 0xcbf29ce484222325ull;
-  for (size_t i = 0; i < len; i++)
-    h = (h ^ (unsigned char)text[i]) * 0x100000001b3ull;
-  return h;
-}
-
 /* Logs, times, verifies and dumps one stage. */
 static void after_pass(const Options *o, const PassInfo *p, const char *name, IrModule *m, double seconds, bool ok) {
   if (o->time_passes || o->debug >= 1)
@@ -361,7 +353,8 @@ int main(int argc, char **argv) {
       path = ir_sprintf("%s.out", o.input);
     static const CgEmit kinds[] = {[EMIT_EXE] = CG_EXE, [EMIT_OBJ] = CG_OBJ, [EMIT_SHARED] = CG_SHARED,
                                    [EMIT_ASM] = CG_ASM, [EMIT_LLVM] = CG_LLVM};
-    CgOptions cgo = {.opt = o.opt, .prefix = o.name ? o.name : c_prefix(m->name), .source_hash = text_hash(text, len),
+    CgOptions cgo = {.opt = o.opt, .prefix = o.name ? o.name : c_prefix(m->name), .source_text = text,
+                     .source_len = len,
                      .source = o.input};
     /* -c: model.o and model.h beside it */
     if (o.emit == EMIT_OBJ && strcmp(path, "-") != 0) {

@@ -74,6 +74,7 @@ typedef enum Device {
 
 const char *ir_dtype_name(DType dt);       /* "f32" */
 int ir_dtype_size(DType dt);               /* bytes of one element in memory */
+DType ir_dtype_compared(DType a, DType b); /* what a comparison converts both to */
 DType ir_dtype_from_name(const char *name); /* DT_UNKNOWN if not a dtype */
 bool ir_dtype_is_float(DType dt);
 bool ir_dtype_is_int(DType dt); /* i32, i64 (not bool) */

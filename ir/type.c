@@ -31,6 +31,17 @@ DType ir_dtype_from_name(const char *name) {
   return DT_UNKNOWN;
 }
 
+/* The dtype two compared operands are converted to (lower and simplify
+ * must agree): a float over an integer, else the wider. */
+DType ir_dtype_compared(DType a, DType b) {
+  if (a == b)
+    return a;
+  bool fa = ir_dtype_is_float(a), fb = ir_dtype_is_float(b);
+  if (fa != fb)
+    return fa ? a : b;
+  return a > b ? a : b;
+}
+
 int ir_dtype_size(DType dt) { return dt == DT_BOOL ? 1 : dt == DT_I32 || dt == DT_F32 ? 4 : 8; }
 
 bool ir_dtype_is_float(DType dt) { return dt == DT_F32 || dt == DT_F64; }

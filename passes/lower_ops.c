@@ -16,15 +16,6 @@
 
 /* ===== helpers ===== */
 
-static DType common(DType a, DType b) {
-  if (a == b)
-    return a;
-  bool fa = ir_dtype_is_float(a), fb = ir_dtype_is_float(b);
-  if (fa != fb)
-    return fa ? a : b;
-  return a > b ? a : b;
-}
-
 static int norm_axis(int a, int rank) { return a < 0 ? a + rank : a; }
 
 static void lower_with_reduction(LCtx *C, IrNode *n, IrNode *r, int out);
@@ -159,7 +150,7 @@ static KExpr *elementwise_value(LCtx *C, IrNode *n, int rank, KExpr **idx) {
       return k_op(n->op, DT_BOOL, 2, a);
     }
     if (n->op >= IR_LT && n->op <= IR_NE) {
-      DType c = common(n->args[0]->type.dtype, n->args[1]->type.dtype);
+      DType c = ir_dtype_compared(n->args[0]->type.dtype, n->args[1]->type.dtype);
       a[0] = lw_elem(C, n->args[0], rank, idx, c);
       a[1] = lw_elem(C, n->args[1], rank, idx, c);
       return k_op(n->op, DT_BOOL, 2, a);

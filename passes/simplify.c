@@ -273,16 +273,6 @@ static bool fold_int_binary(IrOp op, DType dt, int64_t x, int64_t y, int64_t *r)
   }
 }
 
-/* The dtype two compared operands meet in (the lowering's `common`). */
-static DType common(DType a, DType b) {
-  if (a == b)
-    return a;
-  bool fa = ir_dtype_is_float(a), fb = ir_dtype_is_float(b);
-  if (fa != fb)
-    return fa ? a : b;
-  return a > b ? a : b;
-}
-
 static bool fold_binary(IrNode *n, Val a, Val b, Val *r) {
   DType dt = n->type.dtype;
   Val x, y;
@@ -294,7 +284,7 @@ static bool fold_binary(IrNode *n, Val a, Val b, Val *r) {
     return true;
   }
   if (n->op >= IR_LT && n->op <= IR_NE) {
-    DType c = common(a.dt, b.dt);
+    DType c = ir_dtype_compared(a.dt, b.dt);
     if (!convert(a, c, &x) || !convert(b, c, &y))
       return false;
     bool fl = ir_dtype_is_float(c);

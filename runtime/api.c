@@ -21,10 +21,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* DLPack 0.8's kDLBool (older headers lack the name); uint8 is not
- * taken for bool: its values need not be 0 or 1. */
-enum { DL_BOOL_CODE = 6 };
-
 int tcrt_abi_version(void) { return TENSORC_ABI_VERSION; }
 
 /* ---------- dtypes and shapes ---------- */
@@ -40,7 +36,7 @@ static tc_dtype dtype_of(DLDataType t) {
     return TC_I32;
   if (t.code == kDLInt && t.bits == 64)
     return TC_I64;
-  if (t.code == DL_BOOL_CODE && t.bits == 8)
+  if (t.code == TC_DLPACK_BOOL && t.bits == 8)
     return TC_BOOL;
   return TC_UNKNOWN;
 }
@@ -156,16 +152,8 @@ int tcrt_api_param(tc_ctx *ctx, const tc_module *m, const char *name, DLTensor *
     const tc_paramdesc *p = &m->params[i];
     if (strcmp(p->name, name) != 0)
       continue;
-    static const DLDataType types[] = {
-        [TC_BOOL] = {DL_BOOL_CODE, 8, 1}, [TC_I32] = {kDLInt, 32, 1}, [TC_I64] = {kDLInt, 64, 1},
-        [TC_F32] = {kDLFloat, 32, 1},     [TC_F64] = {kDLFloat, 64, 1},
-    };
-    memset(view, 0, sizeof *view);
-    view->data = tcrt_param(ctx, i);
-    view->device.device_type = kDLCPU;
-    view->ndim = p->rank;
-    view->dtype = types[p->dtype];
-    view->shape = (int64_t *)p->shape; /* the descriptor's: not to be written */
+    /* the context's own buffer; shape is the descriptor's, not to be written */
+    *view = tc_tensor(tcrt_param(ctx, i), p->rank, (int64_t *)p->shape, p->dtype);
     return TC_OK;
   }
   return tcrt_fail(ctx, TC_ERR_INPUT, "%s has no param named '%s'", m->name, name);
@@ -339,10 +327,24 @@ int tcrt_api_call(tc_ctx *ctx, const tc_funcdesc *f, void *const *argv, DLTensor
     return tcrt_fail(ctx, TC_ERR_INPUT, "no function");
   if (!outs && !raw && f->nresults > 0)
     return tcrt_fail(ctx, TC_ERR_INPUT, "%s: no output tensors", f->name);
+  /* the call's bookkeeping on the stack for the usual few arguments, so
+   * that a call in a training loop mallocs nothing */
+  enum { SMALL = 16 };
+  int64_t sym_value[SMALL] = {0};
+  int sym_arg[SMALL];
+  tc_array args[SMALL] = {{0}}, results[SMALL] = {{0}};
+  void *copies[SMALL] = {0};
   int na = f->nargs > 0 ? f->nargs : 1, ns = f->nsyms > 0 ? f->nsyms : 1, nr = f->nresults > 0 ? f->nresults : 1;
-  Call c = {ctx, f, calloc((size_t)ns, sizeof(int64_t)), malloc((size_t)ns * sizeof(int)),
-            calloc((size_t)na, sizeof(tc_array)), calloc((size_t)na, sizeof(void *))};
-  tc_array *res = raw ? raw : calloc((size_t)nr, sizeof(tc_array));
+  bool small = na <= SMALL && ns <= SMALL && nr <= SMALL;
+  Call c = {ctx, f, sym_value, sym_arg, args, copies};
+  tc_array *res = raw ? raw : results;
+  if (!small) {
+    c.sym_value = calloc((size_t)ns, sizeof(int64_t));
+    c.sym_arg = malloc((size_t)ns * sizeof(int));
+    c.args = calloc((size_t)na, sizeof(tc_array));
+    c.copies = calloc((size_t)na, sizeof(void *));
+    res = raw ? raw : calloc((size_t)nr, sizeof(tc_array));
+  }
   int code;
   if (!c.sym_value || !c.sym_arg || !c.args || !c.copies || !res) {
     code = tcrt_fail(ctx, TC_ERR_NOMEM, "%s: out of memory", f->name);
@@ -353,11 +355,13 @@ int tcrt_api_call(tc_ctx *ctx, const tc_funcdesc *f, void *const *argv, DLTensor
   }
   for (int k = 0; c.copies && k < f->nargs; k++)
     tcrt_free(c.copies[k]);
-  if (res != raw)
-    free(res);
-  free(c.sym_value);
-  free(c.sym_arg);
-  free(c.args);
-  free(c.copies);
+  if (!small) {
+    if (res != raw)
+      free(res);
+    free(c.sym_value);
+    free(c.sym_arg);
+    free(c.args);
+    free(c.copies);
+  }
   return code;
 }

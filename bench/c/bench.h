@@ -105,20 +105,8 @@ static void *bench_alloc(int64_t bytes) {
   return p;
 }
 
-static DLTensor bench_tensor(void *data, int ndim, int64_t *shape, uint8_t code, uint8_t bits) {
-  DLTensor t;
-  memset(&t, 0, sizeof t);
-  t.data = data;
-  t.device.device_type = kDLCPU;
-  t.ndim = ndim;
-  t.dtype.code = code;
-  t.dtype.bits = bits;
-  t.dtype.lanes = 1;
-  t.shape = shape;
-  return t;
-}
-#define F32(data, ndim, shape) bench_tensor((data), (ndim), (shape), kDLFloat, 32)
-#define I64(data, ndim, shape) bench_tensor((data), (ndim), (shape), kDLInt, 64)
+#define F32(data, ndim, shape) tc_tensor((data), (ndim), (shape), TC_F32)
+#define I64(data, ndim, shape) tc_tensor((data), (ndim), (shape), TC_I64)
 
 /* Exits with the model's error text when a call fails. */
 #define CALL(errfn, ctx, expr)                                                                               \

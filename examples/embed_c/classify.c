@@ -13,16 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static DLTensor tensor(void *data, int ndim, int64_t *shape, uint8_t code, uint8_t bits) {
-  DLTensor t = {0};
-  t.data = data;
-  t.device.device_type = kDLCPU;
-  t.ndim = ndim;
-  t.dtype = (DLDataType){code, bits, 1};
-  t.shape = shape;
-  return t;
-}
-
 /* A .npy file converted to `dt` (the runtime's reader). */
 static void *load(const char *path, tc_dtype dt, int rank, int64_t *shape) {
   tc_array a;
@@ -45,7 +35,7 @@ static void *load(const char *path, tc_dtype dt, int rank, int64_t *shape) {
 
 static double accuracy(digits_ctx *ctx, float *x, int64_t n, const int64_t *labels, int64_t *pred) {
   int64_t xs[2] = {n, 64}, ps[1] = {n};
-  DLTensor X = tensor(x, 2, xs, kDLFloat, 32), P = tensor(pred, 1, ps, kDLInt, 64);
+  DLTensor X = tc_tensor(x, 2, xs, TC_F32), P = tc_tensor(pred, 1, ps, TC_I64);
   if (digits_predict(ctx, &X, &P) != 0) {
     fprintf(stderr, "classify: predict: %s\n", digits_error(ctx));
     exit(1);
@@ -88,8 +78,8 @@ int main(int argc, char **argv) {
     int64_t b = 32, start = (s * b) % (n - b);
     int64_t bx[2] = {b, 64}, by[1] = {b};
     float loss;
-    DLTensor X = tensor(x + start * 64, 2, bx, kDLFloat, 32), Y = tensor(labels + start, 1, by, kDLInt, 64),
-             L = tensor(&loss, 0, NULL, kDLFloat, 32);
+    DLTensor X = tc_tensor(x + start * 64, 2, bx, TC_F32), Y = tc_tensor(labels + start, 1, by, TC_I64),
+             L = tc_tensor(&loss, 0, NULL, TC_F32);
     if (digits_train_step(ctx, &X, &Y, 0.05f, &L) != 0) {
       fprintf(stderr, "classify: train_step: %s\n", digits_error(ctx));
       return 1;

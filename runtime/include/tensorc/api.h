@@ -73,6 +73,29 @@ typedef struct tc_module {
   int (*init)(tc_ctx *ctx);
 } tc_module;
 
+/* DLPack 0.8's kDLBool (older dlpack.h lack the name); uint8 is not taken
+ * for bool: its values need not be 0 or 1. */
+#define TC_DLPACK_BOOL 6
+
+/* A CPU DLTensor over C-order data of dtype dt (no strides, no offset;
+ * shape is the caller's, rank ndim; bool is DLPack's kDLBool, 8 bits). */
+static inline DLTensor tc_tensor(void *data, int ndim, int64_t *shape, tc_dtype dt) {
+  DLTensor t = {0};
+  t.data = data;
+  t.device.device_type = kDLCPU;
+  t.ndim = ndim;
+  t.shape = shape;
+  t.dtype.lanes = 1;
+  switch (dt) {
+  case TC_BOOL: t.dtype.code = TC_DLPACK_BOOL, t.dtype.bits = 8; break;
+  case TC_I32: t.dtype.code = kDLInt, t.dtype.bits = 32; break;
+  case TC_I64: t.dtype.code = kDLInt, t.dtype.bits = 64; break;
+  case TC_F32: t.dtype.code = kDLFloat, t.dtype.bits = 32; break;
+  default: t.dtype.code = kDLFloat, t.dtype.bits = 64; break;
+  }
+  return t;
+}
+
 /* The runtime's ABI version (what it was built with). */
 int tcrt_abi_version(void);
 

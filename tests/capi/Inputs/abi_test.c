@@ -22,29 +22,16 @@ static int failures;
     }                                                                                                                  \
   } while (0)
 
-static DLTensor tensor(void *data, int ndim, int64_t *shape, uint8_t code, uint8_t bits) {
-  DLTensor t;
-  memset(&t, 0, sizeof t);
-  t.data = data;
-  t.device.device_type = kDLCPU;
-  t.ndim = ndim;
-  t.dtype.code = code;
-  t.dtype.bits = bits;
-  t.dtype.lanes = 1;
-  t.shape = shape;
-  return t;
-}
-
 /* Four samples of the toy data set: the class is which of x[0..2] is largest. */
 static float X[4][4] = {{2, 0, 0, 1}, {0, 2, 0, -1}, {0, 0, 2, 0.5f}, {1.5f, 0, 0, 0}};
 static int64_t Y[4] = {0, 1, 2, 0};
 static int64_t xshape[2] = {4, 4}, yshape[1] = {4};
 
 static void success(mlp_ctx *ctx) {
-  DLTensor x = tensor(X, 2, xshape, kDLFloat, 32);
+  DLTensor x = tc_tensor(X, 2, xshape, TC_F32);
   float out[4][3];
   int64_t oshape[2] = {4, 3};
-  DLTensor o = tensor(out, 2, oshape, kDLFloat, 32);
+  DLTensor o = tc_tensor(out, 2, oshape, TC_F32);
   int rc = mlp_logits(ctx, &x, &o);
   printf("logits rc=%d\n", rc);
   for (int i = 0; i < 4; i++)
@@ -56,12 +43,12 @@ static void success(mlp_ctx *ctx) {
     for (int j = 0; j < 4; j++)
       wide[i][2 * j] = X[i][j], wide[i][2 * j + 1] = 1e9f;
   int64_t strides[2] = {8, 2};
-  DLTensor xs = tensor(wide, 2, xshape, kDLFloat, 32);
+  DLTensor xs = tc_tensor(wide, 2, xshape, TC_F32);
   xs.strides = strides;
   /* and a strided output: the transpose of a 3x4 array */
   float outT[3][4];
   int64_t ostrides[2] = {1, 4};
-  DLTensor oT = tensor(outT, 2, oshape, kDLFloat, 32);
+  DLTensor oT = tc_tensor(outT, 2, oshape, TC_F32);
   oT.strides = ostrides;
   rc = mlp_logits(ctx, &xs, &oT);
   int same = rc == 0;
@@ -73,7 +60,7 @@ static void success(mlp_ctx *ctx) {
   /* byte_offset: the last two rows */
   int64_t two[2] = {2, 4}, tshape[1] = {2};
   int64_t pred[2];
-  DLTensor x2 = tensor(X, 2, two, kDLFloat, 32), p2 = tensor(pred, 1, tshape, kDLInt, 64);
+  DLTensor x2 = tc_tensor(X, 2, two, TC_F32), p2 = tc_tensor(pred, 1, tshape, TC_I64);
   x2.byte_offset = 2 * 4 * sizeof(float);
   rc = mlp_predict(ctx, &x2, &p2);
   printf("offset rc=%d same=%d\n", rc, rc == 0 && (float)pred[0] >= 0);
@@ -81,7 +68,7 @@ static void success(mlp_ctx *ctx) {
   /* scalars of every C type */
   float v[3] = {1, 2, 3}, r[3];
   int64_t n3[1] = {3};
-  DLTensor vt = tensor(v, 1, n3, kDLFloat, 32), rt = tensor(r, 1, n3, kDLFloat, 32);
+  DLTensor vt = tc_tensor(v, 1, n3, TC_F32), rt = tc_tensor(r, 1, n3, TC_F32);
   rc = mlp_scale(ctx, &vt, 0.5, true, 10, &rt);
   printf("scale(true) rc=%d %g %g %g\n", rc, r[0], r[1], r[2]);
   rc = mlp_scale(ctx, &vt, 0.5, false, -1, &rt);
@@ -90,7 +77,7 @@ static void success(mlp_ctx *ctx) {
   /* a result dim that is an expression */
   float t[2];
   int64_t n2[1] = {2};
-  DLTensor tt = tensor(t, 1, n2, kDLFloat, 32);
+  DLTensor tt = tc_tensor(t, 1, n2, TC_F32);
   rc = mlp_tail(ctx, &vt, &tt);
   printf("tail rc=%d %g %g\n", rc, t[0], t[1]);
   rc = mlp_tail(ctx, &vt, &rt);
@@ -100,24 +87,24 @@ static void success(mlp_ctx *ctx) {
 static void errors(mlp_ctx *ctx) {
   float out[4][3];
   int64_t pred[4], oshape[2] = {4, 3}, bad[2] = {4, 5}, three[1] = {3};
-  DLTensor x = tensor(X, 2, xshape, kDLFloat, 32), o = tensor(out, 2, oshape, kDLFloat, 32);
-  DLTensor p = tensor(pred, 1, yshape, kDLInt, 64);
+  DLTensor x = tc_tensor(X, 2, xshape, TC_F32), o = tc_tensor(out, 2, oshape, TC_F32);
+  DLTensor p = tc_tensor(pred, 1, yshape, TC_I64);
   /* wrong shape */
-  DLTensor xb = tensor(X, 2, bad, kDLFloat, 32);
+  DLTensor xb = tc_tensor(X, 2, bad, TC_F32);
   printf("wrong shape rc=%d %s\n", mlp_logits(ctx, &xb, &o), mlp_error(ctx));
-  DLTensor x1 = tensor(X, 1, yshape, kDLFloat, 32);
+  DLTensor x1 = tc_tensor(X, 1, yshape, TC_F32);
   printf("wrong rank rc=%d %s\n", mlp_logits(ctx, &x1, &o), mlp_error(ctx));
-  DLTensor ob = tensor(out, 2, bad, kDLFloat, 32);
+  DLTensor ob = tc_tensor(out, 2, bad, TC_F32);
   printf("wrong output rc=%d %s\n", mlp_logits(ctx, &x, &ob), mlp_error(ctx));
   /* symbolic dims that disagree */
-  DLTensor y3 = tensor(Y, 1, three, kDLInt, 64);
+  DLTensor y3 = tc_tensor(Y, 1, three, TC_I64);
   float loss;
-  DLTensor l = tensor(&loss, 0, NULL, kDLFloat, 32);
+  DLTensor l = tc_tensor(&loss, 0, NULL, TC_F32);
   printf("disagree rc=%d %s\n", mlp_train_step(ctx, &x, &y3, 0.1f, &l), mlp_error(ctx));
   /* wrong dtype */
-  DLTensor x64 = tensor(X, 2, xshape, kDLFloat, 64);
+  DLTensor x64 = tc_tensor(X, 2, xshape, TC_F64);
   printf("wrong dtype rc=%d %s\n", mlp_logits(ctx, &x64, &o), mlp_error(ctx));
-  DLTensor pf = tensor(pred, 1, yshape, kDLFloat, 64);
+  DLTensor pf = tc_tensor(pred, 1, yshape, TC_F64);
   printf("wrong output dtype rc=%d %s\n", mlp_predict(ctx, &x, &pf), mlp_error(ctx));
   DLTensor xgpu = x;
   xgpu.device.device_type = kDLCUDA;
@@ -126,7 +113,7 @@ static void errors(mlp_ctx *ctx) {
   printf("null input rc=%d %s\n", mlp_logits(ctx, NULL, &o), mlp_error(ctx));
   printf("null output rc=%d %s\n", mlp_predict(ctx, &x, NULL), mlp_error(ctx));
   printf("null context rc=%d %s\n", mlp_predict(NULL, &x, &p), mlp_error(NULL));
-  DLTensor nodata = tensor(NULL, 2, xshape, kDLFloat, 32);
+  DLTensor nodata = tc_tensor(NULL, 2, xshape, TC_F32);
   printf("null data rc=%d %s\n", mlp_logits(ctx, &nodata, &o), mlp_error(ctx));
   printf("null param name rc=%d %s\n", mlp_param(ctx, NULL, &o), mlp_error(ctx));
   printf("unknown param rc=%d %s\n", mlp_param(ctx, "W9", &o), mlp_error(ctx));
@@ -134,7 +121,7 @@ static void errors(mlp_ctx *ctx) {
   int64_t before = tcrt_alloc_count();
   float v[6] = {1, 2, 3, 4, 5, 6};
   int64_t six[1] = {6};
-  DLTensor vt = tensor(v, 1, six, kDLFloat, 32);
+  DLTensor vt = tc_tensor(v, 1, six, TC_F32);
   printf("run-time error rc=%d %s\n", mlp_fold(ctx, &vt, 4, &l), mlp_error(ctx));
   printf("leaked blocks after the error: %lld\n", (long long)(tcrt_alloc_count() - before));
   int rc = mlp_fold(ctx, &vt, 3, &l);
@@ -188,9 +175,9 @@ static void *train(void *arg) {
     r->rc = -1;
     return NULL;
   }
-  DLTensor x = tensor(X, 2, xshape, kDLFloat, 32), y = tensor(Y, 1, yshape, kDLInt, 64);
+  DLTensor x = tc_tensor(X, 2, xshape, TC_F32), y = tc_tensor(Y, 1, yshape, TC_I64);
   for (int i = 0; i < 50 && !r->rc; i++) {
-    DLTensor l = tensor(&r->losses[i], 0, NULL, kDLFloat, 32);
+    DLTensor l = tc_tensor(&r->losses[i], 0, NULL, TC_F32);
     r->rc = mlp_train_step(ctx, &x, &y, 0.5f, &l);
   }
   DLTensor w;
@@ -233,8 +220,8 @@ int main(int argc, char **argv) {
   mlp_ctx *c2 = mlp_create(&opt);
   float o1[4][3], o2[4][3];
   int64_t oshape[2] = {4, 3};
-  DLTensor x = tensor(X, 2, xshape, kDLFloat, 32), a = tensor(o1, 2, oshape, kDLFloat, 32),
-           b = tensor(o2, 2, oshape, kDLFloat, 32);
+  DLTensor x = tc_tensor(X, 2, xshape, TC_F32), a = tc_tensor(o1, 2, oshape, TC_F32),
+           b = tc_tensor(o2, 2, oshape, TC_F32);
   int rc1 = mlp_logits(ctx, &x, &a), rc2 = c2 ? mlp_logits(c2, &x, &b) : -1;
   printf("params_in rc=%d,%d same=%d\n", rc1, rc2, memcmp(o1, o2, sizeof o1) == 0);
   mlp_destroy(c2);

@@ -15,19 +15,6 @@
 
 enum { B = 32, D = 64, K = 10, STEPS = 50, POOL = 320 };
 
-static DLTensor tensor(void *data, int ndim, int64_t *shape, uint8_t code, uint8_t bits) {
-  DLTensor t;
-  memset(&t, 0, sizeof t);
-  t.data = data;
-  t.device.device_type = kDLCPU;
-  t.ndim = ndim;
-  t.dtype.code = code;
-  t.dtype.bits = bits;
-  t.dtype.lanes = 1;
-  t.shape = shape;
-  return t;
-}
-
 static uint64_t state = 12345;
 static double uniform(void) { /* a 64-bit LCG's top 53 bits, in [0, 1) */
   state = state * 6364136223846793005ull + 1442695040888963407ull;
@@ -57,7 +44,7 @@ int main(void) {
   int64_t xshape[2] = {B, D}, yshape[1] = {B}, none[1] = {0};
   float loss = 0, first_loss = 0;
   int64_t pred[B];
-  DLTensor l = tensor(&loss, 0, none, kDLFloat, 32), p = tensor(pred, 1, yshape, kDLInt, 64);
+  DLTensor l = tc_tensor(&loss, 0, none, TC_F32), p = tc_tensor(pred, 1, yshape, TC_I64);
   int64_t mallocs_before = 0, allocs_before = 0, bad = 0;
   for (int step = 1; step <= STEPS; step++) {
     if (step == 3) {
@@ -65,7 +52,7 @@ int main(void) {
       allocs_before = tcrt_alloc_calls();
     }
     int row = (step - 1) * B % POOL;
-    DLTensor x = tensor(X[row], 2, xshape, kDLFloat, 32), y = tensor(&Y[row], 1, yshape, kDLInt, 64);
+    DLTensor x = tc_tensor(X[row], 2, xshape, TC_F32), y = tc_tensor(&Y[row], 1, yshape, TC_I64);
     int rc = digits_train_step(ctx, &x, &y, 0.5f, &l);
     int rc2 = digits_predict(ctx, &x, &p);
     if (rc || rc2) {
@@ -84,7 +71,7 @@ int main(void) {
   /* accuracy on the whole pool, one batch at a time */
   int correct = 0;
   for (int row = 0; row + B <= POOL; row += B) {
-    DLTensor x = tensor(X[row], 2, xshape, kDLFloat, 32);
+    DLTensor x = tc_tensor(X[row], 2, xshape, TC_F32);
     if (digits_predict(ctx, &x, &p) == 0)
       for (int i = 0; i < B; i++)
         correct += pred[i] == Y[row + i];
@@ -93,8 +80,8 @@ int main(void) {
 
   /* a smaller batch reuses the cached blocks (at most twice its sizes) */
   int64_t half[2] = {B / 2, D}, hy[1] = {B / 2};
-  DLTensor x = tensor(X[0], 2, half, kDLFloat, 32), y = tensor(Y, 1, hy, kDLInt, 64);
-  DLTensor ph = tensor(pred, 1, hy, kDLInt, 64);
+  DLTensor x = tc_tensor(X[0], 2, half, TC_F32), y = tc_tensor(Y, 1, hy, TC_I64);
+  DLTensor ph = tc_tensor(pred, 1, hy, TC_I64);
   mallocs_before = tcrt_malloc_calls();
   int rc = digits_train_step(ctx, &x, &y, 0.5f, &l) | digits_predict(ctx, &x, &ph);
   printf("half batch rc=%d new blocks: %lld\n", rc, (long long)(tcrt_malloc_calls() - mallocs_before));

@@ -1,8 +1,11 @@
-/* codegen/cg_internal.h - what the CPU code generator's files share.
+/* codegen/cg_internal.h - what the LLVM code generator's files share.
  *
- * cpu_llvm.c builds functions, statements, kernels and the program
- * descriptor; cpu_expr.c builds scalar expressions (the kernel IR's KExpr
- * trees); emit.c owns the target machine, optimises and writes files.  The
+ * cpu_host.c builds functions, statements and calls (the host code, for
+ * every target); cpu_kernel.c a kernel's loop nest for the CPU,
+ * cpu_parallel.c the loops that run on the thread pool; cpu_expr.c
+ * scalar expressions (the kernel IR's KExpr trees); cpu_desc.c and
+ * cpu_api.c the program descriptor and the C interface; emit.c owns the
+ * target machine, optimises and writes files.  The
  * state of the function being built lives in one Cg, passed to everything.
  * Not part of codegen.h: nothing outside codegen/ uses these.
  */
@@ -11,6 +14,7 @@
 
 #include "codegen.h"
 #include "iface.h"
+#include "../ir/target.h"
 
 #include <llvm-c/Core.h>
 #include <llvm-c/Target.h>
@@ -28,6 +32,7 @@ typedef struct Cg {
   LLVMTypeRef t_ctxp;  /* tc_ctx* (opaque) */
   LLVMTypeRef t_fn;    /* i32 (tc_ctx*, const tc_array*, tc_array*) */
   LLVMValueRef fmt_s;  /* the module's "%s", made on first use */
+  KModule *km; /* the module being built (its target's numbers) */
   /* the function being built */
   KFunc *f;
   LLVMValueRef fn, ctx, args, results;
@@ -39,8 +44,9 @@ typedef struct Cg {
   LLVMValueRef errbuf;  /* char[256] on the stack, for tcrt_save's message */
   /* while building a kernel's `finalize`: the reduction's results */
   LLVMValueRef acc, acc_index;
+  LLVMValueRef *lets; /* per let-variable: its value while its KX_LET's body is built */
   DType acc_dtype;
-  /* parallel loops (cpu_llvm.c): while building an outlined loop body
+  /* parallel loops (cpu_parallel.c): while building an outlined loop body
    * (no parallel loop nests inside one), its values from the caller, and
    * how many bodies the module has (for their names) */
   bool in_body;
@@ -48,12 +54,40 @@ typedef struct Cg {
   int nbodies;
 } Cg;
 
-/* cpu_llvm.c: the whole module: with `lib` the C interface (a shared
+/* cpu_host.c: the whole module: with `lib` the C interface (a shared
  * library's when `shared`), else an executable's main if there is one.
  * Returns NULL after reporting a user error with ir_error (a param whose
  * shape is not constant). */
 LLVMModuleRef cg_cpu_module(LLVMContextRef c, KModule *m, LLVMTargetDataRef td, const char *triple,
                             const IfModule *lib, bool shared);
+
+/* cpu_host.c: helpers of the host code, also used by the kernels. */
+LLVMBasicBlockRef cg_block(Cg *g, const char *name);     /* a new block of the function */
+LLVMValueRef cg_buf_ptr(Cg *g, int buf);                 /* buffer buf's data pointer, loaded */
+LLVMValueRef cg_slot(Cg *g, LLVMTypeRef t, const char *name); /* a stack slot in the first block */
+void cg_add_attr(Cg *g, LLVMValueRef fn, const char *name);
+void cg_return_if_nonzero(Cg *g, LLVMValueRef status);
+LLVMValueRef cg_expr_i64(Cg *g, KExpr *e);
+void cg_emit_stmt(Cg *g, KStmt *s);
+void cg_emit_list(Cg *g, KList *l);
+
+/* cpu_kernel.c: loops and kernels. */
+typedef struct CgLoop {
+  LLVMBasicBlockRef head, exit;
+  LLVMValueRef slot, step; /* step NULL: +1, and the test is var < stop */
+} CgLoop;
+/* for var = start; var < stop (or > stop for a negative step); var += step */
+void cg_loop_begin(Cg *g, CgLoop *l, LLVMValueRef var, LLVMValueRef start, LLVMValueRef stop, LLVMValueRef step);
+void cg_loop_end(Cg *g, CgLoop *l);
+void cg_emit_kernel(Cg *g, KStmt *s);
+
+/* cpu_parallel.c: outlined loop bodies on the thread pool.  range(g, s,
+ * begin, end) builds iterations [begin, end) of s inside the body. */
+typedef void (*RangeFn)(Cg *g, KStmt *s, LLVMValueRef begin, LLVMValueRef end);
+void cg_emit_parallel(Cg *g, KStmt *s, LLVMValueRef trips, LLVMValueRef work, RangeFn range, LLVMValueRef *extra,
+                      int nextra);
+void cg_emit_parallel_for(Cg *g, KStmt *s, LLVMValueRef start, LLVMValueRef stop, LLVMValueRef step);
+LLVMValueRef cg_list_work(Cg *g, KList *l); /* the points of a list's kernels */
 
 /* cpu_desc.c: the runtime's descriptor structs as LLVM types and values. */
 typedef struct CgDesc {

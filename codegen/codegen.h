@@ -1,15 +1,18 @@
 /* codegen/codegen.h - from kernel IR to machine code.
  *
- * cpu_llvm.c builds an LLVM module through the LLVM C API; emit.c writes
- * it as LLVM IR text, assembly, an object file, or an executable linked
- * against libtensorc_rt by the system C compiler.
+ * One entry, cg_emit, for every target and output kind.  The host code
+ * (entry points, runtime calls, the memory plan) is LLVM for every target
+ * (cpu_host.c); the kernels are LLVM loop nests on the CPU (cpu_kernel.c,
+ * cpu_parallel.c) and CUDA C on the GPU.  emit.c writes LLVM IR text,
+ * assembly, an object file, or an executable linked against
+ * libtensorc_rt by the system C compiler.
  */
 #ifndef TENSORC_CODEGEN_H
 #define TENSORC_CODEGEN_H
 
 #include "../ir/kernel.h"
 
-typedef enum CgEmit { CG_LLVM, CG_ASM, CG_OBJ, CG_EXE, CG_SHARED } CgEmit;
+typedef enum CgEmit { CG_LLVM, CG_ASM, CG_OBJ, CG_EXE, CG_SHARED, CG_CUDA, CG_PTX } CgEmit;
 
 typedef struct CgOptions {
   int opt;              /* -O0 .. -O3 */
@@ -18,13 +21,16 @@ typedef struct CgOptions {
   size_t source_len;
   const char *header;   /* also write the C header here (tensorc -c), or NULL */
   const char *source;   /* the .tc file, named in the header */
+  bool dump;            /* --dump-after=codegen: the generated LLVM IR (or CUDA C) on stderr */
 } CgOptions;
 
-/* Compiles the module for the host CPU and writes `kind` to `path`
- * (through a temporary file renamed at the end).  An executable gets the
- * program's main(); every other kind the C interface of SPEC §4 (the
- * exported functions, create/destroy/error/param).  Reports failures with
- * ir_error and returns false. */
-bool cg_emit_cpu(KModule *m, CgEmit kind, const char *path, const CgOptions *o);
+/* Compiles the module for its target (m->target; the module has been
+ * through the schedule, placement and legalize passes) and writes `kind`
+ * to `path` (through a temporary file renamed at the end).  An executable
+ * gets the program's main(); every other kind the C interface of SPEC §4
+ * (the exported functions, create/destroy/error/param).  Reports the
+ * user's errors with ir_error and returns false; returns false with a
+ * message on stderr and no ir_error for what this build cannot make. */
+bool cg_emit(KModule *m, CgEmit kind, const char *path, const CgOptions *o);
 
 #endif

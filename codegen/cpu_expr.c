@@ -2,22 +2,16 @@
  *
  * A KExpr tree is evaluated bottom-up at the builder's current position;
  * each node becomes a value of its dtype's LLVM type (bool is i1 as a value
- * and one byte 0/1 in memory).  Operands already have the computation dtype
- * (the lowering inserts casts), so each op switches on the dtype class of
- * its first operand: float, integer or bool.
- *
- * The semantics are NumPy's, not C's, where they differ:
- *  - integer // and % round toward minus infinity, and a zero divisor gives
- *    0 instead of trapping (INT_MIN // -1 wraps, it does not trap either);
- *  - float // and % follow npy_divmod (fmod, then a sign fix-up);
- *  - maximum/minimum and max/min reductions propagate NaN (llvm.maxnum
- *    does not, so they are a compare and a select);
- *  - comparisons are ordered (false on NaN) except !=, which is true;
- *  - round is half-to-even (llvm.rint), x -> bool is x != 0 (NaN is true).
- * Math with an LLVM intrinsic uses it (exp, log, sqrt, sin, cos, pow,
- * floor, ceil, rint, fabs, copysign); the rest call libm's double
- * functions (expm1, log1p, tan, tanh, erf; f32 rounds the double result).
- * Integer pow is a small internal function doing repeated squaring.
+ * and one byte 0/1 in memory).  The legalize pass has written NumPy's
+ * semantics (floor division, NaN-propagating maximum, ...) as the
+ * primitive ops of ir/kernel.h, so each op here is one instruction or
+ * call: an LLVM intrinsic where there is one (exp, log, sqrt, sin, cos,
+ * pow, floor, ceil, rint, fabs, copysign), libm's double functions for
+ * log1p, expm1, tan, tanh and erf, and a small internal function for
+ * integer pow (repeated squaring).  A KX_LET binds its value to a
+ * let-variable while its body is built.  What stays here of NumPy's rules
+ * is the conversions (astype) and the NaN-propagating max/min that
+ * reductions combine with (cg_maxmin).
  */
 #include "cg_internal.h"
 
@@ -71,17 +65,8 @@ static LLVMValueRef intrinsic(Cg *g, const char *name, int n, LLVMValueRef *args
 }
 static LLVMValueRef intrinsic1(Cg *g, const char *name, LLVMValueRef x) { return intrinsic(g, name, 1, &x); }
 
-/* libm's double function `name`.  f32 goes through double and rounds
- * once: glibc's float versions (tanhf, ...) can be an ulp or two off, while
- * a double result rounded to float is almost always the correctly rounded
- * one, which is what NumPy prints. */
-static LLVMValueRef libm(Cg *g, const char *name, LLVMValueRef x) {
-  if (LLVMTypeOf(x) == g->t_f32) {
-    LLVMValueRef d = LLVMBuildFPExt(g->b, x, g->t_f64, "");
-    return LLVMBuildFPTrunc(g->b, cg_call(g, name, g->t_f64, 1, &d), g->t_f32, "");
-  }
-  return cg_call(g, name, g->t_f64, 1, &x);
-}
+/* libm's double function `name` (legalize sends f32 through f64). */
+static LLVMValueRef libm(Cg *g, const char *name, LLVMValueRef x) { return cg_call(g, name, g->t_f64, 1, &x); }
 
 /* ---- dims, variables, addresses ---- */
 
@@ -258,61 +243,6 @@ static LLVMValueRef ipow(Cg *g, LLVMValueRef base, LLVMValueRef ex) {
   return LLVMBuildCall2(g->b, fty, fn, args, 2, "");
 }
 
-/* Python's // and % on integers.  The divisor is made safe first: 0 and -1
- * divide by 1 (no trap on x/0 or INT_MIN/-1), then the results are fixed:
- * x // 0 = x % 0 = 0 (NumPy), x // -1 = -x (wrapping), x % -1 = 0. */
-static LLVMValueRef int_floordiv_mod(Cg *g, bool mod, LLVMValueRef a, LLVMValueRef b) {
-  LLVMTypeRef t = LLVMTypeOf(a);
-  LLVMValueRef zero = LLVMConstInt(t, 0, 0), one = LLVMConstInt(t, 1, 0), m1 = LLVMConstAllOnes(t);
-  LLVMValueRef bz = LLVMBuildICmp(g->b, LLVMIntEQ, b, zero, "");
-  LLVMValueRef bm1 = LLVMBuildICmp(g->b, LLVMIntEQ, b, m1, "");
-  LLVMValueRef safe = LLVMBuildSelect(g->b, LLVMBuildOr(g->b, bz, bm1, ""), one, b, "");
-  LLVMValueRef q = LLVMBuildSDiv(g->b, a, safe, "");
-  LLVMValueRef r = LLVMBuildSRem(g->b, a, safe, "");
-  /* C truncates; floor differs when the remainder is nonzero and its sign
-   * differs from the divisor's */
-  LLVMValueRef fix = LLVMBuildAnd(g->b, LLVMBuildICmp(g->b, LLVMIntNE, r, zero, ""),
-                                  LLVMBuildICmp(g->b, LLVMIntSLT, LLVMBuildXor(g->b, r, b, ""), zero, ""), "");
-  if (mod) {
-    r = LLVMBuildSelect(g->b, fix, LLVMBuildAdd(g->b, r, b, ""), r, "");
-    return LLVMBuildSelect(g->b, bz, zero, r, "");
-  }
-  q = LLVMBuildSub(g->b, q, LLVMBuildZExt(g->b, fix, t, ""), "");
-  q = LLVMBuildSelect(g->b, bm1, LLVMBuildSub(g->b, zero, a, ""), q, "");
-  return LLVMBuildSelect(g->b, bz, zero, q, "");
-}
-
-/* NumPy's npy_divmod for floats: mod = fmod(a, b) moved to b's sign;
- * div = (a - mod) / b rounded to the nearest integer below. */
-static LLVMValueRef float_floordiv_mod(Cg *g, bool want_mod, LLVMValueRef a, LLVMValueRef b) {
-  LLVMBuilderRef B = g->b;
-  LLVMTypeRef t = LLVMTypeOf(a);
-  LLVMValueRef zero = LLVMConstReal(t, 0.0), one = LLVMConstReal(t, 1.0);
-  LLVMValueRef mod = LLVMBuildFRem(B, a, b, "");
-  LLVMValueRef bzero = LLVMBuildFCmp(B, LLVMRealOEQ, b, zero, "");
-  /* `if (mod)` in C: NaN counts as nonzero, hence une */
-  LLVMValueRef modnz = LLVMBuildFCmp(B, LLVMRealUNE, mod, zero, "");
-  LLVMValueRef signs = LLVMBuildXor(B, LLVMBuildFCmp(B, LLVMRealOLT, b, zero, ""),
-                                    LLVMBuildFCmp(B, LLVMRealOLT, mod, zero, ""), "");
-  LLVMValueRef adj = LLVMBuildAnd(B, modnz, signs, "");
-  if (want_mod) {
-    LLVMValueRef cs[2] = {zero, b};
-    LLVMValueRef m = LLVMBuildSelect(B, adj, LLVMBuildFAdd(B, mod, b, ""), mod, "");
-    m = LLVMBuildSelect(B, modnz, m, intrinsic(g, "llvm.copysign", 2, cs), "");
-    return LLVMBuildSelect(B, bzero, mod, m, "");
-  }
-  LLVMValueRef div = LLVMBuildFDiv(B, LLVMBuildFSub(B, a, mod, ""), b, "");
-  div = LLVMBuildSelect(B, adj, LLVMBuildFSub(B, div, one, ""), div, "");
-  LLVMValueRef fl = intrinsic1(g, "llvm.floor", div);
-  LLVMValueRef up = LLVMBuildFCmp(B, LLVMRealOGT, LLVMBuildFSub(B, div, fl, ""), LLVMConstReal(t, 0.5), "");
-  fl = LLVMBuildSelect(B, up, LLVMBuildFAdd(B, fl, one, ""), fl, "");
-  LLVMValueRef q = LLVMBuildFDiv(B, a, b, "");
-  LLVMValueRef cs[2] = {zero, q};
-  LLVMValueRef res = LLVMBuildSelect(B, LLVMBuildFCmp(B, LLVMRealUNE, div, zero, ""), fl,
-                                     intrinsic(g, "llvm.copysign", 2, cs), "");
-  return LLVMBuildSelect(B, bzero, q, res, "");
-}
-
 LLVMValueRef cg_maxmin(Cg *g, bool max, LLVMValueRef a, LLVMValueRef b, DType dt) {
   LLVMValueRef take_a;
   if (ir_dtype_is_float(dt)) /* a wins when it is larger or NaN; a NaN b wins otherwise */
@@ -347,206 +277,61 @@ static LLVMValueRef compare(Cg *g, IrOp op, LLVMValueRef a, LLVMValueRef b, DTyp
   return LLVMBuildICmp(g->b, p, a, b, "");
 }
 
-static _Noreturn void bad_op(IrOp op, DType dt) {
-  ir_die((Loc){0}, "kernel IR: %s on %s operands", ir_op_name(op), ir_dtype_name(dt));
-}
-
-/* exp, log, ... : float operands only (the lowering casts integers). */
-/* tanh of an f32 without a call, so the loop vectorises 8-wide: the
- * odd 13/6 rational approximation Eigen uses for float (x clamped to
- * +-7.905, where it is 1 in float; x itself below 4e-4 in magnitude).
- * Within 4e-7 relative of NumPy's float32 tanh over [-10, 10]
- * (tests/e2e); NaN stays NaN, -0 stays -0. */
-static LLVMValueRef tanh_f32(Cg *g, LLVMValueRef x) {
-  static const double alpha[7] = {4.89352455891786e-03,  6.37261928875436e-04, 1.48572235717979e-05,
-                                  5.12229709037114e-08,  -8.60467152213735e-11, 2.00018790482477e-13,
-                                  -2.76076847742355e-16};
-  static const double beta[4] = {4.89352518554385e-03, 2.26843463243900e-03, 1.18534705686654e-04,
-                                 1.19825839466702e-06};
-  LLVMBuilderRef B = g->b;
-  LLVMTypeRef t = g->t_f32;
-  LLVMValueRef lim[2] = {x, LLVMConstReal(t, 7.90531110763549805)};
-  LLVMValueRef v = cg_intrinsic(g, "llvm.minnum", 2, lim);
-  lim[0] = v, lim[1] = LLVMConstReal(t, -7.90531110763549805);
-  v = cg_intrinsic(g, "llvm.maxnum", 2, lim);
-  LLVMValueRef v2 = LLVMBuildFMul(B, v, v, "");
-  LLVMValueRef p = LLVMConstReal(t, alpha[6]);
-  for (int i = 5; i >= 0; i--)
-    p = LLVMBuildFAdd(B, LLVMBuildFMul(B, p, v2, ""), LLVMConstReal(t, alpha[i]), "");
-  p = LLVMBuildFMul(B, p, v, "");
-  LLVMValueRef q = LLVMConstReal(t, beta[3]);
-  for (int i = 2; i >= 0; i--)
-    q = LLVMBuildFAdd(B, LLVMBuildFMul(B, q, v2, ""), LLVMConstReal(t, beta[i]), "");
-  LLVMValueRef r = LLVMBuildFDiv(B, p, q, "");
-  LLVMValueRef tiny = LLVMBuildFCmp(B, LLVMRealOLT, intrinsic1(g, "llvm.fabs", x), LLVMConstReal(t, 4e-4), "");
-  LLVMValueRef nan = LLVMBuildFCmp(B, LLVMRealUNO, x, x, "");
-  /* minnum/maxnum would have turned a NaN into the bound */
-  return LLVMBuildSelect(B, LLVMBuildOr(B, tiny, nan, ""), x, r, "");
-}
-
-static LLVMValueRef float_unary(Cg *g, IrOp op, LLVMValueRef x, DType dt) {
-  if (!ir_dtype_is_float(dt))
-    bad_op(op, dt);
-  LLVMBuilderRef B = g->b;
-  LLVMTypeRef t = LLVMTypeOf(x);
-  LLVMValueRef one = LLVMConstReal(t, 1.0);
-  switch (op) {
-  case IR_EXP: return intrinsic1(g, "llvm.exp", x);
-  case IR_LOG: return intrinsic1(g, "llvm.log", x);
-  case IR_SQRT: return intrinsic1(g, "llvm.sqrt", x);
-  case IR_SIN: return intrinsic1(g, "llvm.sin", x);
-  case IR_COS: return intrinsic1(g, "llvm.cos", x);
-  case IR_LOG1P: return libm(g, "log1p", x);
-  case IR_EXPM1: return libm(g, "expm1", x);
-  case IR_TAN: return libm(g, "tan", x);
-  case IR_TANH: return LLVMTypeOf(x) == g->t_f32 ? tanh_f32(g, x) : libm(g, "tanh", x);
-  case IR_ERF: return libm(g, "erf", x);
-  case IR_RSQRT: return LLVMBuildFDiv(B, one, intrinsic1(g, "llvm.sqrt", x), "");
-  case IR_SIGMOID:
-    return LLVMBuildFDiv(B, one, LLVMBuildFAdd(B, one, intrinsic1(g, "llvm.exp", LLVMBuildFNeg(B, x, "")), ""), "");
-  case IR_GELU: { /* exact: 0.5 * x * (1 + erf(x / sqrt(2))) */
-    LLVMValueRef e = libm(g, "erf", LLVMBuildFMul(B, x, LLVMConstReal(t, M_SQRT1_2), ""));
-    return LLVMBuildFMul(B, LLVMBuildFMul(B, LLVMConstReal(t, 0.5), x, ""), LLVMBuildFAdd(B, one, e, ""), "");
-  }
-  case IR_SOFTPLUS: { /* PyTorch's threshold: above 20, exp overflows nothing but adds nothing */
-    LLVMValueRef big = LLVMBuildFCmp(B, LLVMRealOGT, x, LLVMConstReal(t, 20.0), "");
-    return LLVMBuildSelect(B, big, x, libm(g, "log1p", intrinsic1(g, "llvm.exp", x)), "");
-  }
-  default: bad_op(op, dt);
-  }
-}
-
-/* Whether e is the constant v (through casts). */
-static bool is_const(KExpr *e, double v) {
-  while (e->kind == KX_CAST)
-    e = e->args[0];
-  return e->kind == KX_CONST && (ir_dtype_is_float(e->dtype) ? e->fval == v : (double)e->ival == v);
-}
-
+/* The primitive ops of ir/kernel.h, one LLVM instruction or call each. */
 static LLVMValueRef emit_op(Cg *g, KExpr *e) {
   IrOp op = e->op;
   int want = ir_op_nargs(op);
-  if (want >= 0 && e->nargs != want)
-    ir_die((Loc){0}, "kernel IR: %s with %d operands", ir_op_name(op), e->nargs);
-  if (e->nargs < 1 || e->nargs > 3)
+  if ((want >= 0 && e->nargs != want) || e->nargs < 1 || e->nargs > 3)
     ir_die((Loc){0}, "kernel IR: %s with %d operands", ir_op_name(op), e->nargs);
   LLVMBuilderRef B = g->b;
-  if (op == IR_WHERE) {
-    LLVMValueRef c = cg_convert(g, cg_expr(g, e->args[0]), e->args[0]->dtype, DT_BOOL);
-    LLVMValueRef a = cg_convert(g, cg_expr(g, e->args[1]), e->args[1]->dtype, e->dtype);
-    LLVMValueRef b = cg_convert(g, cg_expr(g, e->args[2]), e->args[2]->dtype, e->dtype);
-    return LLVMBuildSelect(B, c, a, b, "");
-  }
-  /* the computation dtype is the first operand's; the others are brought
-   * to it (a no-op when the lowering already did) */
+  if (op == IR_WHERE)
+    return LLVMBuildSelect(B, cg_expr(g, e->args[0]), cg_expr(g, e->args[1]), cg_expr(g, e->args[2]), "");
   DType dt = e->args[0]->dtype;
   LLVMValueRef a[3];
-  for (int i = 0; i < e->nargs; i++)
-    a[i] = cg_convert(g, cg_expr(g, e->args[i]), e->args[i]->dtype, dt);
-  bool fl = ir_dtype_is_float(dt), bl = dt == DT_BOOL;
-  LLVMValueRef x = a[0], y = a[1], r;
-  DType rdt = dt;
+  for (int i = 0; i < e->nargs; i++) {
+    if (e->args[i]->dtype != dt)
+      ir_die((Loc){0}, "kernel IR: %s of %s and %s (not legalized)", ir_op_name(op), ir_dtype_name(dt),
+             ir_dtype_name(e->args[i]->dtype));
+    a[i] = cg_expr(g, e->args[i]);
+  }
+  bool fl = ir_dtype_is_float(dt), in = dt == DT_I32 || dt == DT_I64;
+  LLVMValueRef x = a[0], y = a[1];
   switch (op) {
-  case IR_ADD: r = fl ? LLVMBuildFAdd(B, x, y, "") : bl ? LLVMBuildOr(B, x, y, "") : LLVMBuildAdd(B, x, y, ""); break;
-  case IR_SUB: r = fl ? LLVMBuildFSub(B, x, y, "") : bl ? LLVMBuildXor(B, x, y, "") : LLVMBuildSub(B, x, y, ""); break;
-  case IR_MUL: r = fl ? LLVMBuildFMul(B, x, y, "") : bl ? LLVMBuildAnd(B, x, y, "") : LLVMBuildMul(B, x, y, ""); break;
-  case IR_DIV:
-    if (!fl) { /* true division of integers: in the result's float type */
-      rdt = ir_dtype_is_float(e->dtype) ? e->dtype : DT_F64;
-      x = cg_convert(g, x, dt, rdt);
-      y = cg_convert(g, y, dt, rdt);
-    }
-    r = LLVMBuildFDiv(B, x, y, "");
-    break;
-  case IR_FLOORDIV:
-  case IR_MOD:
-    if (bl)
-      bad_op(op, dt);
-    r = fl ? float_floordiv_mod(g, op == IR_MOD, x, y) : int_floordiv_mod(g, op == IR_MOD, x, y);
-    break;
-  case IR_POW: {
-    if (bl)
-      bad_op(op, dt);
-    LLVMValueRef xy[2] = {x, y};
-    if (fl && is_const(e->args[1], 0.5)) /* NumPy's fast path: sqrt(-inf) is NaN, pow(-inf, 0.5) inf */
-      r = intrinsic1(g, "llvm.sqrt", x);
-    else
-      r = fl ? intrinsic(g, "llvm.pow", 2, xy) : ipow(g, x, y);
-    break;
+  case IR_ADD: if (fl) return LLVMBuildFAdd(B, x, y, ""); if (in) return LLVMBuildAdd(B, x, y, ""); break;
+  case IR_SUB: if (fl) return LLVMBuildFSub(B, x, y, ""); if (in) return LLVMBuildSub(B, x, y, ""); break;
+  case IR_MUL: if (fl) return LLVMBuildFMul(B, x, y, ""); if (in) return LLVMBuildMul(B, x, y, ""); break;
+  case IR_DIV: if (fl) return LLVMBuildFDiv(B, x, y, ""); break;
+  case IR_TDIV: if (in) return LLVMBuildSDiv(B, x, y, ""); break;
+  case IR_TREM: if (in) return LLVMBuildSRem(B, x, y, ""); break;
+  case IR_FMOD: if (fl) return LLVMBuildFRem(B, x, y, ""); break;
+  case IR_COPYSIGN: if (fl) return intrinsic(g, "llvm.copysign", 2, a); break;
+  case IR_FMIN: if (fl) return intrinsic(g, "llvm.minnum", 2, a); break;
+  case IR_FMAX: if (fl) return intrinsic(g, "llvm.maxnum", 2, a); break;
+  case IR_POW: if (fl) return intrinsic(g, "llvm.pow", 2, a); if (in) return ipow(g, x, y); break;
+  case IR_NEG: if (fl) return LLVMBuildFNeg(B, x, ""); if (in) return LLVMBuildNeg(B, x, ""); break;
+  case IR_ABS: if (fl) return intrinsic1(g, "llvm.fabs", x); break;
+  case IR_LT: case IR_LE: case IR_GT: case IR_GE: case IR_EQ: case IR_NE: return compare(g, op, x, y, dt);
+  case IR_AND: if (dt == DT_BOOL) return LLVMBuildAnd(B, x, y, ""); break;
+  case IR_OR: if (dt == DT_BOOL) return LLVMBuildOr(B, x, y, ""); break;
+  case IR_NOT: if (dt == DT_BOOL) return LLVMBuildNot(B, x, ""); break;
+  case IR_ISNAN: if (fl) return LLVMBuildFCmp(B, LLVMRealUNO, x, x, ""); break;
+  case IR_FLOOR: if (fl) return intrinsic1(g, "llvm.floor", x); break;
+  case IR_CEIL: if (fl) return intrinsic1(g, "llvm.ceil", x); break;
+  case IR_ROUND: if (fl) return intrinsic1(g, "llvm.rint", x); break; /* half to even */
+  case IR_EXP: if (fl) return intrinsic1(g, "llvm.exp", x); break;
+  case IR_LOG: if (fl) return intrinsic1(g, "llvm.log", x); break;
+  case IR_SQRT: if (fl) return intrinsic1(g, "llvm.sqrt", x); break;
+  case IR_SIN: if (fl) return intrinsic1(g, "llvm.sin", x); break;
+  case IR_COS: if (fl) return intrinsic1(g, "llvm.cos", x); break;
+  case IR_LOG1P: if (dt == DT_F64) return libm(g, "log1p", x); break;
+  case IR_EXPM1: if (dt == DT_F64) return libm(g, "expm1", x); break;
+  case IR_TAN: if (dt == DT_F64) return libm(g, "tan", x); break;
+  case IR_TANH: if (dt == DT_F64) return libm(g, "tanh", x); break;
+  case IR_ERF: if (dt == DT_F64) return libm(g, "erf", x); break;
+  default: break;
   }
-  case IR_MAXIMUM: r = cg_maxmin(g, true, x, y, dt); break;
-  case IR_MINIMUM: r = cg_maxmin(g, false, x, y, dt); break;
-  case IR_CLIP: r = cg_maxmin(g, false, cg_maxmin(g, true, x, y, dt), a[2], dt); break;
-  case IR_LT: case IR_LE: case IR_GT: case IR_GE: case IR_EQ: case IR_NE:
-    r = compare(g, op, x, y, dt);
-    rdt = DT_BOOL;
-    break;
-  case IR_AND: case IR_OR:
-    x = cg_convert(g, x, dt, DT_BOOL);
-    y = cg_convert(g, y, dt, DT_BOOL);
-    r = op == IR_AND ? LLVMBuildAnd(B, x, y, "") : LLVMBuildOr(B, x, y, "");
-    rdt = DT_BOOL;
-    break;
-  case IR_NOT:
-    r = LLVMBuildNot(B, cg_convert(g, x, dt, DT_BOOL), "");
-    rdt = DT_BOOL;
-    break;
-  case IR_NEG:
-    if (bl)
-      bad_op(op, dt);
-    r = fl ? LLVMBuildFNeg(B, x, "") : LLVMBuildNeg(B, x, "");
-    break;
-  case IR_ABS:
-    if (fl)
-      r = intrinsic1(g, "llvm.fabs", x);
-    else if (bl)
-      r = x;
-    else
-      r = LLVMBuildSelect(B, LLVMBuildICmp(B, LLVMIntSLT, x, LLVMConstInt(LLVMTypeOf(x), 0, 0), ""),
-                          LLVMBuildNeg(B, x, ""), x, "");
-    break;
-  case IR_SIGN:
-    if (bl) {
-      r = x;
-    } else if (fl) { /* 1, -1, +0 for either zero (NumPy), NaN stays */
-      LLVMTypeRef t = LLVMTypeOf(x);
-      LLVMValueRef z = LLVMConstReal(t, 0.0);
-      r = LLVMBuildSelect(B, LLVMBuildFCmp(B, LLVMRealOEQ, x, z, ""), z, x, "");
-      r = LLVMBuildSelect(B, LLVMBuildFCmp(B, LLVMRealOLT, x, z, ""), LLVMConstReal(t, -1.0), r, "");
-      r = LLVMBuildSelect(B, LLVMBuildFCmp(B, LLVMRealOGT, x, z, ""), LLVMConstReal(t, 1.0), r, "");
-    } else {
-      LLVMTypeRef t = LLVMTypeOf(x);
-      LLVMValueRef z = LLVMConstInt(t, 0, 0);
-      r = LLVMBuildSub(B, LLVMBuildZExt(B, LLVMBuildICmp(B, LLVMIntSGT, x, z, ""), t, ""),
-                       LLVMBuildZExt(B, LLVMBuildICmp(B, LLVMIntSLT, x, z, ""), t, ""), "");
-    }
-    break;
-  case IR_RELU: /* max(x, 0); olt keeps NaN */
-    if (bl)
-      r = x;
-    else if (fl)
-      r = LLVMBuildSelect(B, LLVMBuildFCmp(B, LLVMRealOLT, x, LLVMConstReal(LLVMTypeOf(x), 0.0), ""),
-                          LLVMConstReal(LLVMTypeOf(x), 0.0), x, "");
-    else
-      r = LLVMBuildSelect(B, LLVMBuildICmp(B, LLVMIntSLT, x, LLVMConstInt(LLVMTypeOf(x), 0, 0), ""),
-                          LLVMConstInt(LLVMTypeOf(x), 0, 0), x, "");
-    break;
-  case IR_FLOOR: r = fl ? intrinsic1(g, "llvm.floor", x) : x; break;
-  case IR_CEIL: r = fl ? intrinsic1(g, "llvm.ceil", x) : x; break;
-  case IR_ROUND: r = fl ? intrinsic1(g, "llvm.rint", x) : x; break; /* half to even */
-  case IR_ISNAN:
-    r = fl ? LLVMBuildFCmp(B, LLVMRealUNO, x, x, "") : LLVMConstInt(g->t_i1, 0, 0);
-    rdt = DT_BOOL;
-    break;
-  case IR_ISFINITE: /* |x| < inf is false for inf and NaN */
-    r = fl ? LLVMBuildFCmp(B, LLVMRealOLT, intrinsic1(g, "llvm.fabs", x), LLVMConstReal(LLVMTypeOf(x), INFINITY), "")
-           : LLVMConstInt(g->t_i1, 1, 0);
-    rdt = DT_BOOL;
-    break;
-  case IR_COPY: case IR_DETACH: case IR_TO_DEVICE: r = x; break;
-  default: r = float_unary(g, op, x, dt); break;
-  }
-  return cg_convert(g, r, rdt, e->dtype);
+  ir_die((Loc){0}, "kernel IR: %s on %s operands is not a primitive (not legalized?)", ir_op_name(op),
+         ir_dtype_name(dt));
 }
 
 LLVMValueRef cg_expr(Cg *g, KExpr *e) {
@@ -581,6 +366,19 @@ LLVMValueRef cg_expr(Cg *g, KExpr *e) {
       ir_die((Loc){0}, "kernel IR: a cast with %d operands", e->nargs);
     return cg_convert(g, cg_expr(g, e->args[0]), e->args[0]->dtype, e->dtype);
   case KX_OP: return emit_op(g, e);
+  case KX_LET: {
+    if (e->var < 0 || e->var >= g->f->nlets)
+      ir_die((Loc){0}, "kernel IR: let-variable %d of %d", e->var, g->f->nlets);
+    LLVMValueRef saved = g->lets[e->var];
+    g->lets[e->var] = cg_expr(g, e->args[0]);
+    LLVMValueRef r = cg_expr(g, e->args[1]);
+    g->lets[e->var] = saved;
+    return r;
+  }
+  case KX_LETVAR:
+    if (e->var < 0 || e->var >= g->f->nlets || !g->lets[e->var])
+      ir_die((Loc){0}, "kernel IR: let-variable %d outside its let", e->var);
+    return g->lets[e->var];
   case KX_ACC:
     if (!g->acc)
       ir_die((Loc){0}, "kernel IR: acc outside a reduction's finalize");

@@ -5,7 +5,7 @@
  *    name and features (the executable runs where it was compiled, like
  *    -march=native), position-independent code so that the default PIE
  *    link works.
- * 2. cpu_llvm.c builds the module with the machine's data layout (struct
+ * 2. cpu_host.c builds the module with the machine's data layout (struct
  *    offsets and GEPs depend on it); LLVMVerifyModule checks it, and a
  *    failure is a compiler bug.
  * 3. At -O1..-O3 the legacy PassManagerBuilder's function and module
@@ -271,7 +271,7 @@ static void dump(LLVMModuleRef mod, const char *when) {
   LLVMDisposeMessage(text);
 }
 
-bool cg_emit_cpu(KModule *m, CgEmit kind, const char *path, const CgOptions *o) {
+static bool emit_llvm(KModule *m, CgEmit kind, const char *path, const CgOptions *o) {
   bool has_main = false;
   int opt = o->opt;
   for (int i = 0; i < m->funcs.n; i++)
@@ -298,7 +298,7 @@ bool cg_emit_cpu(KModule *m, CgEmit kind, const char *path, const CgOptions *o) 
       ir_die(nowhere, "codegen: invalid LLVM module: %s", err);
     }
     LLVMDisposeMessage(err);
-    if (debug >= 3)
+    if (debug >= 3 || o->dump)
       dump(mod, "generated");
     optimise(mod, tm, opt);
     if (debug >= 4 && opt > 0)
@@ -320,4 +320,16 @@ bool cg_emit_cpu(KModule *m, CgEmit kind, const char *path, const CgOptions *o) 
   LLVMDisposeTargetMachine(tm);
   LLVMDisposeMessage(triple);
   return ok;
+}
+
+bool cg_emit(KModule *m, CgEmit kind, const char *path, const CgOptions *o) {
+  if (!m->target)
+    ir_die(nowhere, "codegen: a module without a target");
+  if (m->target->kind == TGT_CUDA || kind == CG_CUDA || kind == CG_PTX) {
+    fprintf(stderr, "tensorc: error: %s is not implemented yet (this build makes CPU code: exe, obj, shared, asm, "
+                    "llvm)\n",
+            kind == CG_CUDA ? "--emit=cuda" : kind == CG_PTX ? "--emit=ptx" : "code for --device=cuda");
+    return false;
+  }
+  return emit_llvm(m, kind, path, o);
 }

@@ -11,4 +11,9 @@
 bool dr_embed_files(IrModule *m);
 bool dr_embed_dir(IrModule *m, const char *dir);
 
+/* dot.c: --dump-dot=FILE, the kernel IR as a Graphviz graph, written to a
+ * temporary name and renamed; false (with a message) when it cannot be. */
+struct KModule;
+bool dr_write_dot(struct KModule *km, const char *path);
+
 #endif

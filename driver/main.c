@@ -43,6 +43,10 @@ typedef struct Options {
   const char *name;       /* --name: the C interface's prefix */
   bool no_fuse;           /* --no-fuse: skip fusion, one kernel per op */
   bool no_memplan;        /* --no-memplan: every buffer allocated where lower put it */
+  const char *device;     /* --device: cpu, cuda, auto */
+  const char *gpu_arch;   /* --gpu-arch=sm_NN */
+  bool gpu_emulate;       /* --gpu-emulate */
+  const char *dump_dot;   /* --dump-dot=FILE */
 } Options;
 
 static const char usage[] =
@@ -54,7 +58,8 @@ static const char usage[] =
     "  --list-passes       the pipeline, in order\n"
     "  --dump-dot=FILE     the final IR as a Graphviz graph, one cluster a kernel\n"
     "  --device=D          cpu | cuda | auto\n"
-    "  --gpu-arch=sm_NN    GPU target for NVRTC\n"
+    "  --gpu-arch=sm_NN    GPU target for NVRTC (default sm_80)\n"
+    "  --gpu-emulate       run the CUDA kernels in a CPU emulator (a testing aid, docs/gpu.md)\n"
     "  --params=DIR        embed DIR/NAME.npy as the initial value of each param\n"
     "  --name=NAME         prefix of the C interface's names (default: FILE's stem)\n"
     "  -O0 .. -O3          optimisation level (default -O2)\n"
@@ -84,7 +89,7 @@ static bool starts(const char *s, const char *prefix, const char **rest) {
 
 static void list_passes(void) {
   for (int i = 0; i < pass_pipeline_len; i++)
-    printf("%d. %-9s %s\n", i + 1, pass_pipeline[i].name, pass_pipeline[i].what);
+    printf("%2d. %-9s %s\n", i + 1, pass_pipeline[i].name, pass_pipeline[i].what);
 }
 
 static bool known_pass(const char *name) {
@@ -152,6 +157,7 @@ static void parse_options(int argc, char **argv, Options *o) {
     } else if (starts(a, "--device=", &v)) {
       if (strcmp(v, "cpu") && strcmp(v, "cuda") && strcmp(v, "auto"))
         usage_error("unknown device '%s' (cpu, cuda, auto)", v);
+      o->device = v;
     } else if (starts(a, "-O", &v) && strlen(v) == 1 && v[0] >= '0' && v[0] <= '3') {
       o->opt = v[0] - '0';
     } else if (starts(a, "--params=", &v) && *v) {
@@ -160,8 +166,16 @@ static void parse_options(int argc, char **argv, Options *o) {
       if (!c_identifier(v))
         usage_error("--name=%s: the name must be a C identifier", v);
       o->name = v;
-    } else if (starts(a, "--gpu-arch=", &v) || starts(a, "--dump-dot=", &v)) {
-      /* accepted; used by the stages that read them */
+    } else if (starts(a, "--gpu-arch=", &v)) {
+      if (strncmp(v, "sm_", 3) != 0 || !v[3] || strspn(v + 3, "0123456789") != strlen(v + 3))
+        usage_error("--gpu-arch=%s: expected sm_NN (e.g. sm_80)", v);
+      o->gpu_arch = v;
+    } else if (strcmp(a, "--gpu-emulate") == 0) {
+      o->gpu_emulate = true;
+    } else if (starts(a, "--dump-dot=", &v)) {
+      if (!*v)
+        usage_error("%s needs a file name", "--dump-dot=");
+      o->dump_dot = v;
     } else if (a[0] == '-' && a[1]) {
       usage_error("unknown option '%s'", a);
     } else {
@@ -200,19 +214,28 @@ static const char *c_prefix(const char *module) {
   return p;
 }
 
-/* Logs, times, verifies and dumps one stage. */
-static void after_pass(const Options *o, const PassInfo *p, const char *name, IrModule *m, double seconds, bool ok) {
+static bool dump_asked(const Options *o, const char *name) {
+  return o->debug >= 2 || (o->dump_after && (strcmp(o->dump_after, "all") == 0 || strcmp(o->dump_after, name) == 0));
+}
+
+/* Logs, times, verifies and dumps one stage: the graph IR m, or the kernel
+ * IR km once there is one. */
+static void after_pass(const Options *o, const PassInfo *p, IrModule *m, KModule *km, double seconds, bool ok) {
   if (o->time_passes || o->debug >= 1)
-    fprintf(stderr, "tensorc: pass %-9s %8.3f ms%s\n", name, seconds * 1e3, ok ? "" : " (errors)");
-  if (!ok || !m)
+    fprintf(stderr, "tensorc: pass %-9s %8.3f ms%s\n", p->name, seconds * 1e3, ok ? "" : " (errors)");
+  if (!ok || (!m && !km) || p->level == PASS_CODEGEN)
     return;
 #ifdef TENSORC_VERIFY
-  ir_verify_module(m, strcmp(name, "resolve") != 0);
+  if (km)
+    k_verify_module(km);
+  else
+    ir_verify_module(m, strcmp(p->name, "resolve") != 0);
 #endif
-  bool dump = o->debug >= 2 || (o->dump_after && (strcmp(o->dump_after, "all") == 0 || strcmp(o->dump_after, name) == 0));
-  if (dump) {
-    fprintf(stderr, "// ----- IR after %s -----\n", name);
-    if (p && p->dump)
+  if (dump_asked(o, p->name)) {
+    fprintf(stderr, "// ----- IR after %s -----\n", p->name);
+    if (km)
+      k_print_module(stderr, km);
+    else if (p->dump)
       p->dump(stderr, m);
     else
       ir_print_module(stderr, m);
@@ -223,6 +246,36 @@ static int finish(int code) {
   fflush(stdout);
   ir_arena_free_all();
   return code;
+}
+
+/* The codegen stage: what --emit names, for the module's target.  False
+ * after a user error (reported) or a usage error (printed; ir_error_count
+ * stays 0, so the exit code is 2). */
+static bool emit_code(const Options *o, KModule *km, IrModule *m, const char *text, size_t len) {
+  /* Default output: FILE without .tc (exe), or with .o / .so / .s / .ll / .cu / .ptx. */
+  static const char *ext[] = {[EMIT_EXE] = "", [EMIT_OBJ] = ".o", [EMIT_SHARED] = ".so", [EMIT_ASM] = ".s",
+                              [EMIT_LLVM] = ".ll", [EMIT_CUDA] = ".cu", [EMIT_PTX] = ".ptx"};
+  static const CgEmit kinds[] = {[EMIT_EXE] = CG_EXE, [EMIT_OBJ] = CG_OBJ, [EMIT_SHARED] = CG_SHARED,
+                                 [EMIT_ASM] = CG_ASM, [EMIT_LLVM] = CG_LLVM, [EMIT_CUDA] = CG_CUDA,
+                                 [EMIT_PTX] = CG_PTX};
+  if (o->emit > EMIT_PTX) {
+    fprintf(stderr, "tensorc: error: --emit=%s is not code\n", emit_names[o->emit]);
+    return false;
+  }
+  size_t n = strlen(o->input);
+  const char *stem = ir_strndup(o->input, n - (n > 3 && strcmp(o->input + n - 3, ".tc") == 0 ? 3 : 0));
+  const char *path = o->output ? o->output : ir_sprintf("%s%s", stem, ext[o->emit]);
+  if (o->emit == EMIT_EXE && strcmp(path, o->input) == 0)
+    path = ir_sprintf("%s.out", o->input);
+  CgOptions cgo = {.opt = o->opt, .prefix = o->name ? o->name : c_prefix(m->name), .source_text = text,
+                   .source_len = len, .source = o->input, .dump = dump_asked(o, "codegen")};
+  /* -c: model.o and model.h beside it */
+  if (o->emit == EMIT_OBJ && strcmp(path, "-") != 0) {
+    size_t k = strlen(path);
+    cgo.header = k > 2 && strcmp(path + k - 2, ".o") == 0 ? ir_sprintf("%.*s.h", (int)(k - 2), path)
+                                                          : ir_sprintf("%s.h", path);
+  }
+  return cg_emit(km, kinds[o->emit], path, &cgo);
 }
 
 int main(int argc, char **argv) {
@@ -255,70 +308,79 @@ int main(int argc, char **argv) {
     return finish(ir_error_count() ? 1 : 0);
   }
 
-  /* 2. the pipeline, in order; resolve is the frontend's lowering */
-  t0 = now();
-  IrModule *m = fe_resolve(ast, module_name(o.input));
-  after_pass(&o, NULL, "resolve", m, now() - t0, m != NULL);
-  if (!m || !dr_embed_files(m))
-    return finish(1);
+  /* 2. the pipeline, in order (passes/pipeline.c): the graph passes,
+   * then, when code, a kernel-IR dump or a picture is asked for, lowering,
+   * the kernel-IR passes and code generation */
+  bool only_dumps = !o.emit_given && (o.dump_after || o.time_passes);
+  bool want_code = !only_dumps && o.emit != EMIT_IR;
+  const PassInfo *lower_pass = NULL;
+  for (int i = 0; i < pass_pipeline_len && !lower_pass; i++)
+    if (pass_pipeline[i].level == PASS_LOWER)
+      lower_pass = &pass_pipeline[i];
+  /* a kernel-IR pass named in --dump-after asks for the kernel IR alone;
+   * `all` and TENSORC_DEBUG=2 show it when code is made */
+  bool want_kernels = want_code || o.dump_dot;
+  for (const PassInfo *p = lower_pass; p && p < pass_pipeline + pass_pipeline_len; p++)
+    if (o.dump_after && strcmp(o.dump_after, p->name) == 0 && p->level != PASS_CODEGEN)
+      want_kernels = true;
+  /* --emit=cuda and --emit=ptx are GPU code: they imply --device=cuda */
+  bool gpu_emit = o.emit == EMIT_CUDA || o.emit == EMIT_PTX;
+  if (gpu_emit && o.device && strcmp(o.device, "cpu") == 0) {
+    fprintf(stderr, "tensorc: error: --emit=%s makes GPU code, but --device=cpu was given\n", emit_names[o.emit]);
+    return finish(2);
+  }
+  bool cuda = (o.device && strcmp(o.device, "cpu") != 0) || gpu_emit;
+  const Target *target = cuda ? ir_target_cuda(o.gpu_arch, o.gpu_emulate) : ir_target_cpu();
+
+  IrModule *m = NULL;
+  KModule *km = NULL;
   for (int i = 0; i < pass_pipeline_len; i++) {
     const PassInfo *p = &pass_pipeline[i];
-    if (!p->run)
-      continue;
+    if (p->level != PASS_GRAPH && !want_kernels)
+      break;
     t0 = now();
-    /* --no-fuse: every node keeps fuse = NONE, so lower makes one kernel per op */
-    bool ok = o.no_fuse && strcmp(p->name, "fusion") == 0 ? true : p->run(m);
-    after_pass(&o, p, p->name, m, now() - t0, ok);
+    bool ok = true;
+    switch (p->level) {
+    case PASS_GRAPH:
+      if (!p->run) { /* resolve: the frontend's lowering */
+        m = fe_resolve(ast, module_name(o.input));
+        ok = m != NULL;
+      } else if (!(o.no_fuse && strcmp(p->name, "fusion") == 0)) {
+        /* --no-fuse: every node keeps fuse = NONE, so lower makes one kernel per op */
+        ok = p->run(m);
+      }
+      break;
+    case PASS_LOWER:
+      km = pass_lower(m, target);
+      ok = km != NULL;
+      break;
+    case PASS_KERNEL:
+      if (!(o.no_memplan && strcmp(p->name, "memplan") == 0))
+        ok = p->krun(km);
+      break;
+    case PASS_CODEGEN:
+      if (!want_code)
+        continue;
+      if (o.dump_dot && !dr_write_dot(km, o.dump_dot))
+        return finish(2);
+      ok = emit_code(&o, km, m, text, len);
+      break;
+    }
+    after_pass(&o, p, m, km, now() - t0, ok);
     if (!ok)
+      return finish(p->level == PASS_CODEGEN && ir_error_count() == 0 ? 2 : 1);
+    if (p->level == PASS_GRAPH && !p->run && !dr_embed_files(m))
       return finish(1);
     /* --params=DIR needs the params' types, and must come before the
      * passes that would treat init's stores as live */
     if (strcmp(p->name, "shape") == 0 && o.params_dir && !dr_embed_dir(m, o.params_dir))
       return finish(1);
   }
+  if (o.dump_dot && !want_code && km && !dr_write_dot(km, o.dump_dot))
+    return finish(2);
 
-  /* 3. lower to kernel IR, when code or its dump is asked for */
-  bool only_dumps = !o.emit_given && (o.dump_after || o.time_passes);
-  bool want_code = !only_dumps && (o.emit == EMIT_EXE || o.emit == EMIT_OBJ || o.emit == EMIT_SHARED ||
-                                   o.emit == EMIT_ASM || o.emit == EMIT_LLVM);
-  /* `all` and TENSORC_DEBUG=2 show the kernel IR when code is made;
-   * --dump-after=lower asks for it alone. */
-  bool dump_all = want_code && (o.debug >= 2 || (o.dump_after && strcmp(o.dump_after, "all") == 0));
-  bool dump_lower = (o.dump_after && strcmp(o.dump_after, "lower") == 0) || dump_all;
-  bool dump_memplan = (o.dump_after && strcmp(o.dump_after, "memplan") == 0) || dump_all;
-  KModule *km = NULL;
-  if (want_code || dump_lower || dump_memplan) {
-    t0 = now();
-    km = pass_lower(m);
-    if (o.time_passes || o.debug >= 1)
-      fprintf(stderr, "tensorc: pass %-9s %8.3f ms%s\n", "lower", (now() - t0) * 1e3, km ? "" : " (errors)");
-    if (!km)
-      return finish(1);
-#ifdef TENSORC_VERIFY
-    k_verify_module(km);
-#endif
-    if (dump_lower) {
-      fprintf(stderr, "// ----- IR after lower -----\n");
-      k_print_module(stderr, km);
-    }
-    /* memplan runs on the kernel IR (docs/internals.md says why) */
-    if (!o.no_memplan) {
-      t0 = now();
-      pass_memplan(km);
-      if (o.time_passes || o.debug >= 1)
-        fprintf(stderr, "tensorc: pass %-9s %8.3f ms\n", "memplan", (now() - t0) * 1e3);
-#ifdef TENSORC_VERIFY
-      k_verify_module(km);
-#endif
-    }
-    if (dump_memplan) {
-      fprintf(stderr, "// ----- IR after memplan -----\n");
-      k_print_module(stderr, km);
-    }
-  }
-
-  /* 4. output */
-  if (o.emit == EMIT_IR) {
+  /* 3. --emit=ir: the graph IR after the graph passes */
+  if (o.emit == EMIT_IR && !only_dumps) {
     FILE *out = stdout;
     if (o.output && strcmp(o.output, "-") != 0) {
       /* Written to a temporary name and renamed: never a half-written file. */
@@ -339,37 +401,6 @@ int main(int argc, char **argv) {
       return finish(0);
     }
     ir_print_module(out, m);
-    return finish(0);
   }
-  if (only_dumps)
-    return finish(0); /* only the dumps or timings were asked for */
-  if (want_code) {
-    /* Default output: FILE without .tc (exe), or with .o / .so / .s / .ll. */
-    const char *stem = ir_strndup(o.input, strlen(o.input) - (strlen(o.input) > 3 && strcmp(o.input + strlen(o.input) - 3, ".tc") == 0 ? 3 : 0));
-    static const char *ext[] = {[EMIT_EXE] = "", [EMIT_OBJ] = ".o", [EMIT_SHARED] = ".so", [EMIT_ASM] = ".s",
-                                [EMIT_LLVM] = ".ll"};
-    const char *path = o.output ? o.output : ir_sprintf("%s%s", stem, ext[o.emit]);
-    if (o.emit == EMIT_EXE && strcmp(path, o.input) == 0)
-      path = ir_sprintf("%s.out", o.input);
-    static const CgEmit kinds[] = {[EMIT_EXE] = CG_EXE, [EMIT_OBJ] = CG_OBJ, [EMIT_SHARED] = CG_SHARED,
-                                   [EMIT_ASM] = CG_ASM, [EMIT_LLVM] = CG_LLVM};
-    CgOptions cgo = {.opt = o.opt, .prefix = o.name ? o.name : c_prefix(m->name), .source_text = text,
-                     .source_len = len,
-                     .source = o.input};
-    /* -c: model.o and model.h beside it */
-    if (o.emit == EMIT_OBJ && strcmp(path, "-") != 0) {
-      size_t n = strlen(path);
-      cgo.header = n > 2 && strcmp(path + n - 2, ".o") == 0 ? ir_sprintf("%.*s.h", (int)(n - 2), path)
-                                                            : ir_sprintf("%s.h", path);
-    }
-    t0 = now();
-    bool ok = cg_emit_cpu(km, kinds[o.emit], path, &cgo);
-    if (o.time_passes || o.debug >= 1)
-      fprintf(stderr, "tensorc: codegen       %8.3f ms\n", (now() - t0) * 1e3);
-    return finish(ok ? 0 : 1);
-  }
-  fprintf(stderr, "tensorc: error: --emit=%s is not implemented yet (this build makes exe, obj, shared, asm, llvm, "
-                  "ir, ast and tokens)\n",
-          emit_names[o.emit]);
-  return finish(2);
+  return finish(0);
 }

@@ -61,6 +61,8 @@ int ir_sym_new(const char *name, Loc loc) {
   return nsyms++;
 }
 
+int ir_sym_count(void) { return nsyms; }
+
 const char *ir_sym_name(int sym) { return sym > 0 && sym < nsyms ? syms[sym].name : "?"; }
 
 Loc ir_sym_loc(int sym) {

@@ -103,6 +103,7 @@ typedef struct Dim {
 /* Symbols: a name (for printing) and where it was introduced. */
 int ir_sym_new(const char *name, Loc loc);
 const char *ir_sym_name(int sym);
+int ir_sym_count(void); /* ids are below it */
 Loc ir_sym_loc(int sym);
 
 Dim dim_const(int64_t c);
@@ -162,6 +163,7 @@ typedef enum IrOpClass {
   IRC_AUTODIFF,
   IRC_IO,
   IRC_CONTROL,
+  IRC_KERNEL, /* kernel-IR primitives (legalize), never in a graph */
 } IrOpClass;
 
 typedef enum IrOp {

@@ -100,6 +100,7 @@ int k_buf_new(KFunc *f, const char *name, DType dt, int rank, const Dim *dims, K
   for (int i = 0; i < rank; i++)
     b->dims[i] = dims[i];
   b->kind = kind;
+  b->host = -1;
   ir_vec_push(&f->bufs, b);
   return f->bufs.n - 1;
 }

@@ -22,7 +22,31 @@
 
 #include "ir.h"
 
-/* ---- scalar and index expressions ---- */
+/* ---- scalar and index expressions ----
+ *
+ * After the legalize pass every KX_OP is a primitive that each code
+ * generator implements one to one, with these semantics (operands of the
+ * op's computation dtype, the first operand's; NumPy's own rules for the
+ * composite ops are spelled out in these terms by passes/legalize.c):
+ *   add sub mul        IEEE (floats), wrapping (integers); bool: not used
+ *   div                floats only, IEEE
+ *   tdiv trem          integers: C's truncating / and %; the divisor is never 0 or -1
+ *   fmod copysign      floats: C's fmod (exact) and copysign
+ *   fmin fmax          floats: C's fmin/fmax (a NaN operand loses; only for clamps)
+ *   pow                floats: C's pow; integers: repeated squaring, 0 for a negative exponent
+ *   neg abs            neg: floats and integers; abs: floats (fabs)
+ *   lt le gt ge eq     ordered (false with a NaN); bool as unsigned (false < true)
+ *   ne                 unordered (true with a NaN)
+ *   logical_and/or/not bool operands
+ *   where              bool condition; the other two of the result's dtype
+ *   isnan              floats
+ *   floor ceil round   floats; round is to nearest, ties to even (rint)
+ *   exp log sin cos sqrt   floats: the target's math library (sqrt correctly rounded)
+ *   log1p expm1 tan tanh erf   f64 only (f32 goes through f64 and rounds once)
+ * Reductions combine with sum prod max min any all argmax argmin, where
+ * max/min (and argmax/argmin) propagate NaN: a NaN wins, the first one.
+ * A KX_CAST is NumPy's astype: float to int truncates (the lowering only
+ * converts values in range), anything to bool is != 0 (NaN is true). */
 
 typedef enum KExprKind {
   KX_CONST,  /* fval/ival of dtype */
@@ -35,6 +59,8 @@ typedef enum KExprKind {
   KX_ACC,    /* the reduction's accumulator (in a kernel's `finalize`) */
   KX_ACC_INDEX, /* ARGMAX/ARGMIN: the flat index of the best element */
   KX_ARG_DIM,   /* args[buf].shape[ival] of the function's argument `buf` (i64) */
+  KX_LET,       /* args[1] with let-variable `var` bound to args[0] (legalize: an operand used twice) */
+  KX_LETVAR,    /* the value bound to let-variable `var` */
 } KExprKind;
 
 typedef struct KExpr KExpr;
@@ -51,6 +77,24 @@ struct KExpr {
   KExpr **args;
 };
 
+/* How a loop runs: written by the schedule pass (passes/schedule.c) for
+ * the target, read by the code generators, shown in the dumps after it.
+ * Halide's ForType is the model. */
+typedef enum KLoopKind {
+  KL_SERIAL = 0, /* one iteration after another */
+  KL_PARALLEL,   /* CPU: iterations spread over the context's threads */
+  KL_VECTOR,     /* CPU: innermost, vectorised (a float reduction: in `lanes` partials) */
+  KL_GPU_GRID,   /* CUDA: flattened over every thread of the grid (grid-stride) */
+  KL_GPU_BLOCK,  /* CUDA: one block an iteration (grid-stride over blocks) */
+  KL_GPU_THREAD, /* CUDA: over the threads of one block, reduced across them */
+} KLoopKind;
+
+/* Where a buffer's memory is: written by the placement pass. */
+typedef enum KSpace {
+  KM_HOST = 0, /* CPU memory */
+  KM_DEVICE,   /* GPU memory: touched only by device kernels and copies */
+} KSpace;
+
 /* ---- buffers ---- */
 
 typedef enum KBufKind {
@@ -66,6 +110,8 @@ typedef struct KBuf {
   Dim dims[IR_MAX_RANK];
   KBufKind kind;
   int index; /* KB_ARG: argument number; KB_PARAM: param number */
+  KSpace space; /* the placement pass: where its memory is */
+  int host;     /* KM_DEVICE buffers of arguments and params: the host buffer it mirrors, else -1 */
 } KBuf;
 
 /* ---- statements ---- */
@@ -80,7 +126,10 @@ typedef enum KStmtKind {
   KS_CALL,    /* a runtime call, see KCallKind */
   KS_FOR,     /* for var in [start, stop) step: body */
   KS_IF,      /* if cond: body else orelse */
+  KS_COPY,    /* buf = a copy of src between memory spaces (the placement pass) */
 } KStmtKind;
+
+
 
 typedef enum KCallKind {
   KC_MATMUL,  /* bufs: a, b, out; ints: batch, m, n, k, stride_a, stride_b, stride_c (KExprs),
@@ -101,8 +150,8 @@ typedef struct KList {
 struct KStmt {
   KStmtKind kind;
   Loc loc;
-  int buf;             /* ALLOC, FREE, MOVE (destination), SETSYM's sym */
-  int src;             /* MOVE */
+  int buf;             /* ALLOC, FREE, MOVE and COPY (destination), SETSYM's sym */
+  int src;             /* MOVE, COPY */
   int *keep;           /* FREE */
   int nkeep;
   /* KERNEL */
@@ -133,11 +182,16 @@ struct KStmt {
   int nstrs;
   const char *str;
   int index;
-  /* KERNEL: the outermost loop's iterations are independent and may run on
-   * several threads (the CPU code generator sets it, see
-   * docs/internals.md); FOR: the same for the loop's iterations, set only
-   * by whoever built the loop (a body of kernels, ifs and fors) */
+  /* FOR: the loop's iterations are independent (a fact, set only by
+   * whoever built the loop: a body of kernels, ifs and fors); the schedule
+   * pass decides from it how the loop runs (lkind) */
   bool parallel;
+  /* the schedule pass: how each loop runs (KERNEL: loop i of nloops; FOR:
+   * lkind[0]), and a float reduction's partial accumulators (KL_VECTOR) */
+  KLoopKind lkind[2 * IR_MAX_RANK];
+  int lanes;
+  /* KERNEL, row FOR: runs on the GPU as one kernel (the schedule pass) */
+  bool device;
   /* FOR: a fused row kernel (passes/fusion.c): start 0, step 1, stop a row
    * dim; its body is only the stages (kernels, and the rows loops of
    * further row dims), each over one row, writing only that row of buffers
@@ -154,6 +208,7 @@ typedef struct KFunc {
   bool exported, is_main, is_init;
   PtrVec bufs;   /* KBuf*, indexed by buffer number */
   int nvars;     /* loop variables used */
+  int nlets;     /* let-variables used (KX_LET) */
   int nargs;     /* the first nargs buffers are the arguments */
   int *results;  /* buffers returned, in order */
   int nresults;
@@ -166,6 +221,8 @@ typedef struct KModule {
   const char *name;
   PtrVec funcs; /* KFunc* */
   IrModule *graph;
+  const struct Target *target; /* what the module is compiled for (ir/target.h) */
+  bool scheduled;              /* the schedule pass ran: loop kinds are set */
 } KModule;
 
 /* kernel.c: builders */
@@ -185,7 +242,51 @@ KBuf *k_buf(KFunc *f, int i);
 /* kernel_print.c: the text of --dump-after=lower */
 void k_print_module(FILE *out, KModule *m);
 
+/* kernel_dot.c: the module as a Graphviz graph (--dump-dot) */
+void k_print_dot(FILE *out, KModule *m);
+
 /* kernel_verify.c: structural checks */
 bool k_verify_module(KModule *m);
+
+/* kernel_walk.c: the questions several passes and both code generators
+ * ask of the kernel IR, answered in one place. */
+bool k_expr_eq(const KExpr *a, const KExpr *b); /* the same tree */
+/* Every load of buffer `buf` in e reads exactly the point kernel k stores. */
+bool k_loads_at_store(const KExpr *e, int buf, const KStmt *k);
+/* What a statement does to a buffer. */
+typedef enum KRefRole {
+  KR_READ,   /* a load (once per load in the expression), a call input, a MOVE or COPY source */
+  KR_WRITE,  /* a kernel's store, a call's output, a COPY destination */
+  KR_KEEP,   /* an entry of a FREE's keep list */
+  KR_FREE,   /* FREE */
+  KR_ASSIGN, /* ALLOC, MOVE destination */
+  KR_ESCAPE, /* param_store: ownership moves to the context */
+} KRefRole;
+typedef void (*KRefFn)(int buf, KRefRole role, void *ctx);
+/* Calls fn for every buffer reference of s, nested bodies included. */
+void k_stmt_refs(const KStmt *s, KRefFn fn, void *ctx);
+void k_expr_refs(const KExpr *e, KRefFn fn, void *ctx); /* loads, as KR_READ */
+/* Calls fn on every expression root of s (value, finalize, store indices,
+ * conditions, bounds, call expressions), not nested bodies. */
+typedef void (*KExprFn)(KExpr *e, void *ctx);
+void k_stmt_exprs(KStmt *s, KExprFn fn, void *ctx);
+/* What a piece of code needs from outside itself: the buffers it touches,
+ * the loop variables it reads but does not define, the symbols it reads
+ * (in expressions, extents and the dims of the buffers it touches).  The
+ * arrays are indexed by buffer, variable and symbol number. */
+typedef struct KUses {
+  bool *bufs, *vars, *defs, *syms;
+  int nbufs, nvars, nsyms;
+} KUses;
+/* Renaming buffer `from` to `to` (copying what changes, never mutating a
+ * shared expression or list): in e, in a list of buffer numbers, in a
+ * statement and its nested bodies (a FREE of `from` stays one when
+ * keep_freed; its keep list is renamed either way). */
+KExpr *k_expr_rename(KExpr *e, int from, int to);
+int *k_ints_rename(int *v, int n, int from, int to);
+void k_stmt_rename(KStmt *s, int from, int to, bool keep_freed);
+KUses k_uses_new(const KFunc *f);
+void k_uses_stmt(KUses *u, const KFunc *f, const KStmt *s);
+void k_uses_list(KUses *u, const KFunc *f, const KList *l);
 
 #endif

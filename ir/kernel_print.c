@@ -11,10 +11,28 @@
  * `for i3 < extent`, outermost first, the reduction loops after `reduce`.
  * A row kernel (a `for` marked rows) is `kernel rows i0 < N {`, its
  * kernels `stage` lines, so that counting `kernel` lines counts kernels.
+ * After the schedule pass each loop shows how it runs (`parallel i0 < N`,
+ * `vector16 i1 < 64`, `gpu_block i0 < N`; serial loops show nothing) and
+ * a kernel that runs on the GPU starts `kernel.gpu`; after placement,
+ * buffers in device memory are allocated `alloc.dev` and copies are
+ * `copy %dst <- %src` (h2d, d2h).  A KX_LET prints as `(t3 = e; body)`.
  */
 #include "kernel.h"
+#include "target.h"
 
 #include <string.h>
+
+static const char *kind_name[] = {"", "parallel", "vector", "gpu_grid", "gpu_block", "gpu_thread"};
+
+/* A loop's kind before its variable, when the schedule pass set one. */
+static void print_kind(FILE *out, const KStmt *s, int i) {
+  if (s->lkind[i] == KL_SERIAL)
+    return;
+  if (s->lkind[i] == KL_VECTOR && s->lanes)
+    fprintf(out, "vector%d ", s->lanes);
+  else
+    fprintf(out, "%s ", kind_name[s->lkind[i]]);
+}
 
 static void print_buf(FILE *out, KFunc *f, int b) {
   if (b < 0) {
@@ -47,6 +65,14 @@ static void print_expr(FILE *out, KFunc *f, KExpr *e) {
   case KX_ARG_DIM: fprintf(out, "arg%d.shape[%lld]", e->buf, (long long)e->ival); return;
   case KX_ACC: fputs("acc", out); return;
   case KX_ACC_INDEX: fputs("acc_index", out); return;
+  case KX_LETVAR: fprintf(out, "t%d", e->var); return;
+  case KX_LET:
+    fprintf(out, "(t%d = ", e->var);
+    print_expr(out, f, e->args[0]);
+    fputs("; ", out);
+    print_expr(out, f, e->args[1]);
+    fputc(')', out);
+    return;
   case KX_LOAD:
     fputs("load ", out);
     print_buf(out, f, e->buf);
@@ -84,14 +110,15 @@ static void indent(FILE *out, int depth) {
 
 static void print_list(FILE *out, KFunc *f, KList *l, int depth);
 
-static bool in_rows; /* printing the body of a row kernel: its kernels are stages */
+static bool in_rows;   /* printing the body of a row kernel: its kernels are stages */
+static bool scheduled; /* the module's loops have kinds: they say `parallel`, not the fact below */
 
 static void print_stmt(FILE *out, KFunc *f, KStmt *s, int depth) {
   indent(out, depth);
   switch (s->kind) {
   case KS_ALLOC: {
     KBuf *kb = k_buf(f, s->buf);
-    fputs("alloc ", out);
+    fputs(kb->space == KM_DEVICE ? "alloc.dev " : "alloc ", out);
     print_buf(out, f, s->buf);
     fprintf(out, " : %s[", ir_dtype_name(kb->dtype));
     for (int i = 0; i < kb->rank; i++) {
@@ -114,6 +141,15 @@ static void print_stmt(FILE *out, KFunc *f, KStmt *s, int depth) {
     }
     fputc('\n', out);
     return;
+  case KS_COPY: {
+    bool h2d = k_buf(f, s->buf)->space == KM_DEVICE, d2h = k_buf(f, s->src)->space == KM_DEVICE;
+    fputs("copy ", out);
+    print_buf(out, f, s->buf);
+    fputs(" <- ", out);
+    print_buf(out, f, s->src);
+    fprintf(out, "  %s\n", h2d && d2h ? "d2d" : h2d ? "h2d" : d2h ? "d2h" : "h2h");
+    return;
+  }
   case KS_MOVE:
     print_buf(out, f, s->buf);
     fputs(" = ", out);
@@ -131,7 +167,7 @@ static void print_stmt(FILE *out, KFunc *f, KStmt *s, int depth) {
     fprintf(out, " \"%s\"\n", s->message);
     return;
   case KS_KERNEL: {
-    fputs(in_rows ? "stage " : "kernel ", out);
+    fputs(in_rows ? "stage " : s->device ? "kernel.gpu " : "kernel ", out);
     print_buf(out, f, s->buf);
     fputc('[', out);
     if (s->store_linear)
@@ -159,12 +195,11 @@ static void print_stmt(FILE *out, KFunc *f, KStmt *s, int depth) {
       fputs("  for", out);
       for (int i = 0; i < s->nloops; i++) {
         fputs(i == outer ? (i ? "; reduce " : " reduce ") : i ? ", " : " ", out);
+        print_kind(out, s, i);
         fprintf(out, "i%d < ", s->loopvar[i]);
         print_dim(out, s->extent[i]);
       }
     }
-    if (s->parallel)
-      fputs("  parallel", out);
     fputc('\n', out);
     return;
   }
@@ -190,9 +225,11 @@ static void print_stmt(FILE *out, KFunc *f, KStmt *s, int depth) {
   }
   case KS_FOR:
     if (s->rows) { /* a row kernel: `kernel rows i3 < N {`, nested row dims `rows i4 < T {` */
-      fprintf(out, "%srows i%d < ", in_rows ? "" : "kernel ", s->var);
+      fprintf(out, "%srows ", in_rows ? "" : s->device ? "kernel.gpu " : "kernel ");
+      print_kind(out, s, 0);
+      fprintf(out, "i%d < ", s->var);
       print_expr(out, f, s->stop);
-      fputs(s->parallel ? " parallel {\n" : " {\n", out);
+      fputs(s->parallel && !scheduled ? " parallel {\n" : " {\n", out);
       bool was = in_rows;
       in_rows = true;
       print_list(out, f, &s->body, depth + 1);
@@ -201,13 +238,15 @@ static void print_stmt(FILE *out, KFunc *f, KStmt *s, int depth) {
       fputs("}\n", out);
       return;
     }
-    fprintf(out, "for i%d = ", s->var);
+    fputs("for ", out);
+    print_kind(out, s, 0);
+    fprintf(out, "i%d = ", s->var);
     print_expr(out, f, s->cond);
     fputs(" to ", out);
     print_expr(out, f, s->stop);
     fputs(" step ", out);
     print_expr(out, f, s->step);
-    fputs(s->parallel ? " parallel {\n" : " {\n", out);
+    fputs(s->parallel && !scheduled ? " parallel {\n" : " {\n", out);
     print_list(out, f, &s->body, depth + 1);
     indent(out, depth);
     fputs("}\n", out);
@@ -232,7 +271,11 @@ static void print_list(FILE *out, KFunc *f, KList *l, int depth) {
 }
 
 void k_print_module(FILE *out, KModule *m) {
-  fprintf(out, "kmodule @%s\n", m->name ? m->name : "main");
+  fprintf(out, "kmodule @%s", m->name ? m->name : "main");
+  if (m->target)
+    fprintf(out, " target %s", m->target->name);
+  fputc('\n', out);
+  scheduled = m->scheduled;
   for (int i = 0; i < m->funcs.n; i++) {
     KFunc *f = m->funcs.v[i];
     fprintf(out, "\n%skfunc @%s(", f->exported ? "export " : "", f->name);

@@ -22,6 +22,11 @@ static void verify_expr(KFunc *f, KExpr *e, Loc loc) {
     if (e->buf < 0 || e->buf >= f->nargs)
       ir_die(loc, "kernel IR: argument %d of %d", e->buf, f->nargs);
     break;
+  case KX_LET:
+  case KX_LETVAR:
+    if (e->var < 0 || e->var >= f->nlets)
+      ir_die(loc, "kernel IR: let-variable t%d of %d", e->var, f->nlets);
+    break;
   default: break;
   }
   for (int i = 0; i < e->nargs; i++)
@@ -51,6 +56,12 @@ static void verify_list(KFunc *f, KList *l) {
     case KS_ALLOC:
     case KS_FREE: k_buf(f, s->buf); break;
     case KS_MOVE: k_buf(f, s->buf), k_buf(f, s->src); break;
+    case KS_COPY: {
+      KBuf *d = k_buf(f, s->buf), *src = k_buf(f, s->src);
+      if (d->dtype != src->dtype || d->rank != src->rank)
+        ir_die(s->loc, "kernel IR: a copy between buffers of different types");
+      break;
+    }
     case KS_CALL:
       for (int k = 0; k < s->nbufs; k++)
         k_buf(f, s->bufs[k]);

@@ -655,10 +655,11 @@ static KFunc *lower_func(LCtx *C, IrFunc *g) {
   return f;
 }
 
-KModule *pass_lower(IrModule *m) {
+KModule *pass_lower(IrModule *m, const Target *target) {
   KModule *km = ir_alloc(sizeof *km);
   km->name = m->name;
   km->graph = m;
+  km->target = target;
   bool ok = true;
   for (int i = 0; i < m->funcs.n; i++) {
     IrFunc *g = m->funcs.v[i];

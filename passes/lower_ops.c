@@ -750,17 +750,15 @@ static void lower_matmul(LCtx *C, IrNode *n) {
   lw_emit(C, s);
 }
 
-/* Rows of a matmul per block when its epilogue follows each block: the
- * block must stay in cache until the epilogue reads it (1024 rows of 1024
- * floats: 4 MiB, in L3), and every block costs OpenBLAS another packing
- * of b, so blocks are large (bench (e): 128 rows lost 10% at 1024^3). */
-#define EPILOGUE_ROWS 1024
-
-/* e = epilogue(m), m = a @ b (2-D), fusion's IR_FUSE_EPILOGUE:
- *   for r0 = 0 to M step EPILOGUE_ROWS:
- *     rows = min(EPILOGUE_ROWS, M - r0)
+/* e = epilogue(m), m = a @ b (2-D), fusion's IR_FUSE_EPILOGUE, on blocks
+ * of the target's epilogue_rows (B) rows, each still in cache when the
+ * epilogue reads it:
+ *   for r0 = 0 to M step B:
+ *     rows = min(B, M - r0)
  *     call matmul a[r0:], b, m[r0:] (rows x N)
  *     kernel m[r0 + i, j] = e(... m[r0 + i, j] ...)  for i < rows, j < N
+ * or, when B is 0 (the GPU: one library call, then one kernel), the call
+ * and the kernel on the whole product (r0 = 0, rows = M).
  * e is m's only reader, so it is written in place: e's value is m's buffer. */
 static void lower_epilogue(LCtx *C, IrNode *e, IrNode *m) {
   IrNode *a = m->args[0], *b = m->args[1];
@@ -769,18 +767,26 @@ static void lower_epilogue(LCtx *C, IrNode *e, IrNode *m) {
   Dim M = m->type.dims[0], N = m->type.dims[1], K = a->type.dims[1];
   lw_val(C, m)->pending = false;
   int mb = lw_alloc(C, m);
-  KStmt *loop = k_stmt(KS_FOR, m->loc);
-  loop->cond = k_int(0);
-  loop->stop = k_dim(M);
-  loop->step = k_int(EPILOGUE_ROWS);
-  loop->var = lw_new_var(C);
-  KExpr *r0 = k_var(loop->var);
-  int sym = ir_sym_new("rows", m->loc);
-  KStmt *set = k_stmt(KS_SETSYM, m->loc);
-  set->buf = sym;
-  set->cond = lw_i64op(IR_MINIMUM, k_int(EPILOGUE_ROWS), lw_i64op(IR_SUB, k_dim(M), r0));
-  k_push(&loop->body, set);
-  Dim rows = dim_sym(sym);
+  int64_t block = C->km->target->epilogue_rows;
+  KStmt *loop = NULL;
+  KList *into = NULL; /* where the call and the kernel go: the loop's body, or the function */
+  KExpr *r0 = k_int(0);
+  Dim rows = M;
+  if (block > 0) {
+    loop = k_stmt(KS_FOR, m->loc);
+    loop->cond = k_int(0);
+    loop->stop = k_dim(M);
+    loop->step = k_int(block);
+    loop->var = lw_new_var(C);
+    into = &loop->body;
+    r0 = k_var(loop->var);
+    int sym = ir_sym_new("rows", m->loc);
+    KStmt *set = k_stmt(KS_SETSYM, m->loc);
+    set->buf = sym;
+    set->cond = lw_i64op(IR_MINIMUM, k_int(block), lw_i64op(IR_SUB, k_dim(M), r0));
+    k_push(into, set);
+    rows = dim_sym(sym);
+  }
   KStmt *s = k_stmt(KS_CALL, m->loc);
   s->call = KC_MATMUL;
   s->nbufs = 3;
@@ -797,9 +803,16 @@ static void lower_epilogue(LCtx *C, IrNode *e, IrNode *m) {
   s->exprs[4] = k_int(0);
   s->exprs[5] = k_int(0);
   s->exprs[6] = k_dim(dim_mul(rows, N));
-  s->exprs[7] = lw_i64op(IR_MUL, r0, k_dim(K)); /* element offsets of the block in a and in m */
-  s->exprs[8] = lw_i64op(IR_MUL, r0, k_dim(N));
-  k_push(&loop->body, s);
+  if (loop) { /* element offsets of the block in a and in m */
+    s->exprs[7] = lw_i64op(IR_MUL, r0, k_dim(K));
+    s->exprs[8] = lw_i64op(IR_MUL, r0, k_dim(N));
+  } else {
+    s->nexprs = 7;
+  }
+  if (into)
+    k_push(into, s);
+  else
+    lw_emit(C, s);
   /* the epilogue on the block, in place */
   KStmt *k = k_stmt(KS_KERNEL, e->loc);
   k->buf = mb;
@@ -810,11 +823,15 @@ static void lower_epilogue(LCtx *C, IrNode *e, IrNode *m) {
   k->loopvar[1] = lw_new_var(C);
   k->nstore = 2;
   k->store_idx = ir_alloc(2 * sizeof(KExpr *));
-  k->store_idx[0] = lw_i64op(IR_ADD, r0, k_var(k->loopvar[0]));
+  k->store_idx[0] = loop ? lw_i64op(IR_ADD, r0, k_var(k->loopvar[0])) : k_var(k->loopvar[0]);
   k->store_idx[1] = k_var(k->loopvar[1]);
   k->value = k_cast(elementwise_value(C, e, 2, k->store_idx), dt);
-  k_push(&loop->body, k);
-  lw_emit(C, loop);
+  if (into) {
+    k_push(into, k);
+    lw_emit(C, loop);
+  } else {
+    lw_emit(C, k);
+  }
   lw_set(C, e, mb, false);
   lw_val(C, e)->root = lw_val(C, m)->root;
 }

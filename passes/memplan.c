@@ -63,67 +63,42 @@ typedef struct Refs {
 
 static int refs_total(Refs r) { return r.read + r.write + r.keep + r.freed + r.assign + r.escape; }
 
-static int expr_loads(KExpr *e, const bool *set) {
-  if (!e)
-    return 0;
-  int n = e->kind == KX_LOAD && set[e->buf];
-  for (int i = 0; i < e->nargs; i++)
-    n += expr_loads(e->args[i], set);
-  return n;
+typedef struct RefCount {
+  const bool *set;
+  Refs *r;
+} RefCount;
+
+static void count_ref(int buf, KRefRole role, void *ctx) {
+  RefCount *c = ctx;
+  if (!c->set[buf])
+    return;
+  switch (role) {
+  case KR_READ: c->r->read++; break;
+  case KR_WRITE: c->r->write++; break;
+  case KR_KEEP: c->r->keep++; break;
+  case KR_FREE: c->r->freed++; break;
+  case KR_ASSIGN: c->r->assign++; break;
+  case KR_ESCAPE: c->r->escape++; break;
+  }
 }
 
-static void list_refs(KList *l, int from, int to, const bool *set, Refs *r);
-
 static void stmt_refs(KStmt *s, const bool *set, Refs *r) {
-  switch (s->kind) {
-  case KS_KERNEL:
-    r->write += set[s->buf];
-    r->read += expr_loads(s->value, set) + expr_loads(s->finalize, set);
-    for (int i = 0; i < s->nstore; i++)
-      r->read += expr_loads(s->store_idx[i], set);
-    return;
-  case KS_ALLOC: r->assign += set[s->buf]; return;
-  case KS_FREE:
-    r->freed += set[s->buf];
-    for (int i = 0; i < s->nkeep; i++)
-      r->keep += set[s->keep[i]];
-    return;
-  case KS_MOVE:
-    r->assign += set[s->buf];
-    r->read += set[s->src];
-    return;
-  case KS_SETSYM:
-  case KS_CHECK: r->read += expr_loads(s->cond, set); return;
-  case KS_CALL:
-    for (int i = 0; i < s->nexprs; i++)
-      r->read += expr_loads(s->exprs[i], set);
-    for (int i = 0; i < s->nbufs; i++) {
-      if (!set[s->bufs[i]])
-        continue;
-      if (s->call == KC_PARAM_STORE)
-        r->escape++;
-      else if ((s->call == KC_MATMUL && i == 2) || s->call == KC_RAND)
-        r->write++;
-      else
-        r->read++;
-    }
-    return;
-  case KS_FOR:
-    r->read += expr_loads(s->cond, set) + expr_loads(s->stop, set) + expr_loads(s->step, set);
-    list_refs(&s->body, 0, s->body.n, set, r);
-    return;
-  case KS_IF:
-    r->read += expr_loads(s->cond, set);
-    list_refs(&s->body, 0, s->body.n, set, r);
-    list_refs(&s->orelse, 0, s->orelse.n, set, r);
-    return;
-  }
-  ir_die(s->loc, "memplan: statement kind %d", (int)s->kind);
+  RefCount c = {set, r};
+  k_stmt_refs(s, count_ref, &c);
+}
+
+/* The loads in e of buffers of the set. */
+static int expr_loads(KExpr *e, const bool *set) {
+  Refs r = {0};
+  RefCount c = {set, &r};
+  k_expr_refs(e, count_ref, &c);
+  return r.read;
 }
 
 static void list_refs(KList *l, int from, int to, const bool *set, Refs *r) {
+  RefCount c = {set, r};
   for (int i = from; i < to; i++)
-    stmt_refs(l->v[i], set, r);
+    k_stmt_refs(l->v[i], count_ref, &c);
 }
 
 /* ===== the function being planned ===== */
@@ -223,132 +198,11 @@ static bool numel(KBuf *kb, Dim *out) {
 
 /* ===== expressions ===== */
 
-static bool expr_eq(KExpr *a, KExpr *b) {
-  if (a == b)
-    return true;
-  if (!a || !b || a->kind != b->kind || a->dtype != b->dtype || a->nargs != b->nargs)
-    return false;
-  switch (a->kind) {
-  case KX_CONST:
-    if (a->ival != b->ival || a->fval != b->fval)
-      return false;
-    break;
-  case KX_VAR:
-    if (a->var != b->var)
-      return false;
-    break;
-  case KX_SYM:
-    if (a->sym != b->sym)
-      return false;
-    break;
-  case KX_DIM:
-    if (!dim_eq(a->dim, b->dim))
-      return false;
-    break;
-  case KX_LOAD:
-    if (a->buf != b->buf || a->linear != b->linear)
-      return false;
-    break;
-  case KX_OP:
-    if (a->op != b->op)
-      return false;
-    break;
-  case KX_ARG_DIM:
-    if (a->buf != b->buf || a->ival != b->ival)
-      return false;
-    break;
-  default: break;
-  }
-  for (int i = 0; i < a->nargs; i++)
-    if (!expr_eq(a->args[i], b->args[i]))
-      return false;
-  return true;
-}
-
-/* e with loads of `from` made loads of `to`; a copy where anything changed. */
-static KExpr *rename_expr(KExpr *e, int from, int to) {
-  if (!e)
-    return e;
-  KExpr *out = e;
-  for (int i = 0; i < e->nargs; i++) {
-    KExpr *a = rename_expr(e->args[i], from, to);
-    if (a == e->args[i])
-      continue;
-    if (out == e) {
-      out = ir_alloc(sizeof *out);
-      *out = *e;
-      out->args = ir_alloc(sizeof(KExpr *) * (size_t)e->nargs);
-      memcpy(out->args, e->args, sizeof(KExpr *) * (size_t)e->nargs);
-    }
-    out->args[i] = a;
-  }
-  if (e->kind == KX_LOAD && e->buf == from) {
-    if (out == e) {
-      out = ir_alloc(sizeof *out);
-      *out = *e;
-    }
-    out->buf = to;
-  }
-  return out;
-}
-
-static int *rename_ints(int *v, int n, int from, int to) {
-  int *out = v;
-  for (int i = 0; i < n; i++) {
-    if (v[i] != from)
-      continue;
-    if (out == v) {
-      out = ir_alloc(sizeof(int) * (size_t)n);
-      memcpy(out, v, sizeof(int) * (size_t)n);
-    }
-    out[i] = to;
-  }
-  return out;
-}
-
-static void rename_list(KList *l, int start, int from, int to);
-
 static bool keep_freed; /* rename: a FREE still frees `from` (its keep list is renamed) */
-
-static void rename_stmt(KStmt *s, int from, int to) {
-  if (s->buf == from && s->kind != KS_SETSYM && !(keep_freed && s->kind == KS_FREE))
-    s->buf = to;
-  if (s->kind == KS_MOVE && s->src == from)
-    s->src = to;
-  if (s->kind == KS_FREE)
-    s->keep = rename_ints(s->keep, s->nkeep, from, to);
-  if (s->kind == KS_CALL && s->nbufs)
-    s->bufs = rename_ints(s->bufs, s->nbufs, from, to);
-  s->value = rename_expr(s->value, from, to);
-  s->finalize = rename_expr(s->finalize, from, to);
-  s->cond = rename_expr(s->cond, from, to);
-  s->stop = rename_expr(s->stop, from, to);
-  s->step = rename_expr(s->step, from, to);
-  for (int i = 0; i < s->nstore; i++) {
-    KExpr *e = rename_expr(s->store_idx[i], from, to);
-    if (e == s->store_idx[i])
-      continue;
-    KExpr **v = ir_alloc(sizeof(KExpr *) * (size_t)s->nstore);
-    memcpy(v, s->store_idx, sizeof(KExpr *) * (size_t)s->nstore);
-    v[i] = e;
-    s->store_idx = v;
-  }
-  for (int i = 0; i < s->nexprs; i++) {
-    KExpr *e = rename_expr(s->exprs[i], from, to);
-    if (e == s->exprs[i])
-      continue;
-    KExpr **v = ir_alloc(sizeof(KExpr *) * (size_t)s->nexprs);
-    memcpy(v, s->exprs, sizeof(KExpr *) * (size_t)s->nexprs);
-    v[i] = e;
-    s->exprs = v;
-  }
-  rename_list(&s->body, 0, from, to);
-  rename_list(&s->orelse, 0, from, to);
-}
 
 static void rename_list(KList *l, int start, int from, int to) {
   for (int i = start; i < l->n; i++)
-    rename_stmt(l->v[i], from, to);
+    k_stmt_rename(l->v[i], from, to, keep_freed);
 }
 
 /* Renames `from` to `to` in l[start..] and, for the function's body, in the
@@ -356,7 +210,7 @@ static void rename_list(KList *l, int start, int from, int to) {
 static void rename_after(Fn *F, KList *l, int start, int from, int to) {
   rename_list(l, start, from, to);
   if (l == &F->f->body)
-    F->f->results = rename_ints(F->f->results, F->f->nresults, from, to);
+    F->f->results = k_ints_rename(F->f->results, F->f->nresults, from, to);
 }
 
 static void list_remove(KList *l, int i) {
@@ -377,7 +231,6 @@ static void list_insert(KList *l, int i, KStmt *s) {
  * contents do not matter, and a kernel reading another buffer at the stored
  * index may write over it. */
 static KStmt *block_kernel(Fn *F, KStmt *loop);
-static bool loads_at_store(KExpr *e, int s, KStmt *k);
 static bool block_matmul(Fn *F, KStmt *loop, KStmt *call, int b);
 static bool same_extent(KExpr *e, Dim d);
 
@@ -385,7 +238,7 @@ static bool writes_all(Fn *F, KStmt *s, int b) {
   if (s->kind == KS_FOR) { /* a matmul by blocks of rows, then its epilogue on each block */
     KStmt *K = block_kernel(F, s);
     KBuf *kb = k_buf(F->f, b);
-    if (!K || !loads_at_store(K->value, b, K) || kb->rank < 1 || !same_extent(s->stop, kb->dims[0]))
+    if (!K || !k_loads_at_store(K->value, b, K) || kb->rank < 1 || !same_extent(s->stop, kb->dims[0]))
       return false;
     bool written = K->buf == b && !expr_loads(K->value, F->set);
     for (int i = 0; i < s->body.n - 1; i++) {
@@ -497,21 +350,6 @@ static int find_alloc(KList *l, int b, int before) {
   return -1;
 }
 
-/* Every load of s in e is at exactly the stored index of kernel k. */
-static bool loads_at_store(KExpr *e, int s, KStmt *k) {
-  if (e->kind == KX_LOAD && e->buf == s) {
-    if (e->linear != k->store_linear || e->nargs != k->nstore)
-      return false;
-    for (int i = 0; i < e->nargs; i++)
-      if (!expr_eq(e->args[i], k->store_idx[i]))
-        return false;
-  }
-  for (int i = 0; i < e->nargs; i++)
-    if (!loads_at_store(e->args[i], s, k))
-      return false;
-  return true;
-}
-
 static bool dies_at(Fn *F, KList *l, int k, KStmt *loop, int S, int D, KStmt *K);
 
 /* Can kernel l[k] (writing D) write into S instead?  See the file comment. */
@@ -519,7 +357,7 @@ static bool can_inplace(Fn *F, KList *l, int k, KStmt *loop, int S) {
   KStmt *K = l->v[k];
   int D = K->buf;
   KFunc *f = F->f;
-  if (S == D || !is_temp(F, S) || !same_type(F, S, D) || !loads_at_store(K->value, S, K))
+  if (S == D || !is_temp(F, S) || !same_type(F, S, D) || !k_loads_at_store(K->value, S, K))
     return false;
   /* D: one ALLOC, earlier in this list, nothing between; used only here. */
   int a = find_alloc(l, D, k);
@@ -723,8 +561,8 @@ static bool can_redirect(Fn *F, KList *l, int f, KStmt *loop, KStmt *K, int S) {
   int D = K->buf;
   KFunc *fn = F->f;
   KStmt *blk = l->v[f];
-  if (S == D || !is_temp(F, S) || !same_type(F, S, D) || !loads_at_store(K->value, S, K) ||
-      !loads_at_store(K->value, D, K))
+  if (S == D || !is_temp(F, S) || !same_type(F, S, D) || !k_loads_at_store(K->value, S, K) ||
+      !k_loads_at_store(K->value, D, K))
     return false;
   /* in the block loop, S is read by K only (a matmul reading it would see
    * updated rows) */
@@ -753,7 +591,7 @@ static bool is_noop(KStmt *s) {
   if (s->kind == KS_KERNEL && !s->nred && s->value->kind == KX_LOAD && s->value->buf == s->buf &&
       s->value->linear == s->store_linear && s->value->nargs == s->nstore) {
     for (int i = 0; i < s->nstore; i++)
-      if (!expr_eq(s->value->args[i], s->store_idx[i]))
+      if (!k_expr_eq(s->value->args[i], s->store_idx[i]))
         return false;
     return true;
   }
@@ -1150,7 +988,7 @@ static void mark_uninit(Fn *F, KList *l) {
   }
 }
 
-void pass_memplan(KModule *m) {
+bool pass_memplan(KModule *m) {
   for (int i = 0; i < m->funcs.n; i++) {
     Fn F = {.f = m->funcs.v[i]};
     F.nb = F.f->bufs.n;
@@ -1163,4 +1001,5 @@ void pass_memplan(KModule *m) {
     hoist(&F);
     mark_uninit(&F, &F.f->body);
   }
+  return true;
 }

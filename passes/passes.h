@@ -1,13 +1,15 @@
-/* passes/passes.h - the graph -> graph passes and the pipeline.
+/* passes/passes.h - the passes, on both IR levels, and the pipeline.
  *
- * Every pass has the same shape: it takes the module, rewrites it in place,
- * reports the user's mistakes through ir_error and returns false when it
- * found any.  The pipeline (pipeline.c) is the literal list of passes.
+ * Every pass has the same shape: it takes the module (graph IR, or kernel
+ * IR after lower), rewrites it in place, reports the user's mistakes
+ * through ir_error and returns false when it found any.  The pipeline
+ * (pipeline.c) is the literal list of passes, code generation included.
  */
 #ifndef TENSORC_PASSES_H
 #define TENSORC_PASSES_H
 
 #include "../ir/ir.h"
+#include "../ir/target.h"
 
 /* shape.c - dtype, shape and device of every value.
  * Requires: resolved module (no calls, no names).  Preserves: everything;
@@ -34,26 +36,51 @@ bool pass_simplify(IrModule *m);
 bool pass_fusion(IrModule *m);
 void pass_fusion_dump(FILE *out, IrModule *m);
 
-/* lower.c - typed graph IR to kernel IR, one kernel per fused group (one
- * per op without the fusion pass).  Requires: shape.  Returns NULL after reporting what the CPU backend
- * cannot lower yet (grad before autodiff exists, ...). */
+/* ---- the kernel IR (ir/kernel.h) ---- */
 struct KModule;
-struct KModule *pass_lower(IrModule *m);
+
+/* lower.c - typed graph IR to kernel IR, one kernel per fused group (one
+ * per op without the fusion pass), for `target` (its epilogue block).
+ * Requires: shape.  Returns NULL after reporting what cannot be lowered. */
+struct KModule *pass_lower(IrModule *m, const Target *target);
 
 /* memplan.c - on the kernel IR, after lower: kernels write in place where
  * the buffer they read dies there, buffers of one size take the memory of
  * dead ones, and buffers allocated in loops are allocated once around them.
  * Requires: pass_lower's KModule.  Preserves: every function's results and
  * the ownership rule of lower (docs/internals.md). */
-void pass_memplan(struct KModule *m);
+bool pass_memplan(struct KModule *m);
 
-/* pipeline.c */
-typedef bool (*PassFn)(IrModule *m);
+/* schedule.c - how every loop runs on the module's target: serial,
+ * parallel, vector, gpu_grid, gpu_block, gpu_thread (KStmt.lkind), and
+ * which kernels run on the GPU.  Requires: lower.  Preserves: the rest. */
+bool pass_schedule(struct KModule *m);
+
+/* placement.c - where every buffer lives (host or device memory) and the
+ * copies between them, for the module's target.  Requires: schedule.
+ * Preserves: the results of every function (on the host). */
+bool pass_placement(struct KModule *m);
+
+/* legalize.c - NumPy's scalar semantics (floor division, modulo, NaN-
+ * propagating maximum/minimum, sign, relu, ...) written as the primitive
+ * ops that every code generator implements one to one, so that all
+ * targets compute the same bits.  Requires: lower.  Preserves: values. */
+bool pass_legalize(struct KModule *m);
+
+/* ---- pipeline.c: the passes in order ---- */
+typedef enum PassLevel {
+  PASS_GRAPH,   /* IrModule -> IrModule */
+  PASS_LOWER,   /* IrModule -> KModule (pass_lower) */
+  PASS_KERNEL,  /* KModule -> KModule */
+  PASS_CODEGEN, /* KModule -> files (codegen/, run by the driver) */
+} PassLevel;
 typedef struct PassInfo {
   const char *name;
-  PassFn run; /* NULL: the stage runs outside passes/ (resolve: the frontend) */
+  PassLevel level;
+  bool (*run)(IrModule *m);        /* PASS_GRAPH (NULL for resolve: the frontend runs it) */
+  bool (*krun)(struct KModule *m); /* PASS_KERNEL */
   const char *what;
-  void (*dump)(FILE *out, IrModule *m); /* --dump-after text; NULL: the graph IR */
+  void (*dump)(FILE *out, IrModule *m); /* PASS_GRAPH's --dump-after text; NULL: the graph IR */
 } PassInfo;
 extern const PassInfo pass_pipeline[];
 extern const int pass_pipeline_len;

@@ -1,22 +1,28 @@
 /* passes/pipeline.c - the pipeline, in order: what `tensorc --list-passes`
- * prints and what the driver runs.  A pass whose `run` is NULL runs
- * elsewhere (resolve is the frontend's lowering; lower and memplan work on
- * the kernel IR, run by the driver); the `what` text says which; `dump`, when set, is the pass's own
- * --dump-after text.
+ * prints and what the driver runs, from the graph IR through lowering and
+ * the kernel-IR passes to code generation, so that --dump-after,
+ * --time-passes and TENSORC_DEBUG see every stage.  `level` says what a
+ * stage takes and makes; resolve (the frontend's lowering) and codegen
+ * (codegen/) run outside passes/, lower is pass_lower.
  */
 #include "passes.h"
 
 const PassInfo pass_pipeline[] = {
-    {"resolve", NULL, "names, imports, consts, inlining, unrolling (the frontend's lowering to graph IR)", NULL},
-    {"shape", pass_shape, "dtype, shape and device of every value", NULL},
-    {"autodiff", pass_autodiff, "expand grad() in reverse mode", NULL},
-    {"simplify", pass_simplify, "constant folding, identities, CSE, dead code", NULL},
-    {"fusion", pass_fusion, "group elementwise, reduction and row ops (and matmul epilogues) into kernels",
-     pass_fusion_dump},
-    {"lower", NULL, "fused groups to kernel IR (run by the driver: it makes a KModule)", NULL},
-    {"memplan", NULL,
-     "on the kernel IR, after lower (run by the driver): in-place updates, buffer reuse, allocations hoisted out of "
-     "loops",
+    {"resolve", PASS_GRAPH, NULL, NULL, "names, imports, consts, inlining, unrolling (the frontend's lowering to graph IR)",
      NULL},
+    {"shape", PASS_GRAPH, pass_shape, NULL, "dtype, shape and device of every value", NULL},
+    {"autodiff", PASS_GRAPH, pass_autodiff, NULL, "expand grad() in reverse mode", NULL},
+    {"simplify", PASS_GRAPH, pass_simplify, NULL, "constant folding, identities, CSE, dead code", NULL},
+    {"fusion", PASS_GRAPH, pass_fusion, NULL,
+     "group elementwise, reduction and row ops (and matmul epilogues) into kernels", pass_fusion_dump},
+    {"lower", PASS_LOWER, NULL, NULL, "fused groups to kernel IR: loop nests, buffers, calls", NULL},
+    {"memplan", PASS_KERNEL, NULL, pass_memplan, "in-place updates, buffer reuse, allocations hoisted out of loops",
+     NULL},
+    {"schedule", PASS_KERNEL, NULL, pass_schedule,
+     "how each loop runs on the target: serial, parallel, vector, gpu_grid/gpu_block/gpu_thread", NULL},
+    {"placement", PASS_KERNEL, NULL, pass_placement, "host or device memory for every buffer, and the copies", NULL},
+    {"legalize", PASS_KERNEL, NULL, pass_legalize, "NumPy's scalar semantics as primitive ops every target implements",
+     NULL},
+    {"codegen", PASS_CODEGEN, NULL, NULL, "LLVM (host code, CPU kernels), CUDA C through NVRTC (GPU kernels)", NULL},
 };
 const int pass_pipeline_len = sizeof pass_pipeline / sizeof pass_pipeline[0];

@@ -43,3 +43,9 @@ void shape_seed(ShapeCtx *S, IrNode *n) {
   if (!sh_is_int_scalar(&t))
     sh_error(S, n->loc, "seed needs an integer scalar, but got %s", sh_tstr(&t));
 }
+
+/* tdiv, trem, fmod, copysign: made by the legalize pass in the kernel IR,
+ * never in a graph */
+void shape_kernel_only(ShapeCtx *S, IrNode *n) {
+  ir_die(n->loc, "shape: %s is a kernel-IR primitive, not a graph op", ir_op_name(n->op));
+}

@@ -9,19 +9,21 @@
  * matmul; rand/randn/randint/randperm; print; save (and a failing save);
  * params read and stored; integer and float op semantics.
  *
- * The module is compiled by cg_emit_cpu to an object at -O0 and at -O2
+ * The module is compiled by cg_emit to an object at -O0 and at -O2
  * (the vectorised code must agree), linked with a small C harness (below,
  * written to a temporary directory) against libtensorc_rt, run, and its
  * output compared with the text NumPy prints for the same computations
  * (str() of each result; the numbers were produced by NumPy 2.x).  A
  * second module with `main` and `init` is built as an executable through
- * cg_emit_cpu(CG_EXE) and run with tcrt_exe_main's command line.
+ * cg_emit(CG_EXE) and run with tcrt_exe_main's command line.
  * LLVM IR and assembly output are checked for their entry points.
  *
  * Exits 0 when every check passes; prints each failure and keeps the
  * temporary directory then.
  */
 #include "codegen/codegen.h"
+#include "ir/target.h"
+#include "passes/passes.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -705,9 +707,17 @@ static void write_file(const char *path, const char *text, size_t n) {
   fclose(f);
 }
 
+/* The kernel-IR passes the code generator requires (schedule, placement,
+ * legalize), then the code. */
 static bool emit(KModule *m, CgEmit kind, const char *path, int opt) {
   CgOptions o = {.opt = opt};
-  return cg_emit_cpu(m, kind, path, &o);
+  if (!m->scheduled) {
+    m->target = ir_target_cpu();
+    pass_schedule(m);
+    pass_placement(m);
+    pass_legalize(m);
+  }
+  return cg_emit(m, kind, path, &o);
 }
 
 /* Compiles the kernels at -O`opt`, links the harness and compares its output. */

@@ -1,0 +1,402 @@
+/* codegen/cpu_host.c - kernel IR to an LLVM module (LLVM C API): the host code.
+ *
+ * Every KFunc becomes
+ *     int tc_fn_NAME(tc_ctx *ctx, const tc_array *args, tc_array *results)
+ * with external linkage, returning 0 or a runtime status.  Variables are
+ * stack slots made in the function's first block: one i8* per buffer
+ * (NULL at entry, except arguments and params, which are borrowed), one i64
+ * per loop variable and one per dimension symbol (made on first use, 0
+ * until a KS_SETSYM).  mem2reg turns them into SSA values at -O1 and above,
+ * which keeps this file free of phi bookkeeping.  Statements map one to one:
+ *   alloc/free/move    tcrt_alloc / tcrt_free and NULL (unless kept) / a copy
+ *   check, calls       a branch to a block that returns the status
+ *   for, if            the usual loop and diamond
+ *   kernel             its loop nest (cpu_kernel.c)
+ *   a parallel for     an outlined body run by tcrt_parallel_for
+ *                      (cpu_parallel.c)
+ * A status is returned as soon as it is nonzero; nothing is freed on that
+ * path (the process reports the error and exits).  At the end, results[i]
+ * gets the data, dtype, rank and shape of buffer f->results[i].
+ *
+ * Then the module's entry for the runtime: for an executable, the
+ * tc_program descriptor and a C main() (cpu_desc.c); for an object file
+ * or shared library, the C interface of SPEC §4 (cpu_api.c).
+ */
+#include "cg_internal.h"
+
+#include "tensorc/runtime.h"
+
+#include <math.h>
+#include <stddef.h>
+#include <string.h>
+
+_Static_assert(DT_BOOL == (int)TC_BOOL && DT_I32 == (int)TC_I32 && DT_I64 == (int)TC_I64 && DT_F32 == (int)TC_F32 &&
+                   DT_F64 == (int)TC_F64,
+               "DType and tc_dtype numbering must agree");
+_Static_assert(IR_MAX_RANK == TC_MAX_RANK, "ranks must agree");
+
+/* ---- small helpers ---- */
+
+LLVMBasicBlockRef cg_block(Cg *g, const char *name) { return LLVMAppendBasicBlockInContext(g->c, g->fn, name); }
+
+LLVMValueRef cg_buf_ptr(Cg *g, int buf) {
+  KBuf *kb = k_buf(g->f, buf);
+  return LLVMBuildLoad2(g->b, g->t_ptr, g->bufs[buf], kb->name ? kb->name : "");
+}
+
+LLVMValueRef cg_slot(Cg *g, LLVMTypeRef t, const char *name) { return LLVMBuildAlloca(g->ab, t, name); }
+
+void cg_add_attr(Cg *g, LLVMValueRef fn, const char *name) {
+  unsigned kind = LLVMGetEnumAttributeKindForName(name, strlen(name));
+  LLVMAddAttributeAtIndex(fn, LLVMAttributeFunctionIndex, LLVMCreateEnumAttribute(g->c, kind, 0));
+}
+
+/* Returns `status` when it is nonzero, else goes on. */
+void cg_return_if_nonzero(Cg *g, LLVMValueRef status) {
+  LLVMBasicBlockRef fail = cg_block(g, "fail"), ok = cg_block(g, "ok");
+  LLVMBuildCondBr(g->b, LLVMBuildICmp(g->b, LLVMIntNE, status, cg_i32(g, 0), ""), fail, ok);
+  LLVMPositionBuilderAtEnd(g->b, fail);
+  LLVMBuildRet(g->b, status);
+  LLVMPositionBuilderAtEnd(g->b, ok);
+}
+
+/* return tcrt_fail(ctx, 1, "%s", msg) -- through "%s" so that a '%' in the
+ * message is printed, not interpreted. */
+static void build_fail(Cg *g, LLVMValueRef msg) {
+  LLVMValueRef fn = LLVMGetNamedFunction(g->mod, "tcrt_fail");
+  LLVMTypeRef params[3] = {g->t_ctxp, g->t_i32, g->t_ptr};
+  LLVMTypeRef fty = LLVMFunctionType(g->t_i32, params, 3, 1);
+  if (!fn)
+    fn = LLVMAddFunction(g->mod, "tcrt_fail", fty);
+  if (!g->fmt_s)
+    g->fmt_s = LLVMBuildGlobalStringPtr(g->b, "%s", "fmt.s");
+  LLVMValueRef args[4] = {g->ctx, cg_i32(g, TC_ERR_RUNTIME), g->fmt_s, msg};
+  LLVMBuildRet(g->b, LLVMBuildCall2(g->b, fty, fn, args, 4, "status"));
+}
+
+/* Fills the function's stack tc_array from buffer `buf`, for print and save. */
+static LLVMValueRef stack_array(Cg *g, int buf) {
+  KBuf *kb = k_buf(g->f, buf);
+  if (!g->arr_tmp)
+    g->arr_tmp = cg_slot(g, g->t_array, "arr");
+  LLVMValueRef a = g->arr_tmp;
+  LLVMBuildStore(g->b, cg_buf_ptr(g, buf), LLVMBuildStructGEP2(g->b, g->t_array, a, 0, ""));
+  LLVMBuildStore(g->b, cg_i32(g, kb->dtype), LLVMBuildStructGEP2(g->b, g->t_array, a, 1, ""));
+  LLVMBuildStore(g->b, cg_i32(g, kb->rank), LLVMBuildStructGEP2(g->b, g->t_array, a, 2, ""));
+  for (int i = 0; i < kb->rank; i++) {
+    LLVMValueRef idx[3] = {cg_i64(g, 0), cg_i32(g, 3), cg_i64(g, i)};
+    LLVMBuildStore(g->b, cg_dim(g, kb->dims[i]), LLVMBuildInBoundsGEP2(g->b, g->t_array, a, idx, 3, ""));
+  }
+  return a;
+}
+
+
+/* ---- calls ---- */
+
+static void need(KStmt *s, int nbufs, int nexprs) {
+  if (s->nbufs < nbufs || s->nexprs < nexprs)
+    ir_die(s->loc, "kernel IR: call %d with %d buffers and %d expressions", (int)s->call, s->nbufs, s->nexprs);
+}
+
+LLVMValueRef cg_expr_i64(Cg *g, KExpr *e) { return cg_convert(g, cg_expr(g, e), e->dtype, DT_I64); }
+
+static void emit_call(Cg *g, KStmt *s) {
+  switch (s->call) {
+  case KC_MATMUL: {
+    need(s, 3, 7);
+    LLVMValueRef a[12] = {g->ctx, cg_i32(g, k_buf(g->f, s->bufs[2])->dtype), cg_buf_ptr(g, s->bufs[0]),
+                          cg_buf_ptr(g, s->bufs[1]), cg_buf_ptr(g, s->bufs[2])};
+    if (s->nexprs >= 9) { /* a block of rows (a matmul epilogue, passes/lower_ops.c): offsets into a and out */
+      LLVMValueRef es = cg_i64(g, (int64_t)LLVMABISizeOfType(g->td, cg_mem_type(g, k_buf(g->f, s->bufs[2])->dtype)));
+      for (int i = 0; i < 2; i++) {
+        LLVMValueRef off = LLVMBuildMul(g->b, cg_expr_i64(g, s->exprs[7 + i]), es, "");
+        a[2 + 2 * i] = LLVMBuildGEP2(g->b, g->t_i8, a[2 + 2 * i], &off, 1, "");
+      }
+    }
+    for (int i = 0; i < 7; i++)
+      a[5 + i] = cg_expr_i64(g, s->exprs[i]);
+    cg_return_if_nonzero(g, cg_call(g, "tcrt_matmul", g->t_i32, 12, a));
+    return;
+  }
+  case KC_RAND: {
+    need(s, 1, s->op == IR_RANDINT ? 2 : 0);
+    KBuf *out = k_buf(g->f, s->bufs[0]);
+    LLVMValueRef p = cg_buf_ptr(g, s->bufs[0]), n = cg_numel(g, out), st;
+    if (s->op == IR_RAND || s->op == IR_RANDN) {
+      LLVMValueRef a[4] = {g->ctx, cg_i32(g, out->dtype), p, n};
+      st = cg_call(g, s->op == IR_RAND ? "tcrt_rand" : "tcrt_randn", g->t_i32, 4, a);
+    } else if (s->op == IR_RANDINT) {
+      LLVMValueRef a[5] = {g->ctx, cg_expr_i64(g, s->exprs[0]), cg_expr_i64(g, s->exprs[1]), p, n};
+      st = cg_call(g, "tcrt_randint", g->t_i32, 5, a);
+    } else if (s->op == IR_RANDPERM) {
+      LLVMValueRef a[3] = {g->ctx, p, n};
+      st = cg_call(g, "tcrt_randperm", g->t_i32, 3, a);
+    } else {
+      ir_die(s->loc, "kernel IR: a random call for %s", ir_op_name(s->op));
+    }
+    cg_return_if_nonzero(g, st);
+    return;
+  }
+  case KC_SEED: {
+    need(s, 0, 1);
+    LLVMValueRef a[2] = {g->ctx, cg_expr_i64(g, s->exprs[0])};
+    cg_call(g, "tcrt_seed", g->t_void, 2, a);
+    return;
+  }
+  case KC_PRINT: {
+    int next = 0;
+    for (int i = 0; i < s->nstrs; i++) {
+      LLVMValueRef sep = cg_i32(g, i > 0);
+      if (s->strs[i]) {
+        LLVMValueRef a[2] = {LLVMBuildGlobalStringPtr(g->b, s->strs[i], "str"), sep};
+        cg_call(g, "tcrt_print_str", g->t_void, 2, a);
+      } else {
+        if (next >= s->nbufs)
+          ir_die(s->loc, "kernel IR: print with more pieces than buffers");
+        LLVMValueRef a[2] = {stack_array(g, s->bufs[next++]), sep};
+        cg_call(g, "tcrt_print_array", g->t_void, 2, a);
+      }
+    }
+    cg_call(g, "tcrt_print_end", g->t_void, 0, NULL);
+    return;
+  }
+  case KC_SAVE: {
+    need(s, 1, 0);
+    if (!s->str)
+      ir_die(s->loc, "kernel IR: save without a path");
+    enum { ERRSIZE = 256 };
+    if (!g->errbuf)
+      g->errbuf = cg_slot(g, LLVMArrayType(g->t_i8, ERRSIZE), "errbuf");
+    LLVMValueRef err = LLVMBuildBitCast(g->b, g->errbuf, g->t_ptr, "");
+    LLVMValueRef a[4] = {LLVMBuildGlobalStringPtr(g->b, s->str, "path"), stack_array(g, s->bufs[0]), err,
+                         cg_i64(g, ERRSIZE)};
+    LLVMValueRef st = cg_call(g, "tcrt_save", g->t_i32, 4, a);
+    LLVMBasicBlockRef fail = cg_block(g, "save.fail"), ok = cg_block(g, "ok");
+    LLVMBuildCondBr(g->b, LLVMBuildICmp(g->b, LLVMIntNE, st, cg_i32(g, 0), ""), fail, ok);
+    LLVMPositionBuilderAtEnd(g->b, fail);
+    build_fail(g, err);
+    LLVMPositionBuilderAtEnd(g->b, ok);
+    return;
+  }
+  case KC_PARAM_STORE: {
+    need(s, 1, 0);
+    LLVMValueRef a[3] = {g->ctx, cg_i32(g, s->index), cg_buf_ptr(g, s->bufs[0])};
+    cg_call(g, "tcrt_set_param", g->t_void, 3, a);
+    return;
+  }
+  }
+  ir_die(s->loc, "kernel IR: call kind %d", (int)s->call);
+}
+
+/* ---- statements ---- */
+
+void cg_emit_stmt(Cg *g, KStmt *s) {
+  LLVMBuilderRef B = g->b;
+  switch (s->kind) {
+  case KS_KERNEL: cg_emit_kernel(g, s); return;
+  case KS_ALLOC: {
+    KBuf *kb = k_buf(g->f, s->buf);
+    LLVMValueRef bytes = LLVMBuildMul(B, cg_numel(g, kb), cg_i64(g, (int64_t)LLVMABISizeOfType(g->td, cg_mem_type(g, kb->dtype))), "");
+    LLVMValueRef a[2] = {g->ctx, bytes};
+    LLVMValueRef p = cg_call(g, s->uninit ? "tcrt_alloc_uninit" : "tcrt_alloc", g->t_ptr, 2, a);
+    LLVMBuildStore(B, p, g->bufs[s->buf]);
+    /* the runtime has set the message */
+    LLVMBasicBlockRef fail = cg_block(g, "nomem"), ok = cg_block(g, "ok");
+    LLVMBuildCondBr(B, LLVMBuildIsNull(B, p, ""), fail, ok);
+    LLVMPositionBuilderAtEnd(B, fail);
+    LLVMBuildRet(B, cg_i32(g, TC_ERR_NOMEM));
+    LLVMPositionBuilderAtEnd(B, ok);
+    return;
+  }
+  case KS_FREE: {
+    /* a buffer may alias one that lives on (a carried value, a result):
+     * which one is known only at run time */
+    LLVMValueRef p = cg_buf_ptr(g, s->buf), kept = LLVMConstInt(g->t_i1, 0, 0);
+    for (int i = 0; i < s->nkeep; i++)
+      kept = LLVMBuildOr(B, kept, LLVMBuildICmp(B, LLVMIntEQ, p, cg_buf_ptr(g, s->keep[i]), ""), "");
+    LLVMBasicBlockRef yes = cg_block(g, "free"), done = cg_block(g, "freed");
+    LLVMBuildCondBr(B, kept, done, yes);
+    LLVMPositionBuilderAtEnd(B, yes);
+    cg_call(g, "tcrt_free", g->t_void, 1, &p);
+    /* NULL only when freed: a kept buffer is still handed on (the lowering
+     * frees every buffer a block owns, keeping the ones it yields) */
+    LLVMBuildStore(B, LLVMConstNull(g->t_ptr), g->bufs[s->buf]);
+    LLVMBuildBr(B, done);
+    LLVMPositionBuilderAtEnd(B, done);
+    return;
+  }
+  case KS_MOVE: LLVMBuildStore(B, cg_buf_ptr(g, s->src), g->bufs[s->buf]); return;
+  case KS_COPY: ir_die(s->loc, "codegen: a copy between memory spaces in a CPU module");
+  case KS_SETSYM: LLVMBuildStore(B, cg_expr_i64(g, s->cond), cg_sym_slot(g, s->buf)); return;
+  case KS_CHECK: {
+    LLVMValueRef ok_v = cg_convert(g, cg_expr(g, s->cond), s->cond->dtype, DT_BOOL);
+    LLVMBasicBlockRef fail = cg_block(g, "check.fail"), ok = cg_block(g, "ok");
+    LLVMBuildCondBr(B, ok_v, ok, fail);
+    LLVMPositionBuilderAtEnd(B, fail);
+    build_fail(g, LLVMBuildGlobalStringPtr(B, s->message ? s->message : "check failed", "msg"));
+    LLVMPositionBuilderAtEnd(B, ok);
+    return;
+  }
+  case KS_CALL: emit_call(g, s); return;
+  case KS_FOR: {
+    /* range() evaluates start, stop and step once */
+    LLVMValueRef start = cg_expr_i64(g, s->cond), stop = cg_expr_i64(g, s->stop), step = cg_expr_i64(g, s->step);
+    if (s->lkind[0] == KL_PARALLEL && !g->in_body) {
+      cg_emit_parallel_for(g, s, start, stop, step);
+      return;
+    }
+    CgLoop l;
+    cg_loop_begin(g, &l, cg_var_slot(g, s->var), start, stop, step);
+    cg_emit_list(g, &s->body);
+    cg_loop_end(g, &l);
+    return;
+  }
+  case KS_IF: {
+    LLVMValueRef c = cg_convert(g, cg_expr(g, s->cond), s->cond->dtype, DT_BOOL);
+    LLVMBasicBlockRef then = cg_block(g, "then"), other = s->orelse.n ? cg_block(g, "else") : NULL, join = cg_block(g, "endif");
+    LLVMBuildCondBr(B, c, then, other ? other : join);
+    LLVMPositionBuilderAtEnd(B, then);
+    cg_emit_list(g, &s->body);
+    LLVMBuildBr(B, join);
+    if (other) {
+      LLVMPositionBuilderAtEnd(B, other);
+      cg_emit_list(g, &s->orelse);
+      LLVMBuildBr(B, join);
+    }
+    LLVMPositionBuilderAtEnd(B, join);
+    return;
+  }
+  }
+  ir_die(s->loc, "kernel IR: statement kind %d", (int)s->kind);
+}
+
+void cg_emit_list(Cg *g, KList *l) {
+  for (int i = 0; i < l->n; i++)
+    cg_emit_stmt(g, l->v[i]);
+}
+
+/* ---- functions ---- */
+
+static LLVMValueRef emit_func(Cg *g, KFunc *f) {
+  LLVMValueRef fn = LLVMAddFunction(g->mod, ir_sprintf("tc_fn_%s", f->name), g->t_fn);
+  cg_add_attr(g, fn, "nounwind");
+  g->f = f;
+  g->fn = fn;
+  g->ctx = LLVMGetParam(fn, 0);
+  g->args = LLVMGetParam(fn, 1);
+  g->results = LLVMGetParam(fn, 2);
+  LLVMSetValueName2(g->ctx, "ctx", 3);
+  LLVMSetValueName2(g->args, "args", 4);
+  LLVMSetValueName2(g->results, "results", 7);
+  g->syms = NULL;
+  g->nsyms = 0;
+  g->arr_tmp = g->errbuf = NULL;
+  g->acc = g->acc_index = NULL;
+
+  /* 1. slots, in "entry"; the code starts in "start" */
+  LLVMBasicBlockRef entry = cg_block(g, "entry"), start = cg_block(g, "start");
+  LLVMPositionBuilderAtEnd(g->ab, entry);
+  LLVMPositionBuilderAtEnd(g->b, start);
+  int nb = f->bufs.n;
+  g->bufs = ir_alloc(sizeof(LLVMValueRef) * (size_t)(nb ? nb : 1));
+  for (int i = 0; i < nb; i++) {
+    KBuf *kb = k_buf(f, i);
+    g->bufs[i] = cg_slot(g, g->t_ptr, ir_sprintf("%s.addr", kb->name ? kb->name : "buf"));
+    LLVMBuildStore(g->ab, LLVMConstNull(g->t_ptr), g->bufs[i]);
+  }
+  g->vars = ir_alloc(sizeof(LLVMValueRef) * (size_t)(f->nvars > 0 ? f->nvars : 1)); /* made on first use */
+  g->lets = ir_alloc(sizeof(LLVMValueRef) * ((size_t)f->nlets + 1));
+
+  /* 2. borrowed buffers: arguments and params */
+  for (int i = 0; i < nb; i++) {
+    KBuf *kb = k_buf(f, i);
+    LLVMValueRef p = NULL;
+    if (kb->kind == KB_ARG) {
+      LLVMValueRef idx[2] = {cg_i64(g, kb->index), cg_i32(g, 0)};
+      p = LLVMBuildLoad2(g->b, g->t_ptr, LLVMBuildInBoundsGEP2(g->b, g->t_array, g->args, idx, 2, ""), "");
+    } else if (kb->kind == KB_PARAM) {
+      LLVMValueRef a[2] = {g->ctx, cg_i32(g, kb->index)};
+      p = cg_call(g, "tcrt_param", g->t_ptr, 2, a);
+    }
+    if (p)
+      LLVMBuildStore(g->b, p, g->bufs[i]);
+  }
+
+  /* 3. the body */
+  cg_emit_list(g, &f->body);
+
+  /* 4. results: data, dtype, rank, shape (zero beyond the rank) */
+  for (int r = 0; r < f->nresults; r++) {
+    KBuf *kb = k_buf(f, f->results[r]);
+    LLVMValueRef idx[2] = {cg_i64(g, r), cg_i32(g, 0)};
+    LLVMValueRef base = g->results;
+    LLVMBuildStore(g->b, cg_buf_ptr(g, f->results[r]), LLVMBuildInBoundsGEP2(g->b, g->t_array, base, idx, 2, ""));
+    idx[1] = cg_i32(g, 1);
+    LLVMBuildStore(g->b, cg_i32(g, kb->dtype), LLVMBuildInBoundsGEP2(g->b, g->t_array, base, idx, 2, ""));
+    idx[1] = cg_i32(g, 2);
+    LLVMBuildStore(g->b, cg_i32(g, kb->rank), LLVMBuildInBoundsGEP2(g->b, g->t_array, base, idx, 2, ""));
+    for (int i = 0; i < IR_MAX_RANK; i++) {
+      LLVMValueRef sidx[3] = {cg_i64(g, r), cg_i32(g, 3), cg_i64(g, i)};
+      LLVMValueRef d = i < kb->rank ? cg_dim(g, kb->dims[i]) : cg_i64(g, 0);
+      LLVMBuildStore(g->b, d, LLVMBuildInBoundsGEP2(g->b, g->t_array, base, sidx, 3, ""));
+    }
+  }
+  LLVMBuildRet(g->b, cg_i32(g, 0));
+  LLVMBuildBr(g->ab, start);
+  g->f = NULL;
+  return fn;
+}
+
+/* ---- the module ---- */
+
+LLVMModuleRef cg_cpu_module(LLVMContextRef c, KModule *m, LLVMTargetDataRef td, const char *triple,
+                            const IfModule *lib, bool shared) {
+  Cg g = {0};
+  g.c = c;
+  g.td = td;
+  g.km = m;
+  g.mod = LLVMModuleCreateWithNameInContext(m->name ? m->name : "tensorc", c);
+  LLVMSetTarget(g.mod, triple);
+  LLVMSetModuleDataLayout(g.mod, td);
+  g.t_void = LLVMVoidTypeInContext(c);
+  g.t_i1 = LLVMInt1TypeInContext(c);
+  g.t_i8 = LLVMInt8TypeInContext(c);
+  g.t_i32 = LLVMInt32TypeInContext(c);
+  g.t_i64 = LLVMInt64TypeInContext(c);
+  g.t_f32 = LLVMFloatTypeInContext(c);
+  g.t_f64 = LLVMDoubleTypeInContext(c);
+  g.t_ptr = LLVMPointerType(g.t_i8, 0);
+  g.t_ctxp = LLVMPointerType(LLVMStructCreateNamed(c, "tc_ctx"), 0);
+  LLVMTypeRef arrf[4] = {g.t_ptr, g.t_i32, g.t_i32, LLVMArrayType(g.t_i64, IR_MAX_RANK)};
+  g.t_array = LLVMStructCreateNamed(c, "tc_array");
+  LLVMStructSetBody(g.t_array, arrf, 4, 0);
+  LLVMTypeRef fnp[3] = {g.t_ctxp, LLVMPointerType(g.t_array, 0), LLVMPointerType(g.t_array, 0)};
+  g.t_fn = LLVMFunctionType(g.t_i32, fnp, 3, 0);
+  g.b = LLVMCreateBuilderInContext(c);
+  g.ab = LLVMCreateBuilderInContext(c);
+  CgDesc d = cg_desc_types(&g);
+
+  KFunc *mainf = NULL;
+  LLVMValueRef mainfn = NULL, initfn = NULL;
+  LLVMValueRef *fns = ir_alloc(sizeof(LLVMValueRef) * (size_t)(m->funcs.n + 1));
+  for (int i = 0; i < m->funcs.n; i++) {
+    KFunc *f = m->funcs.v[i];
+    fns[i] = emit_func(&g, f);
+    if (f->is_main) {
+      mainf = f;
+      mainfn = fns[i];
+    }
+    if (f->is_init)
+      initfn = fns[i];
+  }
+  LLVMValueRef init = cg_init_entry(&g, &d, m, initfn);
+  bool ok = lib ? cg_emit_library(&g, &d, m, lib, fns, init, shared)
+                : !mainf || cg_emit_program(&g, &d, m, mainf, mainfn, init);
+  LLVMDisposeBuilder(g.b);
+  LLVMDisposeBuilder(g.ab);
+  if (!ok) {
+    LLVMDisposeModule(g.mod);
+    return NULL;
+  }
+  return g.mod;
+}

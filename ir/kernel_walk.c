@@ -1,0 +1,340 @@
+/* ir/kernel_walk.c - questions asked of the kernel IR in several places.
+ *
+ * The memory planner, the schedule and placement passes and both code
+ * generators need the same few facts about kernel-IR code: whether two
+ * expressions are the same tree, whether a kernel reads its output only at
+ * the point it writes, what each statement does to each buffer (read,
+ * write, free, ...), and what a piece of code needs from outside itself
+ * (the parameters of an outlined CPU loop body or of a GPU kernel).  They
+ * are answered here once; k_stmt_refs is the one place that says which
+ * operand of which statement is read and which is written.
+ */
+#include "kernel.h"
+
+#include <string.h>
+
+/* ---- expressions ---- */
+
+bool k_expr_eq(const KExpr *a, const KExpr *b) {
+  if (a == b)
+    return true;
+  if (!a || !b || a->kind != b->kind || a->dtype != b->dtype || a->nargs != b->nargs)
+    return false;
+  switch (a->kind) {
+  case KX_CONST:
+    if (a->ival != b->ival || a->fval != b->fval)
+      return false;
+    break;
+  case KX_VAR:
+    if (a->var != b->var)
+      return false;
+    break;
+  case KX_SYM:
+    if (a->sym != b->sym)
+      return false;
+    break;
+  case KX_DIM:
+    if (!dim_eq(a->dim, b->dim))
+      return false;
+    break;
+  case KX_LOAD:
+    if (a->buf != b->buf || a->linear != b->linear)
+      return false;
+    break;
+  case KX_OP:
+    if (a->op != b->op)
+      return false;
+    break;
+  case KX_ARG_DIM:
+    if (a->buf != b->buf || a->ival != b->ival)
+      return false;
+    break;
+  case KX_LET:
+  case KX_LETVAR:
+    if (a->var != b->var)
+      return false;
+    break;
+  case KX_CAST:
+  case KX_ACC:
+  case KX_ACC_INDEX: break; /* dtype and operands say it all */
+  }
+  for (int i = 0; i < a->nargs; i++)
+    if (!k_expr_eq(a->args[i], b->args[i]))
+      return false;
+  return true;
+}
+
+bool k_loads_at_store(const KExpr *e, int buf, const KStmt *k) {
+  if (!e)
+    return true;
+  if (e->kind == KX_LOAD && e->buf == buf) {
+    if (e->linear != k->store_linear || e->nargs != k->nstore)
+      return false;
+    for (int i = 0; i < e->nargs; i++)
+      if (!k_expr_eq(e->args[i], k->store_idx[i]))
+        return false;
+  }
+  for (int i = 0; i < e->nargs; i++)
+    if (!k_loads_at_store(e->args[i], buf, k))
+      return false;
+  return true;
+}
+
+/* ---- buffer references ---- */
+
+void k_expr_refs(const KExpr *e, KRefFn fn, void *ctx) {
+  if (!e)
+    return;
+  if (e->kind == KX_LOAD)
+    fn(e->buf, KR_READ, ctx);
+  for (int i = 0; i < e->nargs; i++)
+    k_expr_refs(e->args[i], fn, ctx);
+}
+
+static void list_refs(const KList *l, KRefFn fn, void *ctx) {
+  for (int i = 0; i < l->n; i++)
+    k_stmt_refs(l->v[i], fn, ctx);
+}
+
+/* A call's buffer operand i: output or input. */
+static KRefRole call_role(const KStmt *s, int i) {
+  switch (s->call) {
+  case KC_MATMUL: return i == 2 ? KR_WRITE : KR_READ;
+  case KC_RAND: return KR_WRITE;
+  case KC_PARAM_STORE: return KR_ESCAPE;
+  case KC_SEED:
+  case KC_PRINT:
+  case KC_SAVE: return KR_READ;
+  }
+  ir_die(s->loc, "kernel IR: call kind %d", (int)s->call);
+}
+
+void k_stmt_refs(const KStmt *s, KRefFn fn, void *ctx) {
+  switch (s->kind) {
+  case KS_KERNEL:
+    fn(s->buf, KR_WRITE, ctx);
+    k_expr_refs(s->value, fn, ctx);
+    k_expr_refs(s->finalize, fn, ctx);
+    for (int i = 0; i < s->nstore; i++)
+      k_expr_refs(s->store_idx[i], fn, ctx);
+    return;
+  case KS_ALLOC: fn(s->buf, KR_ASSIGN, ctx); return;
+  case KS_FREE:
+    fn(s->buf, KR_FREE, ctx);
+    for (int i = 0; i < s->nkeep; i++)
+      fn(s->keep[i], KR_KEEP, ctx);
+    return;
+  case KS_MOVE:
+    fn(s->buf, KR_ASSIGN, ctx);
+    fn(s->src, KR_READ, ctx);
+    return;
+  case KS_COPY:
+    fn(s->buf, KR_WRITE, ctx);
+    fn(s->src, KR_READ, ctx);
+    return;
+  case KS_SETSYM:
+  case KS_CHECK: k_expr_refs(s->cond, fn, ctx); return;
+  case KS_CALL:
+    for (int i = 0; i < s->nexprs; i++)
+      k_expr_refs(s->exprs[i], fn, ctx);
+    for (int i = 0; i < s->nbufs; i++)
+      fn(s->bufs[i], call_role(s, i), ctx);
+    return;
+  case KS_FOR:
+    k_expr_refs(s->cond, fn, ctx);
+    k_expr_refs(s->stop, fn, ctx);
+    k_expr_refs(s->step, fn, ctx);
+    list_refs(&s->body, fn, ctx);
+    return;
+  case KS_IF:
+    k_expr_refs(s->cond, fn, ctx);
+    list_refs(&s->body, fn, ctx);
+    list_refs(&s->orelse, fn, ctx);
+    return;
+  }
+  ir_die(s->loc, "kernel IR: statement kind %d", (int)s->kind);
+}
+
+void k_stmt_exprs(KStmt *s, KExprFn fn, void *ctx) {
+  KExpr *roots[3] = {0};
+  switch (s->kind) {
+  case KS_KERNEL:
+    roots[0] = s->value, roots[1] = s->finalize;
+    for (int i = 0; i < s->nstore; i++)
+      fn(s->store_idx[i], ctx);
+    break;
+  case KS_SETSYM:
+  case KS_CHECK:
+  case KS_IF: roots[0] = s->cond; break;
+  case KS_FOR: roots[0] = s->cond, roots[1] = s->stop, roots[2] = s->step; break;
+  case KS_CALL:
+    for (int i = 0; i < s->nexprs; i++)
+      fn(s->exprs[i], ctx);
+    break;
+  case KS_ALLOC:
+  case KS_FREE:
+  case KS_MOVE:
+  case KS_COPY: break;
+  }
+  for (int i = 0; i < 3; i++)
+    if (roots[i])
+      fn(roots[i], ctx);
+}
+
+/* ---- what code needs from outside ---- */
+
+KUses k_uses_new(const KFunc *f) {
+  KUses u = {.nbufs = f->bufs.n, .nvars = f->nvars, .nsyms = ir_sym_count()};
+  u.bufs = ir_alloc((size_t)u.nbufs + 1);
+  u.vars = ir_alloc((size_t)u.nvars + 1);
+  u.defs = ir_alloc((size_t)u.nvars + 1);
+  u.syms = ir_alloc((size_t)u.nsyms + 1);
+  return u;
+}
+
+static void dim_syms(KUses *u, Dim d) {
+  for (int i = 0; i < d.n; i++)
+    for (int k = 0; k < d.t[i].deg; k++)
+      if (d.t[i].sym[k] < u->nsyms)
+        u->syms[d.t[i].sym[k]] = true;
+}
+
+typedef struct UseCtx {
+  KUses *u;
+  const KFunc *f;
+} UseCtx;
+
+/* A buffer touched: it, and the symbols of its dims (its strides). */
+static void use_buf(int buf, KRefRole role, void *ctx) {
+  UseCtx *c = ctx;
+  if (role != KR_READ && role != KR_WRITE)
+    return; /* frees and keeps are host bookkeeping, not uses of the data */
+  c->u->bufs[buf] = true;
+  const KBuf *kb = c->f->bufs.v[buf];
+  for (int i = 0; i < kb->rank; i++)
+    dim_syms(c->u, kb->dims[i]);
+}
+
+static void use_expr(KExpr *e, void *ctx) {
+  KUses *u = ((UseCtx *)ctx)->u;
+  if (!e)
+    return;
+  if (e->kind == KX_VAR)
+    u->vars[e->var] = true;
+  if (e->kind == KX_SYM && e->sym < u->nsyms)
+    u->syms[e->sym] = true;
+  if (e->kind == KX_DIM)
+    dim_syms(u, e->dim);
+  for (int i = 0; i < e->nargs; i++)
+    use_expr(e->args[i], ctx);
+}
+
+void k_uses_stmt(KUses *u, const KFunc *f, const KStmt *s) {
+  UseCtx c = {u, f};
+  k_stmt_refs(s, use_buf, &c);
+  k_stmt_exprs((KStmt *)s, use_expr, &c);
+  if (s->kind == KS_KERNEL)
+    for (int i = 0; i < s->nloops; i++) {
+      u->defs[s->loopvar[i]] = true;
+      dim_syms(u, s->extent[i]);
+    }
+  if (s->kind == KS_SETSYM && s->buf < u->nsyms)
+    u->syms[s->buf] = true;
+  if (s->kind == KS_FOR) {
+    u->defs[s->var] = true;
+    k_uses_list(u, f, &s->body);
+  }
+  if (s->kind == KS_IF) {
+    k_uses_list(u, f, &s->body);
+    k_uses_list(u, f, &s->orelse);
+  }
+}
+
+void k_uses_list(KUses *u, const KFunc *f, const KList *l) {
+  for (int i = 0; i < l->n; i++)
+    k_uses_stmt(u, f, l->v[i]);
+}
+
+/* ---- renaming a buffer ---- *
+ *
+ * Lowering shares expressions and keep lists between statements, so a
+ * rename never mutates them: what changes is copied. */
+
+/* e with loads of `from` made loads of `to`; a copy where anything changed. */
+KExpr *k_expr_rename(KExpr *e, int from, int to) {
+  if (!e)
+    return e;
+  KExpr *out = e;
+  for (int i = 0; i < e->nargs; i++) {
+    KExpr *a = k_expr_rename(e->args[i], from, to);
+    if (a == e->args[i])
+      continue;
+    if (out == e) {
+      out = ir_alloc(sizeof *out);
+      *out = *e;
+      out->args = ir_alloc(sizeof(KExpr *) * (size_t)e->nargs);
+      memcpy(out->args, e->args, sizeof(KExpr *) * (size_t)e->nargs);
+    }
+    out->args[i] = a;
+  }
+  if (e->kind == KX_LOAD && e->buf == from) {
+    if (out == e) {
+      out = ir_alloc(sizeof *out);
+      *out = *e;
+    }
+    out->buf = to;
+  }
+  return out;
+}
+
+int *k_ints_rename(int *v, int n, int from, int to) {
+  int *out = v;
+  for (int i = 0; i < n; i++) {
+    if (v[i] != from)
+      continue;
+    if (out == v) {
+      out = ir_alloc(sizeof(int) * (size_t)n);
+      memcpy(out, v, sizeof(int) * (size_t)n);
+    }
+    out[i] = to;
+  }
+  return out;
+}
+
+void k_stmt_rename(KStmt *s, int from, int to, bool keep_freed) {
+  if (s->buf == from && s->kind != KS_SETSYM && !(keep_freed && s->kind == KS_FREE))
+    s->buf = to;
+  if ((s->kind == KS_MOVE || s->kind == KS_COPY) && s->src == from)
+    s->src = to;
+  if (s->kind == KS_FREE)
+    s->keep = k_ints_rename(s->keep, s->nkeep, from, to);
+  if (s->kind == KS_CALL && s->nbufs)
+    s->bufs = k_ints_rename(s->bufs, s->nbufs, from, to);
+  s->value = k_expr_rename(s->value, from, to);
+  s->finalize = k_expr_rename(s->finalize, from, to);
+  s->cond = k_expr_rename(s->cond, from, to);
+  s->stop = k_expr_rename(s->stop, from, to);
+  s->step = k_expr_rename(s->step, from, to);
+  for (int i = 0; i < s->nstore; i++) {
+    KExpr *e = k_expr_rename(s->store_idx[i], from, to);
+    if (e == s->store_idx[i])
+      continue;
+    KExpr **v = ir_alloc(sizeof(KExpr *) * (size_t)s->nstore);
+    memcpy(v, s->store_idx, sizeof(KExpr *) * (size_t)s->nstore);
+    v[i] = e;
+    s->store_idx = v;
+  }
+  for (int i = 0; i < s->nexprs; i++) {
+    KExpr *e = k_expr_rename(s->exprs[i], from, to);
+    if (e == s->exprs[i])
+      continue;
+    KExpr **v = ir_alloc(sizeof(KExpr *) * (size_t)s->nexprs);
+    memcpy(v, s->exprs, sizeof(KExpr *) * (size_t)s->nexprs);
+    v[i] = e;
+    s->exprs = v;
+  }
+  for (int i = 0; i < s->body.n; i++)
+    k_stmt_rename(s->body.v[i], from, to, keep_freed);
+  for (int i = 0; i < s->orelse.n; i++)
+    k_stmt_rename(s->orelse.v[i], from, to, keep_freed);
+}

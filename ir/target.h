@@ -1,0 +1,44 @@
+/* ir/target.h - what the code is compiled for, and the target's heuristics.
+ *
+ * The kernel-IR passes (lower, schedule, placement, legalize) read the
+ * target and write what they decide into the IR; the code generators read
+ * only the IR.  So a number like "a parallel loop needs 32K points" or "a
+ * matmul epilogue runs on blocks of 1024 rows" is a field here, visible in
+ * one place, not a constant inside an emitter.
+ */
+#ifndef TENSORC_TARGET_H
+#define TENSORC_TARGET_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+typedef enum TargetKind {
+  TGT_CPU,  /* the host, through LLVM */
+  TGT_CUDA, /* kernels as CUDA C through NVRTC; host code through LLVM */
+} TargetKind;
+
+typedef struct Target {
+  TargetKind kind;
+  const char *name; /* "cpu", "cuda" */
+  /* the CPU */
+  int64_t par_min_work;  /* a parallel loop of fewer points runs on the calling thread:
+                          * waking threads costs microseconds, more than a small kernel */
+  int lanes_f32, lanes_f64; /* partial accumulators of a vectorised float sum/max/min:
+                             * two 256-bit registers' worth */
+  /* a matmul's fused epilogue runs on blocks of this many rows of the
+   * product while they are in cache (0: once, on the whole product) */
+  int64_t epilogue_rows;
+  /* the GPU */
+  const char *gpu_arch; /* "sm_80" */
+  int block_threads;    /* threads of a block of an elementwise kernel */
+  int row_threads;      /* threads of a block that reduces one row */
+  int64_t max_blocks;   /* grid-stride loops use at most this many blocks */
+  bool emulate;         /* --gpu-emulate: the kernels also run in the CPU emulator */
+} Target;
+
+/* target.c */
+const Target *ir_target_cpu(void);
+/* A CUDA target for arch ("sm_80"; NULL: the default). */
+Target *ir_target_cuda(const char *arch, bool emulate);
+
+#endif

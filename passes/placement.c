@@ -1,0 +1,266 @@
+/* passes/placement.c - the `placement` pass: where every buffer lives.
+ *
+ * On the CPU everything is host memory and the pass only says so.  On the
+ * GPU it gives every buffer a memory space (KBuf.space) and inserts the
+ * copies between spaces as statements (Halide's InjectHostDevBufferCopies
+ * is the model), so that where data is, and when it moves, is in the IR
+ * and in its dump rather than hidden in a backend:
+ *
+ * 1. Buffers that one MOVE makes the same pointer (a loop's carried value,
+ *    a result) form one class, and a class lives in one space.  A class is
+ *    device memory when a device kernel, a matmul, a random draw or a
+ *    param touches one of its buffers (params live on the device between
+ *    steps); else host memory.
+ * 2. An argument (borrowed host memory) in a device class gets a device
+ *    twin at the top of the function: `alloc %x.dev`, `copy %x.dev <-
+ *    %x`, and every statement but the host reads below uses the twin,
+ *    which is freed at the end.
+ * 3. A host statement that reads a device buffer (print, save, a check or
+ *    an `if`, `for` or symbol that loads a value) reads a host copy made
+ *    just before it and freed just after: only the value printed or
+ *    tested moves, never more.
+ * 4. Results go back to the caller in host memory: each device result is
+ *    copied into a new host buffer, which becomes the result, and the
+ *    device buffer is freed unless it is a param's or an argument's twin.
+ *
+ * Requires: schedule (KStmt.device).  Preserves: what every function
+ * computes and returns.
+ */
+#include "passes.h"
+
+#include "../ir/kernel.h"
+
+typedef struct Place {
+  KFunc *f;
+  int *parent;  /* union-find over buffers: MOVE classes */
+  bool *device; /* by class root: lives on the device */
+  int *twin;    /* by argument buffer: its device twin, or -1 */
+  int nb;       /* buffers before the pass added any */
+} Place;
+
+static int find(Place *P, int b) {
+  while (P->parent[b] != b)
+    b = P->parent[b] = P->parent[P->parent[b]];
+  return b;
+}
+
+static void join(Place *P, int a, int b) {
+  a = find(P, a), b = find(P, b);
+  if (a != b)
+    P->parent[a] = b;
+}
+
+/* ---- 1. classes and spaces ---- */
+
+static void classes(Place *P, KList *l) {
+  for (int i = 0; i < l->n; i++) {
+    KStmt *s = l->v[i];
+    if (s->kind == KS_MOVE)
+      join(P, s->buf, s->src);
+    classes(P, &s->body);
+    classes(P, &s->orelse);
+  }
+}
+
+static void on_device(int buf, KRefRole role, void *ctx) {
+  Place *P = ctx;
+  if (role == KR_READ || role == KR_WRITE || role == KR_ESCAPE)
+    P->device[buf] = true; /* by buffer first; folded into classes after */
+}
+
+/* Marks the buffers that device code, library calls and params touch. */
+static void device_uses(Place *P, KList *l) {
+  for (int i = 0; i < l->n; i++) {
+    KStmt *s = l->v[i];
+    if (s->device || (s->kind == KS_CALL && (s->call == KC_MATMUL || s->call == KC_RAND || s->call == KC_PARAM_STORE))) {
+      k_stmt_refs(s, on_device, P);
+      continue;
+    }
+    device_uses(P, &s->body);
+    device_uses(P, &s->orelse);
+  }
+}
+
+/* ---- 2, 3. host reads of device buffers ---- */
+
+static int new_buf(Place *P, int like, const char *suffix, KSpace space) {
+  KBuf *kb = k_buf(P->f, like);
+  int b = k_buf_new(P->f, ir_sprintf("%s%s", kb->name ? kb->name : "t", suffix), kb->dtype, kb->rank, kb->dims,
+                    KB_TEMP);
+  k_buf(P->f, b)->space = space;
+  k_buf(P->f, b)->host = -1;
+  return b;
+}
+
+static KStmt *stmt_of(KStmtKind kind, Loc loc, int buf, int src) {
+  KStmt *s = k_stmt(kind, loc);
+  s->buf = buf;
+  s->src = src;
+  return s;
+}
+
+static bool is_device(Place *P, int b) { return b < P->nb && P->device[find(P, b)]; }
+
+typedef struct Reads {
+  Place *P;
+  int bufs[64];
+  int n;
+} Reads;
+
+static void host_read(int buf, KRefRole role, void *ctx) {
+  Reads *r = ctx;
+  if (role != KR_READ || !is_device(r->P, buf))
+    return;
+  for (int i = 0; i < r->n; i++)
+    if (r->bufs[i] == buf)
+      return;
+  if (r->n == (int)(sizeof r->bufs / sizeof r->bufs[0]))
+    ir_die((Loc){0}, "placement: a statement reading more than 64 device buffers");
+  r->bufs[r->n++] = buf;
+}
+
+static void host_expr(KExpr *e, void *ctx) { k_expr_refs(e, host_read, ctx); }
+
+/* The device buffers a host statement reads itself (not in nested bodies). */
+static Reads host_reads(Place *P, KStmt *s) {
+  Reads r = {.P = P};
+  if (s->kind == KS_CALL && (s->call == KC_PRINT || s->call == KC_SAVE))
+    for (int i = 0; i < s->nbufs; i++)
+      host_read(s->bufs[i], KR_READ, &r);
+  k_stmt_exprs(s, host_expr, &r);
+  return r;
+}
+
+/* A statement's own operands renamed (not its nested bodies). */
+static void rename_own(KStmt *s, int from, int to) {
+  KList body = s->body, orelse = s->orelse;
+  s->body = (KList){0};
+  s->orelse = (KList){0};
+  k_stmt_rename(s, from, to, false);
+  s->body = body;
+  s->orelse = orelse;
+}
+
+static void place_list(Place *P, KList *l);
+
+static void place_list(Place *P, KList *l) {
+  KList out = {0};
+  for (int i = 0; i < l->n; i++) {
+    KStmt *s = l->v[i];
+    /* 2. device code uses the arguments' twins */
+    if (s->device || s->kind == KS_CALL || s->kind == KS_MOVE || s->kind == KS_FREE)
+      for (int a = 0; a < P->f->nargs; a++)
+        if (P->twin[a] >= 0)
+          k_stmt_rename(s, a, P->twin[a], false);
+    if (s->device) {
+      k_push(&out, s);
+      continue;
+    }
+    /* 3. host reads through copies made just before */
+    Reads r = host_reads(P, s);
+    int hosts[64];
+    for (int k = 0; k < r.n; k++) {
+      hosts[k] = new_buf(P, r.bufs[k], ".host", KM_HOST);
+      KStmt *al = stmt_of(KS_ALLOC, s->loc, hosts[k], 0);
+      al->uninit = true;
+      k_push(&out, al);
+      k_push(&out, stmt_of(KS_COPY, s->loc, hosts[k], r.bufs[k]));
+      rename_own(s, r.bufs[k], hosts[k]);
+    }
+    place_list(P, &s->body);
+    place_list(P, &s->orelse);
+    k_push(&out, s);
+    for (int k = 0; k < r.n; k++)
+      k_push(&out, stmt_of(KS_FREE, s->loc, hosts[k], 0));
+  }
+  *l = out;
+}
+
+/* ---- the pass ---- */
+
+static void place_func(KFunc *f) {
+  Place P = {.f = f, .nb = f->bufs.n};
+  P.parent = ir_alloc(sizeof(int) * ((size_t)P.nb + 1));
+  P.device = ir_alloc((size_t)P.nb + 1);
+  P.twin = ir_alloc(sizeof(int) * ((size_t)f->nargs + 1));
+  for (int b = 0; b < P.nb; b++)
+    P.parent[b] = b;
+  classes(&P, &f->body);
+  device_uses(&P, &f->body);
+  for (int b = 0; b < P.nb; b++)
+    if (k_buf(f, b)->kind == KB_PARAM)
+      P.device[b] = true;
+  for (int b = 0; b < P.nb; b++)
+    if (P.device[b])
+      P.device[find(&P, b)] = true;
+  for (int b = 0; b < P.nb; b++) {
+    KBuf *kb = k_buf(f, b);
+    kb->host = -1;
+    kb->space = P.device[find(&P, b)] && kb->kind != KB_ARG ? KM_DEVICE : KM_HOST;
+  }
+  /* 2. the arguments' device twins, made at the top */
+  KList top = {0};
+  Loc loc = f->graph ? f->graph->loc : (Loc){0};
+  for (int a = 0; a < f->nargs; a++) {
+    P.twin[a] = -1;
+    if (!P.device[find(&P, a)])
+      continue;
+    P.twin[a] = new_buf(&P, a, ".dev", KM_DEVICE);
+    k_buf(f, P.twin[a])->host = a;
+    KStmt *al = stmt_of(KS_ALLOC, loc, P.twin[a], 0);
+    al->uninit = true;
+    k_push(&top, al);
+    k_push(&top, stmt_of(KS_COPY, loc, P.twin[a], a));
+  }
+  place_list(&P, &f->body);
+  for (int i = 0; i < f->body.n; i++)
+    k_push(&top, f->body.v[i]);
+  f->body = top;
+  /* 4. results back in host memory */
+  int *res = ir_alloc(sizeof(int) * ((size_t)f->nresults + 1));
+  KList frees = {0};
+  for (int r = 0; r < f->nresults; r++) {
+    int b = f->results[r];
+    for (int a = 0; a < f->nargs; a++)
+      if (b == a && P.twin[a] >= 0)
+        b = P.twin[a]; /* a result that is an argument is the argument */
+    res[r] = f->results[r];
+    if (k_buf(f, b)->space != KM_DEVICE)
+      continue;
+    res[r] = new_buf(&P, b, ".host", KM_HOST);
+    KStmt *al = stmt_of(KS_ALLOC, loc, res[r], 0);
+    al->uninit = true;
+    k_push(&f->body, al);
+    k_push(&f->body, stmt_of(KS_COPY, loc, res[r], b));
+    if (k_buf(f, b)->kind == KB_TEMP && k_buf(f, b)->host < 0) {
+      /* freed unless it is a param's memory or an argument's twin (freed below) */
+      KStmt *fr = stmt_of(KS_FREE, loc, b, 0);
+      fr->keep = ir_alloc(sizeof(int) * ((size_t)P.nb + 1));
+      for (int k = 0; k < f->bufs.n; k++)
+        if (k != b && (k_buf(f, k)->kind == KB_PARAM || k_buf(f, k)->host >= 0))
+          fr->keep[fr->nkeep++] = k;
+      k_push(&frees, fr);
+    }
+  }
+  for (int i = 0; i < frees.n; i++)
+    k_push(&f->body, frees.v[i]);
+  for (int a = 0; a < f->nargs; a++)
+    if (P.twin[a] >= 0)
+      k_push(&f->body, stmt_of(KS_FREE, loc, P.twin[a], 0));
+  f->results = res;
+}
+
+bool pass_placement(KModule *m) {
+  for (int i = 0; i < m->funcs.n; i++) {
+    KFunc *f = m->funcs.v[i];
+    if (m->target->kind == TGT_CUDA) {
+      place_func(f);
+      continue;
+    }
+    for (int b = 0; b < f->bufs.n; b++) {
+      k_buf(f, b)->space = KM_HOST;
+      k_buf(f, b)->host = -1;
+    }
+  }
+  return true;
+}

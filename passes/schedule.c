@@ -1,0 +1,205 @@
+/* passes/schedule.c - the `schedule` pass: how every loop runs.
+ *
+ * Lowering makes loop nests that say what is computed; this pass decides,
+ * for the module's target, how each loop runs, and writes it into the IR
+ * (KStmt.lkind, .lanes, .device) where the dump shows it and the code
+ * generators read it.  Halide's ForType is the model.  The rules:
+ *
+ * CPU
+ *  - a kernel whose iterations of the outermost loop are independent (see
+ *    independent below) runs that loop in parallel, and so does a `for`
+ *    that lower marked parallel (a fused row kernel's rows) when its body
+ *    is only kernels, fors and ifs (nothing that allocates or can fail);
+ *    inside a parallel loop everything is serial: one level of threads;
+ *  - a float sum, max or min runs its innermost reduced loop vectorised,
+ *    in the target's lanes of partial results (cpu_kernel.c says how);
+ *  - everything else is serial (LLVM's loop vectoriser may still
+ *    vectorise an elementwise loop: a serial mark promises nothing).
+ *
+ * CUDA (every kernel and fused row kernel runs on the device)
+ *  - elementwise (no reduction), every point written once: all loops
+ *    gpu_grid, one grid-stride loop over their product;
+ *  - a reduction with outer loops whose rows are long or not known: outer
+ *    loops gpu_block (a block per output point), reduced loops gpu_thread
+ *    (the block's threads stride over them, then reduce); short rows
+ *    (fewer than SHORT_ROW points, constant): outer loops gpu_grid and the
+ *    reduction serial in each thread;
+ *  - a full reduction (no outer loop): reduced loops gpu_grid: per-block
+ *    partials, combined by a second kernel in a fixed order;
+ *  - a fused row kernel: its rows loops gpu_block, each stage's loops
+ *    gpu_thread, with a barrier between stages;
+ *  - a kernel whose points are not independent (x[idx] += v with repeated
+ *    indices) is serial: one thread runs it in order, as the CPU does;
+ *  - host `for` loops stay serial: their kernels are launched one by one.
+ *
+ * A kernel is independent when each point of its non-reduced loops writes
+ * its own element (every non-reduced loop variable is itself a store
+ * index) and it reads its output buffer only at the point it writes (an
+ * update in place).  The CPU needs only the outermost loop's variable to
+ * be a store index (the inner loops of one iteration run in order).
+ *
+ * Requires: lower (memplan may have run).  Preserves: everything else.
+ */
+#include "passes.h"
+
+#include "../ir/kernel.h"
+
+enum { SHORT_ROW = 64 };
+
+/* Whether loop i's variable is one of the kernel's store indices. */
+static bool stores_by(const KStmt *s, int i) {
+  for (int k = 0; k < s->nstore; k++)
+    if (s->store_idx[k]->kind == KX_VAR && s->store_idx[k]->var == s->loopvar[i])
+      return true;
+  return false;
+}
+
+/* The kernel's points of loops [0, outer) are independent (file comment). */
+static bool independent(const KStmt *s, int outer) {
+  if (outer < 1 || outer > s->nloops - s->nred)
+    return false;
+  for (int i = 0; i < outer; i++)
+    if (!stores_by(s, i))
+      return false;
+  return k_loads_at_store(s->value, s->buf, s) && k_loads_at_store(s->finalize, s->buf, s);
+}
+
+/* Float sum/max/min: the reductions that run in partials (cpu_kernel.c). */
+static int reduce_lanes(const Target *t, const KStmt *s) {
+  DType dt = s->value->dtype;
+  IrOp op = s->combine;
+  if (op == IR_ANY || op == IR_ALL || !ir_dtype_is_float(dt) || !(op == IR_SUM || op == IR_MAX || op == IR_MIN))
+    return 0;
+  return dt == DT_F32 ? t->lanes_f32 : t->lanes_f64;
+}
+
+/* Whether a for's body can run as an outlined parallel body: kernels, and
+ * fors and ifs of them (nothing that allocates, sets a symbol or fails). */
+static bool outlinable(const KList *l) {
+  for (int i = 0; i < l->n; i++) {
+    const KStmt *s = l->v[i];
+    if (s->kind == KS_FOR ? !outlinable(&s->body)
+        : s->kind == KS_IF ? !outlinable(&s->body) || !outlinable(&s->orelse)
+                           : s->kind != KS_KERNEL)
+      return false;
+  }
+  return true;
+}
+
+static void set_all(KStmt *s, int from, int to, KLoopKind k) {
+  for (int i = from; i < to; i++)
+    s->lkind[i] = k;
+}
+
+/* ---- CPU ---- */
+
+static void cpu_list(const Target *t, KList *l, bool in_parallel);
+
+static void cpu_stmt(const Target *t, KStmt *s, bool in_parallel) {
+  switch (s->kind) {
+  case KS_KERNEL: {
+    set_all(s, 0, s->nloops, KL_SERIAL);
+    s->lanes = s->nred ? reduce_lanes(t, s) : 0;
+    if (s->lanes)
+      s->lkind[s->nloops - 1] = KL_VECTOR;
+    if (!in_parallel && independent(s, 1))
+      s->lkind[0] = KL_PARALLEL;
+    return;
+  }
+  case KS_FOR: {
+    bool par = !in_parallel && s->parallel && outlinable(&s->body);
+    s->lkind[0] = par ? KL_PARALLEL : KL_SERIAL;
+    cpu_list(t, &s->body, in_parallel || par);
+    return;
+  }
+  case KS_IF:
+    cpu_list(t, &s->body, in_parallel);
+    cpu_list(t, &s->orelse, in_parallel);
+    return;
+  default: return;
+  }
+}
+
+static void cpu_list(const Target *t, KList *l, bool in_parallel) {
+  for (int i = 0; i < l->n; i++)
+    cpu_stmt(t, l->v[i], in_parallel);
+}
+
+/* ---- CUDA ---- */
+
+/* A stage of a fused row kernel: the block's threads share its loops. */
+static void gpu_stage(KStmt *s) {
+  if (s->kind == KS_FOR) { /* the rows of a further row dim: every thread walks them */
+    s->lkind[0] = KL_GPU_BLOCK;
+    for (int i = 0; i < s->body.n; i++)
+      gpu_stage(s->body.v[i]);
+    return;
+  }
+  set_all(s, 0, s->nloops, KL_GPU_THREAD);
+}
+
+static void gpu_kernel(KStmt *s) {
+  int n = s->nloops, nout = n - s->nred;
+  s->device = true;
+  set_all(s, 0, n, KL_SERIAL);
+  if (nout > 0 && !independent(s, nout))
+    return; /* one thread, in order */
+  if (s->nred == 0) {
+    set_all(s, 0, n, KL_GPU_GRID);
+    return;
+  }
+  if (nout == 0) {
+    set_all(s, 0, n, KL_GPU_GRID);
+    return;
+  }
+  int64_t row = 1, c;
+  bool known = true;
+  for (int i = nout; i < n; i++)
+    if (dim_is_const(s->extent[i], &c))
+      row *= c;
+    else
+      known = false;
+  if (known && row < SHORT_ROW) {
+    set_all(s, 0, nout, KL_GPU_GRID);
+    return;
+  }
+  set_all(s, 0, nout, KL_GPU_BLOCK);
+  set_all(s, nout, n, KL_GPU_THREAD);
+}
+
+static void gpu_list(KList *l) {
+  for (int i = 0; i < l->n; i++) {
+    KStmt *s = l->v[i];
+    switch (s->kind) {
+    case KS_KERNEL: gpu_kernel(s); break;
+    case KS_FOR:
+      if (s->rows) {
+        s->device = true;
+        s->lkind[0] = KL_GPU_BLOCK;
+        for (int k = 0; k < s->body.n; k++)
+          gpu_stage(s->body.v[k]);
+      } else {
+        s->lkind[0] = KL_SERIAL;
+        gpu_list(&s->body);
+      }
+      break;
+    case KS_IF:
+      gpu_list(&s->body);
+      gpu_list(&s->orelse);
+      break;
+    default: break;
+    }
+  }
+}
+
+bool pass_schedule(KModule *m) {
+  for (int i = 0; i < m->funcs.n; i++) {
+    KFunc *f = m->funcs.v[i];
+    if (m->target->kind == TGT_CUDA)
+      gpu_list(&f->body);
+    else
+      cpu_list(m->target, &f->body, false);
+  }
+  m->scheduled = true;
+  return true;
+}

@@ -48,7 +48,8 @@ config.substitutions.append(("%fuzz_args", "--count 2500 --seed 20261127" if con
 
 # tests/codegen/cuda: `nvrtc` when this tensorc was built with NVRTC, `ptxas`
 # when the toolkit's ptxas runs (%ptxas), `cuda-device` only when a GPU is
-# there to run kernels on (nvidia-smi lists one).
+# there to run kernels on (nvidia-smi lists one).  %ptx_report is
+# scripts/ptxas-report.py.
 def runs(cmd):
     try:
         return subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
@@ -66,4 +67,6 @@ smi = shutil.which("nvidia-smi")
 gpus = runs([smi, "-L"]) if smi else None
 if gpus and gpus.returncode == 0 and any(l.startswith("GPU ") for l in gpus.stdout.splitlines()):
     config.available_features.add("cuda-device")
+config.substitutions.append(("%ptx_report", "%s %s" % (config.python, os.path.join(
+    os.path.dirname(config.test_source_root), "scripts", "ptxas-report.py"))))
 config.substitutions.append(("%ptxas", ptxas or "ptxas"))

@@ -5,7 +5,8 @@
  * (cpu_host.c); the kernels are LLVM loop nests on the CPU (cpu_kernel.c,
  * cpu_parallel.c) and CUDA C on the GPU.  emit.c writes LLVM IR text,
  * assembly, an object file, or an executable linked against
- * libtensorc_rt by the system C compiler.
+ * libtensorc_rt by the system C compiler; cuda_nvrtc.c compiles the
+ * generated CUDA C to PTX and a cubin with NVRTC (docs/gpu.md).
  */
 #ifndef TENSORC_CODEGEN_H
 #define TENSORC_CODEGEN_H
@@ -32,5 +33,39 @@ typedef struct CgOptions {
  * user's errors with ir_error and returns false; returns false with a
  * message on stderr and no ir_error for what this build cannot make. */
 bool cg_emit(KModule *m, CgEmit kind, const char *path, const CgOptions *o);
+
+/* ===== cuda_nvrtc.c: CUDA C to PTX and cubin through NVRTC ===== */
+
+/* The GPU architecture compiled for when none is asked for (Ampere). */
+#define CG_DEFAULT_GPU_ARCH "sm_80"
+
+/* One module compiled for one architecture. */
+typedef struct CgGpuImage {
+  const char *arch;   /* "sm_80" (static storage) */
+  char *ptx;          /* NUL-terminated PTX text for compute_NN, JIT-able by newer drivers */
+  size_t ptx_len;     /* without the NUL */
+  void *cubin;        /* the ELF cubin for sm_NN */
+  size_t cubin_len;
+} CgGpuImage;
+
+bool cg_nvrtc_available(void);          /* this tensorc was built with NVRTC */
+const char *cg_nvrtc_version(void);     /* NVRTC's version, "13.0"; NULL without NVRTC */
+/* The archs this NVRTC accepts (nvrtcGetSupportedArchs), as a static string
+ * "sm_75 sm_80 ..."; "" without NVRTC. */
+const char *cg_nvrtc_archs(void);
+bool cg_nvrtc_arch_ok(const char *arch); /* "sm_NN" is one of cg_nvrtc_archs() */
+
+/* Compiles `source` (called `name`, e.g. "digits.cu", in messages) for
+ * `arch` with the options tensorc always uses: -std=c++17, --fmad=false (a*b+c
+ * is never contracted into an fma, so float results round as on the CPU),
+ * -default-device, and -lineinfo when `lineinfo`.  Fills *out with the PTX
+ * and the cubin (malloc'ed; cg_gpu_image_free frees them).  On failure
+ * returns false and sets *error to a malloc'ed message: for code NVRTC
+ * rejects, "internal error: NVRTC rejected the generated CUDA C ..." with
+ * NVRTC's log and each line the log names quoted from `source`.  One call
+ * runs at a time (calls from several threads wait for each other). */
+bool cg_nvrtc_compile(const char *source, const char *name, const char *arch, bool lineinfo,
+                      CgGpuImage *out, char **error);
+void cg_gpu_image_free(CgGpuImage *img);
 
 #endif

@@ -1,6 +1,7 @@
 # lit configuration: tests mirror the source tree (frontend/, passes/, ...).
 import os
 import shutil
+import subprocess
 import lit.formats
 
 config.name = "tensorc"
@@ -44,3 +45,28 @@ if hasattr(config, "tensorc_build_dir"):
 
 # tests/robustness/fuzz.test: fewer programs (another seed) under the sanitizers
 config.substitutions.append(("%fuzz_args", "--count 2500 --seed 20261127" if config.sanitize else "--count 10000"))
+
+# tests/codegen/cuda: `nvrtc` when this tensorc was built with NVRTC, `ptxas`
+# when the toolkit's ptxas runs (%ptxas), `cuda-device` only when a GPU is
+# there to run kernels on (nvidia-smi lists one).  %ptx_report is
+# scripts/ptxas-report.py.
+def runs(cmd):
+    try:
+        return subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                              universal_newlines=True, timeout=60)
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+if getattr(config, "have_nvrtc", False):
+    config.available_features.add("nvrtc")
+ptxas = getattr(config, "ptxas", "")
+ptxas_version = runs([ptxas, "--version"]) if ptxas else None
+if ptxas_version and ptxas_version.returncode == 0:
+    config.available_features.add("ptxas")
+smi = shutil.which("nvidia-smi")
+gpus = runs([smi, "-L"]) if smi else None
+if gpus and gpus.returncode == 0 and any(l.startswith("GPU ") for l in gpus.stdout.splitlines()):
+    config.available_features.add("cuda-device")
+config.substitutions.append(("%ptx_report", "%s %s" % (config.python, os.path.join(
+    os.path.dirname(config.test_source_root), "scripts", "ptxas-report.py"))))
+config.substitutions.append(("%ptxas", ptxas or "ptxas"))

@@ -13,6 +13,8 @@
  *   emu_test oob         a kernel reads far past its buffer: dies
  *   emu_test past_end    a kernel reads just past its buffer (caught by
  *                        AddressSanitizer only)
+ *   emu_test past_end_in_granule   the same, the buffer ending inside a
+ *                        256-byte granule
  */
 #include "tensorc/runtime.h"
 
@@ -549,7 +551,9 @@ static void test_allocations(int64_t live0) {
 /* ---- the crash modes ---- */
 
 static int crash_mode(const char *mode) {
-  long long n = 63; /* a buffer whose end is not a 256-byte boundary */
+  /* 64 floats end at a 256-byte boundary (what follows is the next
+   * allocation, or a poisoned granule under ASan); 63 end inside one. */
+  long long n = strcmp(mode, "past_end_in_granule") ? 64 : 63;
   float *d = tcemu_malloc(n * sizeof *d);
   float *y = tcemu_malloc(sizeof *y);
   void *params[] = {&y, &d, &n};
@@ -561,7 +565,7 @@ static int crash_mode(const char *mode) {
     *(volatile float *)d = 1.0f;
   } else if (!strcmp(mode, "oob")) {
     launch("bad_oob", 1, 32, params);
-  } else if (!strcmp(mode, "past_end")) {
+  } else if (!strcmp(mode, "past_end") || !strcmp(mode, "past_end_in_granule")) {
     launch("bad_past_end", 1, 32, params);
   } else {
     fprintf(stderr, "unknown mode %s\n", mode);

@@ -11,6 +11,8 @@
  *                        emulator's message
  *   emu_test segv_write  host code writes device memory: the same
  *   emu_test oob         a kernel reads far past its buffer: dies
+ *   emu_test stack_overflow   a kernel thread overflows its stack: dies
+ *                        on the guard page (AddressSanitizer names it)
  *   emu_test past_end    a kernel reads just past its buffer (caught by
  *                        AddressSanitizer only)
  *   emu_test past_end_in_granule   the same, the buffer ending inside a
@@ -306,7 +308,8 @@ static void test_shuffles(void) {
     CHECK(incl[t] == want, "shfl_up scan [%u]: %d, expected %d", t, incl[t], want);
     CHECK(bc[t] == (long long)(w0 + 5) * 1000000007LL, "shfl broadcast [%u]: %lld", t, bc[t]);
     CHECK(rot[t] == (w0 + (lane + 1) % 32) * 3u, "shfl rotation [%u]: %u", t, rot[t]);
-    CHECK(down[t] == (unsigned long long)(lane + 3 < 32 ? t + 3 : t) << 40, "shfl_down [%u]: %llx", t, down[t]);
+    CHECK(down[t] == ((unsigned long long)(lane + 3 < 32 ? t + 3 : t) << 40) + (t ^ 2), "shfl_down [%u]: %llx", t,
+          down[t]);
     CHECK(xr[t] == (double)(t ^ 1) + 0.25, "shfl_xor double [%u]: %g", t, xr[t]);
   }
   tcemu_free(di), tcemu_free(dl), tcemu_free(du), tcemu_free(dd), tcemu_free(dx);
@@ -565,6 +568,8 @@ static int crash_mode(const char *mode) {
     *(volatile float *)d = 1.0f;
   } else if (!strcmp(mode, "oob")) {
     launch("bad_oob", 1, 32, params);
+  } else if (!strcmp(mode, "stack_overflow")) {
+    launch("bad_stack_overflow", 1, 2, params + 1);
   } else if (!strcmp(mode, "past_end") || !strcmp(mode, "past_end_in_granule")) {
     launch("bad_past_end", 1, 32, params);
   } else {

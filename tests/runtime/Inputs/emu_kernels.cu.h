@@ -210,7 +210,8 @@ TC_KERNEL void k_scan(int *__restrict__ incl, long long *__restrict__ bcast, uns
   long w = (long)t * 1000000007L;
   bcast[t] = __shfl_sync(0xffffffffu, w, 5);
   rot[t] = __shfl_sync(0xffffffffu, t * 3u, (int)(lane + 1));
-  down[t] = __shfl_down_sync(0xffffffffu, (unsigned long long)t << 40, 3);
+  down[t] = __shfl_down_sync(0xffffffffu, (unsigned long long)t << 40, 3) +
+            __shfl_xor_sync(0xffffffffu, (unsigned long)t, 2);
   xr[t] = __shfl_xor_sync(0xffffffffu, (double)t + 0.25, 1);
 }
 
@@ -319,6 +320,14 @@ TC_KERNEL void bad_oob(float *__restrict__ y, float *__restrict__ x, long long n
 TC_KERNEL void bad_past_end(float *__restrict__ y, float *__restrict__ x, long long n) {
   if (threadIdx.x == 0) y[0] = x[n];
 }
+
+// WRONG: recursion far deeper than a thread's stack
+__device__ float deeper(volatile float *x, int n) {
+  volatile float pad[256];
+  pad[n % 256] = x[0];
+  return n ? deeper(x, n - 1) + pad[n % 256] : x[0];
+}
+TC_KERNEL void bad_stack_overflow(float *__restrict__ x) { x[threadIdx.x] = deeper(x, 1 << 20); }
 
 #ifdef TC_EMULATE
 void k_gauss__emu(void **params) {
@@ -474,6 +483,7 @@ ONE_BUFFER_TRAMPOLINE(bad_mixed_ops)
 ONE_BUFFER_TRAMPOLINE(bad_sync_vs_warp)
 ONE_BUFFER_TRAMPOLINE(bad_mask)
 ONE_BUFFER_TRAMPOLINE(bad_shfl_outside_mask)
+ONE_BUFFER_TRAMPOLINE(bad_stack_overflow)
 
 void bad_oob__emu(void **params) {
   float *y = *(float **)params[0];
@@ -514,6 +524,7 @@ const tcemu_kernel tc_emu_kernels[] = {
     {"bad_sync_vs_warp", bad_sync_vs_warp__emu},
     {"bad_mask", bad_mask__emu},
     {"bad_shfl_outside_mask", bad_shfl_outside_mask__emu},
+    {"bad_stack_overflow", bad_stack_overflow__emu},
     {"bad_oob", bad_oob__emu},
     {"bad_past_end", bad_past_end__emu},
     {0, 0},

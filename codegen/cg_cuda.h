@@ -1,0 +1,69 @@
+/* codegen/cg_cuda.h - what the CUDA C emitter and the host code share.
+ *
+ * Every statement the schedule pass marked `device` (a kernel, or a fused
+ * row kernel's rows loop) becomes one or two __global__ functions in the
+ * module's CUDA C (cuda_kernel.c) and, in the host code (cpu_host.c), the
+ * launches of them.  Both sides read the same CgDeviceKernel: the names,
+ * the parameters in order and how the grid is sized, so the two can never
+ * disagree.  docs/gpu.md describes the launch kinds.
+ */
+#ifndef TENSORC_CG_CUDA_H
+#define TENSORC_CG_CUDA_H
+
+#include "../ir/kernel.h"
+#include "../ir/target.h"
+
+/* One kernel parameter, passed by the host as a pointer to its value
+ * (cuLaunchKernel's kernelParams). */
+typedef enum CgParamKind {
+  CP_BUF,     /* a buffer's device pointer (T *); index = buffer number */
+  CP_SYM,     /* a dimension symbol's value (long long); index = symbol id */
+  CP_VAR,     /* a host loop variable's value (long long); index = variable number */
+  CP_SCRATCH, /* the context's device scratch memory (void *): a two-stage reduction's partials */
+} CgParamKind;
+
+typedef struct CgParam {
+  CgParamKind kind;
+  int index;
+} CgParam;
+
+/* How a launch's grid is sized; block is always `block` threads. */
+typedef enum CgGrid {
+  CG_GRID_POINTS, /* grid = clamp(ceil(work / block), 1, max_grid): a thread per point, grid-stride */
+  CG_GRID_ROWS,   /* grid = clamp(work, 1, max_grid): a block per row (gpu_block loops), grid-stride */
+  CG_GRID_ONE,    /* grid = 1 (the final stage of a full reduction; a serial kernel with block = 1) */
+} CgGrid;
+
+typedef struct CgLaunch {
+  const char *name; /* the __global__ function */
+  CgGrid grid;
+  Dim work;         /* POINTS: points of the gpu_grid loops; ROWS: iterations of the gpu_block loops */
+  int block;        /* threads per block */
+  int64_t max_grid;
+} CgLaunch;
+
+typedef struct CgDeviceKernel {
+  KStmt *stmt;        /* the statement it runs (device = true) */
+  int index;          /* in the module's kernel table: launch[k] is entry index + k */
+  CgLaunch launch[2]; /* two for a full reduction: partials, then the final combine */
+  int nlaunch;
+  CgParam *params;    /* the same for every launch of the statement */
+  int nparams;
+  int64_t scratch_bytes; /* device scratch it needs (CP_SCRATCH), 0 if none */
+} CgDeviceKernel;
+
+typedef struct CgCudaModule {
+  char *source;          /* the whole CUDA C translation unit (prelude included) */
+  CgDeviceKernel *kernels; /* every device statement of every function, in order */
+  int nkernels;
+  const char **names;    /* the kernel table: every __global__ function, by index */
+  int nnames;
+} CgCudaModule;
+
+/* cuda_kernel.c: the CUDA C of every device statement of a scheduled,
+ * placed, legalized module for a CUDA target. */
+CgCudaModule *cg_cuda_module(KModule *m);
+/* The kernel of a device statement (dies when there is none). */
+const CgDeviceKernel *cg_cuda_kernel_of(const CgCudaModule *cm, const KStmt *s);
+
+#endif

@@ -7,7 +7,16 @@
 #include "emu.h"
 #include "tc_emu.h"
 
+/* x86-64 switches fibers with a few instructions of its own (fiber.c);
+ * elsewhere, or with -DEMU_UCONTEXT, with ucontext. */
+#if defined(__x86_64__) && !defined(EMU_UCONTEXT)
+#define EMU_ASM_SWITCH 1
+typedef void *EmuContext; /* the stack pointer of a suspended fiber, its registers pushed below */
+#else
+#define EMU_ASM_SWITCH 0
 #include <ucontext.h>
+typedef ucontext_t EmuContext;
+#endif
 
 /* ===== emu.c: the device arena ===== */
 
@@ -23,14 +32,14 @@ bool emu_in_arena(const void *p, int64_t bytes);
 /* ===== fiber.c: a stack and a context to run one kernel thread ===== */
 
 typedef struct EmuFiber {
-  ucontext_t ctx;
+  EmuContext ctx;
   char *stack; /* the usable part, above a guard page */
   size_t size;
   void (*body)(void *arg);
   void *arg;
   bool done;        /* body returned */
   bool dirty;       /* left suspended by a failed launch (ASan: unpoison before reuse) */
-  void *fake_stack; /* ASan's record of the fiber's fake stack while it is switched out */
+  void *fake_stack; /* ASan's fake stack of the fiber while it is switched out, kept for its next body */
 } EmuFiber;
 
 int emu_fiber_init(EmuFiber *f); /* maps the stack: 0, or -1 when it cannot */
@@ -57,7 +66,7 @@ typedef struct EmuThread {
   int op, type, arg;
   unsigned mask;
   uint64_t value, result;
-  EmuFiber fiber;
+  EmuFiber *fiber; /* its stack from its first resume until it exits, else NULL */
 } EmuThread;
 
 typedef struct EmuWarp {
@@ -69,8 +78,11 @@ typedef struct EmuWarp {
 /* One per host thread, made on its first launch; its fibers are kept for
  * the next launch. */
 typedef struct EmuHost {
-  EmuThread *threads; /* MAX_BLOCK_THREADS, never moved (a ucontext_t points into itself) */
-  int nfibers;        /* threads[0..nfibers) have a stack */
+  EmuThread *threads; /* MAX_BLOCK_THREADS */
+  EmuFiber *fibers;   /* MAX_BLOCK_THREADS, never moved (threads point at them, a ucontext_t into itself) */
+  int nfibers;        /* fibers[0..nfibers) have a stack */
+  EmuFiber *idle[MAX_BLOCK_THREADS]; /* the block's stacks that no thread holds, the last freed on top */
+  int nidle;
   EmuWarp warps[MAX_WARPS];
   /* the launch */
   const char *name;

@@ -20,7 +20,10 @@
  * record: two host threads can run launches at once, each with its own
  * fibers and its own copy of __shared__ variables (thread-local).  The
  * fibers and their stacks are kept for the host thread's next launch and
- * unmapped when the thread exits.
+ * unmapped when the thread exits.  A thread takes an idle fiber when it
+ * first runs and gives it back when its kernel returns, so the threads of
+ * a block that never wait all run on one stack, warm in the cache; a block
+ * uses as many stacks as it has threads waiting at once.
  *
  * Errors found inside a fiber (a warp operation gone wrong, a parameter
  * that is not device memory) set the host's error and switch back to the
@@ -46,7 +49,8 @@ static pthread_once_t host_once = PTHREAD_ONCE_INIT;
 
 static void host_free(void *p) {
   EmuHost *h = p;
-  for (int i = 0; i < h->nfibers; i++) emu_fiber_free(&h->threads[i].fiber);
+  for (int i = 0; i < h->nfibers; i++) emu_fiber_free(&h->fibers[i]);
+  free(h->fibers);
   free(h->threads);
   free(h);
 }
@@ -59,7 +63,10 @@ static EmuHost *host_get(void) {
   EmuHost *h = calloc(1, sizeof *h);
   if (!h) return NULL;
   h->threads = calloc(MAX_BLOCK_THREADS, sizeof *h->threads);
-  if (!h->threads) {
+  h->fibers = calloc(MAX_BLOCK_THREADS, sizeof *h->fibers);
+  if (!h->threads || !h->fibers) {
+    free(h->threads);
+    free(h->fibers);
     free(h);
     return NULL;
   }
@@ -176,19 +183,14 @@ static void report_deadlock(EmuHost *h) {
  * or the launch failed. */
 static void run_block(EmuHost *h) {
   int n = h->n;
-  unsigned bx = h->block.x, by = h->block.y;
   for (int i = 0; i < n; i++) {
     EmuThread *t = &h->threads[i];
-    unsigned u = (unsigned)i;
-    t->pub.thread_idx = (tcemu_dim3){u % bx, u / bx % by, u / (bx * by)};
     t->pub.block_idx = h->block_idx;
-    t->pub.block_dim = h->block;
-    t->pub.grid_dim = h->grid;
-    t->pub.lane = u % WARP;
-    t->pub.warp = u / WARP;
     t->state = T_RUNNABLE;
-    emu_fiber_start(&t->fiber, thread_main, t);
+    t->fiber = NULL;
+    h->idle[i] = &h->fibers[n - 1 - i];
   }
+  h->nidle = n;
   for (int w = 0; w * WARP < n; w++) {
     int lanes = n - w * WARP < WARP ? n - w * WARP : WARP;
     h->warps[w] = (EmuWarp){lanes == WARP ? ~0u : (1u << lanes) - 1, 0, 0};
@@ -201,9 +203,17 @@ static void run_block(EmuHost *h) {
     for (int i = 0; i < n && !h->failed; i++) {
       EmuThread *t = &h->threads[i];
       if (t->state != T_RUNNABLE) continue;
+      if (!t->fiber) {
+        t->fiber = h->idle[--h->nidle];
+        emu_fiber_start(t->fiber, thread_main, t);
+      }
       tcemu_current = &t->pub;
-      emu_fiber_resume(&t->fiber);
+      emu_fiber_resume(t->fiber);
       tcemu_current = NULL;
+      if (t->fiber->done) { /* its stack is free for the next thread to start */
+        h->idle[h->nidle++] = t->fiber;
+        t->fiber = NULL;
+      }
     }
     /* 2. Done, or more to run (threads a warp operation released). */
     if (h->failed || h->nexited == n) break;
@@ -220,7 +230,8 @@ static void run_block(EmuHost *h) {
     break;
   }
   if (h->failed)
-    for (int i = 0; i < n; i++) emu_fiber_abandon(&h->threads[i].fiber);
+    for (int i = 0; i < n; i++)
+      if (h->threads[i].fiber) emu_fiber_abandon(h->threads[i].fiber);
 }
 
 int tcemu_launch(const char *name, void (*fn)(void **params), unsigned gx, unsigned gy, unsigned gz, unsigned bx,
@@ -246,7 +257,7 @@ int tcemu_launch(const char *name, void (*fn)(void **params), unsigned gx, unsig
   EmuHost *h = host_get();
   if (!h) return emu_fail(err, errsz, TC_ERR_NOMEM, "kernel '%s': out of memory for the emulator's threads", name);
   while (h->nfibers < (int)nthreads) {
-    if (emu_fiber_init(&h->threads[h->nfibers].fiber) != 0)
+    if (emu_fiber_init(&h->fibers[h->nfibers]) != 0)
       return emu_fail(err, errsz, TC_ERR_NOMEM, "kernel '%s': cannot map a stack for emulated thread %d", name,
                       h->nfibers);
     h->nfibers++;
@@ -258,6 +269,16 @@ int tcemu_launch(const char *name, void (*fn)(void **params), unsigned gx, unsig
   h->grid = (tcemu_dim3){gx, gy, gz};
   h->block = (tcemu_dim3){bx, by, bz};
   h->n = (int)nthreads;
+  /* What a thread's record says besides its block is the same in every
+   * block: set once here, not per block (run_block). */
+  for (unsigned i = 0; i < (unsigned)nthreads; i++) {
+    tcemu_thread *p = &h->threads[i].pub;
+    p->thread_idx = (tcemu_dim3){i % bx, i / bx % by, i / (bx * by)};
+    p->block_dim = h->block;
+    p->grid_dim = h->grid;
+    p->lane = i % WARP;
+    p->warp = i / WARP;
+  }
   memset(h->checked, 0, sizeof h->checked);
   h->failed = false;
   emu_arena_enter();

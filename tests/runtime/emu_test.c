@@ -17,6 +17,11 @@
  *                        AddressSanitizer only)
  *   emu_test past_end_in_granule   the same, the buffer ending inside a
  *                        256-byte granule
+ *   emu_test bench [B]   times the scheduler: 4B blocks of 256 threads
+ *                        without a barrier (B = 1024: 2^20 threads), then B
+ *                        blocks of 256 through 9 __syncthreads (k_block_sum);
+ *                        prints the time per fiber switch.  emu.test runs
+ *                        it with a small B to keep it working.
  */
 #include "tensorc/runtime.h"
 
@@ -28,6 +33,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "check.h"
 
@@ -580,10 +586,65 @@ static int crash_mode(const char *mode) {
   return 0;
 }
 
+/* ---- the benchmark ---- */
+
+static double now(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* The best of 3 launches of kernel on grid x 256 threads, a kernel that
+ * has the scheduler resume each thread `resumes` times (1 + its
+ * barriers); every resume is two switches, into the fiber and back.  The time per switch counts
+ * everything (the kernel's own work too), so it is an upper bound. */
+static void bench_launch(const char *what, const char *kernel, unsigned grid, int resumes, void **params) {
+  double best = 1e30;
+  for (int rep = 0; rep < 3; rep++) {
+    double t0 = now();
+    CHECK(launch(kernel, grid, 256, params) == 0, "%s: %s", what, err);
+    double t = now() - t0;
+    if (t < best) best = t;
+  }
+  double threads = (double)grid * 256, switches = threads * 2 * resumes;
+  printf("bench: %s: %.0f threads (%u x 256), %.3f s, %.0f switches, %.4f us/switch\n", what, threads, grid, best,
+         switches, best * 1e6 / switches);
+}
+
+static int bench(unsigned blocks) {
+  /* 1. No barrier: one element of k_gauss per thread. */
+  long long n = (long long)blocks * 4 * 256;
+  float *dx = to_device(NULL, n * sizeof(float)), *dy = to_device(NULL, n * sizeof(float));
+  CHECK(tcemu_memset_d8(dx, 0, n * sizeof(float), err, ERRSZ) == 0, "memset: %s", err);
+  void *p1[] = {&dy, &dx, &n};
+  bench_launch("no barrier", "k_gauss", blocks * 4, 1, p1);
+  float y0 = 0;
+  from_device(&y0, dy + n - 1, sizeof y0);
+  CHECK(y0 == 1.0f, "k_gauss of 0: %g", y0);
+  tcemu_free(dx);
+  tcemu_free(dy);
+  /* 2. k_block_sum on blocks of 256: __syncthreads once, then at each of
+   * its 8 halvings. */
+  long long m = (long long)blocks * 256;
+  double *x = malloc(m * sizeof *x), total = 0;
+  for (long long i = 0; i < m; i++) x[i] = 1.0;
+  double *dd = to_device(x, m * sizeof *x), *dp = to_device(NULL, blocks * sizeof *dp);
+  void *p2[] = {&dp, &dd, &m};
+  bench_launch("9 __syncthreads", "k_block_sum", blocks, 10, p2);
+  from_device(x, dp, blocks * sizeof *dp);
+  for (unsigned b = 0; b < blocks; b++) total += x[b];
+  CHECK(total == (double)m, "block sums: %g, expected %lld", total, m);
+  tcemu_free(dd);
+  tcemu_free(dp);
+  free(x);
+  return failures != 0;
+}
+
 int main(int argc, char **argv) {
   setvbuf(stdout, NULL, _IOLBF, 0);
   CHECK(tcemu_init(0, err, ERRSZ) == 0, "init: %s", err);
   CHECK(tcemu_init(4096, err, ERRSZ) == 0, "init again: %s", err);
+  if (argc > 1 && !strcmp(argv[1], "bench")) return bench(argc > 2 ? (unsigned)atoi(argv[2]) : 1024);
   if (argc > 1) return crash_mode(argv[1]);
   int64_t live0 = tcemu_live_allocations();
   test_elementwise();

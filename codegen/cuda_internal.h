@@ -30,6 +30,7 @@ typedef struct Cu {
   KExpr **let_expr;
   const char **let_name;
   bool *let_taken;
+  const bool *var_read; /* by loop variable: read by the statement being written */
   /* inside a reduction's finalize: the accumulator (KX_ACC, of acc_dtype)
    * and the argmax/argmin index (KX_ACC_INDEX) */
   const char *acc, *acc_index;

@@ -232,11 +232,18 @@ static const char *flat_open(Cu *C, int n, const int *vars, const Dim *ext, cons
     LINE("for (long long %s = %s; %s < %s; %s += %s) {", p, start, p, bound, p, stride);
   C->depth++;
   const char *rest = p;
-  for (int i = n - 1; i > 0; i--) {
-    LINE("const long long i%d = %s %% %s;", vars[i], rest, cg_cuda_dim(ext[i]));
+  for (int i = n - 1; i > 0; i--) { /* the variables nothing reads are left out */
+    if (C->var_read[vars[i]])
+      LINE("const long long i%d = %s %% %s;", vars[i], rest, cg_cuda_dim(ext[i]));
     if (i == 1) {
-      LINE("const long long i%d = %s / %s;", vars[0], rest, cg_cuda_dim(ext[i]));
+      if (C->var_read[vars[0]])
+        LINE("const long long i%d = %s / %s;", vars[0], rest, cg_cuda_dim(ext[i]));
     } else {
+      bool outer_read = false; /* the quotient is needed by an outer variable */
+      for (int j = 0; j < i; j++)
+        outer_read |= C->var_read[vars[j]];
+      if (!outer_read)
+        break;
       const char *next = ir_sprintf("%s%d", p, n - i);
       LINE("const long long %s = %s / %s;", next, rest, cg_cuda_dim(ext[i]));
       rest = next;
@@ -751,6 +758,9 @@ static void device_stmt(Mod *M, KFunc *f, KStmt *s) {
   dk->index = M->names.n;
   Written proto = {0};
   params(dk, f, s, sh == SH_FULL, &proto);
+  KUses u = k_uses_new(f);
+  k_uses_stmt(&u, f, s);
+  C->var_read = u.vars;
   const char *name = kernel_name(M->counter++, s, sh);
   int nout = s->kind == KS_KERNEL ? s->nloops - s->nred : 0;
   switch (sh) {

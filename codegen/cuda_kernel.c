@@ -588,8 +588,13 @@ static void comment(Cu *C, const char *prefix, const char *text) {
         cut--;
       if (cut <= 20)
         break; /* no space to wrap at: one long line */
-      LINE("// %s%.*s", lead, cut, line);
-      line += cut + 1;
+      int end = cut;
+      while (end > 0 && line[end - 1] == ' ')
+        end--;
+      LINE("// %s%.*s", lead, end, line);
+      line += cut;
+      while (*line == ' ')
+        line++;
       lead = "    ";
     }
     LINE("// %s%s", lead, line);

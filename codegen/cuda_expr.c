@@ -43,6 +43,11 @@ void cg_cuda_line(Cu *C, const char *fmt, ...) {
   fputc('\n', C->o);
 }
 
+void cg_cuda_close(Cu *C) {
+  C->depth--;
+  cg_cuda_line(C, "}");
+}
+
 /* ---- types and names ---- */
 
 const char *cg_cuda_type(DType dt) {

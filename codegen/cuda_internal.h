@@ -37,8 +37,10 @@ typedef struct Cu {
   DType acc_dtype;
 } Cu;
 
-/* One line of the kernel at the current depth (printf-style, no newline). */
+/* One line of the kernel at the current depth (printf-style, no newline);
+ * cg_cuda_close ends the innermost block (`}`, one step out). */
 void cg_cuda_line(Cu *C, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void cg_cuda_close(Cu *C);
 
 /* ---- cuda_expr.c ---- */
 
@@ -65,5 +67,27 @@ const char *cg_cuda_elem(Cu *C, int buf, KExpr **idx, int nidx, bool linear);
 void cg_cuda_store(Cu *C, const KStmt *s, const char *v, DType vdt);
 /* Forgets the let-variables' bindings and names (a new kernel). */
 void cg_cuda_reset_lets(Cu *C);
+
+/* ---- cuda_reduce.c ---- */
+
+typedef struct CgRed {
+  IrOp op;  /* the combine op */
+  DType dt; /* the accumulator's dtype */
+  bool arg; /* argmax/argmin: an index (acci) too */
+} CgRed;
+
+CgRed cg_cuda_red_of(const KStmt *s);
+/* `T acc = identity;` (and `long long acci = TC_NO_INDEX;`). */
+void cg_cuda_red_decl(Cu *C, const CgRed *r);
+/* acc = combine(acc, v); argmax/argmin: v at index vi. */
+void cg_cuda_red_step(Cu *C, const CgRed *r, const char *v, const char *vi);
+/* s's value as the accumulator's dtype. */
+const char *cg_cuda_red_value(Cu *C, const KStmt *s, const CgRed *r);
+/* Every thread's acc (and acci) becomes the block's. */
+void cg_cuda_block_reduce(Cu *C, const CgRed *r);
+/* Stores s's `finalize` of the accumulator (or the accumulator). */
+void cg_cuda_red_finish(Cu *C, const KStmt *s, const CgRed *r);
+/* The __shared__ arrays and warp numbers the block reductions of reds need. */
+void cg_cuda_red_shared(Cu *C, const KStmt *const *reds, int n);
 
 #endif

@@ -30,15 +30,9 @@
  *   serial  all loops serial (points that are not independent, or no
  *           loops): one thread runs the loop nest in order.
  *
- * A block reduction is deterministic: each warp combines its 32 values by
- * __shfl_xor_sync (a butterfly, after which every lane holds the warp's
- * result), lane 0 of each warp writes it to __shared__ memory, and every
- * warp then combines those in the same butterfly; a __syncthreads() before
- * and after the shared array is read.  Sum, prod, max, min, any, all
- * combine as on the CPU (cpu_kernel.c: max/min take a NaN); argmax/argmin
- * carry an index and use the prelude's tc_argmax_takes_* rule, which
- * makes the first best index (or the first NaN) win however the partial
- * results meet.  Accumulators have the value's dtype (bool for any/all).
+ * The reductions themselves (accumulators, the combine step, the
+ * deterministic block reduction through shuffles and __shared__ memory)
+ * are cuda_reduce.c's; the scalar expressions cuda_expr.c's.
  */
 #include "cuda_internal.h"
 
@@ -252,142 +246,9 @@ static const char *flat_open(Cu *C, int n, const int *vars, const Dim *ext, cons
   return p;
 }
 
-static void close_block(Cu *C) {
-  C->depth--;
-  LINE("}");
-}
 
 #define GRID_START "blockIdx.x * (long long)blockDim.x + threadIdx.x"
 #define GRID_STRIDE "(long long)gridDim.x * blockDim.x"
-
-/* ---- reductions ---- */
-
-typedef struct Red {
-  IrOp op;
-  DType dt; /* the accumulator's */
-  bool arg; /* argmax/argmin: an index too */
-} Red;
-
-static Red red_of(const KStmt *s) {
-  Red r = {.op = s->combine, .dt = s->value->dtype, .arg = s->combine == IR_ARGMAX || s->combine == IR_ARGMIN};
-  if (r.op == IR_ANY || r.op == IR_ALL)
-    r.dt = DT_BOOL; /* truth values, whatever the value's dtype */
-  return r;
-}
-
-static const char *sfx(DType dt) { return dt == DT_F32 ? "f32" : dt == DT_F64 ? "f64" : dt == DT_I64 ? "i64" : "i32"; }
-
-/* The __shared__ array a block reduction of dtype dt uses. */
-static const char *red_array(DType dt) { return ir_sprintf("red_%s", dt == DT_BOOL ? "i32" : sfx(dt)); }
-
-static const char *identity(const Red *r) {
-  bool fl = ir_dtype_is_float(r->dt);
-  switch (r->op) {
-  case IR_SUM: return cg_cuda_const(r->dt, 0, 0);
-  case IR_PROD: return cg_cuda_const(r->dt, 1, 1);
-  case IR_ANY: return "0";
-  case IR_ALL: return "1";
-  case IR_MAX:
-  case IR_ARGMAX:
-    return fl ? (r->dt == DT_F32 ? "TC_NINF_F32" : "TC_NINF_F64")
-              : r->dt == DT_BOOL ? "0" : r->dt == DT_I32 ? "TC_I32_MIN" : "TC_I64_MIN";
-  case IR_MIN:
-  case IR_ARGMIN:
-    return fl ? (r->dt == DT_F32 ? "TC_INF_F32" : "TC_INF_F64")
-              : r->dt == DT_BOOL ? "1" : r->dt == DT_I32 ? "TC_I32_MAX" : "TC_I64_MAX";
-  default: ir_die(nowhere, "cuda: reduction by %s", ir_op_name(r->op));
-  }
-}
-
-/* combine(acc, v) for the reductions that keep one value (cpu_kernel.c's
- * combine: v wins a max/min when larger/smaller or NaN). */
-static const char *combine(const Red *r, const char *acc, const char *v) {
-  bool fl = ir_dtype_is_float(r->dt), bl = r->dt == DT_BOOL;
-  const char *t = sfx(r->dt);
-  switch (r->op) {
-  case IR_SUM: return fl ? ir_sprintf("%s + %s", acc, v) : bl ? ir_sprintf("%s | %s", acc, v) : ir_sprintf("tc_add_%s(%s, %s)", t, acc, v);
-  case IR_PROD: return fl ? ir_sprintf("%s * %s", acc, v) : bl ? ir_sprintf("%s & %s", acc, v) : ir_sprintf("tc_mul_%s(%s, %s)", t, acc, v);
-  case IR_ANY: return ir_sprintf("%s | %s", acc, v);
-  case IR_ALL: return ir_sprintf("%s & %s", acc, v);
-  case IR_MAX:
-  case IR_MIN: {
-    char c = r->op == IR_MAX ? '>' : '<';
-    if (bl)
-      return ir_sprintf("%s %c %s", acc, r->op == IR_MAX ? '|' : '&', v);
-    if (fl)
-      return ir_sprintf("(%s %c %s || %s != %s) ? %s : %s", v, c, acc, v, v, v, acc);
-    return ir_sprintf("%s %c %s ? %s : %s", v, c, acc, v, acc);
-  }
-  default: ir_die(nowhere, "cuda: reduction by %s", ir_op_name(r->op));
-  }
-}
-
-static void red_decl(Cu *C, const Red *r) {
-  LINE("%s acc = %s;", cg_cuda_type(r->dt), identity(r));
-  if (r->arg)
-    LINE("long long acci = TC_NO_INDEX;");
-}
-
-/* acc = combine(acc, v); for argmax/argmin, v at index vi. */
-static void red_step(Cu *C, const Red *r, const char *v, const char *vi) {
-  if (!r->arg) {
-    LINE("acc = %s;", combine(r, "acc", v));
-    return;
-  }
-  LINE("if (tc_%s_takes_%s(%s, %s, acc, acci)) {", r->op == IR_ARGMAX ? "argmax" : "argmin", sfx(r->dt), v, vi);
-  LINE("  acc = %s;", v);
-  LINE("  acci = %s;", vi);
-  LINE("}");
-}
-
-static void warp_reduce(Cu *C, const Red *r) {
-  LINE("for (int o = 16; o > 0; o >>= 1) {");
-  C->depth++;
-  LINE("const %s other = __shfl_xor_sync(0xffffffffu, acc, o);", cg_cuda_type(r->dt));
-  if (r->arg)
-    LINE("const long long other_i = __shfl_xor_sync(0xffffffffu, acci, o);");
-  red_step(C, r, "other", "other_i");
-  close_block(C);
-}
-
-/* Every thread's acc (and acci) becomes the block's (file comment). */
-static void block_reduce(Cu *C, const Red *r) {
-  const char *red = red_array(r->dt);
-  LINE("// the block combines: each warp by shuffles, then the warps' results");
-  warp_reduce(C, r);
-  LINE("if (lane == 0) {");
-  LINE("  %s[warp] = acc;", red);
-  if (r->arg)
-    LINE("  red_idx[warp] = acci;");
-  LINE("}");
-  LINE("__syncthreads();");
-  LINE("acc = lane < nwarps ? %s[lane] : %s;", red, identity(r));
-  if (r->arg)
-    LINE("acci = lane < nwarps ? red_idx[lane] : TC_NO_INDEX;");
-  warp_reduce(C, r);
-  LINE("__syncthreads(); /* all have read %s: it may be written again */", red);
-}
-
-/* Stores `finalize` (or the accumulator) with KX_ACC bound to acc. */
-static void finish(Cu *C, const KStmt *s, const Red *r) {
-  C->acc = "acc";
-  C->acc_dtype = r->dt;
-  C->acc_index = r->arg ? "acci" : NULL;
-  if (r->arg)
-    LINE("if (acci == TC_NO_INDEX) acci = 0; /* no element at all: the CPU's answer */");
-  if (s->finalize)
-    cg_cuda_store(C, s, cg_cuda_expr(C, s->finalize), s->finalize->dtype);
-  else if (r->arg)
-    cg_cuda_store(C, s, "acci", DT_I64);
-  else
-    cg_cuda_store(C, s, "acc", r->dt);
-  C->acc = C->acc_index = NULL;
-}
-
-/* The reduced value at the current point, as the accumulator's dtype. */
-static const char *reduced_value(Cu *C, const KStmt *s, const Red *r) {
-  return cg_cuda_convert(cg_cuda_expr(C, s->value), s->value->dtype, r->dt);
-}
 
 /* The current point of s's outer loops, computed by this thread alone:
  * its value stored, or reduced over the reduced loops in order. */
@@ -397,12 +258,12 @@ static void serial_point(Cu *C, const KStmt *s) {
     cg_cuda_store(C, s, cg_cuda_expr(C, s->value), s->value->dtype);
     return;
   }
-  Red r = red_of(s);
-  red_decl(C, &r);
+  CgRed r = cg_cuda_red_of(s);
+  cg_cuda_red_decl(C, &r);
   const char *q = flat_open(C, s->nred, s->loopvar + nout, s->extent + nout, "q", "0", NULL, "1");
-  red_step(C, &r, reduced_value(C, s, &r), q);
-  close_block(C);
-  finish(C, s, &r);
+  cg_cuda_red_step(C, &r, cg_cuda_red_value(C, s, &r), q);
+  cg_cuda_close(C);
+  cg_cuda_red_finish(C, s, &r);
 }
 
 /* The current point of s's outer loops, reduced by the whole block: its
@@ -410,16 +271,16 @@ static void serial_point(Cu *C, const KStmt *s) {
  * stores. */
 static void block_point(Cu *C, const KStmt *s) {
   int n = s->nloops, nout = n - s->nred;
-  Red r = red_of(s);
-  red_decl(C, &r);
+  CgRed r = cg_cuda_red_of(s);
+  cg_cuda_red_decl(C, &r);
   const char *q = flat_open(C, s->nred, s->loopvar + nout, s->extent + nout, "q", "threadIdx.x", NULL, "blockDim.x");
-  red_step(C, &r, reduced_value(C, s, &r), q);
-  close_block(C);
-  block_reduce(C, &r);
+  cg_cuda_red_step(C, &r, cg_cuda_red_value(C, s, &r), q);
+  cg_cuda_close(C);
+  cg_cuda_block_reduce(C, &r);
   LINE("if (threadIdx.x == 0) {");
   C->depth++;
-  finish(C, s, &r);
-  close_block(C);
+  cg_cuda_red_finish(C, s, &r);
+  cg_cuda_close(C);
 }
 
 /* ---- the five shapes ---- */
@@ -431,7 +292,7 @@ static void emit_serial(Cu *C, const KStmt *s) {
     flat_open(C, nout, s->loopvar, s->extent, "p", "0", NULL, "1");
   serial_point(C, s);
   if (nout > 0)
-    close_block(C);
+    cg_cuda_close(C);
 }
 
 static void emit_points(Cu *C, const KStmt *s) {
@@ -439,7 +300,7 @@ static void emit_points(Cu *C, const KStmt *s) {
   LINE("const long long work = %s;", product(s->extent, nout));
   flat_open(C, nout, s->loopvar, s->extent, "p", GRID_START, "work", GRID_STRIDE);
   serial_point(C, s);
-  close_block(C);
+  cg_cuda_close(C);
 }
 
 static void emit_rows(Cu *C, const KStmt *s) {
@@ -447,18 +308,18 @@ static void emit_rows(Cu *C, const KStmt *s) {
   LINE("const long long rows = %s;", product(s->extent, nout));
   flat_open(C, nout, s->loopvar, s->extent, "r", "blockIdx.x", "rows", "gridDim.x");
   block_point(C, s);
-  close_block(C);
+  cg_cuda_close(C);
 }
 
 /* A full reduction's first kernel: each block's partial result. */
 static void emit_part(Cu *C, const KStmt *s) {
-  Red r = red_of(s);
+  CgRed r = cg_cuda_red_of(s);
   LINE("const long long work = %s;", product(s->extent, s->nloops));
-  red_decl(C, &r);
+  cg_cuda_red_decl(C, &r);
   const char *p = flat_open(C, s->nloops, s->loopvar, s->extent, "p", GRID_START, "work", GRID_STRIDE);
-  red_step(C, &r, reduced_value(C, s, &r), p);
-  close_block(C);
-  block_reduce(C, &r);
+  cg_cuda_red_step(C, &r, cg_cuda_red_value(C, s, &r), p);
+  cg_cuda_close(C);
+  cg_cuda_block_reduce(C, &r);
   LINE("if (threadIdx.x == 0) {");
   LINE("  ((%s *)scratch)[blockIdx.x] = acc;", cg_cuda_type(r.dt));
   if (r.arg)
@@ -468,25 +329,25 @@ static void emit_part(Cu *C, const KStmt *s) {
 
 /* The second: one block combines the partials, in order of the blocks. */
 static void emit_final(Cu *C, const KStmt *s, const char *part, int part_block) {
-  Red r = red_of(s);
+  CgRed r = cg_cuda_red_of(s);
   LINE("const long long work = %s;", product(s->extent, s->nloops));
   LINE("/* %s's grid, as the host sized it: clamp(ceil(work / %d), 1, %d) blocks */", part, part_block, MAX_PARTS);
   LINE("long long parts = (work + %d) / %d;", part_block - 1, part_block);
   LINE("if (parts > %d) parts = %d;", MAX_PARTS, MAX_PARTS);
   LINE("if (parts < 1) parts = 1;");
-  red_decl(C, &r);
+  cg_cuda_red_decl(C, &r);
   LINE("for (long long j = threadIdx.x; j < parts; j += blockDim.x) {");
   C->depth++;
   LINE("const %s part = ((const %s *)scratch)[j];", cg_cuda_type(r.dt), cg_cuda_type(r.dt));
   if (r.arg)
     LINE("const long long part_i = ((const long long *)scratch + %d)[j];", MAX_PARTS);
-  red_step(C, &r, "part", "part_i");
-  close_block(C);
-  block_reduce(C, &r);
+  cg_cuda_red_step(C, &r, "part", "part_i");
+  cg_cuda_close(C);
+  cg_cuda_block_reduce(C, &r);
   LINE("if (threadIdx.x == 0) {");
   C->depth++;
-  finish(C, s, &r);
-  close_block(C);
+  cg_cuda_red_finish(C, s, &r);
+  cg_cuda_close(C);
 }
 
 static void stmt_comment(Cu *C, const KStmt *s, const char *prefix);
@@ -504,7 +365,7 @@ static void emit_stages(Cu *C, const KList *l) {
       LINE("for (long long i%d = %s; i%d < %s; i%d++) {", st->var, start, st->var, stop, st->var);
       C->depth++;
       emit_stages(C, &st->body);
-      close_block(C);
+      cg_cuda_close(C);
       continue;
     }
     if (st->kind != KS_KERNEL)
@@ -521,18 +382,18 @@ static void emit_stages(Cu *C, const KList *l) {
         flat_open(C, nout, st->loopvar, st->extent, "p", "0", NULL, "1");
       block_point(C, st);
       if (nout > 0)
-        close_block(C);
+        cg_cuda_close(C);
     } else if (n > 0) {
       flat_open(C, n, st->loopvar, st->extent, "q", "threadIdx.x", NULL, "blockDim.x");
       cg_cuda_store(C, st, cg_cuda_expr(C, st->value), st->value->dtype);
-      close_block(C);
+      cg_cuda_close(C);
     } else {
       LINE("if (threadIdx.x == 0) {");
       C->depth++;
       cg_cuda_store(C, st, cg_cuda_expr(C, st->value), st->value->dtype);
-      close_block(C);
+      cg_cuda_close(C);
     }
-    close_block(C);
+    cg_cuda_close(C);
     LINE("__syncthreads(); /* later stages read what this one wrote */");
   }
 }
@@ -566,7 +427,7 @@ static void emit_fused(Cu *C, const KStmt *s) {
   LINE("const long long rows = %s;", product(ext, n));
   flat_open(C, n, vars, ext, "r", "blockIdx.x", "rows", "gridDim.x");
   emit_stages(C, stages);
-  close_block(C);
+  cg_cuda_close(C);
 }
 
 /* ---- comments and signatures ---- */
@@ -684,40 +545,28 @@ static void params(CgDeviceKernel *dk, KFunc *f, KStmt *s, bool scratch, Written
 
 static bool is_pointer(const char *type) { return type[strlen(type) - 1] == '*'; }
 
-/* The __shared__ arrays and warp numbers of the kernel's block reductions. */
-static void reduction_decls(Cu *C, const KStmt *s, Shape sh) {
-  bool used[DT_F64 + 1] = {0}, idx = false, any = false;
-  const KStmt *reds[64];
+/* The statements whose reductions the kernel's blocks do: a row
+ * reduction or a full one, or a fused kernel's reducing stages. */
+static int block_reductions(const KStmt *s, Shape sh, const KStmt **reds, int max) {
   int n = 0;
   if (sh == SH_ROWS || sh == SH_FULL)
     reds[n++] = s;
-  if (sh == SH_FUSED) { /* the stages, nested rows loops included */
-    const KStmt *todo[64];
-    int nt = 0;
-    todo[nt++] = s;
-    while (nt > 0) {
-      const KStmt *x = todo[--nt];
-      for (int i = 0; i < x->body.n; i++) {
-        const KStmt *st = x->body.v[i];
-        if (st->kind == KS_FOR && nt < 64)
-          todo[nt++] = st;
-        else if (st->kind == KS_KERNEL && st->nred && n < 64)
-          reds[n++] = st;
-      }
+  if (sh != SH_FUSED)
+    return n;
+  const KStmt *todo[64]; /* the rows loops still to look into */
+  int nt = 0;
+  todo[nt++] = s;
+  while (nt > 0) {
+    const KStmt *x = todo[--nt];
+    for (int i = 0; i < x->body.n; i++) {
+      const KStmt *st = x->body.v[i];
+      if (st->kind == KS_FOR && nt < 64)
+        todo[nt++] = st;
+      else if (st->kind == KS_KERNEL && st->nred && n < max)
+        reds[n++] = st;
     }
   }
-  for (int i = 0; i < n; i++) {
-    Red r = red_of(reds[i]);
-    used[r.dt == DT_BOOL ? DT_I32 : r.dt] = any = true;
-    idx |= r.arg;
-  }
-  for (int dt = DT_BOOL; dt <= DT_F64; dt++)
-    if (used[dt])
-      LINE("__shared__ %s %s[32];", cg_cuda_type((DType)dt), red_array((DType)dt));
-  if (idx)
-    LINE("__shared__ long long red_idx[32];");
-  if (any)
-    LINE("const int lane = threadIdx.x %% 32, warp = threadIdx.x / 32, nwarps = blockDim.x / 32;");
+  return n;
 }
 
 static void kernel_open(Cu *C, const KStmt *s, Shape sh, const CgDeviceKernel *dk, const CgLaunch *L,
@@ -734,7 +583,8 @@ static void kernel_open(Cu *C, const KStmt *s, Shape sh, const CgDeviceKernel *d
                       w->pname[i]);
   LINE("TC_KERNEL void %s(%s) {", L->name, list);
   C->depth++;
-  reduction_decls(C, s, sh);
+  const KStmt *reds[64];
+  cg_cuda_red_shared(C, reds, block_reductions(s, sh, reds, 64));
 }
 
 /* ---- device statements ---- */
@@ -807,7 +657,7 @@ static void device_stmt(Mod *M, KFunc *f, KStmt *s) {
       break;
     case SH_SERIAL: emit_serial(C, s); break;
     }
-    close_block(C);
+    cg_cuda_close(C);
     ir_vec_push(&M->names, (void *)w->name);
     ir_vec_push(&M->written, w);
   }
@@ -847,7 +697,7 @@ static void trampoline(Cu *C, const Written *w) {
       LINE("  return;");
     }
   LINE("%s(%s);", w->name, args);
-  close_block(C);
+  cg_cuda_close(C);
 }
 
 static void emulator_part(Mod *M) {

@@ -87,6 +87,8 @@ const char *cg_cuda_red_value(Cu *C, const KStmt *s, const CgRed *r);
 void cg_cuda_block_reduce(Cu *C, const CgRed *r);
 /* Stores s's `finalize` of the accumulator (or the accumulator). */
 void cg_cuda_red_finish(Cu *C, const KStmt *s, const CgRed *r);
+/* cg_cuda_block_reduce, then thread 0 stores (cg_cuda_red_finish). */
+void cg_cuda_block_finish(Cu *C, const KStmt *s, const CgRed *r);
 /* The __shared__ arrays and warp numbers the block reductions of reds need. */
 void cg_cuda_red_shared(Cu *C, const KStmt *const *reds, int n);
 

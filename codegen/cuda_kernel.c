@@ -250,9 +250,11 @@ static const char *flat_open(Cu *C, int n, const int *vars, const Dim *ext, cons
 #define GRID_START "blockIdx.x * (long long)blockDim.x + threadIdx.x"
 #define GRID_STRIDE "(long long)gridDim.x * blockDim.x"
 
-/* The current point of s's outer loops, computed by this thread alone:
- * its value stored, or reduced over the reduced loops in order. */
-static void serial_point(Cu *C, const KStmt *s) {
+/* The current point of s's outer loops: its value stored, or reduced over
+ * the reduced loops, either by this thread alone, in order, or by the
+ * whole block: its threads stride over the reduced points, the block
+ * combines, thread 0 stores. */
+static void reduce_point(Cu *C, const KStmt *s, bool block) {
   int n = s->nloops, nout = n - s->nred;
   if (s->nred == 0) {
     cg_cuda_store(C, s, cg_cuda_expr(C, s->value), s->value->dtype);
@@ -260,27 +262,14 @@ static void serial_point(Cu *C, const KStmt *s) {
   }
   CgRed r = cg_cuda_red_of(s);
   cg_cuda_red_decl(C, &r);
-  const char *q = flat_open(C, s->nred, s->loopvar + nout, s->extent + nout, "q", "0", NULL, "1");
+  const char *q = flat_open(C, s->nred, s->loopvar + nout, s->extent + nout, "q", block ? "threadIdx.x" : "0", NULL,
+                            block ? "blockDim.x" : "1");
   cg_cuda_red_step(C, &r, cg_cuda_red_value(C, s, &r), q);
   cg_cuda_close(C);
-  cg_cuda_red_finish(C, s, &r);
-}
-
-/* The current point of s's outer loops, reduced by the whole block: its
- * threads stride over the reduced points, the block combines, thread 0
- * stores. */
-static void block_point(Cu *C, const KStmt *s) {
-  int n = s->nloops, nout = n - s->nred;
-  CgRed r = cg_cuda_red_of(s);
-  cg_cuda_red_decl(C, &r);
-  const char *q = flat_open(C, s->nred, s->loopvar + nout, s->extent + nout, "q", "threadIdx.x", NULL, "blockDim.x");
-  cg_cuda_red_step(C, &r, cg_cuda_red_value(C, s, &r), q);
-  cg_cuda_close(C);
-  cg_cuda_block_reduce(C, &r);
-  LINE("if (threadIdx.x == 0) {");
-  C->depth++;
-  cg_cuda_red_finish(C, s, &r);
-  cg_cuda_close(C);
+  if (block)
+    cg_cuda_block_finish(C, s, &r);
+  else
+    cg_cuda_red_finish(C, s, &r);
 }
 
 /* ---- the five shapes ---- */
@@ -290,7 +279,7 @@ static void emit_serial(Cu *C, const KStmt *s) {
   LINE("// one thread, in order: the points are not independent");
   if (nout > 0)
     flat_open(C, nout, s->loopvar, s->extent, "p", "0", NULL, "1");
-  serial_point(C, s);
+  reduce_point(C, s, false);
   if (nout > 0)
     cg_cuda_close(C);
 }
@@ -299,7 +288,7 @@ static void emit_points(Cu *C, const KStmt *s) {
   int nout = s->nloops - s->nred;
   LINE("const long long work = %s;", product(s->extent, nout));
   flat_open(C, nout, s->loopvar, s->extent, "p", GRID_START, "work", GRID_STRIDE);
-  serial_point(C, s);
+  reduce_point(C, s, false);
   cg_cuda_close(C);
 }
 
@@ -307,7 +296,7 @@ static void emit_rows(Cu *C, const KStmt *s) {
   int nout = s->nloops - s->nred;
   LINE("const long long rows = %s;", product(s->extent, nout));
   flat_open(C, nout, s->loopvar, s->extent, "r", "blockIdx.x", "rows", "gridDim.x");
-  block_point(C, s);
+  reduce_point(C, s, true);
   cg_cuda_close(C);
 }
 
@@ -343,11 +332,7 @@ static void emit_final(Cu *C, const KStmt *s, const char *part, int part_block) 
     LINE("const long long part_i = ((const long long *)scratch + %d)[j];", MAX_PARTS);
   cg_cuda_red_step(C, &r, "part", "part_i");
   cg_cuda_close(C);
-  cg_cuda_block_reduce(C, &r);
-  LINE("if (threadIdx.x == 0) {");
-  C->depth++;
-  cg_cuda_red_finish(C, s, &r);
-  cg_cuda_close(C);
+  cg_cuda_block_finish(C, s, &r);
 }
 
 static void stmt_comment(Cu *C, const KStmt *s, const char *prefix);
@@ -380,7 +365,7 @@ static void emit_stages(Cu *C, const KList *l) {
       /* the block reduces each outer point in turn (all threads walk them) */
       if (nout > 0)
         flat_open(C, nout, st->loopvar, st->extent, "p", "0", NULL, "1");
-      block_point(C, st);
+      reduce_point(C, st, true);
       if (nout > 0)
         cg_cuda_close(C);
     } else if (n > 0) {

@@ -147,6 +147,15 @@ const char *cg_cuda_red_value(Cu *C, const KStmt *s, const CgRed *r) {
   return cg_cuda_convert(cg_cuda_expr(C, s->value), s->value->dtype, r->dt);
 }
 
+/* The block's result, then thread 0 stores `finalize` of it. */
+void cg_cuda_block_finish(Cu *C, const KStmt *s, const CgRed *r) {
+  cg_cuda_block_reduce(C, r);
+  LINE("if (threadIdx.x == 0) {");
+  C->depth++;
+  cg_cuda_red_finish(C, s, r);
+  cg_cuda_close(C);
+}
+
 /* The __shared__ arrays and warp numbers of the block reductions of reds,
  * declared at the top of their kernel: one array per accumulator type
  * (red_f32, ...), red_idx for argmax/argmin. */

@@ -40,6 +40,11 @@ typedef struct CgLaunch {
   Dim work;         /* POINTS: points of the gpu_grid loops; ROWS: iterations of the gpu_block loops */
   int block;        /* threads per block */
   int64_t max_grid;
+  /* work is the product of these extents (ONE: none).  A Dim holds at
+   * most DIM_MAX_TERMS terms of degree DIM_MAX_DEG: when the product does
+   * not fit, work.overflow is set and the host multiplies the factors. */
+  Dim factor[2 * IR_MAX_RANK];
+  int nfactor;
 } CgLaunch;
 
 typedef struct CgDeviceKernel {
@@ -52,17 +57,45 @@ typedef struct CgDeviceKernel {
   int64_t scratch_bytes; /* device scratch it needs (CP_SCRATCH), 0 if none */
 } CgDeviceKernel;
 
+/* The prelude's random kernels (codegen/cuda_prelude.cuh): the first
+ * entries of every module's kernel table, in this order, before the
+ * module's own kernels.  Each writes a draw of n elements exactly as
+ * runtime/rng.c's tcrt_rand/tcrt_randn/tcrt_randint write it for the
+ * context's seed when the context's counter is `base` (the runtime then
+ * advances the counter by the blocks the draw used, as rng.c does):
+ *   tc_rand_f32(float *out, long long n, unsigned long long seed, unsigned long long base)
+ *   tc_rand_f64(double *out, long long n, unsigned long long seed, unsigned long long base)
+ *   tc_randn_f32(float *out, long long n, unsigned long long seed, unsigned long long base)
+ *   tc_randn_f64(double *out, long long n, unsigned long long seed, unsigned long long base)
+ *   tc_randint_i64(long long *out, long long n, unsigned long long seed, unsigned long long base,
+ *                  long long lo, long long hi)            -- lo < hi, checked by the caller
+ * They are grid-stride loops over the draw's Philox blocks, correct for
+ * any grid and block; launch them as CG_GRID_POINTS with work = n, block =
+ * target->block_threads, max_grid = target->max_blocks.  randperm stays on
+ * the host (its steps are sequential). */
+typedef enum CgPreludeKernel {
+  CG_K_RAND_F32,
+  CG_K_RAND_F64,
+  CG_K_RANDN_F32,
+  CG_K_RANDN_F64,
+  CG_K_RANDINT_I64,
+  CG_NUM_PRELUDE_KERNELS
+} CgPreludeKernel;
+
 typedef struct CgCudaModule {
   char *source;          /* the whole CUDA C translation unit (prelude included) */
   CgDeviceKernel *kernels; /* every device statement of every function, in order */
   int nkernels;
-  const char **names;    /* the kernel table: every __global__ function, by index */
+  const char **names;    /* the kernel table: every __global__ function, by index
+                          * (CgPreludeKernel first, then the kernels' launches in order) */
   int nnames;
 } CgCudaModule;
 
 /* cuda_kernel.c: the CUDA C of every device statement of a scheduled,
  * placed, legalized module for a CUDA target. */
 CgCudaModule *cg_cuda_module(KModule *m);
+/* The name of a prelude kernel (names[k] of every module). */
+const char *cg_cuda_prelude_kernel(CgPreludeKernel k);
 /* The kernel of a device statement (dies when there is none). */
 const CgDeviceKernel *cg_cuda_kernel_of(const CgCudaModule *cm, const KStmt *s);
 

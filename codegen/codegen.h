@@ -34,6 +34,14 @@ typedef struct CgOptions {
  * message on stderr and no ir_error for what this build cannot make. */
 bool cg_emit(KModule *m, CgEmit kind, const char *path, const CgOptions *o);
 
+/* ===== cuda_emit.c: --emit=cuda and --emit=ptx ===== */
+
+/* Writes the module's CUDA C (CG_CUDA) or its PTX for m->target->gpu_arch
+ * (CG_PTX, through NVRTC) to path.  An arch NVRTC does not accept (or no
+ * NVRTC for PTX) is a usage error on stderr (false, no ir_error); NVRTC
+ * rejecting the generated code is an internal error (exit 3). */
+bool cg_emit_cuda(KModule *m, CgEmit kind, const char *path, const CgOptions *o);
+
 /* ===== cuda_nvrtc.c: CUDA C to PTX and cubin through NVRTC ===== */
 
 /* The GPU architecture compiled for when none is asked for (Ampere). */

@@ -325,10 +325,11 @@ static bool emit_llvm(KModule *m, CgEmit kind, const char *path, const CgOptions
 bool cg_emit(KModule *m, CgEmit kind, const char *path, const CgOptions *o) {
   if (!m->target)
     ir_die(nowhere, "codegen: a module without a target");
-  if (m->target->kind == TGT_CUDA || kind == CG_CUDA || kind == CG_PTX) {
-    fprintf(stderr, "tensorc: error: %s is not implemented yet (this build makes CPU code: exe, obj, shared, asm, "
-                    "llvm)\n",
-            kind == CG_CUDA ? "--emit=cuda" : kind == CG_PTX ? "--emit=ptx" : "code for --device=cuda");
+  if (kind == CG_CUDA || kind == CG_PTX)
+    return cg_emit_cuda(m, kind, path, o);
+  if (m->target->kind == TGT_CUDA) {
+    fprintf(stderr, "tensorc: error: code for --device=cuda is not implemented yet (this build makes CPU code: exe, "
+                    "obj, shared, asm, llvm; and --emit=cuda, ptx)\n");
     return false;
   }
   return emit_llvm(m, kind, path, o);

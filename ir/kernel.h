@@ -241,6 +241,9 @@ KBuf *k_buf(KFunc *f, int i);
 
 /* kernel_print.c: the text of --dump-after=lower */
 void k_print_module(FILE *out, KModule *m);
+/* One statement (nested bodies included) in the same text, for the code
+ * generators' comments. */
+void k_print_stmt(FILE *out, KFunc *f, KStmt *s);
 
 /* kernel_dot.c: the module as a Graphviz graph (--dump-dot) */
 void k_print_dot(FILE *out, KModule *m);

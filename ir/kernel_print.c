@@ -270,6 +270,15 @@ static void print_list(FILE *out, KFunc *f, KList *l, int depth) {
     print_stmt(out, f, l->v[i], depth);
 }
 
+void k_print_stmt(FILE *out, KFunc *f, KStmt *s) {
+  bool was_rows = in_rows, was_scheduled = scheduled;
+  in_rows = false;
+  scheduled = true; /* only scheduled statements are printed alone (codegen's comments) */
+  print_stmt(out, f, s, 0);
+  in_rows = was_rows;
+  scheduled = was_scheduled;
+}
+
 void k_print_module(FILE *out, KModule *m) {
   fprintf(out, "kmodule @%s", m->name ? m->name : "main");
   if (m->target)

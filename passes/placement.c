@@ -12,8 +12,9 @@
  *    param touches one of its buffers (params live on the device between
  *    steps); else host memory.
  * 2. An argument (borrowed host memory) in a device class gets a device
- *    twin at the top of the function: `alloc %x.dev`, `copy %x.dev <-
- *    %x`, and every statement but the host reads below uses the twin,
+ *    twin, made just before its first use (after the checks and symbols
+ *    of the arguments, which its size needs): `alloc %x.dev`, `copy
+ *    %x.dev <- %x`, and every statement but the host reads below uses the twin,
  *    which is freed at the end.
  * 3. A host statement that reads a device buffer (print, save, a check or
  *    an `if`, `for` or symbol that loads a value) reads a host copy made
@@ -99,7 +100,10 @@ static KStmt *stmt_of(KStmtKind kind, Loc loc, int buf, int src) {
   return s;
 }
 
-static bool is_device(Place *P, int b) { return b < P->nb && P->device[find(P, b)]; }
+/* An argument is host memory even in a device class (its twin is not). */
+static bool is_device(Place *P, int b) {
+  return b < P->nb && P->device[find(P, b)] && k_buf(P->f, b)->kind != KB_ARG;
+}
 
 typedef struct Reads {
   Place *P;
@@ -147,11 +151,17 @@ static void place_list(Place *P, KList *l) {
   KList out = {0};
   for (int i = 0; i < l->n; i++) {
     KStmt *s = l->v[i];
-    /* 2. device code uses the arguments' twins */
-    if (s->device || s->kind == KS_CALL || s->kind == KS_MOVE || s->kind == KS_FREE)
-      for (int a = 0; a < P->f->nargs; a++)
-        if (P->twin[a] >= 0)
-          k_stmt_rename(s, a, P->twin[a], false);
+    /* 2. device code uses the arguments' twins; a matmul or a draw its
+     * buffers' (its sizes and bounds are the host's values) */
+    bool dev_call = s->kind == KS_CALL && (s->call == KC_MATMUL || s->call == KC_RAND || s->call == KC_PARAM_STORE);
+    for (int a = 0; a < P->f->nargs; a++) {
+      if (P->twin[a] < 0)
+        continue;
+      if (s->device || s->kind == KS_MOVE || s->kind == KS_FREE)
+        k_stmt_rename(s, a, P->twin[a], false);
+      else if (dev_call)
+        s->bufs = k_ints_rename(s->bufs, s->nbufs, a, P->twin[a]);
+    }
     if (s->device) {
       k_push(&out, s);
       continue;
@@ -178,6 +188,16 @@ static void place_list(Place *P, KList *l) {
 
 /* ---- the pass ---- */
 
+typedef struct Uses {
+  int buf;
+  bool found;
+} Uses;
+
+static void uses_buf(int buf, KRefRole role, void *ctx) {
+  Uses *u = ctx;
+  u->found |= buf == u->buf;
+}
+
 static void place_func(KFunc *f) {
   Place P = {.f = f, .nb = f->bufs.n};
   P.parent = ir_alloc(sizeof(int) * ((size_t)P.nb + 1));
@@ -198,8 +218,10 @@ static void place_func(KFunc *f) {
     kb->host = -1;
     kb->space = P.device[find(&P, b)] && kb->kind != KB_ARG ? KM_DEVICE : KM_HOST;
   }
-  /* 2. the arguments' device twins, made at the top */
-  KList top = {0};
+  /* 2. the arguments' device twins, each made just before the first
+   * statement that uses it: after the checks and symbols of the
+   * arguments, which its size needs */
+  KStmt **made = ir_alloc(sizeof(KStmt *) * 2 * ((size_t)f->nargs + 1));
   Loc loc = f->graph ? f->graph->loc : (Loc){0};
   for (int a = 0; a < f->nargs; a++) {
     P.twin[a] = -1;
@@ -207,15 +229,25 @@ static void place_func(KFunc *f) {
       continue;
     P.twin[a] = new_buf(&P, a, ".dev", KM_DEVICE);
     k_buf(f, P.twin[a])->host = a;
-    KStmt *al = stmt_of(KS_ALLOC, loc, P.twin[a], 0);
-    al->uninit = true;
-    k_push(&top, al);
-    k_push(&top, stmt_of(KS_COPY, loc, P.twin[a], a));
+    made[2 * a] = stmt_of(KS_ALLOC, loc, P.twin[a], 0);
+    made[2 * a]->uninit = true;
+    made[2 * a + 1] = stmt_of(KS_COPY, loc, P.twin[a], a);
   }
   place_list(&P, &f->body);
-  for (int i = 0; i < f->body.n; i++)
-    k_push(&top, f->body.v[i]);
-  f->body = top;
+  KList body = {0};
+  for (int i = 0; i <= f->body.n; i++) {
+    for (int a = 0; a < f->nargs; a++) {
+      Uses u = {.buf = P.twin[a]};
+      if (P.twin[a] < 0 || !made[2 * a] || (i < f->body.n && (k_stmt_refs(f->body.v[i], uses_buf, &u), !u.found)))
+        continue; /* no twin, made already, or not used here (the end: make the unused ones) */
+      k_push(&body, made[2 * a]);
+      k_push(&body, made[2 * a + 1]);
+      made[2 * a] = NULL;
+    }
+    if (i < f->body.n)
+      k_push(&body, f->body.v[i]);
+  }
+  f->body = body;
   /* 4. results back in host memory */
   int *res = ir_alloc(sizeof(int) * ((size_t)f->nresults + 1));
   KList frees = {0};

@@ -15,8 +15,9 @@
  *                             compiles FILE and writes its PTX to OUT; on
  *                             failure prints cg_nvrtc_compile's message
  *
- * The real prelude (codegen/cuda_prelude.h) is not written yet, so the
- * module defines TC_KERNEL itself.  Checks print "FAIL: ..." and make the
+ * The module is the wrapper's own test, independent of the emitter: it
+ * defines TC_KERNEL itself rather than using the prelude
+ * (codegen/cuda_prelude.cuh).  Checks print "FAIL: ..." and make the
  * exit status 1; the output that lit's FileCheck reads says what was seen.
  */
 #include "codegen/codegen.h"

@@ -27,6 +27,9 @@ install(TARGETS tensorc_rt tensorc_rt_shared EXPORT tensorcTargets
         LIBRARY DESTINATION lib)
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/runtime/include/tensorc DESTINATION include
         FILES_MATCHING PATTERN "*.h")
+# The GPU emulator's CUDA built-ins, for programs compiled with
+# --gpu-emulate by the installed compiler (codegen/cuda_build.c).
+install(FILES ${PROJECT_SOURCE_DIR}/runtime/emu/tc_emu.h DESTINATION share/tensorc/emu)
 
 # The headers include <dlpack/dlpack.h>: its directory goes to consumers
 # unless the C compiler searches it anyway.

@@ -33,6 +33,8 @@ typedef struct Cg {
   LLVMTypeRef t_fn;    /* i32 (tc_ctx*, const tc_array*, tc_array*) */
   LLVMValueRef fmt_s;  /* the module's "%s", made on first use */
   KModule *km; /* the module being built (its target's numbers) */
+  const struct CgGpu *gpu; /* CUDA targets: the GPU code (cuda_host.c); NULL for the CPU */
+  LLVMValueRef gpu_image;  /* its tc_gpu_image global, made on first use */
   /* the function being built */
   KFunc *f;
   LLVMValueRef fn, ctx, args, results;
@@ -59,7 +61,7 @@ typedef struct Cg {
  * Returns NULL after reporting a user error with ir_error (a param whose
  * shape is not constant). */
 LLVMModuleRef cg_cpu_module(LLVMContextRef c, KModule *m, LLVMTargetDataRef td, const char *triple,
-                            const IfModule *lib, bool shared);
+                            const IfModule *lib, bool shared, const struct CgGpu *gpu);
 
 /* cpu_host.c: helpers of the host code, also used by the kernels. */
 LLVMBasicBlockRef cg_block(Cg *g, const char *name);     /* a new block of the function */
@@ -89,10 +91,29 @@ void cg_emit_parallel(Cg *g, KStmt *s, LLVMValueRef trips, LLVMValueRef work, Ra
 void cg_emit_parallel_for(Cg *g, KStmt *s, LLVMValueRef start, LLVMValueRef stop, LLVMValueRef step);
 LLVMValueRef cg_list_work(Cg *g, KList *l); /* the points of a list's kernels */
 
+/* cuda_host.c: the host side of GPU code (a CUDA target). */
+typedef struct CgGpu {
+  const struct CgCudaModule *cm; /* the kernels (cuda_kernel.c) */
+  const char *arch;
+  const char *ptx;               /* NUL-terminated */
+  const void *cubin;
+  size_t cubin_len;
+  const char *emu_table;         /* --gpu-emulate: the emulated kernels' table symbol; else NULL */
+} CgGpu;
+/* Launches the kernels of a device statement (a kernel or a row kernel). */
+void cg_emit_launch(Cg *g, KStmt *s);
+
+/* cuda_build.c: NVRTC's image of the module's CUDA C, and with
+ * --gpu-emulate *emu_obj, a temporary object of the emulated kernels (the
+ * caller unlinks it).  False after a message (no NVRTC, a bad arch). */
+bool cg_gpu_build(KModule *m, const CgOptions *o, CgGpu *gpu, char **emu_obj);
+
 /* cpu_desc.c: the runtime's descriptor structs as LLVM types and values. */
 typedef struct CgDesc {
-  LLVMTypeRef dim, arg, param, prog, init_fn, func, module;
+  LLVMTypeRef dim, arg, param, prog, init_fn, func, module, gpu;
 } CgDesc;
+/* The module's tc_gpu_image (a null pointer for CPU code). */
+LLVMValueRef cg_gpu_image_ref(Cg *g, const CgDesc *d);
 CgDesc cg_desc_types(Cg *g); /* dies if a layout differs from the C headers' */
 LLVMValueRef cg_cstr(Cg *g, const char *s);
 /* A private constant array of n elements of type t, as a t*. */

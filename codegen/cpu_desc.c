@@ -49,7 +49,7 @@ static void check_layout(Cg *g, const CgDesc *d) {
     LLVMTypeRef t;
     size_t size;
     int n;
-    size_t off[10];
+    size_t off[11];
   } want[] = {
       {g->t_array, sizeof(tc_array), 4, {0, offsetof(tc_array, dtype), offsetof(tc_array, rank), offsetof(tc_array, shape)}},
       {d->dim, sizeof(tc_dimdesc), 2, {0, offsetof(tc_dimdesc, value)}},
@@ -58,19 +58,23 @@ static void check_layout(Cg *g, const CgDesc *d) {
                                        offsetof(tc_argdesc, default_value)}},
       {d->param, sizeof(tc_paramdesc), 4, {0, offsetof(tc_paramdesc, dtype), offsetof(tc_paramdesc, rank),
                                            offsetof(tc_paramdesc, shape)}},
-      {d->prog, sizeof(tc_program), 10, {0, offsetof(tc_program, nargs), offsetof(tc_program, args),
+      {d->prog, sizeof(tc_program), 11, {0, offsetof(tc_program, nargs), offsetof(tc_program, args),
                                          offsetof(tc_program, nsyms), offsetof(tc_program, sym_names),
                                          offsetof(tc_program, nparams), offsetof(tc_program, params),
                                          offsetof(tc_program, nresults), offsetof(tc_program, init),
-                                         offsetof(tc_program, main)}},
+                                         offsetof(tc_program, main), offsetof(tc_program, gpu)}},
       {d->func, sizeof(tc_funcdesc), 8, {0, offsetof(tc_funcdesc, nargs), offsetof(tc_funcdesc, args),
                                          offsetof(tc_funcdesc, nresults), offsetof(tc_funcdesc, results),
                                          offsetof(tc_funcdesc, nsyms), offsetof(tc_funcdesc, sym_names),
                                          offsetof(tc_funcdesc, fn)}},
-      {d->module, sizeof(tc_module), 9, {0, offsetof(tc_module, hash), offsetof(tc_module, name),
+      {d->module, sizeof(tc_module), 10, {0, offsetof(tc_module, hash), offsetof(tc_module, name),
                                          offsetof(tc_module, signature), offsetof(tc_module, nparams),
                                          offsetof(tc_module, params), offsetof(tc_module, nfuncs),
-                                         offsetof(tc_module, funcs), offsetof(tc_module, init)}},
+                                         offsetof(tc_module, funcs), offsetof(tc_module, init),
+                                         offsetof(tc_module, gpu)}},
+      {d->gpu, sizeof(tc_gpu_image), 7, {0, offsetof(tc_gpu_image, ptx), offsetof(tc_gpu_image, cubin),
+                                         offsetof(tc_gpu_image, cubin_size), offsetof(tc_gpu_image, nkernels),
+                                         offsetof(tc_gpu_image, kernel_names), offsetof(tc_gpu_image, emu_kernels)}},
   };
   for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
     bool ok = LLVMABISizeOfType(g->td, want[i].t) == want[i].size;
@@ -92,14 +96,17 @@ CgDesc cg_desc_types(Cg *g) {
   d.param = named(g, "tc_paramdesc", paramf, 4);
   d.init_fn = LLVMFunctionType(i32, &g->t_ctxp, 1, 0);
   LLVMTypeRef argp = LLVMPointerType(d.arg, 0), namesp = LLVMPointerType(p, 0), fnp = LLVMPointerType(g->t_fn, 0);
-  LLVMTypeRef progf[10] = {p, i32, argp, i32, namesp, i32, LLVMPointerType(d.param, 0), i32,
-                           LLVMPointerType(d.init_fn, 0), fnp};
-  d.prog = named(g, "tc_program", progf, 10);
+  LLVMTypeRef gpuf[7] = {p, p, p, g->t_i64, i32, namesp, p};
+  d.gpu = named(g, "tc_gpu_image", gpuf, 7);
+  LLVMTypeRef gpup = LLVMPointerType(d.gpu, 0);
+  LLVMTypeRef progf[11] = {p, i32, argp, i32, namesp, i32, LLVMPointerType(d.param, 0), i32,
+                           LLVMPointerType(d.init_fn, 0), fnp, gpup};
+  d.prog = named(g, "tc_program", progf, 11);
   LLVMTypeRef funcf[8] = {p, i32, argp, i32, argp, i32, namesp, fnp};
   d.func = named(g, "tc_funcdesc", funcf, 8);
-  LLVMTypeRef modf[9] = {i32, g->t_i64, p, p, i32, LLVMPointerType(d.param, 0), i32, LLVMPointerType(d.func, 0),
-                         LLVMPointerType(d.init_fn, 0)};
-  d.module = named(g, "tc_module", modf, 9);
+  LLVMTypeRef modf[10] = {i32, g->t_i64, p, p, i32, LLVMPointerType(d.param, 0), i32, LLVMPointerType(d.func, 0),
+                          LLVMPointerType(d.init_fn, 0), gpup};
+  d.module = named(g, "tc_module", modf, 10);
   check_layout(g, &d);
   return d;
 }
@@ -212,7 +219,7 @@ bool cg_emit_program(Cg *g, const CgDesc *d, KModule *m, KFunc *mainf, LLVMValue
   LLVMValueRef params = cg_param_descs(g, d, m, &nparams);
   if (!params)
     return false;
-  LLVMValueRef pf[10] = {cg_cstr(g, m->name ? m->name : "tensorc"),
+  LLVMValueRef pf[11] = {cg_cstr(g, m->name ? m->name : "tensorc"),
                          cg_i32(g, f.nargs),
                          cg_value_descs(g, d, f.args, f.nargs, false, "tc_args"),
                          cg_i32(g, f.nsyms),
@@ -221,9 +228,10 @@ bool cg_emit_program(Cg *g, const CgDesc *d, KModule *m, KFunc *mainf, LLVMValue
                          params,
                          cg_i32(g, mainf->nresults),
                          init,
-                         mainfn};
+                         mainfn,
+                         cg_gpu_image_ref(g, d)};
   LLVMValueRef prog = LLVMAddGlobal(g->mod, d->prog, "tc_program_desc");
-  LLVMSetInitializer(prog, LLVMConstNamedStruct(d->prog, pf, 10));
+  LLVMSetInitializer(prog, LLVMConstNamedStruct(d->prog, pf, 11));
   LLVMSetGlobalConstant(prog, 1);
   LLVMSetLinkage(prog, LLVMPrivateLinkage);
 

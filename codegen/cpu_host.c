@@ -115,22 +115,25 @@ static void emit_call(Cg *g, KStmt *s) {
     }
     for (int i = 0; i < 7; i++)
       a[5 + i] = cg_expr_i64(g, s->exprs[i]);
-    cg_return_if_nonzero(g, cg_call(g, "tcrt_matmul", g->t_i32, 12, a));
+    bool dev = k_buf(g->f, s->bufs[2])->space == KM_DEVICE; /* cuBLAS, or its stand-in */
+    cg_return_if_nonzero(g, cg_call(g, dev ? "tcrt_dev_matmul" : "tcrt_matmul", g->t_i32, 12, a));
     return;
   }
   case KC_RAND: {
     need(s, 1, s->op == IR_RANDINT ? 2 : 0);
     KBuf *out = k_buf(g->f, s->bufs[0]);
+    bool dev = out->space == KM_DEVICE; /* the prelude's Philox kernels draw the same numbers */
     LLVMValueRef p = cg_buf_ptr(g, s->bufs[0]), n = cg_numel(g, out), st;
     if (s->op == IR_RAND || s->op == IR_RANDN) {
       LLVMValueRef a[4] = {g->ctx, cg_i32(g, out->dtype), p, n};
-      st = cg_call(g, s->op == IR_RAND ? "tcrt_rand" : "tcrt_randn", g->t_i32, 4, a);
+      st = cg_call(g, s->op == IR_RAND ? (dev ? "tcrt_dev_rand" : "tcrt_rand") : (dev ? "tcrt_dev_randn" : "tcrt_randn"),
+                   g->t_i32, 4, a);
     } else if (s->op == IR_RANDINT) {
       LLVMValueRef a[5] = {g->ctx, cg_expr_i64(g, s->exprs[0]), cg_expr_i64(g, s->exprs[1]), p, n};
-      st = cg_call(g, "tcrt_randint", g->t_i32, 5, a);
+      st = cg_call(g, dev ? "tcrt_dev_randint" : "tcrt_randint", g->t_i32, 5, a);
     } else if (s->op == IR_RANDPERM) {
       LLVMValueRef a[3] = {g->ctx, p, n};
-      st = cg_call(g, "tcrt_randperm", g->t_i32, 3, a);
+      st = cg_call(g, dev ? "tcrt_dev_randperm" : "tcrt_randperm", g->t_i32, 3, a);
     } else {
       ir_die(s->loc, "kernel IR: a random call for %s", ir_op_name(s->op));
     }
@@ -190,15 +193,28 @@ static void emit_call(Cg *g, KStmt *s) {
 
 /* ---- statements ---- */
 
+/* The bytes of buffer b's data. */
+static LLVMValueRef buf_bytes(Cg *g, int b) {
+  KBuf *kb = k_buf(g->f, b);
+  return LLVMBuildMul(g->b, cg_numel(g, kb), cg_i64(g, (int64_t)LLVMABISizeOfType(g->td, cg_mem_type(g, kb->dtype))),
+                      "");
+}
+
 void cg_emit_stmt(Cg *g, KStmt *s) {
   LLVMBuilderRef B = g->b;
   switch (s->kind) {
-  case KS_KERNEL: cg_emit_kernel(g, s); return;
+  case KS_KERNEL:
+    if (s->device)
+      cg_emit_launch(g, s);
+    else
+      cg_emit_kernel(g, s);
+    return;
   case KS_ALLOC: {
     KBuf *kb = k_buf(g->f, s->buf);
-    LLVMValueRef bytes = LLVMBuildMul(B, cg_numel(g, kb), cg_i64(g, (int64_t)LLVMABISizeOfType(g->td, cg_mem_type(g, kb->dtype))), "");
-    LLVMValueRef a[2] = {g->ctx, bytes};
-    LLVMValueRef p = cg_call(g, s->uninit ? "tcrt_alloc_uninit" : "tcrt_alloc", g->t_ptr, 2, a);
+    LLVMValueRef a[2] = {g->ctx, buf_bytes(g, s->buf)};
+    const char *fn = kb->space == KM_DEVICE ? (s->uninit ? "tcrt_dev_alloc_uninit" : "tcrt_dev_alloc")
+                                            : (s->uninit ? "tcrt_alloc_uninit" : "tcrt_alloc");
+    LLVMValueRef p = cg_call(g, fn, g->t_ptr, 2, a);
     LLVMBuildStore(B, p, g->bufs[s->buf]);
     /* the runtime has set the message */
     LLVMBasicBlockRef fail = cg_block(g, "nomem"), ok = cg_block(g, "ok");
@@ -217,7 +233,12 @@ void cg_emit_stmt(Cg *g, KStmt *s) {
     LLVMBasicBlockRef yes = cg_block(g, "free"), done = cg_block(g, "freed");
     LLVMBuildCondBr(B, kept, done, yes);
     LLVMPositionBuilderAtEnd(B, yes);
-    cg_call(g, "tcrt_free", g->t_void, 1, &p);
+    if (k_buf(g->f, s->buf)->space == KM_DEVICE) {
+      LLVMValueRef a[2] = {g->ctx, p};
+      cg_call(g, "tcrt_dev_free", g->t_void, 2, a);
+    } else {
+      cg_call(g, "tcrt_free", g->t_void, 1, &p);
+    }
     /* NULL only when freed: a kept buffer is still handed on (the lowering
      * frees every buffer a block owns, keeping the ones it yields) */
     LLVMBuildStore(B, LLVMConstNull(g->t_ptr), g->bufs[s->buf]);
@@ -226,7 +247,15 @@ void cg_emit_stmt(Cg *g, KStmt *s) {
     return;
   }
   case KS_MOVE: LLVMBuildStore(B, cg_buf_ptr(g, s->src), g->bufs[s->buf]); return;
-  case KS_COPY: ir_die(s->loc, "codegen: a copy between memory spaces in a CPU module");
+  case KS_COPY: {
+    bool to_dev = k_buf(g->f, s->buf)->space == KM_DEVICE, from_dev = k_buf(g->f, s->src)->space == KM_DEVICE;
+    if (!to_dev && !from_dev)
+      ir_die(s->loc, "codegen: a copy between two host buffers");
+    int kind = to_dev && from_dev ? TC_COPY_D2D : to_dev ? TC_COPY_H2D : TC_COPY_D2H;
+    LLVMValueRef a[5] = {g->ctx, cg_buf_ptr(g, s->buf), cg_buf_ptr(g, s->src), buf_bytes(g, s->buf), cg_i32(g, kind)};
+    cg_return_if_nonzero(g, cg_call(g, "tcrt_dev_copy", g->t_i32, 5, a));
+    return;
+  }
   case KS_SETSYM: LLVMBuildStore(B, cg_expr_i64(g, s->cond), cg_sym_slot(g, s->buf)); return;
   case KS_CHECK: {
     LLVMValueRef ok_v = cg_convert(g, cg_expr(g, s->cond), s->cond->dtype, DT_BOOL);
@@ -241,6 +270,10 @@ void cg_emit_stmt(Cg *g, KStmt *s) {
   case KS_FOR: {
     /* range() evaluates start, stop and step once */
     LLVMValueRef start = cg_expr_i64(g, s->cond), stop = cg_expr_i64(g, s->stop), step = cg_expr_i64(g, s->step);
+    if (s->device) { /* a fused row kernel on the GPU */
+      cg_emit_launch(g, s);
+      return;
+    }
     if (s->lkind[0] == KL_PARALLEL && !g->in_body) {
       cg_emit_parallel_for(g, s, start, stop, step);
       return;
@@ -350,11 +383,12 @@ static LLVMValueRef emit_func(Cg *g, KFunc *f) {
 /* ---- the module ---- */
 
 LLVMModuleRef cg_cpu_module(LLVMContextRef c, KModule *m, LLVMTargetDataRef td, const char *triple,
-                            const IfModule *lib, bool shared) {
+                            const IfModule *lib, bool shared, const CgGpu *gpu) {
   Cg g = {0};
   g.c = c;
   g.td = td;
   g.km = m;
+  g.gpu = gpu;
   g.mod = LLVMModuleCreateWithNameInContext(m->name ? m->name : "tensorc", c);
   LLVMSetTarget(g.mod, triple);
   LLVMSetModuleDataLayout(g.mod, td);

@@ -209,13 +209,15 @@ static void runtime_dirs(const char *dirs[2]) {
   dirs[1] = TENSORC_RT_LIB_DIR;
 }
 
-static bool link_exe(const char *obj, const char *out, bool shared) {
+static bool link_exe(const char *obj, const char *extra_obj, const char *out, bool shared) {
   char *argv[64];
   int n = 0;
   argv[n++] = TENSORC_CC;
   if (shared)
     argv[n++] = "-shared";
   argv[n++] = (char *)obj;
+  if (extra_obj) /* the emulated kernels (cuda_build.c) */
+    argv[n++] = (char *)extra_obj;
   argv[n++] = "-o";
   argv[n++] = (char *)out;
   const char *dirs[2], *dir = NULL;
@@ -242,21 +244,49 @@ static bool link_exe(const char *obj, const char *out, bool shared) {
   return run(argv);
 }
 
-static bool write_exe(LLVMModuleRef mod, LLVMTargetMachineRef tm, const char *path, bool shared) {
-  if (strcmp(path, "-") == 0) {
-    ir_error(nowhere, "cannot write %s to standard output", shared ? "a shared library" : "an executable");
-    return false;
-  }
+/* An object file holding obj and extra_obj (the emulated kernels): cc -r. */
+static bool link_relocatable(const char *obj, const char *extra_obj, const char *out) {
+  char *argv[] = {TENSORC_CC, "-r", "-nostdlib", (char *)obj, (char *)extra_obj, "-o", (char *)out, NULL};
+  return run(argv);
+}
+
+static char *temp_object(void) {
   const char *tmpdir = getenv("TMPDIR");
   char *obj = ir_sprintf("%s/tensorc-XXXXXX.o", tmpdir && tmpdir[0] ? tmpdir : "/tmp");
   int fd = mkstemps(obj, 2);
   if (fd < 0) {
     ir_error(nowhere, "cannot create a temporary file %s: %s", obj, strerror(errno));
-    return false;
+    return NULL;
   }
   close(fd);
+  return obj;
+}
+
+/* An object file with the emulated kernels linked in. */
+static bool write_object_with(LLVMModuleRef mod, LLVMTargetMachineRef tm, const char *path, const char *extra_obj) {
+  char *obj = temp_object();
+  if (!obj)
+    return false;
   char *tmp = ir_sprintf("%s.tmp%ld", path, (long)getpid());
-  bool ok = write_module(mod, tm, CG_OBJ, obj) && link_exe(obj, tmp, shared);
+  bool ok = write_module(mod, tm, CG_OBJ, obj) && link_relocatable(obj, extra_obj, tmp);
+  unlink(obj);
+  if (!ok) {
+    unlink(tmp);
+    return false;
+  }
+  return publish(tmp, path);
+}
+
+static bool write_exe(LLVMModuleRef mod, LLVMTargetMachineRef tm, const char *path, bool shared, const char *extra_obj) {
+  if (strcmp(path, "-") == 0) {
+    ir_error(nowhere, "cannot write %s to standard output", shared ? "a shared library" : "an executable");
+    return false;
+  }
+  char *obj = temp_object();
+  if (!obj)
+    return false;
+  char *tmp = ir_sprintf("%s.tmp%ld", path, (long)getpid());
+  bool ok = write_module(mod, tm, CG_OBJ, obj) && link_exe(obj, extra_obj, tmp, shared);
   unlink(obj);
   if (!ok) {
     unlink(tmp);
@@ -271,7 +301,8 @@ static void dump(LLVMModuleRef mod, const char *when) {
   LLVMDisposeMessage(text);
 }
 
-static bool emit_llvm(KModule *m, CgEmit kind, const char *path, const CgOptions *o) {
+static bool emit_llvm(KModule *m, CgEmit kind, const char *path, const CgOptions *o, const CgGpu *gpu,
+                      const char *emu_obj) {
   bool has_main = false;
   int opt = o->opt;
   for (int i = 0; i < m->funcs.n; i++)
@@ -289,7 +320,7 @@ static bool emit_llvm(KModule *m, CgEmit kind, const char *path, const CgOptions
   LLVMTargetMachineRef tm = host_machine(opt, &triple);
   LLVMTargetDataRef td = LLVMCreateTargetDataLayout(tm);
   LLVMContextRef c = LLVMContextCreate();
-  LLVMModuleRef mod = cg_cpu_module(c, m, td, triple, lib, kind == CG_SHARED);
+  LLVMModuleRef mod = cg_cpu_module(c, m, td, triple, lib, kind == CG_SHARED, gpu);
   bool ok = mod != NULL;
   if (ok) {
     char *err = NULL;
@@ -304,7 +335,9 @@ static bool emit_llvm(KModule *m, CgEmit kind, const char *path, const CgOptions
     if (debug >= 4 && opt > 0)
       dump(mod, "optimised");
     if (kind == CG_EXE || kind == CG_SHARED) {
-      ok = write_exe(mod, tm, path, kind == CG_SHARED);
+      ok = write_exe(mod, tm, path, kind == CG_SHARED, emu_obj);
+    } else if (kind == CG_OBJ && emu_obj && strcmp(path, "-") != 0) {
+      ok = write_object_with(mod, tm, path, emu_obj);
     } else if (strcmp(path, "-") == 0) {
       ok = write_module(mod, tm, kind, path);
     } else {
@@ -327,10 +360,12 @@ bool cg_emit(KModule *m, CgEmit kind, const char *path, const CgOptions *o) {
     ir_die(nowhere, "codegen: a module without a target");
   if (kind == CG_CUDA || kind == CG_PTX)
     return cg_emit_cuda(m, kind, path, o);
-  if (m->target->kind == TGT_CUDA) {
-    fprintf(stderr, "tensorc: error: code for --device=cuda is not implemented yet (this build makes CPU code: exe, "
-                    "obj, shared, asm, llvm; and --emit=cuda, ptx)\n");
-    return false;
-  }
-  return emit_llvm(m, kind, path, o);
+  if (m->target->kind != TGT_CUDA)
+    return emit_llvm(m, kind, path, o, NULL, NULL);
+  CgGpu gpu;
+  char *emu_obj = NULL;
+  bool ok = cg_gpu_build(m, o, &gpu, &emu_obj) && emit_llvm(m, kind, path, o, &gpu, emu_obj);
+  if (emu_obj)
+    unlink(emu_obj);
+  return ok;
 }

@@ -15,6 +15,7 @@
 #include "ir/kernel.h"
 #include "passes/passes.h"
 
+#include <llvm/Config/llvm-config.h> /* LLVM_VERSION_MAJOR */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -119,6 +120,12 @@ static void parse_options(int argc, char **argv, Options *o) {
       exit(0);
     } else if (strcmp(a, "--version") == 0) {
       printf("tensorc %s\n", TENSORC_VERSION);
+      /* the targets this build can compile for */
+      printf("targets: cpu (LLVM %d)", LLVM_VERSION_MAJOR);
+      if (cg_nvrtc_available())
+        printf(", cuda (NVRTC %s: %s; --gpu-emulate)\n", cg_nvrtc_version(), cg_nvrtc_archs());
+      else
+        printf("; cuda: not built (NVRTC was not found when tensorc was built)\n");
       exit(0);
     } else if (strcmp(a, "--list-passes") == 0) {
       list_passes();
@@ -311,7 +318,9 @@ int main(int argc, char **argv) {
   /* 2. the pipeline, in order (passes/pipeline.c): the graph passes,
    * then, when code, a kernel-IR dump or a picture is asked for, lowering,
    * the kernel-IR passes and code generation */
-  bool only_dumps = !o.emit_given && (o.dump_after || o.time_passes);
+  /* dumps and timings alone (no --emit, no -o) stop before writing code;
+   * with either, code is written as well */
+  bool only_dumps = !o.emit_given && !o.output && (o.dump_after || o.time_passes);
   bool want_code = !only_dumps && o.emit != EMIT_IR;
   const PassInfo *lower_pass = NULL;
   for (int i = 0; i < pass_pipeline_len && !lower_pass; i++)

@@ -30,7 +30,10 @@ void tcrt_ctx_free(tc_ctx *ctx) {
   if (!ctx)
     return;
   for (int i = 0; i < ctx->nparams; i++)
-    tcrt_free(ctx->params[i]);
+    if (!ctx->dev)
+      tcrt_free(ctx->params[i]);
+  if (ctx->dev)
+    rt_dev_close(ctx); /* the params' device blocks too */
   /* blocks still live (results handed to the caller) outlive the context */
   rt_forget_blocks(ctx);
   rt_free_cache(ctx); /* the params' blocks too, cached just above */
@@ -55,19 +58,37 @@ int tcrt_fail(tc_ctx *ctx, int code, const char *fmt, ...) {
 
 void *tcrt_param(tc_ctx *ctx, int i) { return i >= 0 && i < ctx->nparams ? ctx->params[i] : NULL; }
 
+/* With a device open, params live in device memory (docs/gpu.md). */
 void tcrt_set_param(tc_ctx *ctx, int i, void *data) {
   if (i < 0 || i >= ctx->nparams || ctx->params[i] == data)
     return;
-  tcrt_free(ctx->params[i]);
+  if (ctx->dev)
+    tcrt_dev_free(ctx, ctx->params[i]);
+  else
+    tcrt_free(ctx->params[i]);
   ctx->params[i] = data;
 }
 
 int tcrt_set_param_copy(tc_ctx *ctx, int i, const void *data, int64_t bytes) {
-  void *p = tcrt_alloc(ctx, bytes);
+  void *p = ctx->dev ? tcrt_dev_alloc_uninit(ctx, bytes) : tcrt_alloc(ctx, bytes);
   if (!p)
     return TC_ERR_NOMEM;
-  memcpy(p, data, (size_t)bytes);
+  int st = ctx->dev ? tcrt_dev_copy(ctx, p, data, bytes, TC_COPY_H2D) : (memcpy(p, data, (size_t)bytes), TC_OK);
+  if (st) {
+    ctx->dev ? tcrt_dev_free(ctx, p) : tcrt_free(p);
+    return st;
+  }
   tcrt_set_param(ctx, i, p);
+  return TC_OK;
+}
+
+int tcrt_param_read(tc_ctx *ctx, int i, void *out, int64_t bytes) {
+  void *p = tcrt_param(ctx, i);
+  if (!p)
+    return tcrt_fail(ctx, TC_ERR_RUNTIME, "param %d has no value", i);
+  if (ctx->dev)
+    return tcrt_dev_copy(ctx, out, p, bytes, TC_COPY_D2H);
+  memcpy(out, p, (size_t)bytes);
   return TC_OK;
 }
 

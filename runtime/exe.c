@@ -2,7 +2,7 @@
  * line around a tc_program.
  *
  *   ./model NAME=VALUE ... [--seed N] [--threads N] [--params-in DIR]
- *           [--params-out DIR] [--quiet] [--device cpu|auto] [--profile]
+ *           [--params-out DIR] [--quiet] [--device cpu|cuda|auto] [--profile]
  *           [--help]
  *
  * The steps, in order, so that every mistake in the input is found before
@@ -47,6 +47,7 @@ typedef struct Run {
   int threads; /* 0: not given */
   const char *params_in, *params_out;
   int quiet, profile;
+  const char *device; /* --device: cpu, cuda, auto (NULL: not given) */
   /* main's arguments */
   const char **values; /* the VALUE given for each argument, or NULL */
   tc_array *args;      /* bound values (tcrt_alloc'd data) */
@@ -136,7 +137,7 @@ static void print_help(const Run *r) {
       printf(" %s=%s", d->name, type);
     }
   }
-  printf(" [--seed N] [--threads N] [--params-in DIR] [--params-out DIR] [--quiet] [--device cpu|auto]"
+  printf(" [--seed N] [--threads N] [--params-in DIR] [--params-out DIR] [--quiet] [--device cpu|cuda|auto]"
          " [--profile] [--help]\n");
   if (p->nargs > 0) {
     printf("\narguments of main (FILE is a .npy or .csv file; dims named by a letter must agree):\n");
@@ -165,7 +166,7 @@ static void print_help(const Run *r) {
          "  --params-in DIR      read every param from DIR/NAME.npy instead of initialising it\n"
          "  --params-out DIR     write every param to DIR/NAME.npy after main returns\n"
          "  --quiet              do not print what main returns\n"
-         "  --device cpu|auto    where to run (this build runs on the CPU)\n"
+         "  --device cpu|cuda|auto  where to run: a program compiled with --device=cuda runs on the GPU\n"
          "  --profile            time every kernel (not available in this build)\n"
          "  --help               this text\n");
 }
@@ -242,10 +243,13 @@ static int parse_command_line(Run *r, int argc, char **argv) {
     } else if (is_option(a, "--device")) {
       if (!(v = option_value(r, argc, argv, &i, "--device")))
         return EXIT_BAD_INPUT;
-      if (strcmp(v, "cuda") == 0)
-        return bad(r, "--device cuda: this program was built without CUDA support");
-      if (strcmp(v, "cpu") != 0 && strcmp(v, "auto") != 0)
+      if (strcmp(v, "cpu") != 0 && strcmp(v, "auto") != 0 && strcmp(v, "cuda") != 0)
         return bad(r, "--device: expected cpu, cuda or auto, got '%s'", v);
+      if (strcmp(v, "cuda") == 0 && !r->prog->gpu)
+        return bad(r, "--device cuda: this program was built without CUDA support (compile it with --device=cuda)");
+      if (strcmp(v, "cpu") == 0 && r->prog->gpu)
+        return bad(r, "--device cpu: this program was built for the GPU only (tensorc --device=cuda)");
+      r->device = v;
     } else if (strcmp(a, "--quiet") == 0) {
       r->quiet = 1;
     } else if (strcmp(a, "--profile") == 0) {
@@ -564,18 +568,24 @@ static int save_params(Run *r) {
   }
   for (int i = 0; i < p->nparams; i++) {
     const tc_paramdesc *pd = &p->params[i];
-    tc_array a = {tcrt_param(r->ctx, i), pd->dtype, pd->rank, {0}};
+    tc_array a = {NULL, pd->dtype, pd->rank, {0}};
     memcpy(a.shape, pd->shape, sizeof a.shape);
-    if (!a.data) {
+    if (!tcrt_param(r->ctx, i)) {
       fprintf(stderr, "%s: error: --params-out: param %s has no value\n", r->name, pd->name);
       return EXIT_FAILED;
     }
+    /* a host copy: the params may live in device memory */
+    int64_t bytes = tcrt_numel(&a) * (int64_t)tcrt_dtype_size(a.dtype);
     char *path = rt_param_path(r->params_out, pd->name);
-    if (!path) {
-      fprintf(stderr, "%s: error: out of memory\n", r->name);
+    a.data = tcrt_alloc(r->ctx, bytes);
+    if (!path || !a.data || tcrt_param_read(r->ctx, i, a.data, bytes)) {
+      fprintf(stderr, "%s: error: %s\n", r->name, path && a.data ? tcrt_error(r->ctx) : "out of memory");
+      free(path);
+      tcrt_free(a.data);
       return EXIT_FAILED;
     }
     int code = tcrt_save(path, &a, err, sizeof err);
+    tcrt_free(a.data);
     free(path);
     if (code) {
       fprintf(stderr, "%s: error: --params-out: %s\n", r->name, err);
@@ -607,6 +617,9 @@ static int run(Run *r, int argc, char **argv) {
   }
   if (r->threads)
     tcrt_set_threads(r->ctx, r->threads);
+  /* GPU code runs on the device, or not at all (docs/gpu.md) */
+  if (p->gpu && tcrt_dev_open(r->ctx, p->gpu))
+    return bad(r, "--device %s: %s", r->device ? r->device : "cuda", tcrt_error(r->ctx));
   if ((code = bind_args(r)))
     return code;
 
@@ -626,6 +639,9 @@ static int run(Run *r, int argc, char **argv) {
     return EXIT_FAILED;
   }
   int status = p->main(r->ctx, r->args, results);
+  if (getenv("TENSORC_DEVICE_STATS") && p->gpu)
+    fprintf(stderr, "device: %s, %lld blocks allocated in all, %lld live\n", tcrt_dev_name(r->ctx),
+            (long long)tcrt_dev_malloc_calls(), (long long)tcrt_dev_live_blocks(r->ctx));
   if (r->profile)
     fprintf(stderr, "profile: not available in this build\n");
   if (status) {

@@ -67,7 +67,17 @@ static int load_one(tc_ctx *ctx, int i, const tc_paramdesc *pd, const char *dir,
     tcrt_free(a.data);
     return code;
   }
-  tcrt_set_param(ctx, i, a.data);
+  /* with a device open the params live there: a copy, the file's buffer freed */
+  code = ctx->dev ? tcrt_set_param_copy(ctx, i, a.data, tcrt_numel(&a) * (int64_t)tcrt_dtype_size(a.dtype)) : TC_OK;
+  if (ctx->dev) {
+    tcrt_free(a.data);
+    if (code) {
+      snprintf(err, errsize, "%s: %s", pd->name, tcrt_error(ctx));
+      return code;
+    }
+  } else {
+    tcrt_set_param(ctx, i, a.data);
+  }
   return TC_OK;
 }
 

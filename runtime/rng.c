@@ -73,7 +73,7 @@ static inline void stream_block(const tc_ctx *ctx, uint64_t block, uint32_t out[
 /* Takes `blocks` blocks from the stream and returns the first.  The counter
  * is 64 bits wide: at 10^10 blocks a second it wraps after 58 years, so
  * wrapping is not checked. */
-static uint64_t take_blocks(tc_ctx *ctx, uint64_t blocks) {
+uint64_t rt_take_blocks(tc_ctx *ctx, uint64_t blocks) {
   uint64_t base = ctx->counter;
   ctx->counter += blocks;
   return base;
@@ -124,7 +124,7 @@ int tcrt_rand(tc_ctx *ctx, tc_dtype dt, void *out, int64_t n) {
   uint32_t w[4];
   if (dt == TC_F32) {
     float *o = out;
-    uint64_t base = take_blocks(ctx, ((uint64_t)n + 3) / 4);
+    uint64_t base = rt_take_blocks(ctx, ((uint64_t)n + 3) / 4);
     for (int64_t i = 0; i < n; i += 4) {
       stream_block(ctx, base + (uint64_t)i / 4, w);
       for (int j = 0; j < 4 && i + j < n; j++)
@@ -134,7 +134,7 @@ int tcrt_rand(tc_ctx *ctx, tc_dtype dt, void *out, int64_t n) {
   }
   if (dt == TC_F64) {
     double *o = out;
-    uint64_t base = take_blocks(ctx, ((uint64_t)n + 1) / 2);
+    uint64_t base = rt_take_blocks(ctx, ((uint64_t)n + 1) / 2);
     for (int64_t i = 0; i < n; i += 2) {
       stream_block(ctx, base + (uint64_t)i / 2, w);
       o[i] = u53(words64(w, 0));
@@ -168,7 +168,7 @@ int tcrt_randn(tc_ctx *ctx, tc_dtype dt, void *out, int64_t n) {
   if (dt == TC_F32) {
     /* Two pairs (four normals) per block. */
     float *o = out;
-    uint64_t base = take_blocks(ctx, ((uint64_t)n + 3) / 4);
+    uint64_t base = rt_take_blocks(ctx, ((uint64_t)n + 3) / 4);
     for (int64_t i = 0; i < n; i += 4) {
       stream_block(ctx, base + (uint64_t)i / 4, w);
       for (int p = 0; p < 2 && i + 2 * p < n; p++) {
@@ -182,7 +182,7 @@ int tcrt_randn(tc_ctx *ctx, tc_dtype dt, void *out, int64_t n) {
   }
   if (dt == TC_F64) {
     double *o = out;
-    uint64_t base = take_blocks(ctx, ((uint64_t)n + 1) / 2);
+    uint64_t base = rt_take_blocks(ctx, ((uint64_t)n + 1) / 2);
     for (int64_t i = 0; i < n; i += 2) {
       stream_block(ctx, base + (uint64_t)i / 2, w);
       box_muller(u53_open(words64(w, 0)), u53(words64(w, 2)), &z0, &z1);
@@ -207,7 +207,7 @@ int tcrt_randint(tc_ctx *ctx, int64_t lo, int64_t hi, int64_t *out, int64_t n) {
   /* In unsigned arithmetic the range and the sum cannot overflow: hi - lo
    * is at most 2^64 - 1 and lo + offset lands back in [lo, hi). */
   uint64_t range = (uint64_t)hi - (uint64_t)lo;
-  uint64_t base = take_blocks(ctx, ((uint64_t)n + 1) / 2);
+  uint64_t base = rt_take_blocks(ctx, ((uint64_t)n + 1) / 2);
   uint32_t w[4];
   for (int64_t i = 0; i < n; i += 2) {
     stream_block(ctx, base + (uint64_t)i / 2, w);
@@ -229,7 +229,7 @@ int tcrt_randperm(tc_ctx *ctx, int64_t *out, int64_t n) {
   /* Fisher-Yates from the top: step s = n-1-i swaps out[i] with out[j],
    * j uniform in [0, i].  Steps are sequential, but each step's random
    * number is still a fixed pair of words, so the result is fixed too. */
-  uint64_t base = take_blocks(ctx, ((uint64_t)(n - 1) + 1) / 2);
+  uint64_t base = rt_take_blocks(ctx, ((uint64_t)(n - 1) + 1) / 2);
   uint32_t w[4];
   for (int64_t s = 0; s < n - 1; s++) {
     if (s % 2 == 0)

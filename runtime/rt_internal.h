@@ -4,7 +4,25 @@
 
 #include "tensorc/runtime.h"
 
+#include <stdbool.h>
+
 typedef struct rt_pool rt_pool;
+
+/* device.c: a device backend (the emulator; the CUDA driver) */
+typedef struct rt_device {
+  const char *name;
+  void *(*alloc)(int64_t bytes); /* NULL when out of memory */
+  void (*free)(void *p);
+  int (*copy)(tc_ctx *ctx, void *dst, const void *src, int64_t bytes, int kind);
+  int (*zero)(tc_ctx *ctx, void *dst, int64_t bytes);
+  int (*launch)(tc_ctx *ctx, int kernel, int64_t grid, int block, void **params);
+} rt_device;
+
+typedef struct rt_devblock {
+  void *ptr;
+  int64_t bytes;
+  bool cached; /* freed: waiting for a later request */
+} rt_devblock;
 
 struct tc_ctx {
   void **params;       /* param buffers, owned */
@@ -18,6 +36,13 @@ struct tc_ctx {
   uint64_t next_serial;     /* of the next such block */
   struct BlockHead *cache;  /* freed blocks kept for reuse (alloc.c) */
   int ncached;
+  /* device.c: the GPU, when the program has GPU code and opened it */
+  const rt_device *dev;
+  const tc_gpu_image *gpu;
+  rt_devblock *devblocks; /* the context's device blocks, live and cached */
+  int ndevblocks, capdevblocks;
+  void *scratch;          /* device scratch (two-stage reductions' partials) */
+  int64_t scratch_bytes;
 };
 
 /* params.c: text for messages */
@@ -31,6 +56,12 @@ void rt_release_since(tc_ctx *ctx, uint64_t mark); /* frees blocks since mark, p
 void rt_forget_blocks(tc_ctx *ctx);                /* unlinks all (the context is going away) */
 void rt_detach_block(void *p);                     /* unlinks one (handed to the caller) */
 void rt_free_cache(tc_ctx *ctx);                   /* returns the cached blocks to the system */
+
+/* rng.c: takes `blocks` Philox blocks from the stream; returns the first. */
+uint64_t rt_take_blocks(tc_ctx *ctx, uint64_t blocks);
+
+/* device.c: frees the context's device memory (tcrt_ctx_free). */
+void rt_dev_close(tc_ctx *ctx);
 
 /* threads.c: joins the pool's workers and frees it (NULL is fine). */
 void rt_pool_free(rt_pool *p);

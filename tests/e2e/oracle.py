@@ -383,6 +383,8 @@ class Suite:
         self.seen_keys = set()
         self.compiles = 0
         self.ir_only = False
+        self.compile_flags = []  # --gpu-emulate: every program for the GPU emulator
+        self.run_flags = []
 
     # -- inputs
     def normal(self, shape, dtype=F32, scale=1.0):
@@ -443,7 +445,7 @@ class Suite:
         if os.path.exists(exe):
             os.remove(exe)
         self.compiles += 1
-        cmd = [self.tensorc, "prog.tc", "-o", "prog"] + list(extra)
+        cmd = [self.tensorc, "prog.tc", "-o", "prog"] + list(extra) + self.compile_flags
         try:
             r = subprocess.run(cmd, cwd=d, capture_output=True, text=True, timeout=COMPILE_TIMEOUT, errors="replace")
             rc, err = r.returncode, r.stdout + r.stderr
@@ -459,6 +461,8 @@ class Suite:
 
     def exec(self, d, argv, timeout=RUN_TIMEOUT):
         """Runs argv in directory d; (rc, stdout, stderr); rc is 'timeout' on a timeout."""
+        if os.path.basename(argv[0]) == "prog":
+            argv = list(argv) + self.run_flags
         try:
             r = subprocess.run(argv, cwd=d, capture_output=True, timeout=timeout)
             return r.returncode, r.stdout.decode("utf-8", "replace"), r.stderr.decode("utf-8", "replace")
@@ -471,9 +475,11 @@ class Suite:
         with open(os.path.join(d, "repro.sh"), "w") as f:
             f.write("#!/bin/sh\n# Reproduces what the e2e harness did here (TENSORC=path/to/tensorc to pick one).\n")
             f.write("set -x\ncd \"$(dirname \"$0\")\"\n")
-            f.write("${TENSORC:-%s} prog.tc -o prog || exit $?\n" % shlex.quote(self.tensorc))
+            f.write("${TENSORC:-%s} prog.tc -o prog %s|| exit $?\n"
+                    % (shlex.quote(self.tensorc), "".join(shlex.quote(a) + " " for a in self.compile_flags)))
             for sub, argv in runs_cmds:
-                f.write("(cd %s && %s); echo \"exit $?\"\n" % (sub, " ".join(shlex.quote(a) for a in argv)))
+                f.write("(cd %s && %s); echo \"exit $?\"\n"
+                        % (sub, " ".join(shlex.quote(a) for a in list(argv) + self.run_flags)))
         os.chmod(os.path.join(d, "repro.sh"), 0o755)
 
     # -- executing programs
@@ -759,12 +765,15 @@ def tail(text, n=6):
     return " | ".join(lines[:n]) + (" | ..." if len(lines) > n else "")
 
 
-def main(build, known, group=None):
+def main(build, known, group=None, known_gpu=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--tensorc", default="tensorc", help="the compiler (a path or a name on PATH)")
     ap.add_argument("--work", required=True, help="work directory (emptied first, kept afterwards)")
     ap.add_argument("-k", dest="filt", default=None, help="only the cases whose 'program: key' contains this")
     ap.add_argument("-v", dest="verbose", action="store_true")
+    ap.add_argument("--gpu-emulate", action="store_true",
+                    help="compile every program with --device=cuda --gpu-emulate and run it with --device cuda: "
+                         "its kernels run in the GPU emulator (docs/gpu.md)")
     ap.add_argument("--ir-only", action="store_true",
                     help="only check that the programs compile to IR (--emit=ir); runs nothing")
     a = ap.parse_args()
@@ -776,8 +785,13 @@ def main(build, known, group=None):
         shutil.rmtree(work)
     os.makedirs(work)
     t0 = time.time()
+    if a.gpu_emulate:  # the GPU's own known failures join the group's
+        known = dict(known, **(known_gpu or {}))
     s = Suite(group, tc, work, known, a.filt, a.verbose)
     s.ir_only = a.ir_only
+    if a.gpu_emulate:
+        s.compile_flags = ["--device=cuda", "--gpu-emulate"]
+        s.run_flags = ["--device", "cuda"]
     print("%s: tensorc = %s, work = %s" % (group, tc, work))
     custom = build(s)
     for p in s.programs:

@@ -31,7 +31,7 @@ extern "C" {
 #endif
 
 /* Bumped whenever a struct below or a tcrt_api_* signature changes. */
-#define TENSORC_ABI_VERSION 1
+#define TENSORC_ABI_VERSION 2
 
 /* What model_create takes; all-zero (or a NULL pointer) is the default. */
 typedef struct tensorc_options {
@@ -71,6 +71,8 @@ typedef struct tc_module {
   const tc_funcdesc *funcs;
   /* Sets embedded params, then computes the others' initial values. */
   int (*init)(tc_ctx *ctx);
+  /* --device=cuda: the GPU code the functions launch (NULL: CPU code) */
+  const tc_gpu_image *gpu;
 } tc_module;
 
 /* DLPack 0.8's kDLBool (older dlpack.h lack the name); uint8 is not taken

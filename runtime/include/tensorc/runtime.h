@@ -62,8 +62,12 @@ int tcrt_fail(tc_ctx *ctx, int code, const char *fmt, ...) __attribute__((format
  * unless it is the same pointer; the context owns param buffers. */
 void *tcrt_param(tc_ctx *ctx, int i);
 void tcrt_set_param(tc_ctx *ctx, int i, void *data);
-/* Sets param i to a copy of `bytes` bytes at data (an embedded value). */
+/* Sets param i to a copy of `bytes` bytes at data (an embedded value),
+ * in device memory when the context has a device open. */
 int tcrt_set_param_copy(tc_ctx *ctx, int i, const void *data, int64_t bytes);
+/* Copies param i's `bytes` bytes into host memory at out (from the device
+ * when the params live there). */
+int tcrt_param_read(tc_ctx *ctx, int i, void *out, int64_t bytes);
 /* Threads for parallel loops: a new context has tcrt_default_threads();
  * n <= 0 sets that default again.  The results never depend on it. */
 void tcrt_set_threads(tc_ctx *ctx, int n);
@@ -120,6 +124,52 @@ int tcrt_randint(tc_ctx *ctx, int64_t lo, int64_t hi, int64_t *out, int64_t n); 
 int tcrt_randperm(tc_ctx *ctx, int64_t *out, int64_t n);         /* a permutation of 0..n-1 */
 /* The raw generator, for tests: one Philox-4x32-10 block. */
 void tcrt_philox4x32_10(const uint32_t counter[4], const uint32_t key[2], uint32_t out[4]);
+
+/* ===== device.c: the GPU (docs/gpu.md) ===== */
+
+/* A program's GPU code, emitted by the compiler for --device=cuda: the
+ * PTX and cubin NVRTC made, the kernel table (the prelude's random kernels
+ * first, in the order of the TC_KRAND* numbers, then the program's), and
+ * with --gpu-emulate the host-compiled kernels ({name, trampoline} pairs
+ * in table order, ending with {NULL, NULL}). */
+typedef struct tc_gpu_image {
+  const char *arch; /* "sm_80" */
+  const char *ptx;  /* NUL-terminated */
+  const void *cubin;
+  int64_t cubin_size;
+  int nkernels;
+  const char *const *kernel_names;
+  const void *emu_kernels;
+} tc_gpu_image;
+enum { TC_KRAND_F32, TC_KRAND_F64, TC_KRANDN_F32, TC_KRANDN_F64, TC_KRANDINT };
+enum { TC_COPY_H2D = 1, TC_COPY_D2H = 2, TC_COPY_D2D = 3 };
+
+/* Opens the device that runs img's kernels for the context: the emulator
+ * when img carries emulated kernels, else the CUDA driver.  Fails with the
+ * reason (TC_ERR_INPUT: no driver, no device, ...). */
+int tcrt_dev_open(tc_ctx *ctx, const tc_gpu_image *img);
+const char *tcrt_dev_name(const tc_ctx *ctx); /* "emulator", or NULL: no device open */
+/* Device memory: zero-filled or not; NULL with the error set.  Freed
+ * blocks are cached by the context for later requests (see device.c). */
+void *tcrt_dev_alloc(tc_ctx *ctx, int64_t bytes);
+void *tcrt_dev_alloc_uninit(tc_ctx *ctx, int64_t bytes);
+void tcrt_dev_free(tc_ctx *ctx, void *p);
+int64_t tcrt_dev_live_blocks(const tc_ctx *ctx); /* device blocks in use */
+int64_t tcrt_dev_malloc_calls(void);             /* blocks the backends allocated, ever */
+/* Copies bytes between host and device memory (TC_COPY_*). */
+int tcrt_dev_copy(tc_ctx *ctx, void *dst, const void *src, int64_t bytes, int kind);
+/* Device memory of at least `bytes` the context keeps for kernels' scratch. */
+void *tcrt_dev_scratch(tc_ctx *ctx, int64_t bytes);
+/* Launches kernel `kernel` of the table on grid blocks of `block` threads;
+ * params[i] points at the i-th parameter's value. */
+int tcrt_dev_launch(tc_ctx *ctx, int kernel, int64_t grid, int block, void **params);
+/* tcrt_matmul, tcrt_rand, ... on device memory. */
+int tcrt_dev_matmul(tc_ctx *ctx, tc_dtype dt, const void *a, const void *b, void *c, int64_t batch, int64_t m,
+                    int64_t n, int64_t k, int64_t stride_a, int64_t stride_b, int64_t stride_c);
+int tcrt_dev_rand(tc_ctx *ctx, tc_dtype dt, void *out, int64_t n);
+int tcrt_dev_randn(tc_ctx *ctx, tc_dtype dt, void *out, int64_t n);
+int tcrt_dev_randint(tc_ctx *ctx, int64_t lo, int64_t hi, int64_t *out, int64_t n);
+int tcrt_dev_randperm(tc_ctx *ctx, int64_t *out, int64_t n);
 
 /* ===== npy.c, csv.c: files ===== */
 
@@ -214,11 +264,13 @@ typedef struct tc_program {
    * written to results[0..nresults-1] (buffers from tcrt_alloc, owned by
    * the caller afterwards). */
   int (*main)(tc_ctx *ctx, const tc_array *args, tc_array *results);
+  /* --device=cuda: the GPU code, which these functions launch (NULL: CPU code) */
+  const tc_gpu_image *gpu;
 } tc_program;
 
 /* The command line of SPEC §3:
  *   ./model NAME=VALUE ... [--seed N] [--threads N] [--params-in DIR]
- *           [--params-out DIR] [--quiet] [--device cpu|auto] [--help]
+ *           [--params-out DIR] [--quiet] [--device cpu|cuda|auto] [--help]
  * Returns the process exit code: 0 success, 1 the program failed while
  * running, 2 bad usage or bad input (one line naming the argument and the
  * file). */

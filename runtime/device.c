@@ -1,0 +1,265 @@
+/* runtime/device.c - the GPU, behind one interface.
+ *
+ * Code compiled for --device=cuda calls these functions for everything it
+ * does with the GPU: device memory, copies, kernel launches, matrix
+ * products, random numbers.  Below them sits one backend, chosen when the
+ * context opens its device (tcrt_dev_open):
+ *   - the emulator (runtime/emu/), when the program carries host-compiled
+ *     copies of its kernels (tensorc --gpu-emulate): the kernels run on the
+ *     CPU, device memory is the emulator's separate arena, and matrix
+ *     products go to a CPU stand-in (the operands copied out, OpenBLAS, the
+ *     result copied back) behind the interface cuBLAS will sit behind;
+ *   - the CUDA driver API, loaded with dlopen (docs/gpu.md; not in this
+ *     build yet: opening it reports that there is no CUDA driver).
+ *
+ * Device memory is cached per context like host memory (alloc.c): a freed
+ * block waits in the context's list for a later request of at most twice
+ * its size, so the steady state of a training loop allocates nothing on
+ * the device (tcrt_dev_malloc_calls counts the backend's allocations).
+ * Random numbers are the prelude's Philox kernels (codegen/cuda_prelude.cuh),
+ * launched with the context's seed and counter, so a draw gives the CPU's
+ * numbers; a permutation is drawn on the host and copied.
+ */
+#include "rt_internal.h"
+
+#include "emu/emu.h"
+
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+static atomic_llong dev_malloc_calls;
+
+int64_t tcrt_dev_malloc_calls(void) { return dev_malloc_calls; }
+
+/* ---- the emulator backend ---- */
+
+typedef struct EmuKernel {
+  const char *name;
+  void (*fn)(void **params);
+} EmuKernel;
+
+static void *emu_alloc(int64_t bytes) { return tcemu_malloc(bytes); }
+static void emu_free(void *p) { tcemu_free(p); }
+
+static int emu_copy(tc_ctx *ctx, void *dst, const void *src, int64_t bytes, int kind) {
+  char err[512];
+  int st = kind == TC_COPY_H2D   ? tcemu_memcpy_htod(dst, src, bytes, err, sizeof err)
+           : kind == TC_COPY_D2H ? tcemu_memcpy_dtoh(dst, src, bytes, err, sizeof err)
+                                 : tcemu_memcpy_dtod(dst, src, bytes, err, sizeof err);
+  return st ? tcrt_fail(ctx, st, "GPU emulator: %s", err) : TC_OK;
+}
+
+static int emu_zero(tc_ctx *ctx, void *dst, int64_t bytes) {
+  char err[512];
+  int st = tcemu_memset_d8(dst, 0, bytes, err, sizeof err);
+  return st ? tcrt_fail(ctx, st, "GPU emulator: %s", err) : TC_OK;
+}
+
+static int emu_launch(tc_ctx *ctx, int kernel, int64_t grid, int block, void **params) {
+  const EmuKernel *k = (const EmuKernel *)ctx->gpu->emu_kernels + kernel;
+  char err[1024];
+  int st = tcemu_launch(k->name, k->fn, (unsigned)grid, 1, 1, (unsigned)block, 1, 1, params, err, sizeof err);
+  return st ? tcrt_fail(ctx, st, "GPU emulator: %s", err) : TC_OK;
+}
+
+static const rt_device emulator = {"emulator", emu_alloc, emu_free, emu_copy, emu_zero, emu_launch};
+
+/* ---- opening ---- */
+
+int tcrt_dev_open(tc_ctx *ctx, const tc_gpu_image *img) {
+  if (!img)
+    return tcrt_fail(ctx, TC_ERR_INPUT, "this program has no GPU code (compile it with --device=cuda)");
+  if (img->emu_kernels) {
+    char err[512];
+    int st = tcemu_init(0, err, sizeof err);
+    if (st)
+      return tcrt_fail(ctx, st, "GPU emulator: %s", err);
+    ctx->dev = &emulator;
+  } else {
+    return tcrt_fail(ctx, TC_ERR_INPUT,
+                     "no CUDA driver (this runtime loads libcuda.so.1 only from the next release on; build with "
+                     "--gpu-emulate to run the kernels in the CPU emulator)");
+  }
+  ctx->gpu = img;
+  return TC_OK;
+}
+
+const char *tcrt_dev_name(const tc_ctx *ctx) { return ctx->dev ? ctx->dev->name : NULL; }
+
+/* ---- memory ---- */
+
+/* The context's device blocks: live ones and cached ones, by pointer. */
+static rt_devblock *find_block(tc_ctx *ctx, const void *p) {
+  for (int i = 0; i < ctx->ndevblocks; i++)
+    if (ctx->devblocks[i].ptr == p)
+      return &ctx->devblocks[i];
+  return NULL;
+}
+
+static void *dev_alloc(tc_ctx *ctx, int64_t bytes, bool zero) {
+  if (!ctx->dev) {
+    tcrt_fail(ctx, TC_ERR_RUNTIME, "GPU code ran without a device");
+    return NULL;
+  }
+  if (bytes < 0) {
+    tcrt_fail(ctx, TC_ERR_NOMEM, "cannot allocate %lld bytes of device memory", (long long)bytes);
+    return NULL;
+  }
+  rt_devblock *best = NULL;
+  for (int i = 0; i < ctx->ndevblocks; i++) {
+    rt_devblock *b = &ctx->devblocks[i];
+    if (b->cached && b->bytes >= bytes && b->bytes <= 2 * bytes + 256 && (!best || b->bytes < best->bytes))
+      best = b;
+  }
+  if (!best) {
+    void *p = ctx->dev->alloc(bytes);
+    if (!p) {
+      tcrt_fail(ctx, TC_ERR_NOMEM, "out of device memory: %lld bytes asked", (long long)bytes);
+      return NULL;
+    }
+    dev_malloc_calls++;
+    if (ctx->ndevblocks == ctx->capdevblocks) {
+      int cap = ctx->capdevblocks ? 2 * ctx->capdevblocks : 64;
+      rt_devblock *v = realloc(ctx->devblocks, sizeof *v * (size_t)cap);
+      if (!v) {
+        ctx->dev->free(p);
+        tcrt_fail(ctx, TC_ERR_NOMEM, "out of memory");
+        return NULL;
+      }
+      ctx->devblocks = v;
+      ctx->capdevblocks = cap;
+    }
+    best = &ctx->devblocks[ctx->ndevblocks++];
+    *best = (rt_devblock){p, bytes, false};
+  }
+  best->cached = false;
+  if (zero && bytes > 0 && ctx->dev->zero(ctx, best->ptr, bytes))
+    return NULL;
+  return best->ptr;
+}
+
+void *tcrt_dev_alloc(tc_ctx *ctx, int64_t bytes) { return dev_alloc(ctx, bytes, true); }
+void *tcrt_dev_alloc_uninit(tc_ctx *ctx, int64_t bytes) { return dev_alloc(ctx, bytes, false); }
+
+void tcrt_dev_free(tc_ctx *ctx, void *p) {
+  rt_devblock *b = p ? find_block(ctx, p) : NULL;
+  if (b)
+    b->cached = true;
+}
+
+void rt_dev_close(tc_ctx *ctx) {
+  for (int i = 0; i < ctx->ndevblocks; i++)
+    ctx->dev->free(ctx->devblocks[i].ptr);
+  free(ctx->devblocks);
+  ctx->devblocks = NULL;
+  ctx->ndevblocks = ctx->capdevblocks = 0;
+}
+
+int64_t tcrt_dev_live_blocks(const tc_ctx *ctx) {
+  int64_t n = 0;
+  for (int i = 0; i < ctx->ndevblocks; i++)
+    n += !ctx->devblocks[i].cached;
+  return n;
+}
+
+int tcrt_dev_copy(tc_ctx *ctx, void *dst, const void *src, int64_t bytes, int kind) {
+  if (!ctx->dev)
+    return tcrt_fail(ctx, TC_ERR_RUNTIME, "GPU code ran without a device");
+  return bytes > 0 ? ctx->dev->copy(ctx, dst, src, bytes, kind) : TC_OK;
+}
+
+void *tcrt_dev_scratch(tc_ctx *ctx, int64_t bytes) {
+  if (ctx->scratch_bytes < bytes) {
+    tcrt_dev_free(ctx, ctx->scratch);
+    ctx->scratch = tcrt_dev_alloc_uninit(ctx, bytes);
+    ctx->scratch_bytes = ctx->scratch ? bytes : 0;
+  }
+  return ctx->scratch;
+}
+
+/* ---- kernels ---- */
+
+int tcrt_dev_launch(tc_ctx *ctx, int kernel, int64_t grid, int block, void **params) {
+  if (!ctx->dev)
+    return tcrt_fail(ctx, TC_ERR_RUNTIME, "GPU code ran without a device");
+  if (kernel < 0 || kernel >= ctx->gpu->nkernels)
+    return tcrt_fail(ctx, TC_ERR_RUNTIME, "internal error: kernel %d of %d", kernel, ctx->gpu->nkernels);
+  if (grid < 1 || block < 1)
+    return TC_OK; /* nothing to do: the host computed an empty grid */
+  return ctx->dev->launch(ctx, kernel, grid, block, params);
+}
+
+/* ---- library calls ---- */
+
+/* The CPU stand-in for cuBLAS: the operands to host memory, OpenBLAS,
+ * the result back.  a and b hold what the strides and sizes say they
+ * read; c is written whole (batch blocks of m x n). */
+int tcrt_dev_matmul(tc_ctx *ctx, tc_dtype dt, const void *a, const void *b, void *c, int64_t batch, int64_t m,
+                    int64_t n, int64_t k, int64_t stride_a, int64_t stride_b, int64_t stride_c) {
+  size_t es = tcrt_dtype_size(dt);
+  int64_t na = (batch - 1) * stride_a + m * k, nb = (batch - 1) * stride_b + k * n;
+  int64_t nc = (batch - 1) * stride_c + m * n;
+  if (batch <= 0 || m <= 0 || n <= 0)
+    return TC_OK;
+  void *ha = tcrt_alloc_uninit(ctx, na * (int64_t)es), *hb = tcrt_alloc_uninit(ctx, nb * (int64_t)es);
+  void *hc = tcrt_alloc(ctx, nc * (int64_t)es);
+  int st = !ha || !hb || !hc ? TC_ERR_NOMEM : TC_OK;
+  if (!st)
+    st = tcrt_dev_copy(ctx, ha, a, na * (int64_t)es, TC_COPY_D2H);
+  if (!st)
+    st = tcrt_dev_copy(ctx, hb, b, nb * (int64_t)es, TC_COPY_D2H);
+  if (!st)
+    st = tcrt_dev_copy(ctx, hc, c, nc * (int64_t)es, TC_COPY_D2H); /* rows between the batches stay */
+  if (!st)
+    st = tcrt_matmul(ctx, dt, ha, hb, hc, batch, m, n, k, stride_a, stride_b, stride_c);
+  if (!st)
+    st = tcrt_dev_copy(ctx, c, hc, nc * (int64_t)es, TC_COPY_H2D);
+  tcrt_free(ha);
+  tcrt_free(hb);
+  tcrt_free(hc);
+  return st;
+}
+
+/* Launches prelude random kernel `kernel` over n elements that take
+ * `blocks` Philox blocks from the stream. */
+static int rand_kernel(tc_ctx *ctx, int kernel, void *out, int64_t n, uint64_t blocks, int64_t lo, int64_t hi) {
+  if (n <= 0)
+    return TC_OK;
+  uint64_t seed = ctx->seed, base = rt_take_blocks(ctx, blocks);
+  long long nn = n, l = lo, h = hi;
+  void *params[6] = {&out, &nn, &seed, &base, &l, &h};
+  int64_t grid = (n + 255) / 256;
+  return tcrt_dev_launch(ctx, kernel, grid > 1024 ? 1024 : grid, 256, params);
+}
+
+int tcrt_dev_rand(tc_ctx *ctx, tc_dtype dt, void *out, int64_t n) {
+  if (dt == TC_F32)
+    return rand_kernel(ctx, TC_KRAND_F32, out, n, ((uint64_t)n + 3) / 4, 0, 0);
+  return rand_kernel(ctx, TC_KRAND_F64, out, n, ((uint64_t)n + 1) / 2, 0, 0);
+}
+
+int tcrt_dev_randn(tc_ctx *ctx, tc_dtype dt, void *out, int64_t n) {
+  if (dt == TC_F32)
+    return rand_kernel(ctx, TC_KRANDN_F32, out, n, ((uint64_t)n + 3) / 4, 0, 0);
+  return rand_kernel(ctx, TC_KRANDN_F64, out, n, ((uint64_t)n + 1) / 2, 0, 0);
+}
+
+int tcrt_dev_randint(tc_ctx *ctx, int64_t lo, int64_t hi, int64_t *out, int64_t n) {
+  if (hi <= lo)
+    return tcrt_fail(ctx, TC_ERR_RUNTIME, "randint: empty range [%lld, %lld): high must be greater than low",
+                     (long long)lo, (long long)hi);
+  return rand_kernel(ctx, TC_KRANDINT, out, n, ((uint64_t)n + 1) / 2, lo, hi);
+}
+
+/* A shuffle is sequential (Fisher-Yates): drawn on the host, copied. */
+int tcrt_dev_randperm(tc_ctx *ctx, int64_t *out, int64_t n) {
+  int64_t *h = tcrt_alloc_uninit(ctx, (n > 0 ? n : 0) * 8);
+  if (!h)
+    return TC_ERR_NOMEM;
+  int st = tcrt_randperm(ctx, h, n);
+  if (!st)
+    st = tcrt_dev_copy(ctx, out, h, n * 8, TC_COPY_H2D);
+  tcrt_free(h);
+  return st;
+}

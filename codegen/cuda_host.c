@@ -79,7 +79,14 @@ static LLVMValueRef clamp(Cg *g, LLVMValueRef v, int64_t lo, int64_t hi) {
 static LLVMValueRef grid_of(Cg *g, const CgLaunch *l) {
   if (l->grid == CG_GRID_ONE)
     return cg_i64(g, 1);
-  LLVMValueRef work = cg_dim(g, l->work);
+  LLVMValueRef work = NULL;
+  if (!l->work.overflow) {
+    work = cg_dim(g, l->work);
+  } else { /* a product too complex for one Dim: its factors, multiplied here */
+    work = cg_i64(g, 1);
+    for (int i = 0; i < l->nfactor; i++)
+      work = LLVMBuildMul(g->b, work, cg_dim(g, l->factor[i]), "");
+  }
   if (l->grid == CG_GRID_POINTS) /* ceil(work / block) */
     work = LLVMBuildSDiv(g->b, LLVMBuildAdd(g->b, work, cg_i64(g, l->block - 1), ""), cg_i64(g, l->block), "");
   return clamp(g, work, 1, l->max_grid);

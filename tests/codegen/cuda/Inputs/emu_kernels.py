@@ -1,5 +1,5 @@
 """The CUDA emitter's kernel shapes at GPU sizes, on the emulated GPU, against
-NumPy (run by emu_kernels.test through tests/e2e/oracle.py and tensorc-emu).
+NumPy (run by emu_kernels.test through tests/e2e/oracle.py --gpu-emulate).
 
 The e2e groups' inputs are small, so most of their reductions run as
 `points` kernels (short rows: each thread reduces alone).  Here rows are

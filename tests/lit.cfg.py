@@ -70,3 +70,10 @@ if gpus and gpus.returncode == 0 and any(l.startswith("GPU ") for l in gpus.stdo
 config.substitutions.append(("%ptx_report", "%s %s" % (config.python, os.path.join(
     os.path.dirname(config.test_source_root), "scripts", "ptxas-report.py"))))
 config.substitutions.append(("%ptxas", ptxas or "ptxas"))
+# tests/e2e/gpu: the e2e groups on the emulated GPU; in the normal build
+# (the sanitizers only slow NVRTC and ptxas down) every program's PTX is
+# also assembled by ptxas for three archs.
+gpu_flags = "--gpu-emulate"
+if "ptxas" in config.available_features and not config.sanitize:
+    gpu_flags += " --ptxas-archs sm_75,sm_80,sm_90 --ptxas %s" % ptxas
+config.substitutions.append(("%gpu_e2e_flags", gpu_flags))

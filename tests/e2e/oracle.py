@@ -385,6 +385,8 @@ class Suite:
         self.ir_only = False
         self.compile_flags = []  # --gpu-emulate: every program for the GPU emulator
         self.run_flags = []
+        self.ptxas_archs = None  # --ptxas-archs: ptxas assembles every program's PTX for these
+        self.ptxas = "ptxas"
 
     # -- inputs
     def normal(self, shape, dtype=F32, scale=1.0):
@@ -457,7 +459,29 @@ class Suite:
             f.write("$ %s\n%s(exit %s)\n" % (" ".join(cmd), err, rc))
         if rc == 0 and not os.path.exists(exe):
             rc, err = "no-exe", "tensorc exited 0 but wrote no executable\n" + err
+        if rc == 0 and self.ptxas_archs and "--emit=ir" not in extra:
+            rc, err = self.check_ptx(d)
         return rc, err
+
+    def check_ptx(self, d):
+        """The program's PTX (for the oldest arch: newer ones JIT it) assembled
+        by ptxas for every arch of --ptxas-archs, no kernel spilling; the
+        register and spill table goes to ptxas.log.  A failure counts as a
+        failed compile."""
+        archs = self.ptxas_archs.split(",")
+        cmd = [self.tensorc, "prog.tc", "--emit=ptx", "--gpu-arch=" + archs[0], "-o", "prog.ptx"]
+        r = subprocess.run(cmd, cwd=d, capture_output=True, text=True, timeout=COMPILE_TIMEOUT, errors="replace")
+        if r.returncode != 0:
+            return "ptx", "--emit=ptx failed (exit %d): %s" % (r.returncode, r.stdout + r.stderr)
+        report = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "scripts", "ptxas-report.py")
+        # no kernel may spill registers to local memory
+        cmd = [sys.executable, report, "--ptxas", self.ptxas, "--arch", self.ptxas_archs, "--no-spills", ".", "prog.ptx"]
+        r = subprocess.run(cmd, cwd=d, capture_output=True, text=True, timeout=COMPILE_TIMEOUT, errors="replace")
+        with open(os.path.join(d, "ptxas.log"), "w") as f:
+            f.write(r.stdout + r.stderr)
+        if r.returncode != 0:
+            return "ptxas", "ptxas rejected the PTX: %s" % (r.stdout + r.stderr)
+        return 0, ""
 
     def exec(self, d, argv, timeout=RUN_TIMEOUT):
         """Runs argv in directory d; (rc, stdout, stderr); rc is 'timeout' on a timeout."""
@@ -774,6 +798,10 @@ def main(build, known, group=None, known_gpu=None):
     ap.add_argument("--gpu-emulate", action="store_true",
                     help="compile every program with --device=cuda --gpu-emulate and run it with --device cuda: "
                          "its kernels run in the GPU emulator (docs/gpu.md)")
+    ap.add_argument("--ptxas-archs", default=None,
+                    help="with --gpu-emulate: also compile every program to PTX and have ptxas assemble it for "
+                         "these archs (e.g. sm_75,sm_80,sm_90)")
+    ap.add_argument("--ptxas", default="ptxas", help="the ptxas for --ptxas-archs")
     ap.add_argument("--ir-only", action="store_true",
                     help="only check that the programs compile to IR (--emit=ir); runs nothing")
     a = ap.parse_args()
@@ -792,6 +820,7 @@ def main(build, known, group=None, known_gpu=None):
     if a.gpu_emulate:
         s.compile_flags = ["--device=cuda", "--gpu-emulate"]
         s.run_flags = ["--device", "cuda"]
+        s.ptxas_archs, s.ptxas = a.ptxas_archs, a.ptxas
     print("%s: tensorc = %s, work = %s" % (group, tc, work))
     custom = build(s)
     for p in s.programs:

@@ -1,7 +1,8 @@
 """The first 20 SGD steps of the digits MLP, compiled, against NumPy.
 
-Usage: digits_steps.py TENSORC_EXE_DIR WORK_DIR
-(run by tests/examples/digits_steps.test).  Writes random initial weights
+Usage: digits_steps.py WORK_DIR [RUN_FLAG...]
+(run by tests/examples/digits_steps.test; gpu/digits_steps.test adds
+--device cuda for a build with --device=cuda --gpu-emulate).  Writes random initial weights
 as W1.npy b1.npy W2.npy b2.npy and the first 20 * 32 rows of
 examples/data/digits.csv as data.npy, runs digits_steps.tc (already
 compiled to WORK_DIR/steps) with --params-in and --params-out, and repeats
@@ -45,7 +46,7 @@ for k, v in params.items():
     np.save(os.path.join(pin, k + ".npy"), v)
 
 r = subprocess.run([exe, "data=" + os.path.join(work, "data.npy"), "lr=%r" % float(LR),
-                    "--params-in", pin, "--params-out", pout], capture_output=True, text=True)
+                    "--params-in", pin, "--params-out", pout] + sys.argv[2:], capture_output=True, text=True)
 if r.returncode != 0:
     sys.exit("steps exited %d:\n%s%s" % (r.returncode, r.stdout, r.stderr))
 got = [float(l.split()[3]) for l in r.stdout.splitlines() if l.startswith("step ")]

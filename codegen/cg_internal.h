@@ -103,6 +103,10 @@ typedef struct CgGpu {
 /* Launches the kernels of a device statement (a kernel or a row kernel). */
 void cg_emit_launch(Cg *g, KStmt *s);
 
+/* emit.c: runs argv[0] with argv (no shell: paths may hold anything) and
+ * waits; false after an ir_error when it cannot run or fails. */
+bool cg_run(char **argv);
+
 /* cuda_build.c: NVRTC's image of the module's CUDA C, and with
  * --gpu-emulate *emu_obj, a temporary object of the emulated kernels (the
  * caller unlinks it).  False after a message (no NVRTC, a bad arch). */

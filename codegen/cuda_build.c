@@ -20,10 +20,8 @@
 #include "cg_cuda.h"
 
 #include <errno.h>
-#include <spawn.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #ifndef TENSORC_CC
@@ -36,31 +34,7 @@
 #define TENSORC_EMU_INCLUDE ""
 #endif
 
-extern char **environ;
-
 static const Loc nowhere = {0};
-
-/* Runs argv (no shell) and waits; false with a message on failure. */
-static bool run(char **argv, const char *what) {
-  pid_t pid;
-  int rc = posix_spawnp(&pid, argv[0], NULL, NULL, argv, environ);
-  if (rc != 0) {
-    ir_error(nowhere, "cannot run '%s' to %s: %s", argv[0], what, strerror(rc));
-    return false;
-  }
-  int status;
-  while (waitpid(pid, &status, 0) < 0)
-    if (errno != EINTR) {
-      ir_error(nowhere, "waiting for '%s': %s", argv[0], strerror(errno));
-      return false;
-    }
-  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-    ir_error(nowhere, "'%s' failed to %s (status %d)", argv[0], what,
-             WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
-    return false;
-  }
-  return true;
-}
 
 /* tc_emu.h: installed beside the compiler (share/tensorc/emu), else the
  * source tree's. */
@@ -121,9 +95,9 @@ static char *emulated_object(const char *source, const char *table) {
   argv[n++] = "-o";
   argv[n++] = obj;
   argv[n] = NULL;
-  ok = ok && run(argv, "compile the emulated kernels");
+  ok = ok && cg_run(argv);
   char *oc[] = {"objcopy", ir_sprintf("--keep-global-symbol=%s", table), obj, NULL};
-  ok = ok && run(oc, "localise the emulated kernels' symbols");
+  ok = ok && cg_run(oc);
   unlink(src);
   if (!ok) {
     unlink(obj);

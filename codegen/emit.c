@@ -171,12 +171,11 @@ static bool publish(const char *tmp, const char *path) {
   return true;
 }
 
-/* Runs argv[0] with argv (no shell: paths may hold anything) and waits. */
-static bool run(char **argv) {
+bool cg_run(char **argv) {
   pid_t pid;
   int rc = posix_spawnp(&pid, argv[0], NULL, NULL, argv, environ);
   if (rc != 0) {
-    ir_error(nowhere, "cannot run the C compiler '%s' to link: %s", argv[0], strerror(rc));
+    ir_error(nowhere, "cannot run '%s': %s", argv[0], strerror(rc));
     return false;
   }
   int status;
@@ -186,7 +185,7 @@ static bool run(char **argv) {
       return false;
     }
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-    ir_error(nowhere, "linking failed: '%s' exited with status %d", argv[0],
+    ir_error(nowhere, "'%s' failed: it exited with status %d", argv[0],
              WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
     return false;
   }
@@ -241,13 +240,13 @@ static bool link_exe(const char *obj, const char *extra_obj, const char *out, bo
   for (char *w = strtok(extra, " "); w && n < 62; w = strtok(NULL, " "))
     argv[n++] = w;
   argv[n] = NULL;
-  return run(argv);
+  return cg_run(argv);
 }
 
 /* An object file holding obj and extra_obj (the emulated kernels): cc -r. */
 static bool link_relocatable(const char *obj, const char *extra_obj, const char *out) {
   char *argv[] = {TENSORC_CC, "-r", "-nostdlib", (char *)obj, (char *)extra_obj, "-o", (char *)out, NULL};
-  return run(argv);
+  return cg_run(argv);
 }
 
 static char *temp_object(void) {

@@ -7,6 +7,15 @@
 #include "emu.h"
 #include "tc_emu.h"
 
+/* EMU_ASAN: built with AddressSanitizer (gcc and clang say so differently) */
+#if defined(__SANITIZE_ADDRESS__)
+#define EMU_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define EMU_ASAN 1
+#endif
+#endif
+
 /* x86-64 switches fibers with a few instructions of its own (fiber.c);
  * elsewhere, or with -DEMU_UCONTEXT, with ucontext. */
 #if defined(__x86_64__) && !defined(EMU_UCONTEXT)

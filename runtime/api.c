@@ -129,6 +129,12 @@ tc_ctx *tcrt_api_create(const tc_module *m, const tensorc_options *opt, int abi,
   tcrt_seed(ctx, opt ? opt->seed : 0);
   if (opt && opt->threads > 0)
     tcrt_set_threads(ctx, opt->threads);
+  /* a model compiled for the GPU runs there (docs/gpu.md): its params too */
+  if (m->gpu && tcrt_dev_open(ctx, m->gpu)) {
+    tcrt_fail(NULL, TC_ERR_INPUT, "%s: %s", m->name, tcrt_error(ctx));
+    tcrt_ctx_free(ctx);
+    return NULL;
+  }
   char err[1024];
   int status;
   if (opt && opt->params_in)
@@ -152,8 +158,11 @@ int tcrt_api_param(tc_ctx *ctx, const tc_module *m, const char *name, DLTensor *
     const tc_paramdesc *p = &m->params[i];
     if (strcmp(p->name, name) != 0)
       continue;
-    /* the context's own buffer; shape is the descriptor's, not to be written */
+    /* the context's own buffer; shape is the descriptor's, not to be written;
+     * in device memory when the model runs on the GPU */
     *view = tc_tensor(tcrt_param(ctx, i), p->rank, (int64_t *)p->shape, p->dtype);
+    if (tcrt_dev_name(ctx))
+      view->device = (DLDevice){kDLCUDA, 0};
     return TC_OK;
   }
   return tcrt_fail(ctx, TC_ERR_INPUT, "%s has no param named '%s'", m->name, name);

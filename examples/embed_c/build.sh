@@ -14,7 +14,8 @@ tensorc=${TENSORC:-$build/bin/tensorc}
 mkdir -p "$out"
 
 # 1. the model: digits.o and digits.h, weights in the object's read-only data
-"$tensorc" -c "$root/examples/digits.tc" --params="$params" -o "$out/digits.o"
+# TENSORC_FLAGS: more options, e.g. "--device=cuda --gpu-emulate" (docs/gpu.md)
+"$tensorc" -c ${TENSORC_FLAGS:-} "$root/examples/digits.tc" --params="$params" -o "$out/digits.o"
 
 # 2. the program
 if pkg-config --exists tensorc 2>/dev/null; then

@@ -29,9 +29,12 @@ typedef struct CgParam {
 
 /* How a launch's grid is sized; block is always `block` threads. */
 typedef enum CgGrid {
-  CG_GRID_POINTS, /* grid = clamp(ceil(work / block), 1, max_grid): a thread per point, grid-stride */
+  CG_GRID_POINTS, /* grid = clamp(ceil(work / (block * lanes)), 1, max_grid): a thread per point (per lanes
+                   * points), grid-stride */
   CG_GRID_ROWS,   /* grid = clamp(work, 1, max_grid): a block per row (gpu_block loops), grid-stride */
   CG_GRID_ONE,    /* grid = 1 (the final stage of a full reduction; a serial kernel with block = 1) */
+  CG_GRID_TILES,  /* grid = clamp(tiles, 1, max_grid): a block per tile of a transpose, grid-stride; tiles =
+                   * the factors' product with each of the last two divided by `tile`, rounded up */
 } CgGrid;
 
 typedef struct CgLaunch {
@@ -45,6 +48,8 @@ typedef struct CgLaunch {
    * not fit, work.overflow is set and the host multiplies the factors. */
   Dim factor[2 * IR_MAX_RANK];
   int nfactor;
+  int lanes; /* POINTS: points a thread takes at once (128-bit accesses; 0 or 1: one) */
+  int tile;  /* TILES: a tile's side */
 } CgLaunch;
 
 typedef struct CgDeviceKernel {

@@ -23,6 +23,9 @@
  * no unused local), named after the let-variable so the text matches the
  * kernel IR's `(tN = ...; ...)` in the comment above the kernel.
  * Constants are exact: hex float literals, and inf and NaN by their bits.
+ * A load the kernel has read already in another form (Cu.subst_load: a
+ * lane of a 128-bit load, an element of a shared-memory tile) is that
+ * text instead of a global read; the rest of the code is the same.
  */
 #include "cuda_internal.h"
 
@@ -370,7 +373,12 @@ static const char *expr(Cu *C, KExpr *e, const char *want) {
     ir_die(nowhere, "cuda: an argument's shape (arg%d.shape[%lld]) in device code", e->buf, (long long)e->ival);
   case KX_LOAD: {
     DType bt = k_buf(C->f, e->buf)->dtype;
-    const char *x = cg_cuda_elem(C, e->buf, e->args, e->nargs, e->linear);
+    const char *x = NULL;
+    for (int i = 0; i < C->nsubst && !x; i++) /* read already: a vector's lane, a tile's element */
+      if (k_expr_eq(C->subst_load[i], e))
+        x = C->subst_text[i];
+    if (!x)
+      x = cg_cuda_elem(C, e->buf, e->args, e->nargs, e->linear);
     if (bt == DT_BOOL) /* any nonzero byte is true, as NumPy reads it */
       x = ir_sprintf("%s != 0", x);
     if (bt == e->dtype)

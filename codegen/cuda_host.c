@@ -76,19 +76,30 @@ static LLVMValueRef clamp(Cg *g, LLVMValueRef v, int64_t lo, int64_t hi) {
   return LLVMBuildSelect(B, LLVMBuildICmp(B, LLVMIntSGT, v, cg_i64(g, hi), ""), cg_i64(g, hi), v, "");
 }
 
+/* ceil(v / d) of a non-negative v */
+static LLVMValueRef ceil_div(Cg *g, LLVMValueRef v, int64_t d) {
+  return LLVMBuildSDiv(g->b, LLVMBuildAdd(g->b, v, cg_i64(g, d - 1), ""), cg_i64(g, d), "");
+}
+
 static LLVMValueRef grid_of(Cg *g, const CgLaunch *l) {
   if (l->grid == CG_GRID_ONE)
     return cg_i64(g, 1);
   LLVMValueRef work = NULL;
-  if (!l->work.overflow) {
+  if (l->grid == CG_GRID_TILES) { /* the tiles: the last two factors in tiles, rounded up */
+    work = cg_i64(g, 1);
+    for (int i = 0; i < l->nfactor; i++) {
+      LLVMValueRef d = cg_dim(g, l->factor[i]);
+      work = LLVMBuildMul(g->b, work, i >= l->nfactor - 2 ? ceil_div(g, d, l->tile) : d, "");
+    }
+  } else if (!l->work.overflow) {
     work = cg_dim(g, l->work);
   } else { /* a product too complex for one Dim: its factors, multiplied here */
     work = cg_i64(g, 1);
     for (int i = 0; i < l->nfactor; i++)
       work = LLVMBuildMul(g->b, work, cg_dim(g, l->factor[i]), "");
   }
-  if (l->grid == CG_GRID_POINTS) /* ceil(work / block) */
-    work = LLVMBuildSDiv(g->b, LLVMBuildAdd(g->b, work, cg_i64(g, l->block - 1), ""), cg_i64(g, l->block), "");
+  if (l->grid == CG_GRID_POINTS) /* ceil(work / (block * lanes)) */
+    work = ceil_div(g, work, (int64_t)l->block * (l->lanes > 1 ? l->lanes : 1));
   return clamp(g, work, 1, l->max_grid);
 }
 

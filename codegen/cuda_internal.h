@@ -2,7 +2,9 @@
  *
  * cuda_kernel.c writes the module: the prelude, one or two __global__
  * functions per device statement (loops, reductions, launches), the
- * emulator's trampolines and table; cuda_expr.c writes the scalar part:
+ * emulator's trampolines and table; cuda_access.c the kernels shaped by
+ * how they walk memory (the 128-bit elementwise loop, the tiled
+ * transpose); cuda_expr.c writes the scalar part:
  * types, constants, dimensions, element addresses and the kernel IR's
  * expressions as C locals.  The state of the kernel being written is one
  * Cu, passed to everything.  Not part of codegen.h: nothing outside
@@ -35,6 +37,11 @@ typedef struct Cu {
    * and the argmax/argmin index (KX_ACC_INDEX) */
   const char *acc, *acc_index;
   DType acc_dtype;
+  /* loads written as given text instead of a global read (k_expr_eq):
+   * a lane of a vector load, an element of a transpose's tile */
+  const KExpr *const *subst_load;
+  const char *const *subst_text;
+  int nsubst;
 } Cu;
 
 /* One line of the kernel at the current depth (printf-style, no newline);
@@ -67,6 +74,34 @@ const char *cg_cuda_elem(Cu *C, int buf, KExpr **idx, int nidx, bool linear);
 void cg_cuda_store(Cu *C, const KStmt *s, const char *v, DType vdt);
 /* Forgets the let-variables' bindings and names (a new kernel). */
 void cg_cuda_reset_lets(Cu *C);
+
+/* ---- cuda_kernel.c ---- */
+
+/* A grid-stride loop's first point and stride: every thread of the grid. */
+#define CG_GRID_START "blockIdx.x * (long long)blockDim.x + threadIdx.x"
+#define CG_GRID_STRIDE "(long long)gridDim.x * blockDim.x"
+
+/* The product of n extents as a long long expression. */
+const char *cg_cuda_product(const Dim *ext, int n);
+/* Opens `for (long long P = start; P < bound; P += stride) {` over the
+ * flattened loops vars[0..n) of extents ext[] (bound NULL: the product of
+ * the extents) and defines each loop variable from P (cg_cuda_flat_vars).
+ * A single loop runs its own variable.  Returns the flat counter. */
+const char *cg_cuda_flat_open(Cu *C, int n, const int *vars, const Dim *ext, const char *p, const char *start,
+                              const char *bound, const char *stride);
+/* Defines each loop variable vars[i] that the statement reads from the
+ * flat index p of the loops, innermost fastest (C order). */
+void cg_cuda_flat_vars(Cu *C, int n, const int *vars, const Dim *ext, const char *p);
+
+/* ---- cuda_access.c ---- */
+
+/* The side of a transpose's tile: a warp reads one of its rows. */
+enum { CG_TILE = 32 };
+/* An elementwise kernel with s->lanes: the vector loop and the scalar
+ * one for the points around it. */
+void cg_cuda_emit_vector_map(Cu *C, const KStmt *s);
+/* A kernel whose two innermost loops are gpu_tile: the tiled transpose. */
+void cg_cuda_emit_tile(Cu *C, const KStmt *s);
 
 /* ---- cuda_reduce.c ---- */
 

@@ -7,11 +7,16 @@
  * and kernel table.  Each statement's CgDeviceKernel (cg_cuda.h) tells
  * the host code what to launch: names, parameters, how to size the grid.
  *
- * The loop kinds (passes/schedule.c) make five shapes of kernel:
+ * The loop kinds (passes/schedule.c) make six shapes of kernel:
  *   points  all non-reduced loops gpu_grid, reduced loops (if any) serial:
  *           a grid-stride loop over the flattened points; each thread
  *           decomposes its point into the loop variables (C order) and
- *           runs the reduction, if any, by itself;
+ *           runs the reduction, if any, by itself.  An elementwise kernel
+ *           with `lanes` takes that many points at once with 128-bit
+ *           accesses where aligned (cuda_access.c);
+ *   tile    the two innermost loops gpu_tile, the others gpu_block: a
+ *           transpose, a block per 32x32 tile staged through shared
+ *           memory (cuda_access.c);
  *   rows    outer loops gpu_block, reduced loops gpu_thread: a block per
  *           output point (grid-stride over blocks); its threads stride
  *           over the reduced points, then the block reduces (below) and
@@ -56,7 +61,7 @@ const char *cg_cuda_prelude_kernel(CgPreludeKernel k) {
   return prelude_names[k];
 }
 
-typedef enum Shape { SH_POINTS, SH_ROWS, SH_FUSED, SH_FULL, SH_SERIAL } Shape;
+typedef enum Shape { SH_POINTS, SH_TILE, SH_ROWS, SH_FUSED, SH_FULL, SH_SERIAL } Shape;
 
 /* What the emulator section needs of each kernel written. */
 typedef struct Written {
@@ -101,6 +106,8 @@ static Shape shape_of(const KStmt *s) {
     return SH_FULL;
   if (nout > 0 && all_kind(s, 0, nout, KL_GPU_GRID) && all_kind(s, nout, n, KL_SERIAL))
     return SH_POINTS;
+  if (s->nred == 0 && n >= 2 && all_kind(s, 0, n - 2, KL_GPU_BLOCK) && all_kind(s, n - 2, n, KL_GPU_TILE))
+    return SH_TILE;
   if (nout > 0 && s->nred > 0 && all_kind(s, 0, nout, KL_GPU_BLOCK) && all_kind(s, nout, n, KL_GPU_THREAD))
     return SH_ROWS;
   ir_die(s->loc, "cuda: loop kinds that make no CUDA kernel (schedule pass?)");
@@ -189,7 +196,9 @@ static const char *kernel_name(int counter, const KStmt *s, Shape sh) {
     else if (o.n == 0)
       name = ir_sprintf("%s_%s", name, has_load(s->value) ? "copy" : "fill");
   }
-  return sh == SH_ROWS || sh == SH_FUSED ? ir_sprintf("%s_rows", name) : name;
+  if (sh == SH_ROWS || sh == SH_FUSED)
+    return ir_sprintf("%s_rows", name);
+  return sh == SH_TILE ? ir_sprintf("%s_tile", name) : name;
 }
 
 /* ---- loops ---- */
@@ -197,7 +206,7 @@ static const char *kernel_name(int counter, const KStmt *s, Shape sh) {
 /* The product of the extents as a long long expression: one Dim when it
  * fits (constants fold: 64 * 10 is 640, never an int product that could
  * overflow), else the factors multiplied in long long. */
-static const char *product(const Dim *ext, int n) {
+const char *cg_cuda_product(const Dim *ext, int n) {
   Dim d = dim_const(1);
   for (int i = 0; i < n && !d.overflow; i++)
     d = dim_mul(d, ext[i]);
@@ -209,22 +218,9 @@ static const char *product(const Dim *ext, int n) {
   return p;
 }
 
-/* Opens `for (long long P = start; P < bound; P += stride) {` over the
- * flattened loops vars[0..n) of extents ext[] (bound NULL: the product of
- * the extents) and defines each loop
- * variable i<N> from P, innermost fastest (C order).  A single loop runs
- * its own variable.  Returns the flat counter: the point's index. */
-static const char *flat_open(Cu *C, int n, const int *vars, const Dim *ext, const char *p, const char *start,
-                             const char *bound, const char *stride) {
-  if (!bound)
-    bound = product(ext, n);
-  if (n == 1)
-    p = ir_sprintf("i%d", vars[0]);
-  if (strcmp(stride, "1") == 0)
-    LINE("for (long long %s = %s; %s < %s; %s++) {", p, start, p, bound, p);
-  else
-    LINE("for (long long %s = %s; %s < %s; %s += %s) {", p, start, p, bound, p, stride);
-  C->depth++;
+void cg_cuda_flat_vars(Cu *C, int n, const int *vars, const Dim *ext, const char *p) {
+  if (n == 1 && C->var_read[vars[0]])
+    LINE("const long long i%d = %s;", vars[0], p);
   const char *rest = p;
   for (int i = n - 1; i > 0; i--) { /* the variables nothing reads are left out */
     if (C->var_read[vars[i]])
@@ -243,12 +239,23 @@ static const char *flat_open(Cu *C, int n, const int *vars, const Dim *ext, cons
       rest = next;
     }
   }
-  return p;
 }
 
-
-#define GRID_START "blockIdx.x * (long long)blockDim.x + threadIdx.x"
-#define GRID_STRIDE "(long long)gridDim.x * blockDim.x"
+const char *cg_cuda_flat_open(Cu *C, int n, const int *vars, const Dim *ext, const char *p, const char *start,
+                              const char *bound, const char *stride) {
+  if (!bound)
+    bound = cg_cuda_product(ext, n);
+  if (n == 1)
+    p = ir_sprintf("i%d", vars[0]);
+  if (strcmp(stride, "1") == 0)
+    LINE("for (long long %s = %s; %s < %s; %s++) {", p, start, p, bound, p);
+  else
+    LINE("for (long long %s = %s; %s < %s; %s += %s) {", p, start, p, bound, p, stride);
+  C->depth++;
+  if (n > 1)
+    cg_cuda_flat_vars(C, n, vars, ext, p);
+  return p;
+}
 
 /* The current point of s's outer loops: its value stored, or reduced over
  * the reduced loops, either by this thread alone, in order, or by the
@@ -262,8 +269,8 @@ static void reduce_point(Cu *C, const KStmt *s, bool block) {
   }
   CgRed r = cg_cuda_red_of(s);
   cg_cuda_red_decl(C, &r);
-  const char *q = flat_open(C, s->nred, s->loopvar + nout, s->extent + nout, "q", block ? "threadIdx.x" : "0", NULL,
-                            block ? "blockDim.x" : "1");
+  const char *q = cg_cuda_flat_open(C, s->nred, s->loopvar + nout, s->extent + nout, "q",
+                                    block ? "threadIdx.x" : "0", NULL, block ? "blockDim.x" : "1");
   cg_cuda_red_step(C, &r, cg_cuda_red_value(C, s, &r), q);
   cg_cuda_close(C);
   if (block)
@@ -278,24 +285,28 @@ static void emit_serial(Cu *C, const KStmt *s) {
   int nout = s->nloops - s->nred;
   LINE("// one thread, in order: the points are not independent");
   if (nout > 0)
-    flat_open(C, nout, s->loopvar, s->extent, "p", "0", NULL, "1");
+    cg_cuda_flat_open(C, nout, s->loopvar, s->extent, "p", "0", NULL, "1");
   reduce_point(C, s, false);
   if (nout > 0)
     cg_cuda_close(C);
 }
 
 static void emit_points(Cu *C, const KStmt *s) {
+  if (s->lanes) {
+    cg_cuda_emit_vector_map(C, s);
+    return;
+  }
   int nout = s->nloops - s->nred;
-  LINE("const long long work = %s;", product(s->extent, nout));
-  flat_open(C, nout, s->loopvar, s->extent, "p", GRID_START, "work", GRID_STRIDE);
+  LINE("const long long work = %s;", cg_cuda_product(s->extent, nout));
+  cg_cuda_flat_open(C, nout, s->loopvar, s->extent, "p", CG_GRID_START, "work", CG_GRID_STRIDE);
   reduce_point(C, s, false);
   cg_cuda_close(C);
 }
 
 static void emit_rows(Cu *C, const KStmt *s) {
   int nout = s->nloops - s->nred;
-  LINE("const long long rows = %s;", product(s->extent, nout));
-  flat_open(C, nout, s->loopvar, s->extent, "r", "blockIdx.x", "rows", "gridDim.x");
+  LINE("const long long rows = %s;", cg_cuda_product(s->extent, nout));
+  cg_cuda_flat_open(C, nout, s->loopvar, s->extent, "r", "blockIdx.x", "rows", "gridDim.x");
   reduce_point(C, s, true);
   cg_cuda_close(C);
 }
@@ -303,9 +314,9 @@ static void emit_rows(Cu *C, const KStmt *s) {
 /* A full reduction's first kernel: each block's partial result. */
 static void emit_part(Cu *C, const KStmt *s) {
   CgRed r = cg_cuda_red_of(s);
-  LINE("const long long work = %s;", product(s->extent, s->nloops));
+  LINE("const long long work = %s;", cg_cuda_product(s->extent, s->nloops));
   cg_cuda_red_decl(C, &r);
-  const char *p = flat_open(C, s->nloops, s->loopvar, s->extent, "p", GRID_START, "work", GRID_STRIDE);
+  const char *p = cg_cuda_flat_open(C, s->nloops, s->loopvar, s->extent, "p", CG_GRID_START, "work", CG_GRID_STRIDE);
   cg_cuda_red_step(C, &r, cg_cuda_red_value(C, s, &r), p);
   cg_cuda_close(C);
   cg_cuda_block_reduce(C, &r);
@@ -319,7 +330,7 @@ static void emit_part(Cu *C, const KStmt *s) {
 /* The second: one block combines the partials, in order of the blocks. */
 static void emit_final(Cu *C, const KStmt *s, const char *part, int part_block) {
   CgRed r = cg_cuda_red_of(s);
-  LINE("const long long work = %s;", product(s->extent, s->nloops));
+  LINE("const long long work = %s;", cg_cuda_product(s->extent, s->nloops));
   LINE("/* %s's grid, as the host sized it: clamp(ceil(work / %d), 1, %d) blocks */", part, part_block, MAX_PARTS);
   LINE("long long parts = (work + %d) / %d;", part_block - 1, part_block);
   LINE("if (parts > %d) parts = %d;", MAX_PARTS, MAX_PARTS);
@@ -364,12 +375,12 @@ static void emit_stages(Cu *C, const KList *l) {
     if (st->nred > 0) {
       /* the block reduces each outer point in turn (all threads walk them) */
       if (nout > 0)
-        flat_open(C, nout, st->loopvar, st->extent, "p", "0", NULL, "1");
+        cg_cuda_flat_open(C, nout, st->loopvar, st->extent, "p", "0", NULL, "1");
       reduce_point(C, st, true);
       if (nout > 0)
         cg_cuda_close(C);
     } else if (n > 0) {
-      flat_open(C, n, st->loopvar, st->extent, "q", "threadIdx.x", NULL, "blockDim.x");
+      cg_cuda_flat_open(C, n, st->loopvar, st->extent, "q", "threadIdx.x", NULL, "blockDim.x");
       cg_cuda_store(C, st, cg_cuda_expr(C, st->value), st->value->dtype);
       cg_cuda_close(C);
     } else {
@@ -409,8 +420,8 @@ static void emit_fused(Cu *C, const KStmt *s) {
   Dim ext[2 * IR_MAX_RANK];
   const KList *stages;
   int n = rows_chain(s, vars, ext, &stages);
-  LINE("const long long rows = %s;", product(ext, n));
-  flat_open(C, n, vars, ext, "r", "blockIdx.x", "rows", "gridDim.x");
+  LINE("const long long rows = %s;", cg_cuda_product(ext, n));
+  cg_cuda_flat_open(C, n, vars, ext, "r", "blockIdx.x", "rows", "gridDim.x");
   emit_stages(C, stages);
   cg_cuda_close(C);
 }
@@ -470,11 +481,27 @@ static const char *work_text(const CgLaunch *L) {
   return t;
 }
 
+/* t, parenthesised when it is more than one term ("N - 1"). */
+static const char *paren(const char *t) { return strchr(t, ' ') ? ir_sprintf("(%s)", t) : t; }
+
 static const char *launch_text(const CgLaunch *L) {
   switch (L->grid) {
   case CG_GRID_POINTS:
+    if (L->lanes > 1)
+      return ir_sprintf("grid = clamp(ceil(%s / (%d * %d)), 1, %lld), block = %d", paren(work_text(L)), L->lanes,
+                        L->block, (long long)L->max_grid, L->block);
     return ir_sprintf("grid = clamp(ceil(%s / %d), 1, %lld), block = %d", work_text(L), L->block, (long long)L->max_grid,
                       L->block);
+  case CG_GRID_TILES: {
+    char a[128], b[128];
+    const char *lead = "";
+    for (int i = 0; i < L->nfactor - 2; i++)
+      lead = ir_sprintf("%s%s * ", lead, paren(dim_format(L->factor[i], a, sizeof a)));
+    return ir_sprintf("grid = clamp(%sceil(%s / %d) * ceil(%s / %d), 1, %lld), block = %d", lead,
+                      paren(dim_format(L->factor[L->nfactor - 2], a, sizeof a)), L->tile,
+                      paren(ir_strdup(dim_format(L->factor[L->nfactor - 1], b, sizeof b))), L->tile,
+                      (long long)L->max_grid, L->block);
+  }
   case CG_GRID_ROWS:
     return ir_sprintf("grid = clamp(%s, 1, %lld), block = %d", work_text(L), (long long)L->max_grid, L->block);
   case CG_GRID_ONE: return ir_sprintf("grid = 1, block = %d", L->block);
@@ -604,7 +631,14 @@ static void device_stmt(Mod *M, KFunc *f, KStmt *s) {
   const char *name = kernel_name(M->counter++, s, sh);
   int nout = s->kind == KS_KERNEL ? s->nloops - s->nred : 0;
   switch (sh) {
-  case SH_POINTS: set_launch(&dk->launch[0], name, CG_GRID_POINTS, s->extent, nout, t->block_threads, t->max_blocks); break;
+  case SH_POINTS:
+    set_launch(&dk->launch[0], name, CG_GRID_POINTS, s->extent, nout, t->block_threads, t->max_blocks);
+    dk->launch[0].lanes = s->lanes;
+    break;
+  case SH_TILE:
+    set_launch(&dk->launch[0], name, CG_GRID_TILES, s->extent, nout, t->block_threads, t->max_blocks);
+    dk->launch[0].tile = CG_TILE;
+    break;
   case SH_ROWS: set_launch(&dk->launch[0], name, CG_GRID_ROWS, s->extent, nout, t->row_threads, t->max_blocks); break;
   case SH_FUSED: {
     int vars[2 * IR_MAX_RANK];
@@ -632,6 +666,7 @@ static void device_stmt(Mod *M, KFunc *f, KStmt *s) {
     kernel_open(C, s, sh, dk, &dk->launch[j], w);
     switch (sh) {
     case SH_POINTS: emit_points(C, s); break;
+    case SH_TILE: cg_cuda_emit_tile(C, s); break;
     case SH_ROWS: emit_rows(C, s); break;
     case SH_FUSED: emit_fused(C, s); break;
     case SH_FULL:

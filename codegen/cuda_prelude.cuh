@@ -14,7 +14,8 @@
  *
  * It holds: TC_KERNEL; the constants the kernels use by name (infinities,
  * integer limits); integer arithmetic that wraps (NumPy's, and C's signed
- * overflow is undefined); integer pow; the argmax/argmin rule of a tree
+ * overflow is undefined); integer pow; 128-bit loads and stores
+ * (TC_VLOAD, TC_VSTORE); the argmax/argmin rule of a tree
  * reduction; and Philox-4x32-10 with the random kernels the runtime
  * launches for rand, randn and randint on the device.  Those kernels are
  * the first entries of every module's kernel table, in the order of
@@ -82,6 +83,24 @@ __device__ __forceinline__ long long tc_ipow_i64(long long b, long long e) {
   }
   return (long long)r;
 }
+
+/* ===== 128-bit loads and stores =====
+ *
+ * An elementwise kernel's vector loop (docs/gpu.md) reads and writes 4
+ * floats or ints, or 2 doubles or long longs, at once: T is float4, int4,
+ * double2 or longlong2 (CUDA's built-in types; tc_emu.h declares them for
+ * the emulator) and p is 16-byte aligned, which the kernel checks at run
+ * time before it takes that loop.  On the GPU an access through a T
+ * pointer is one ld.global.v4.f32 / st.global.v4.f32 (.v2.f64); the
+ * emulator copies the bytes and fails the launch on a misaligned p, as a
+ * GPU would. */
+#if defined(__CUDACC__) || defined(__CUDACC_RTC__)
+#define TC_VLOAD(T, p) (*(const T *)(p))
+#define TC_VSTORE(T, p, v) (*(T *)(p) = (v))
+#else
+#define TC_VLOAD(T, p) tcemu_vload_##T(p)
+#define TC_VSTORE(T, p, v) tcemu_vstore_##T((p), (v))
+#endif
 
 /* ===== argmax / argmin: whether (v, i) beats the best (b, bi) so far =====
  *

@@ -87,6 +87,8 @@ typedef enum KLoopKind {
   KL_GPU_GRID,   /* CUDA: flattened over every thread of the grid (grid-stride) */
   KL_GPU_BLOCK,  /* CUDA: one block an iteration (grid-stride over blocks) */
   KL_GPU_THREAD, /* CUDA: over the threads of one block, reduced across them */
+  KL_GPU_TILE,   /* CUDA: the two innermost loops of a transpose (the others gpu_block): a block per
+                  * 32x32 tile of them, read into shared memory along one, written out along the other */
 } KLoopKind;
 
 /* Where a buffer's memory is: written by the placement pass. */
@@ -187,7 +189,9 @@ struct KStmt {
    * pass decides from it how the loop runs (lkind) */
   bool parallel;
   /* the schedule pass: how each loop runs (KERNEL: loop i of nloops; FOR:
-   * lkind[0]), and a float reduction's partial accumulators (KL_VECTOR) */
+   * lkind[0]), and a float reduction's partial accumulators (KL_VECTOR);
+   * on the GPU, an elementwise kernel's points a thread takes at once with
+   * 128-bit loads and stores (gpu_grid loops, shown on the innermost) */
   KLoopKind lkind[2 * IR_MAX_RANK];
   int lanes;
   /* KERNEL, row FOR: runs on the GPU as one kernel (the schedule pass) */
@@ -256,6 +260,26 @@ bool k_verify_module(KModule *m);
 bool k_expr_eq(const KExpr *a, const KExpr *b); /* the same tree */
 /* Every load of buffer `buf` in e reads exactly the point kernel k stores. */
 bool k_loads_at_store(const KExpr *e, int buf, const KStmt *k);
+/* Access patterns of an elementwise kernel k (no reduction), for the
+ * schedule pass and the CUDA emitter.  k stores at its flat point when its
+ * store indices are its loop variables in order and the output's dims
+ * below the first are the loops' extents: point p (the loops flattened,
+ * C order) writes element p. */
+bool k_store_flat(KFunc *f, const KStmt *k);
+/* Whether e reads none of k's loop variables (nor k's output, nor a
+ * let-variable bound outside e): the same value at every point. */
+bool k_expr_invariant(const KStmt *k, const KExpr *e);
+/* Whether load e (of a kernel storing at its flat point) reads element
+ * p + c at point p, c the same at every point: e's indices are k's store
+ * indices, each plus a term invariant in k (a slice's start: `add(c,
+ * mul(i0, 1))`), into a buffer whose dims below the first are the
+ * output's.  *base (when not NULL) gets e's indices at point 0 (those
+ * terms, or 0): element c. */
+bool k_load_contiguous(KFunc *f, const KStmt *k, const KExpr *e, KExpr ***base);
+/* Whether load e reads the transpose of k's two innermost loops: e's
+ * indices are k's store indices (its loop variables, in order) with the
+ * last two swapped, from a buffer other than k's output. */
+bool k_load_transposed(const KStmt *k, const KExpr *e);
 /* What a statement does to a buffer. */
 typedef enum KRefRole {
   KR_READ,   /* a load (once per load in the expression), a call input, a MOVE or COPY source */

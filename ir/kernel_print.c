@@ -12,7 +12,9 @@
  * A row kernel (a `for` marked rows) is `kernel rows i0 < N {`, its
  * kernels `stage` lines, so that counting `kernel` lines counts kernels.
  * After the schedule pass each loop shows how it runs (`parallel i0 < N`,
- * `vector16 i1 < 64`, `gpu_block i0 < N`; serial loops show nothing) and
+ * `vector16 i1 < 64`, `gpu_block i0 < N`, `gpu_grid.v4 i1 < M` for an
+ * elementwise kernel taking 4 points at a time, `gpu_tile i1 < N` for a
+ * tiled transpose; serial loops show nothing) and
  * a kernel that runs on the GPU starts `kernel.gpu`; after placement,
  * buffers in device memory are allocated `alloc.dev` and copies are
  * `copy %dst <- %src` (h2d, d2h).  A KX_LET prints as `(t3 = e; body)`.
@@ -22,7 +24,7 @@
 
 #include <string.h>
 
-static const char *kind_name[] = {"", "parallel", "vector", "gpu_grid", "gpu_block", "gpu_thread"};
+static const char *kind_name[] = {"", "parallel", "vector", "gpu_grid", "gpu_block", "gpu_thread", "gpu_tile"};
 
 /* A loop's kind before its variable, when the schedule pass set one. */
 static void print_kind(FILE *out, const KStmt *s, int i) {
@@ -30,6 +32,8 @@ static void print_kind(FILE *out, const KStmt *s, int i) {
     return;
   if (s->lkind[i] == KL_VECTOR && s->lanes)
     fprintf(out, "vector%d ", s->lanes);
+  else if (s->lkind[i] == KL_GPU_GRID && s->lanes && i == s->nloops - 1) /* 128-bit accesses: points by lanes */
+    fprintf(out, "gpu_grid.v%d ", s->lanes);
   else
     fprintf(out, "%s ", kind_name[s->lkind[i]]);
 }

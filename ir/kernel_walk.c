@@ -3,9 +3,12 @@
  * The memory planner, the schedule and placement passes and both code
  * generators need the same few facts about kernel-IR code: whether two
  * expressions are the same tree, whether a kernel reads its output only at
- * the point it writes, what each statement does to each buffer (read,
- * write, free, ...), and what a piece of code needs from outside itself
- * (the parameters of an outlined CPU loop body or of a GPU kernel).  They
+ * the point it writes, how an elementwise kernel's loads walk memory
+ * relative to its store (contiguous, invariant, transposed: the schedule
+ * pass decides from it and the CUDA emitter follows), what each statement
+ * does to each buffer (read, write, free, ...), and what a piece of code
+ * needs from outside itself (the parameters of an outlined CPU loop body or
+ * of a GPU kernel).  They
  * are answered here once; k_stmt_refs is the one place that says which
  * operand of which statement is read and which is written.
  */
@@ -77,6 +80,122 @@ bool k_loads_at_store(const KExpr *e, int buf, const KStmt *k) {
   for (int i = 0; i < e->nargs; i++)
     if (!k_loads_at_store(e->args[i], buf, k))
       return false;
+  return true;
+}
+
+/* ---- access patterns of elementwise kernels ---- */
+
+static bool is_loop_var(const KStmt *k, int var) {
+  for (int i = 0; i < k->nloops; i++)
+    if (k->loopvar[i] == var)
+      return true;
+  return false;
+}
+
+bool k_store_flat(KFunc *f, const KStmt *k) {
+  if (k->kind != KS_KERNEL || k->nred || k->nloops < 1 || k->nstore != k->nloops || (k->store_linear && k->nstore != 1))
+    return false;
+  for (int i = 0; i < k->nstore; i++)
+    if (k->store_idx[i]->kind != KX_VAR || k->store_idx[i]->var != k->loopvar[i])
+      return false;
+  const KBuf *out = k_buf(f, k->buf);
+  for (int i = 1; i < k->nstore && !k->store_linear; i++)
+    if (!dim_eq(out->dims[i], k->extent[i]))
+      return false;
+  return true;
+}
+
+enum { MAX_BOUND = 32 }; /* let-variables bound around a subexpression that we follow */
+
+/* e reads no loop variable of k, not k's output, and only let-variables
+ * bound inside e (bound[0..nbound) are those bound above this node). */
+static bool invariant(const KStmt *k, const KExpr *e, int *bound, int nbound) {
+  switch (e->kind) {
+  case KX_VAR: return !is_loop_var(k, e->var);
+  case KX_ACC:
+  case KX_ACC_INDEX: return false;
+  case KX_LETVAR:
+    for (int i = 0; i < nbound; i++)
+      if (bound[i] == e->var)
+        return true;
+    return false;
+  case KX_LOAD:
+    if (e->buf == k->buf) /* the kernel writes it as it runs */
+      return false;
+    break;
+  case KX_LET:
+    if (nbound == MAX_BOUND || !invariant(k, e->args[0], bound, nbound))
+      return false;
+    bound[nbound] = e->var;
+    return invariant(k, e->args[1], bound, nbound + 1);
+  default: break;
+  }
+  for (int i = 0; i < e->nargs; i++)
+    if (!invariant(k, e->args[i], bound, nbound))
+      return false;
+  return true;
+}
+
+bool k_expr_invariant(const KStmt *k, const KExpr *e) {
+  int bound[MAX_BOUND];
+  return invariant(k, e, bound, 0);
+}
+
+static bool is_one(const KExpr *e) { return e->kind == KX_CONST && !ir_dtype_is_float(e->dtype) && e->ival == 1; }
+
+/* e is loop variable `var` plus an invariant term: *c is the term (NULL
+ * when there is none).  The lowering writes a slice's index as
+ * add(start, mul(i, step)); a step other than 1 is not contiguous. */
+static bool split_var(const KStmt *k, const KExpr *e, int var, KExpr **c) {
+  if (e->kind == KX_VAR && e->var == var) {
+    *c = NULL;
+    return true;
+  }
+  if (e->kind != KX_OP || e->nargs != 2)
+    return false;
+  for (int i = 0; i < 2; i++) {
+    KExpr *other = e->args[1 - i];
+    if (e->op == IR_MUL && is_one(other))
+      return split_var(k, e->args[i], var, c);
+    KExpr *inner;
+    if (e->op == IR_ADD && k_expr_invariant(k, other) && split_var(k, e->args[i], var, &inner)) {
+      *c = inner ? k_op2(IR_ADD, e->dtype, inner, other) : other;
+      return true;
+    }
+  }
+  return false;
+}
+
+bool k_load_contiguous(KFunc *f, const KStmt *k, const KExpr *e, KExpr ***base) {
+  if (e->kind != KX_LOAD || e->linear != k->store_linear || e->nargs != k->nstore || k->nstore < 1)
+    return false;
+  const KBuf *in = k_buf(f, e->buf), *out = k_buf(f, k->buf);
+  for (int i = 1; i < e->nargs && !e->linear; i++) /* the same strides */
+    if (!dim_eq(in->dims[i], out->dims[i]))
+      return false;
+  KExpr **b = ir_alloc(sizeof(KExpr *) * (size_t)e->nargs);
+  for (int i = 0; i < e->nargs; i++) {
+    if (k->store_idx[i]->kind != KX_VAR || !split_var(k, e->args[i], k->store_idx[i]->var, &b[i]))
+      return false;
+    if (!b[i])
+      b[i] = k_int(0);
+  }
+  if (base)
+    *base = b;
+  return true;
+}
+
+bool k_load_transposed(const KStmt *k, const KExpr *e) {
+  int n = k->nloops;
+  if (e->kind != KX_LOAD || e->linear || e->buf == k->buf || k->kind != KS_KERNEL || k->nred || n < 2 ||
+      k->store_linear || k->nstore != n || e->nargs != n)
+    return false;
+  for (int i = 0; i < n; i++) {
+    int want = i < n - 2 ? i : i == n - 2 ? n - 1 : n - 2; /* the last two swapped */
+    const KExpr *st = k->store_idx[i], *ld = e->args[i];
+    if (st->kind != KX_VAR || st->var != k->loopvar[i] || ld->kind != KX_VAR || ld->var != k->loopvar[want])
+      return false;
+  }
   return true;
 }
 

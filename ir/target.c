@@ -3,7 +3,9 @@
  * The numbers are measured ones: PAR_MIN_WORK and the epilogue block come
  * from bench/ (docs/performance.md); the GPU block sizes are the usual
  * 256 threads (8 warps), enough to hide latency on every arch from sm_75
- * on without limiting occupancy by registers.
+ * on without limiting occupancy by registers; 16-byte accesses are the
+ * widest a thread has (LDG.128), and fewer, wider loads keep more bytes in
+ * flight per thread.
  */
 #include "target.h"
 
@@ -33,6 +35,7 @@ Target *ir_target_cuda(const char *arch, bool emulate) {
   t->block_threads = 256;
   t->row_threads = 256;
   t->max_blocks = 65535;
+  t->vector_bytes = 16;
   t->emulate = emulate;
   return t;
 }

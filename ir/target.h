@@ -33,6 +33,8 @@ typedef struct Target {
   int block_threads;    /* threads of a block of an elementwise kernel */
   int row_threads;      /* threads of a block that reduces one row */
   int64_t max_blocks;   /* grid-stride loops use at most this many blocks */
+  int vector_bytes;     /* the widest load and store of a thread (16: ld.global.v4.f32): an elementwise
+                         * kernel of 4- or 8-byte elements takes vector_bytes / size points at once */
   bool emulate;         /* --gpu-emulate: the kernels also run in the CPU emulator */
 } Target;
 

@@ -18,7 +18,13 @@
  *
  * CUDA (every kernel and fused row kernel runs on the device)
  *  - elementwise (no reduction), every point written once: all loops
- *    gpu_grid, one grid-stride loop over their product;
+ *    gpu_grid, one grid-stride loop over their product; `lanes` points at
+ *    a time (128-bit loads and stores, target->vector_bytes) when the
+ *    kernel is a plain map (vector_map below);
+ *  - a transpose (out[..., i, j] = f(in[..., j, i]), tiled below): the two
+ *    innermost loops gpu_tile, the others gpu_block: a block per 32x32
+ *    tile, staged through shared memory so that both the reads of `in`
+ *    and the writes of `out` are along a row;
  *  - a reduction with outer loops whose rows are long or not known: outer
  *    loops gpu_block (a block per output point), reduced loops gpu_thread
  *    (the block's threads stride over them, then reduce); short rows
@@ -37,6 +43,19 @@
  * index) and it reads its output buffer only at the point it writes (an
  * update in place).  The CPU needs only the outermost loop's variable to
  * be a store index (the inner loops of one iteration run in order).
+ *
+ * A plain map (vector_map) stores at its flat point (k_store_flat: point p
+ * writes element p), its elements are 4 or 8 bytes, and each load either
+ * reads element p + c of a buffer of the same element size (contiguous:
+ * the same indices, maybe offset by a slice's start) or the same element
+ * at every point (a scalar); nothing else reads the loop variables.  Then
+ * the points p..p+lanes-1 are lanes neighbouring elements of every buffer,
+ * one 128-bit access each where the pointers are aligned (the emitter
+ * checks at run time).  A transpose is tiled when the kernel's only
+ * transposed load (k_load_transposed, possibly repeated) reads a buffer
+ * whose two innermost extents are not the constant 1, and its other loads
+ * are scalars or read at the store's point (both read well in the tile's
+ * write phase).
  *
  * Requires: lower (memplan may have run).  Preserves: everything else.
  */
@@ -138,14 +157,83 @@ static void gpu_stage(KStmt *s) {
   set_all(s, 0, s->nloops, KL_GPU_THREAD);
 }
 
-static void gpu_kernel(KStmt *s) {
+/* Every load in e is contiguous with the store (of element size `size`)
+ * or invariant, and no other part of e reads a loop variable. */
+static bool vector_loads(KFunc *f, const KStmt *s, const KExpr *e, int size) {
+  if (e->kind == KX_LOAD)
+    return k_expr_invariant(s, e) ||
+           (k_load_contiguous(f, s, e, NULL) && ir_dtype_size(k_buf(f, e->buf)->dtype) == size);
+  if (e->kind == KX_VAR && !k_expr_invariant(s, e))
+    return false;
+  for (int i = 0; i < e->nargs; i++)
+    if (!vector_loads(f, s, e->args[i], size))
+      return false;
+  return true;
+}
+
+/* The points a thread takes at once in an elementwise kernel: a plain map
+ * of 4- or 8-byte elements (file comment) takes vector_bytes of each; 0:
+ * one at a time. */
+static int vector_map(const Target *t, KFunc *f, const KStmt *s) {
+  DType dt = k_buf(f, s->buf)->dtype;
+  int size = ir_dtype_size(dt);
+  if (dt == DT_BOOL || t->vector_bytes < 2 * size || !k_store_flat(f, s) || !vector_loads(f, s, s->value, size))
+    return 0;
+  return t->vector_bytes / size;
+}
+
+/* Whether some load of e is transposed (*tr, the first one met) and every
+ * load is that one, a scalar or at the store's point. */
+static bool tile_loads(const KStmt *s, const KExpr *e, const KExpr **tr) {
+  if (e->kind == KX_LOAD) {
+    if (k_load_transposed(s, e)) {
+      if (!*tr)
+        *tr = e;
+      return k_expr_eq(*tr, e);
+    }
+    if (k_expr_invariant(s, e))
+      return true;
+    if (e->linear != s->store_linear || e->nargs != s->nstore)
+      return false;
+    for (int i = 0; i < e->nargs; i++)
+      if (!k_expr_eq(e->args[i], s->store_idx[i]))
+        return false;
+    return true;
+  }
+  for (int i = 0; i < e->nargs; i++)
+    if (!tile_loads(s, e->args[i], tr))
+      return false;
+  return true;
+}
+
+/* An elementwise kernel to run as a tiled transpose (file comment). */
+static bool tiled(const KStmt *s) {
+  int n = s->nloops;
+  int64_t c;
+  if (s->nred || n < 2)
+    return false;
+  for (int i = n - 2; i < n; i++)
+    if (dim_is_const(s->extent[i], &c) && c == 1) /* a transpose of a vector is a copy */
+      return false;
+  const KExpr *tr = NULL;
+  return tile_loads(s, s->value, &tr) && tr;
+}
+
+static void gpu_kernel(const Target *t, KFunc *f, KStmt *s) {
   int n = s->nloops, nout = n - s->nred;
   s->device = true;
+  s->lanes = 0;
   set_all(s, 0, n, KL_SERIAL);
   if (nout > 0 && !independent(s, nout))
     return; /* one thread, in order */
+  if (s->nred == 0 && tiled(s)) {
+    set_all(s, 0, n - 2, KL_GPU_BLOCK);
+    set_all(s, n - 2, n, KL_GPU_TILE);
+    return;
+  }
   if (s->nred == 0) {
     set_all(s, 0, n, KL_GPU_GRID);
+    s->lanes = vector_map(t, f, s);
     return;
   }
   if (nout == 0) {
@@ -167,11 +255,11 @@ static void gpu_kernel(KStmt *s) {
   set_all(s, nout, n, KL_GPU_THREAD);
 }
 
-static void gpu_list(KList *l) {
+static void gpu_list(const Target *t, KFunc *f, KList *l) {
   for (int i = 0; i < l->n; i++) {
     KStmt *s = l->v[i];
     switch (s->kind) {
-    case KS_KERNEL: gpu_kernel(s); break;
+    case KS_KERNEL: gpu_kernel(t, f, s); break;
     case KS_FOR:
       if (s->rows) {
         s->device = true;
@@ -180,12 +268,12 @@ static void gpu_list(KList *l) {
           gpu_stage(s->body.v[k]);
       } else {
         s->lkind[0] = KL_SERIAL;
-        gpu_list(&s->body);
+        gpu_list(t, f, &s->body);
       }
       break;
     case KS_IF:
-      gpu_list(&s->body);
-      gpu_list(&s->orelse);
+      gpu_list(t, f, &s->body);
+      gpu_list(t, f, &s->orelse);
       break;
     default: break;
     }
@@ -196,7 +284,7 @@ bool pass_schedule(KModule *m) {
   for (int i = 0; i < m->funcs.n; i++) {
     KFunc *f = m->funcs.v[i];
     if (m->target->kind == TGT_CUDA)
-      gpu_list(&f->body);
+      gpu_list(m->target, f, &f->body);
     else
       cpu_list(m->target, &f->body, false);
   }

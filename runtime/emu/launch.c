@@ -26,7 +26,9 @@
  * uses as many stacks as it has threads waiting at once.
  *
  * Errors found inside a fiber (a warp operation gone wrong, a parameter
- * that is not device memory) set the host's error and switch back to the
+ * that is not device memory, a misaligned 128-bit access: tc_emu.h's
+ * vector loads and stores call tcemu_misaligned, and count themselves in
+ * tcemu_vector_accesses) set the host's error and switch back to the
  * scheduler for good; the scheduler abandons the block's other fibers, and
  * tcemu_launch returns the error.
  */
@@ -102,6 +104,19 @@ void emu_thread_fail(EmuThread *t, const char *fmt, ...) {
   }
   h->failed = true;
   for (;;) emu_fiber_yield(); /* the scheduler never resumes a failed block */
+}
+
+uint64_t tcemu_vector_accesses;
+
+void tcemu_misaligned(const void *p, int bytes, bool store) {
+  if (!tcemu_current || !emu_host) { /* not from a kernel: nothing to fail */
+    fprintf(stderr, "tensorc emulator: a misaligned %d-byte %s at %p outside a kernel\n", bytes,
+            store ? "store" : "load", p);
+    abort();
+  }
+  emu_thread_fail((EmuThread *)tcemu_current,
+                  "a %d-byte %s at %p, which is not %d-byte aligned (misaligned address: on a GPU the launch fails)",
+                  bytes, store ? "store" : "load", p, bytes);
 }
 
 bool tcemu_check_device(const void *p, const char *kernel, int index) {

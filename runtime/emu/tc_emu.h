@@ -23,6 +23,8 @@
  * - atomics are the compiler's __atomic built-ins: the fibers of a block
  *   never run at once, but two host threads may run launches at once;
  * - the math functions are libm's (<math.h>);
+ * - the vector types (float4, ...) are structs of CUDA's layout, and a
+ *   128-bit access must be aligned, as on a GPU;
  * - `__device__` functions are static (see below).
  * Shuffles take the CUDA value types int, unsigned, long long, unsigned
  * long long, float, double (and long, unsigned long, which are int64_t on
@@ -221,6 +223,74 @@ static inline int tcemu_atomic_min_i32(int *p, int v) {
       unsigned long long *: tcemu_atomic_cas_u64)((p), (cmp), (v))
 #define atomicMax(p, v) tcemu_atomic_max_i32((p), (v))
 #define atomicMin(p, v) tcemu_atomic_min_i32((p), (v))
+
+/* ===== vector types ===== */
+
+/* CUDA's float4, int4, double2 and longlong2 (x, y, z, w; 16-byte
+ * aligned, as CUDA declares them) and their make_ functions: the 128-bit
+ * loads and stores of elementwise kernels.  Generated code reads and
+ * writes them through the prelude's TC_VLOAD / TC_VSTORE, which here are
+ * these tcemu_vload_T / tcemu_vstore_T: a memcpy (no aliasing question),
+ * after checking the address is 16-byte aligned, which a GPU requires of
+ * a 128-bit access (CUDA_ERROR_MISALIGNED_ADDRESS): a misaligned one fails
+ * the launch (tcemu_misaligned). */
+typedef struct __attribute__((aligned(16))) float4 {
+  float x, y, z, w;
+} float4;
+typedef struct __attribute__((aligned(16))) int4 {
+  int x, y, z, w;
+} int4;
+typedef struct __attribute__((aligned(16))) double2 {
+  double x, y;
+} double2;
+typedef struct __attribute__((aligned(16))) longlong2 {
+  long long x, y;
+} longlong2;
+
+static inline float4 make_float4(float x, float y, float z, float w) {
+  float4 v = {x, y, z, w};
+  return v;
+}
+static inline int4 make_int4(int x, int y, int z, int w) {
+  int4 v = {x, y, z, w};
+  return v;
+}
+static inline double2 make_double2(double x, double y) {
+  double2 v = {x, y};
+  return v;
+}
+static inline longlong2 make_longlong2(long long x, long long y) {
+  longlong2 v = {x, y};
+  return v;
+}
+
+/* Fails the running launch: a `bytes`-byte load (or store) at p, which is
+ * not aligned to `bytes`.  Never returns. */
+void tcemu_misaligned(const void *p, int bytes, bool store) __attribute__((noreturn));
+/* 128-bit loads and stores made so far, by every launch of the process:
+ * for tests that the vector loop ran (and that it did not). */
+extern uint64_t tcemu_vector_accesses;
+
+#define TCEMU_VECTOR_FN(T, E)                                                                                  \
+  static inline T tcemu_vload_##T(const E *p) {                                                                \
+    T v;                                                                                                       \
+    if ((uintptr_t)p % sizeof v)                                                                               \
+      tcemu_misaligned(p, (int)sizeof v, false);                                                               \
+    __atomic_fetch_add(&tcemu_vector_accesses, 1, __ATOMIC_RELAXED);                                           \
+    memcpy(&v, p, sizeof v);                                                                                   \
+    return v;                                                                                                  \
+  }                                                                                                            \
+  static inline void tcemu_vstore_##T(E *p, T v) {                                                             \
+    if ((uintptr_t)p % sizeof v)                                                                               \
+      tcemu_misaligned(p, (int)sizeof v, true);                                                                \
+    __atomic_fetch_add(&tcemu_vector_accesses, 1, __ATOMIC_RELAXED);                                           \
+    memcpy(p, &v, sizeof v);                                                                                   \
+  }
+TCEMU_VECTOR_FN(float4, float)
+TCEMU_VECTOR_FN(int4, int)
+TCEMU_VECTOR_FN(double2, double)
+TCEMU_VECTOR_FN(longlong2, long long)
+#undef TCEMU_VECTOR_FN
 
 /* ===== reinterpreting bits ===== */
 

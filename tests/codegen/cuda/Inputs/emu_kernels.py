@@ -9,6 +9,12 @@ values are chosen to catch the order-dependent answers: argmax/argmin ties
 spread over threads, warps and blocks, NaNs (the first wins), -inf rows,
 integer and boolean reductions, fused row kernels (softmax, layer norm) with
 one and two rows loops, a scatter with repeated indices (a serial kernel).
+Then the kernels shaped by their memory accesses (codegen/cuda_access.c):
+maps taking 4 (f32, i32) or 2 (f64, i64) points at once, of sizes that are
+not multiples of 4, over slices whose first element is or is not 16-byte
+aligned (the emulator fails a misaligned 128-bit access, as a GPU does);
+transposes tiled through shared memory, non-square and not multiples of 32,
+with a batch dim, of every dtype, fused with elementwise math.
 """
 import os
 import sys
@@ -143,6 +149,72 @@ def build(s):
     p.check("grad(sum(w[idx] * w[idx]), w)",
             lambda ns: np.bincount(ns["idx"], 2 * ns["w"][ns["idx"]].astype(F64), len(ns["w"])).astype(F32),
             tol=SUMTOL)
+
+    # ---- 128-bit maps: the vector loop, the points around it -------------
+    p = s.program("vector", "x: f32[N], y: f32[N], d: f64[N], e: f64[N], k: i32[N], j: i32[N], l: i64[N], "
+                  "m: i64[N], c: f32")
+    for n in (9, 10, 11, 1001, 70003):
+        p.run(x=s.normal((n,)), y=s.normal((n,)), d=s.normal((n,), F64), e=s.normal((n,), F64),
+              k=s.ints(-1000, 1000, (n,), I32), j=s.ints(-1000, 1000, (n,), I32),
+              l=s.ints(-10**9, 10**9, (n,)), m=s.ints(-10**6, 10**6, (n,)), c=np.float32(1.5), label="n%d" % n)
+    p.check("x * y + 2.0")
+    p.check("d * e - 0.5")
+    p.check("k * j + 7", "k * j + np.int32(7)")
+    p.check("l * m - 3")
+    p.check("exp(x) * c - tanh(y)", "np.exp(x) * c - np.tanh(y)", tol=(1e-5, 1e-6))
+    p.check("sqrt(abs(d)) + e / 3.0", "np.sqrt(np.abs(d)) + e / 3.0")
+    p.check("where(x > y, x, y * c)")
+    # slices: the copies start 1, 2, 3 or 4 elements in (16-byte aligned
+    # only at 4 for f32/i32, at 2 for f64/i64); the maps after them
+    for a in (1, 2, 3, 4):
+        p.check("x[%d:] * c + y[:-%d]" % (a, a))
+        p.check("k[%d:] - j[:-%d]" % (a, a), "k[%d:] - j[:-%d]" % (a, a))
+    p.check("d[1:] + e[:-1]")
+    p.check("d[2:] * e[2:]")
+    p.check("l[1:] * 2 + m[:-1]")
+    p.check("l[3:] - m[3:]")
+    p.check("x[1:][2:] - 1.0")
+
+    p = s.program("vector2", "x: f32[R, C], y: f32[R, C], d: f64[R, C]")
+    for r, c in ((7, 13), (33, 31), (3, 1)):
+        p.run(x=s.normal((r, c)), y=s.normal((r, c)), d=s.normal((r, c), F64), label="%dx%d" % (r, c))
+    p.check("x * y - x")
+    p.check("x[1:, :] + 1.0")
+    p.check("d[1:, :] * d[:-1, :]")
+    p.check("x[:, 1:] - y[:, :-1]")
+    p.check("maximum(x, 0.0) * d.astype(f32)", "np.maximum(x, 0) * d.astype(np.float32)")
+
+    # ---- transposes tiled through shared memory ---------------------------
+    p = s.program("tile", "a: f32[R, C], b: f64[R, C], k: i32[R, C], l: i64[R, C], q: bool[R, C], u: f32[C, R], "
+                  "t: f32[B, R, C]")
+    for b, r, c in ((1, 33, 65), (3, 70, 3), (2, 5, 100), (1, 64, 32), (2, 31, 33), (1, 2, 2)):
+        p.run(a=s.normal((r, c)), b=s.normal((r, c), F64), k=s.ints(-1000, 1000, (r, c), I32),
+              l=s.ints(-10**12, 10**12, (r, c)), q=s.bools((r, c)), u=s.normal((c, r)), t=s.normal((b, r, c)),
+              label="%dx%dx%d" % (b, r, c))
+    p.check("a.T")
+    p.check("transpose(a, (1, 0))", "a.T")
+    p.check("b.T")
+    p.check("k.T")
+    p.check("l.T")
+    p.check("q.T")
+    p.check("transpose(t, (0, 2, 1))", "np.transpose(t, (0, 2, 1))")
+    # fused: a program of its own, where no transpose is shared (so none is
+    # materialised alone)
+    p = s.program("tilefused", "a: f32[R, C], b: f64[R, C], u: f32[C, R], t: f32[B, R, C]")
+    for b, r, c in ((1, 33, 65), (3, 70, 3), (2, 31, 33)):
+        p.run(a=s.normal((r, c)), b=s.normal((r, c), F64), u=s.normal((c, r)), t=s.normal((b, r, c)),
+              label="%dx%dx%d" % (b, r, c))
+    p.check("exp(a.T) * 2.0 + 1.0", "np.exp(a.T) * np.float32(2) + np.float32(1)", tol=(1e-5, 1e-6))
+    p.check("(a * 3.0).T - u", "(a * np.float32(3)).T - u")
+    p.check("where(a.T > u, a.T, u)")
+    p.check("transpose(t * 2.0 - 1.0, (0, 2, 1))", "np.transpose(t * np.float32(2) - np.float32(1), (0, 2, 1))")
+    p.check("b.T.astype(f32) + u", "b.T.astype(np.float32) + u")
+
+    p = s.program("square", "s: f32[N, N]")
+    for n in (1, 31, 33, 100):
+        p.run(s=s.normal((n, n)), label="n%d" % n)
+    p.check("s + s.T")
+    p.check("s.T * s")
 
 
 def softmax(x, axis):

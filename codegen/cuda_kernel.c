@@ -490,8 +490,8 @@ static const char *launch_text(const CgLaunch *L) {
     if (L->lanes > 1)
       return ir_sprintf("grid = clamp(ceil(%s / (%d * %d)), 1, %lld), block = %d", paren(work_text(L)), L->lanes,
                         L->block, (long long)L->max_grid, L->block);
-    return ir_sprintf("grid = clamp(ceil(%s / %d), 1, %lld), block = %d", work_text(L), L->block, (long long)L->max_grid,
-                      L->block);
+    return ir_sprintf("grid = clamp(ceil(%s / %d), 1, %lld), block = %d", paren(work_text(L)), L->block,
+                      (long long)L->max_grid, L->block);
   case CG_GRID_TILES: {
     char a[128], b[128];
     const char *lead = "";

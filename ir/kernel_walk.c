@@ -67,16 +67,20 @@ bool k_expr_eq(const KExpr *a, const KExpr *b) {
   return true;
 }
 
+bool k_load_at_store(const KExpr *load, const KStmt *k) {
+  if (load->linear != k->store_linear || load->nargs != k->nstore)
+    return false;
+  for (int i = 0; i < load->nargs; i++)
+    if (!k_expr_eq(load->args[i], k->store_idx[i]))
+      return false;
+  return true;
+}
+
 bool k_loads_at_store(const KExpr *e, int buf, const KStmt *k) {
   if (!e)
     return true;
-  if (e->kind == KX_LOAD && e->buf == buf) {
-    if (e->linear != k->store_linear || e->nargs != k->nstore)
-      return false;
-    for (int i = 0; i < e->nargs; i++)
-      if (!k_expr_eq(e->args[i], k->store_idx[i]))
-        return false;
-  }
+  if (e->kind == KX_LOAD && e->buf == buf && !k_load_at_store(e, k))
+    return false;
   for (int i = 0; i < e->nargs; i++)
     if (!k_loads_at_store(e->args[i], buf, k))
       return false;

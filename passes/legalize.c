@@ -107,11 +107,11 @@ static KExpr *maxmin(Lg *L, bool max, KExpr *a0, KExpr *b0, DType dt) {
 }
 
 static KExpr *int_floordiv_mod(Lg *L, bool mod, KExpr *a0, KExpr *b0, DType dt) {
-  Bind ba, bb, bq, br;
+  Bind ba, bb, bs, bq, br;
   KExpr *a = share(L, a0, &ba), *b = share(L, b0, &bb);
   KExpr *zero = num(dt, 0), *one = num(dt, 1);
   KExpr *bz = cmp(IR_EQ, b, zero), *bm1 = cmp(IR_EQ, b, num(dt, -1));
-  KExpr *safe = sel(op2(IR_OR, DT_BOOL, bz, bm1), one, b);
+  KExpr *safe = share(L, sel(op2(IR_OR, DT_BOOL, bz, bm1), one, b), &bs);
   KExpr *q = share(L, op2(IR_TDIV, dt, a, safe), &bq), *r = share(L, op2(IR_TREM, dt, a, safe), &br);
   /* C truncates; floor differs when the remainder is nonzero and its sign differs from the divisor's */
   KExpr *fix = op2(IR_AND, DT_BOOL, cmp(IR_NE, r, zero), cmp(IR_NE, cmp(IR_LT, r, zero), cmp(IR_LT, b, zero)));
@@ -124,7 +124,7 @@ static KExpr *int_floordiv_mod(Lg *L, bool mod, KExpr *a0, KExpr *b0, DType dt) 
     res = sel(bm1, op1(IR_NEG, dt, a), res);
     res = sel(bz, zero, res);
   }
-  return bind_end(&ba, bind_end(&bb, bind_end(&bq, bind_end(&br, res))));
+  return bind_end(&ba, bind_end(&bb, bind_end(&bs, bind_end(&bq, bind_end(&br, res)))));
 }
 
 /* npy_divmod: mod = fmod(a, b) moved to b's sign; div = (a - mod) / b

@@ -191,14 +191,7 @@ static bool tile_loads(const KStmt *s, const KExpr *e, const KExpr **tr) {
         *tr = e;
       return k_expr_eq(*tr, e);
     }
-    if (k_expr_invariant(s, e))
-      return true;
-    if (e->linear != s->store_linear || e->nargs != s->nstore)
-      return false;
-    for (int i = 0; i < e->nargs; i++)
-      if (!k_expr_eq(e->args[i], s->store_idx[i]))
-        return false;
-    return true;
+    return k_expr_invariant(s, e) || k_load_at_store(e, s);
   }
   for (int i = 0; i < e->nargs; i++)
     if (!tile_loads(s, e->args[i], tr))

@@ -94,7 +94,7 @@ bool cg_emit_library(Cg *g, const CgDesc *d, KModule *m, const IfModule *it, LLV
     funcs[i] = LLVMConstNamedStruct(d->func, ff, 8);
   }
   LLVMValueRef funcv = cg_const_array(g, "tc_funcs", d->func, funcs, it->nfuncs);
-  LLVMValueRef mf[10] = {cg_i32(g, TENSORC_ABI_VERSION),
+  LLVMValueRef mf[11] = {cg_i32(g, TENSORC_ABI_VERSION),
                         LLVMConstInt(g->t_i64, it->hash, 0),
                         cg_cstr(g, it->prefix),
                         cg_cstr(g, it->json),
@@ -103,9 +103,10 @@ bool cg_emit_library(Cg *g, const CgDesc *d, KModule *m, const IfModule *it, LLV
                         cg_i32(g, it->nfuncs),
                         funcv,
                         init,
-                        cg_gpu_image_ref(g, d)};
+                        cg_gpu_image_ref(g, d),
+                        LLVMConstNull(LLVMPointerType(d->module, 0))};
   LLVMValueRef mod = LLVMAddGlobal(g->mod, d->module, ir_sprintf("%s_module", it->prefix));
-  LLVMSetInitializer(mod, LLVMConstNamedStruct(d->module, mf, 10));
+  LLVMSetInitializer(mod, LLVMConstNamedStruct(d->module, mf, 11));
   LLVMSetGlobalConstant(mod, 1);
   if (shared) {
     LLVMValueRef alias = LLVMAddGlobal(g->mod, LLVMPointerType(d->module, 0), "tensorc_module");

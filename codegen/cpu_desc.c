@@ -58,23 +58,25 @@ static void check_layout(Cg *g, const CgDesc *d) {
                                        offsetof(tc_argdesc, default_value)}},
       {d->param, sizeof(tc_paramdesc), 4, {0, offsetof(tc_paramdesc, dtype), offsetof(tc_paramdesc, rank),
                                            offsetof(tc_paramdesc, shape)}},
-      {d->prog, sizeof(tc_program), 11, {0, offsetof(tc_program, nargs), offsetof(tc_program, args),
+      {d->prog, sizeof(tc_program), 12, {0, offsetof(tc_program, nargs), offsetof(tc_program, args),
                                          offsetof(tc_program, nsyms), offsetof(tc_program, sym_names),
                                          offsetof(tc_program, nparams), offsetof(tc_program, params),
                                          offsetof(tc_program, nresults), offsetof(tc_program, init),
-                                         offsetof(tc_program, main), offsetof(tc_program, gpu)}},
+                                         offsetof(tc_program, main), offsetof(tc_program, gpu),
+                                         offsetof(tc_program, cpu)}},
       {d->func, sizeof(tc_funcdesc), 8, {0, offsetof(tc_funcdesc, nargs), offsetof(tc_funcdesc, args),
                                          offsetof(tc_funcdesc, nresults), offsetof(tc_funcdesc, results),
                                          offsetof(tc_funcdesc, nsyms), offsetof(tc_funcdesc, sym_names),
                                          offsetof(tc_funcdesc, fn)}},
-      {d->module, sizeof(tc_module), 10, {0, offsetof(tc_module, hash), offsetof(tc_module, name),
+      {d->module, sizeof(tc_module), 11, {0, offsetof(tc_module, hash), offsetof(tc_module, name),
                                          offsetof(tc_module, signature), offsetof(tc_module, nparams),
                                          offsetof(tc_module, params), offsetof(tc_module, nfuncs),
                                          offsetof(tc_module, funcs), offsetof(tc_module, init),
-                                         offsetof(tc_module, gpu)}},
-      {d->gpu, sizeof(tc_gpu_image), 7, {0, offsetof(tc_gpu_image, ptx), offsetof(tc_gpu_image, cubin),
+                                         offsetof(tc_module, gpu), offsetof(tc_module, cpu)}},
+      {d->gpu, sizeof(tc_gpu_image), 8, {0, offsetof(tc_gpu_image, ptx), offsetof(tc_gpu_image, cubin),
                                          offsetof(tc_gpu_image, cubin_size), offsetof(tc_gpu_image, nkernels),
-                                         offsetof(tc_gpu_image, kernel_names), offsetof(tc_gpu_image, emu_kernels)}},
+                                         offsetof(tc_gpu_image, kernel_names), offsetof(tc_gpu_image, emu_kernels),
+                                         offsetof(tc_gpu_image, flags)}},
   };
   for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
     bool ok = LLVMABISizeOfType(g->td, want[i].t) == want[i].size;
@@ -96,17 +98,19 @@ CgDesc cg_desc_types(Cg *g) {
   d.param = named(g, "tc_paramdesc", paramf, 4);
   d.init_fn = LLVMFunctionType(i32, &g->t_ctxp, 1, 0);
   LLVMTypeRef argp = LLVMPointerType(d.arg, 0), namesp = LLVMPointerType(p, 0), fnp = LLVMPointerType(g->t_fn, 0);
-  LLVMTypeRef gpuf[7] = {p, p, p, g->t_i64, i32, namesp, p};
-  d.gpu = named(g, "tc_gpu_image", gpuf, 7);
+  LLVMTypeRef gpuf[8] = {p, p, p, g->t_i64, i32, namesp, p, i32};
+  d.gpu = named(g, "tc_gpu_image", gpuf, 8);
   LLVMTypeRef gpup = LLVMPointerType(d.gpu, 0);
-  LLVMTypeRef progf[11] = {p, i32, argp, i32, namesp, i32, LLVMPointerType(d.param, 0), i32,
-                           LLVMPointerType(d.init_fn, 0), fnp, gpup};
-  d.prog = named(g, "tc_program", progf, 11);
+  d.prog = LLVMStructCreateNamed(g->c, "tc_program");
+  LLVMTypeRef progf[12] = {p, i32, argp, i32, namesp, i32, LLVMPointerType(d.param, 0), i32,
+                           LLVMPointerType(d.init_fn, 0), fnp, gpup, LLVMPointerType(d.prog, 0)};
+  LLVMStructSetBody(d.prog, progf, 12, 0);
   LLVMTypeRef funcf[8] = {p, i32, argp, i32, argp, i32, namesp, fnp};
   d.func = named(g, "tc_funcdesc", funcf, 8);
-  LLVMTypeRef modf[10] = {i32, g->t_i64, p, p, i32, LLVMPointerType(d.param, 0), i32, LLVMPointerType(d.func, 0),
-                          LLVMPointerType(d.init_fn, 0), gpup};
-  d.module = named(g, "tc_module", modf, 10);
+  d.module = LLVMStructCreateNamed(g->c, "tc_module");
+  LLVMTypeRef modf[11] = {i32, g->t_i64, p, p, i32, LLVMPointerType(d.param, 0), i32, LLVMPointerType(d.func, 0),
+                          LLVMPointerType(d.init_fn, 0), gpup, LLVMPointerType(d.module, 0)};
+  LLVMStructSetBody(d.module, modf, 11, 0);
   check_layout(g, &d);
   return d;
 }
@@ -219,7 +223,7 @@ bool cg_emit_program(Cg *g, const CgDesc *d, KModule *m, KFunc *mainf, LLVMValue
   LLVMValueRef params = cg_param_descs(g, d, m, &nparams);
   if (!params)
     return false;
-  LLVMValueRef pf[11] = {cg_cstr(g, m->name ? m->name : "tensorc"),
+  LLVMValueRef pf[12] = {cg_cstr(g, m->name ? m->name : "tensorc"),
                          cg_i32(g, f.nargs),
                          cg_value_descs(g, d, f.args, f.nargs, false, "tc_args"),
                          cg_i32(g, f.nsyms),
@@ -229,9 +233,10 @@ bool cg_emit_program(Cg *g, const CgDesc *d, KModule *m, KFunc *mainf, LLVMValue
                          cg_i32(g, mainf->nresults),
                          init,
                          mainfn,
-                         cg_gpu_image_ref(g, d)};
+                         cg_gpu_image_ref(g, d),
+                         LLVMConstNull(LLVMPointerType(d->prog, 0))};
   LLVMValueRef prog = LLVMAddGlobal(g->mod, d->prog, "tc_program_desc");
-  LLVMSetInitializer(prog, LLVMConstNamedStruct(d->prog, pf, 11));
+  LLVMSetInitializer(prog, LLVMConstNamedStruct(d->prog, pf, 12));
   LLVMSetGlobalConstant(prog, 1);
   LLVMSetLinkage(prog, LLVMPrivateLinkage);
 

@@ -55,15 +55,16 @@ LLVMValueRef cg_gpu_image_ref(Cg *g, const CgDesc *d) {
     LLVMSetLinkage(t, LLVMExternalLinkage);
     emu = LLVMConstBitCast(t, g->t_ptr);
   }
-  LLVMValueRef f[7] = {cg_cstr(g, g->gpu->arch),
+  LLVMValueRef f[8] = {cg_cstr(g, g->gpu->arch),
                        bytes_global(g, "tc_gpu_ptx", g->gpu->ptx, strlen(g->gpu->ptx) + 1),
                        bytes_global(g, "tc_gpu_cubin", g->gpu->cubin, g->gpu->cubin_len),
                        LLVMConstInt(g->t_i64, g->gpu->cubin_len, 0),
                        cg_i32(g, cm->nnames),
                        cg_const_array(g, "tc_gpu_kernel_names", g->t_ptr, names, cm->nnames),
-                       emu};
+                       emu,
+                       cg_i32(g, 0)};
   LLVMValueRef img = LLVMAddGlobal(g->mod, d->gpu, "tc_gpu_image");
-  LLVMSetInitializer(img, LLVMConstNamedStruct(d->gpu, f, 7));
+  LLVMSetInitializer(img, LLVMConstNamedStruct(d->gpu, f, 8));
   LLVMSetGlobalConstant(img, 1);
   LLVMSetLinkage(img, LLVMPrivateLinkage);
   return g->gpu_image = img;

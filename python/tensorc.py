@@ -32,7 +32,7 @@ import numpy as np
 
 __all__ = ["Error", "Model", "load", "ABI_VERSION"]
 
-ABI_VERSION = 2  # TENSORC_ABI_VERSION this module was written against
+ABI_VERSION = 3  # TENSORC_ABI_VERSION this module was written against
 
 # runtime.h's status codes
 TC_OK, TC_ERR_RUNTIME, TC_ERR_INPUT, TC_ERR_NOMEM = 0, 1, 2, 3
@@ -95,7 +95,7 @@ class _TcModule(ctypes.Structure):
     _fields_ = [("abi_version", ctypes.c_int), ("hash", ctypes.c_uint64), ("name", ctypes.c_char_p),
                 ("signature", ctypes.c_char_p), ("nparams", ctypes.c_int), ("params", ctypes.c_void_p),
                 ("nfuncs", ctypes.c_int), ("funcs", ctypes.POINTER(_TcFuncDesc)), ("init", ctypes.c_void_p),
-                ("gpu", ctypes.c_void_p)]
+                ("gpu", ctypes.c_void_p), ("cpu", ctypes.c_void_p)]
 
 
 class _Options(ctypes.Structure):  # tensorc_options

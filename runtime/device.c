@@ -39,8 +39,14 @@ typedef struct EmuKernel {
   void (*fn)(void **params);
 } EmuKernel;
 
-static void *emu_alloc(int64_t bytes) { return tcemu_malloc(bytes); }
-static void emu_free(void *p) { tcemu_free(p); }
+static void *emu_alloc(tc_ctx *ctx, int64_t bytes) {
+  (void)ctx;
+  return tcemu_malloc(bytes);
+}
+static void emu_free(tc_ctx *ctx, void *p) {
+  (void)ctx;
+  tcemu_free(p);
+}
 
 static int emu_copy(tc_ctx *ctx, void *dst, const void *src, int64_t bytes, int kind) {
   char err[512];
@@ -63,7 +69,8 @@ static int emu_launch(tc_ctx *ctx, int kernel, int64_t grid, int block, void **p
   return st ? tcrt_fail(ctx, st, "GPU emulator: %s", err) : TC_OK;
 }
 
-static const rt_device emulator = {"emulator", emu_alloc, emu_free, emu_copy, emu_zero, emu_launch};
+static const rt_device emulator = {.name = "emulator", .alloc = emu_alloc, .free = emu_free, .copy = emu_copy,
+                                   .zero = emu_zero, .launch = emu_launch};
 
 /* ---- opening ---- */
 
@@ -113,7 +120,7 @@ static void *dev_alloc(tc_ctx *ctx, int64_t bytes, bool zero) {
       best = b;
   }
   if (!best) {
-    void *p = ctx->dev->alloc(bytes);
+    void *p = ctx->dev->alloc(ctx, bytes);
     if (!p) {
       tcrt_fail(ctx, TC_ERR_NOMEM, "out of device memory: %lld bytes asked", (long long)bytes);
       return NULL;
@@ -123,7 +130,7 @@ static void *dev_alloc(tc_ctx *ctx, int64_t bytes, bool zero) {
       int cap = ctx->capdevblocks ? 2 * ctx->capdevblocks : 64;
       rt_devblock *v = realloc(ctx->devblocks, sizeof *v * (size_t)cap);
       if (!v) {
-        ctx->dev->free(p);
+        ctx->dev->free(ctx, p);
         tcrt_fail(ctx, TC_ERR_NOMEM, "out of memory");
         return NULL;
       }
@@ -150,10 +157,12 @@ void tcrt_dev_free(tc_ctx *ctx, void *p) {
 
 void rt_dev_close(tc_ctx *ctx) {
   for (int i = 0; i < ctx->ndevblocks; i++)
-    ctx->dev->free(ctx->devblocks[i].ptr);
+    ctx->dev->free(ctx, ctx->devblocks[i].ptr);
   free(ctx->devblocks);
   ctx->devblocks = NULL;
   ctx->ndevblocks = ctx->capdevblocks = 0;
+  if (ctx->dev && ctx->dev->close)
+    ctx->dev->close(ctx);
 }
 
 int64_t tcrt_dev_live_blocks(const tc_ctx *ctx) {
@@ -197,6 +206,11 @@ int tcrt_dev_launch(tc_ctx *ctx, int kernel, int64_t grid, int block, void **par
  * read; c is written whole (batch blocks of m x n). */
 int tcrt_dev_matmul(tc_ctx *ctx, tc_dtype dt, const void *a, const void *b, void *c, int64_t batch, int64_t m,
                     int64_t n, int64_t k, int64_t stride_a, int64_t stride_b, int64_t stride_c) {
+  if (batch <= 0 || m <= 0 || n <= 0)
+    return TC_OK;
+  rt_matmul mm = {dt, false, false, a, b, c, batch, m, n, k, stride_a, stride_b, stride_c};
+  if (ctx->dev && ctx->dev->matmul && (dt == TC_F32 || dt == TC_F64))
+    return ctx->dev->matmul(ctx, &mm);
   size_t es = tcrt_dtype_size(dt);
   int64_t na = (batch - 1) * stride_a + m * k, nb = (batch - 1) * stride_b + k * n;
   int64_t nc = (batch - 1) * stride_c + m * n;

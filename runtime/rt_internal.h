@@ -8,14 +8,36 @@
 
 typedef struct rt_pool rt_pool;
 
+/* device.c: one matrix product on device memory, as tcrt_dev_matmul got
+ * it: C[b] = op(A[b]) @ op(B[b]) for b < batch, row-major, C[b] m x n;
+ * op(A[b]) is m x k, stored as such or, with trans_a, as its k x m
+ * transpose (B likewise: k x n, or n x k with trans_b). */
+typedef struct rt_matmul {
+  tc_dtype dt;
+  bool trans_a, trans_b;
+  const void *a, *b;
+  void *c;
+  int64_t batch, m, n, k, stride_a, stride_b, stride_c; /* strides in elements; 0 broadcasts */
+} rt_matmul;
+
 /* device.c: a device backend (the emulator; the CUDA driver) */
 typedef struct rt_device {
   const char *name;
-  void *(*alloc)(int64_t bytes); /* NULL when out of memory */
-  void (*free)(void *p);
+  void *(*alloc)(tc_ctx *ctx, int64_t bytes); /* NULL when out of memory */
+  void (*free)(tc_ctx *ctx, void *p);
   int (*copy)(tc_ctx *ctx, void *dst, const void *src, int64_t bytes, int kind);
   int (*zero)(tc_ctx *ctx, void *dst, int64_t bytes);
   int (*launch)(tc_ctx *ctx, int kernel, int64_t grid, int block, void **params);
+  /* Optional; NULL where the backend has none. */
+  /* A matrix product in the device's library (cuBLAS); NULL: the CPU
+   * stand-in (operands copied to the host, OpenBLAS, the result back). */
+  int (*matmul)(tc_ctx *ctx, const rt_matmul *mm);
+  int (*sync)(tc_ctx *ctx); /* waits until the work queued so far is done */
+  /* --profile: marks the start (stop = 0) or the end (stop = 1) of an
+   * interval on the device's queue; at the end, waits for it and sets *ms
+   * to its length (CUDA events; the emulator's clock). */
+  int (*interval)(tc_ctx *ctx, int stop, double *ms);
+  void (*close)(tc_ctx *ctx); /* frees ctx->dev_state, after every block is freed */
 } rt_device;
 
 typedef struct rt_devblock {
@@ -43,6 +65,9 @@ struct tc_ctx {
   int ndevblocks, capdevblocks;
   void *scratch;          /* device scratch (two-stage reductions' partials) */
   int64_t scratch_bytes;
+  void *dev_state;        /* the backend's own state for this context (CUDA context, stream, ...) */
+  int dev_ordinal;        /* which GPU: TC_DEVICE=cuda:N, or the API's choice */
+  struct rt_profile *profile; /* --profile: the table being collected (NULL: not profiling) */
 };
 
 /* params.c: text for messages */

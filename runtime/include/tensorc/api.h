@@ -31,7 +31,7 @@ extern "C" {
 #endif
 
 /* Bumped whenever a struct below or a tcrt_api_* signature changes. */
-#define TENSORC_ABI_VERSION 2
+#define TENSORC_ABI_VERSION 3
 
 /* What model_create takes; all-zero (or a NULL pointer) is the default. */
 typedef struct tensorc_options {
@@ -73,6 +73,9 @@ typedef struct tc_module {
   int (*init)(tc_ctx *ctx);
   /* --device=cuda: the GPU code the functions launch (NULL: CPU code) */
   const tc_gpu_image *gpu;
+  /* --device=auto: the same module compiled for the CPU, used by a context
+   * that cannot open a GPU (NULL otherwise); its funcs are in the same order */
+  const struct tc_module *cpu;
 } tc_module;
 
 /* DLPack 0.8's kDLBool (older dlpack.h lack the name); uint8 is not taken

@@ -140,7 +140,9 @@ typedef struct tc_gpu_image {
   int nkernels;
   const char *const *kernel_names;
   const void *emu_kernels;
+  int flags; /* TC_GPU_* */
 } tc_gpu_image;
+enum { TC_GPU_ALLOW_TF32 = 1 }; /* --allow-tf32: cuBLAS may use TF32 tensor cores for f32 */
 enum { TC_KRAND_F32, TC_KRAND_F64, TC_KRANDN_F32, TC_KRANDN_F64, TC_KRANDINT };
 enum { TC_COPY_H2D = 1, TC_COPY_D2H = 2, TC_COPY_D2D = 3 };
 
@@ -266,6 +268,9 @@ typedef struct tc_program {
   int (*main)(tc_ctx *ctx, const tc_array *args, tc_array *results);
   /* --device=cuda: the GPU code, which these functions launch (NULL: CPU code) */
   const tc_gpu_image *gpu;
+  /* --device=auto: the same program compiled for the CPU, run when no GPU
+   * can be used (NULL otherwise) */
+  const struct tc_program *cpu;
 } tc_program;
 
 /* The command line of SPEC §3:

@@ -49,7 +49,7 @@ static void check_layout(Cg *g, const CgDesc *d) {
     LLVMTypeRef t;
     size_t size;
     int n;
-    size_t off[11];
+    size_t off[12];
   } want[] = {
       {g->t_array, sizeof(tc_array), 4, {0, offsetof(tc_array, dtype), offsetof(tc_array, rank), offsetof(tc_array, shape)}},
       {d->dim, sizeof(tc_dimdesc), 2, {0, offsetof(tc_dimdesc, value)}},

@@ -56,12 +56,19 @@ typedef struct Cg {
   int nbodies;
 } Cg;
 
+/* --device=auto: the program lowered for the CPU, compiled into the same
+ * module as the GPU code; its descriptor is the GPU one's `cpu`. */
+typedef struct CgTwin {
+  KModule *m;
+  const IfModule *lib; /* its C interface (NULL for an executable) */
+} CgTwin;
+
 /* cpu_host.c: the whole module: with `lib` the C interface (a shared
  * library's when `shared`), else an executable's main if there is one.
  * Returns NULL after reporting a user error with ir_error (a param whose
  * shape is not constant). */
 LLVMModuleRef cg_cpu_module(LLVMContextRef c, KModule *m, LLVMTargetDataRef td, const char *triple,
-                            const IfModule *lib, bool shared, const struct CgGpu *gpu);
+                            const IfModule *lib, bool shared, const struct CgGpu *gpu, const CgTwin *twin);
 
 /* cpu_host.c: helpers of the host code, also used by the kernels. */
 LLVMBasicBlockRef cg_block(Cg *g, const char *name);     /* a new block of the function */
@@ -99,6 +106,7 @@ typedef struct CgGpu {
   const void *cubin;
   size_t cubin_len;
   const char *emu_table;         /* --gpu-emulate: the emulated kernels' table symbol; else NULL */
+  int flags;                     /* tc_gpu_image.flags (TC_GPU_*) */
 } CgGpu;
 /* Launches the kernels of a device statement (a kernel or a row kernel). */
 void cg_emit_launch(Cg *g, KStmt *s);
@@ -125,12 +133,21 @@ LLVMValueRef cg_const_array(Cg *g, const char *name, LLVMTypeRef t, LLVMValueRef
 LLVMValueRef cg_value_descs(Cg *g, const CgDesc *d, const IfValue *v, int n, bool results, const char *name);
 LLVMValueRef cg_sym_names(Cg *g, const IfFunc *f);
 LLVMValueRef cg_param_descs(Cg *g, const CgDesc *d, KModule *m, int *nparams); /* NULL: reported */
-LLVMValueRef cg_init_entry(Cg *g, const CgDesc *d, KModule *m, LLVMValueRef initfn);
-bool cg_emit_program(Cg *g, const CgDesc *d, KModule *m, KFunc *mainf, LLVMValueRef mainfn, LLVMValueRef init);
+LLVMValueRef cg_init_entry(Cg *g, const CgDesc *d, KModule *m, LLVMValueRef initfn, const char *name);
+/* tc_program for m (private; `cpu` its CPU twin's or NULL), then a C
+ * main() calling tcrt_exe_main on it. */
+LLVMValueRef cg_program_desc(Cg *g, const CgDesc *d, KModule *m, KFunc *mainf, LLVMValueRef mainfn, LLVMValueRef init,
+                             LLVMValueRef cpu);
+void cg_emit_c_main(Cg *g, LLVMValueRef prog);
 
 /* cpu_api.c: the C interface. */
-bool cg_emit_library(Cg *g, const CgDesc *d, KModule *m, const IfModule *it, LLVMValueRef *fns, LLVMValueRef init,
-                     bool shared);
+/* tc_module for m named `name` (NULL: private, a twin's), `cpu` its CPU
+ * twin's or NULL; *funcs gets its tc_funcdesc array.  NULL after an
+ * ir_error. */
+LLVMValueRef cg_module_desc(Cg *g, const CgDesc *d, KModule *m, const IfModule *it, LLVMValueRef *fns,
+                            LLVMValueRef init, LLVMValueRef cpu, const char *name, LLVMValueRef *funcs);
+/* The functions model.h declares, around module descriptor mod. */
+void cg_emit_api(Cg *g, const CgDesc *d, const IfModule *it, LLVMValueRef mod, LLVMValueRef funcs, bool shared);
 
 /* cpu_expr.c: scalars, dims and element addresses. */
 LLVMTypeRef cg_type(Cg *g, DType dt);     /* as a value: bool is i1 */

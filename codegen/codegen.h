@@ -23,6 +23,10 @@ typedef struct CgOptions {
   const char *header;   /* also write the C header here (tensorc -c), or NULL */
   const char *source;   /* the .tc file, named in the header */
   bool dump;            /* --dump-after=codegen: the generated LLVM IR (or CUDA C) on stderr */
+  bool allow_tf32;      /* --allow-tf32: the image's TC_GPU_ALLOW_TF32 */
+  /* --device=auto: the same program lowered for the CPU, compiled beside
+   * the GPU code (tc_program.cpu, tc_module.cpu); NULL otherwise */
+  KModule *cpu_twin;
 } CgOptions;
 
 /* Compiles the module for its target (m->target; the module has been

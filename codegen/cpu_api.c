@@ -70,13 +70,12 @@ static void wrapper(Cg *g, const IfModule *it, const IfFunc *f, LLVMValueRef des
   LLVMBuildRet(g->b, cg_call(g, "tcrt_api_call", g->t_i32, 5, a));
 }
 
-bool cg_emit_library(Cg *g, const CgDesc *d, KModule *m, const IfModule *it, LLVMValueRef *fns, LLVMValueRef init,
-                     bool shared) {
-  /* 1. the descriptors */
+LLVMValueRef cg_module_desc(Cg *g, const CgDesc *d, KModule *m, const IfModule *it, LLVMValueRef *fns,
+                            LLVMValueRef init, LLVMValueRef cpu, const char *name, LLVMValueRef *funcs_out) {
   int nparams;
   LLVMValueRef params = cg_param_descs(g, d, m, &nparams);
   if (!params)
-    return false;
+    return NULL;
   LLVMValueRef *funcs = ir_alloc(sizeof(LLVMValueRef) * (size_t)(it->nfuncs + 1));
   for (int i = 0; i < it->nfuncs; i++) {
     const IfFunc *f = &it->funcs[i];
@@ -104,10 +103,18 @@ bool cg_emit_library(Cg *g, const CgDesc *d, KModule *m, const IfModule *it, LLV
                         funcv,
                         init,
                         cg_gpu_image_ref(g, d),
-                        LLVMConstNull(LLVMPointerType(d->module, 0))};
-  LLVMValueRef mod = LLVMAddGlobal(g->mod, d->module, ir_sprintf("%s_module", it->prefix));
+                        cpu ? cpu : LLVMConstNull(LLVMPointerType(d->module, 0))};
+  LLVMValueRef mod = LLVMAddGlobal(g->mod, d->module, name ? name : "tc_cpu_module");
   LLVMSetInitializer(mod, LLVMConstNamedStruct(d->module, mf, 11));
   LLVMSetGlobalConstant(mod, 1);
+  if (!name)
+    LLVMSetLinkage(mod, LLVMPrivateLinkage);
+  *funcs_out = funcv;
+  return mod;
+}
+
+void cg_emit_api(Cg *g, const CgDesc *d, const IfModule *it, LLVMValueRef mod, LLVMValueRef funcv, bool shared) {
+  /* 1. python/tensorc.py's handle on the module */
   if (shared) {
     LLVMValueRef alias = LLVMAddGlobal(g->mod, LLVMPointerType(d->module, 0), "tensorc_module");
     LLVMSetInitializer(alias, mod);
@@ -140,5 +147,4 @@ bool cg_emit_library(Cg *g, const CgDesc *d, KModule *m, const IfModule *it, LLV
     LLVMValueRef idx = cg_i64(g, i);
     wrapper(g, it, &it->funcs[i], LLVMConstInBoundsGEP2(d->func, funcv, &idx, 1));
   }
-  return true;
 }

@@ -179,8 +179,8 @@ LLVMValueRef cg_param_descs(Cg *g, const CgDesc *d, KModule *m, int *nparams) {
 
 /* int tc_init_entry(tc_ctx *): the embedded params' values (copied out of
  * the object's read-only data), then tc_fn_init if there is one. */
-LLVMValueRef cg_init_entry(Cg *g, const CgDesc *d, KModule *m, LLVMValueRef initfn) {
-  LLVMValueRef entry = LLVMAddFunction(g->mod, "tc_init_entry", d->init_fn);
+LLVMValueRef cg_init_entry(Cg *g, const CgDesc *d, KModule *m, LLVMValueRef initfn, const char *name) {
+  LLVMValueRef entry = LLVMAddFunction(g->mod, name, d->init_fn);
   LLVMSetLinkage(entry, LLVMInternalLinkage);
   LLVMPositionBuilderAtEnd(g->b, LLVMAppendBasicBlockInContext(g->c, entry, "entry"));
   LLVMValueRef ctx = LLVMGetParam(entry, 0);
@@ -216,13 +216,14 @@ LLVMValueRef cg_init_entry(Cg *g, const CgDesc *d, KModule *m, LLVMValueRef init
 
 /* ---- executables ---- */
 
-/* tc_program for the module and a C main() calling tcrt_exe_main. */
-bool cg_emit_program(Cg *g, const CgDesc *d, KModule *m, KFunc *mainf, LLVMValueRef mainfn, LLVMValueRef init) {
+/* tc_program for the module: `cpu` is its CPU twin's (--device=auto) or NULL. */
+LLVMValueRef cg_program_desc(Cg *g, const CgDesc *d, KModule *m, KFunc *mainf, LLVMValueRef mainfn, LLVMValueRef init,
+                             LLVMValueRef cpu) {
   IfFunc f = cg_iface_func(mainf);
   int nparams;
   LLVMValueRef params = cg_param_descs(g, d, m, &nparams);
   if (!params)
-    return false;
+    return NULL;
   LLVMValueRef pf[12] = {cg_cstr(g, m->name ? m->name : "tensorc"),
                          cg_i32(g, f.nargs),
                          cg_value_descs(g, d, f.args, f.nargs, false, "tc_args"),
@@ -234,17 +235,19 @@ bool cg_emit_program(Cg *g, const CgDesc *d, KModule *m, KFunc *mainf, LLVMValue
                          init,
                          mainfn,
                          cg_gpu_image_ref(g, d),
-                         LLVMConstNull(LLVMPointerType(d->prog, 0))};
+                         cpu ? cpu : LLVMConstNull(LLVMPointerType(d->prog, 0))};
   LLVMValueRef prog = LLVMAddGlobal(g->mod, d->prog, "tc_program_desc");
   LLVMSetInitializer(prog, LLVMConstNamedStruct(d->prog, pf, 12));
   LLVMSetGlobalConstant(prog, 1);
   LLVMSetLinkage(prog, LLVMPrivateLinkage);
+  return prog;
+}
 
-  /* int main(int argc, char **argv) { return tcrt_exe_main(argc, argv, &program); } */
+/* int main(int argc, char **argv) { return tcrt_exe_main(argc, argv, &program); } */
+void cg_emit_c_main(Cg *g, LLVMValueRef prog) {
   LLVMTypeRef mainp[2] = {g->t_i32, LLVMPointerType(g->t_ptr, 0)};
   LLVMValueRef cmain = LLVMAddFunction(g->mod, "main", LLVMFunctionType(g->t_i32, mainp, 2, 0));
   LLVMPositionBuilderAtEnd(g->b, LLVMAppendBasicBlockInContext(g->c, cmain, "entry"));
   LLVMValueRef a[3] = {LLVMGetParam(cmain, 0), LLVMGetParam(cmain, 1), prog};
   LLVMBuildRet(g->b, cg_call(g, "tcrt_exe_main", g->t_i32, 3, a));
-  return true;
 }

@@ -310,8 +310,8 @@ void cg_emit_list(Cg *g, KList *l) {
 
 /* ---- functions ---- */
 
-static LLVMValueRef emit_func(Cg *g, KFunc *f) {
-  LLVMValueRef fn = LLVMAddFunction(g->mod, ir_sprintf("tc_fn_%s", f->name), g->t_fn);
+static LLVMValueRef emit_func(Cg *g, KFunc *f, const char *prefix) {
+  LLVMValueRef fn = LLVMAddFunction(g->mod, ir_sprintf("%s%s", prefix, f->name), g->t_fn);
   cg_add_attr(g, fn, "nounwind");
   g->f = f;
   g->fn = fn;
@@ -382,8 +382,49 @@ static LLVMValueRef emit_func(Cg *g, KFunc *f) {
 
 /* ---- the module ---- */
 
+/* Module m's functions (named PREFIX fn_NAME) and its descriptor (*desc):
+ * with lib the C interface's tc_module, else the executable's tc_program
+ * (NULL without a main).  `cpu` is the CPU twin's descriptor or NULL.
+ * With `api` the entry points too (model.h's functions or C's main);
+ * without, the descriptor is private (a twin's).  False after a reported
+ * error. */
+static bool emit_program(Cg *g, const CgDesc *d, KModule *m, const IfModule *lib, bool shared, const char *prefix,
+                         LLVMValueRef cpu, bool api, LLVMValueRef *desc) {
+  KFunc *mainf = NULL;
+  LLVMValueRef mainfn = NULL, initfn = NULL;
+  LLVMValueRef *fns = ir_alloc(sizeof(LLVMValueRef) * (size_t)(m->funcs.n + 1));
+  const char *fn_prefix = ir_sprintf("%sfn_", prefix);
+  for (int i = 0; i < m->funcs.n; i++) {
+    KFunc *f = m->funcs.v[i];
+    fns[i] = emit_func(g, f, fn_prefix);
+    if (f->is_main) {
+      mainf = f;
+      mainfn = fns[i];
+    }
+    if (f->is_init)
+      initfn = fns[i];
+  }
+  LLVMValueRef init = cg_init_entry(g, d, m, initfn, ir_sprintf("%sinit_entry", prefix));
+  *desc = NULL;
+  if (lib) {
+    LLVMValueRef funcs;
+    *desc = cg_module_desc(g, d, m, lib, fns, init, cpu, api ? ir_sprintf("%s_module", lib->prefix) : NULL, &funcs);
+    if (*desc && api)
+      cg_emit_api(g, d, lib, *desc, funcs, shared);
+    return *desc != NULL;
+  }
+  if (!mainf)
+    return true;
+  *desc = cg_program_desc(g, d, m, mainf, mainfn, init, cpu);
+  if (*desc && api)
+    cg_emit_c_main(g, *desc);
+  else if (*desc)
+    LLVMSetValueName2(*desc, "tc_cpu_program_desc", strlen("tc_cpu_program_desc"));
+  return *desc != NULL;
+}
+
 LLVMModuleRef cg_cpu_module(LLVMContextRef c, KModule *m, LLVMTargetDataRef td, const char *triple,
-                            const IfModule *lib, bool shared, const CgGpu *gpu) {
+                            const IfModule *lib, bool shared, const CgGpu *gpu, const CgTwin *twin) {
   Cg g = {0};
   g.c = c;
   g.td = td;
@@ -410,22 +451,18 @@ LLVMModuleRef cg_cpu_module(LLVMContextRef c, KModule *m, LLVMTargetDataRef td, 
   g.ab = LLVMCreateBuilderInContext(c);
   CgDesc d = cg_desc_types(&g);
 
-  KFunc *mainf = NULL;
-  LLVMValueRef mainfn = NULL, initfn = NULL;
-  LLVMValueRef *fns = ir_alloc(sizeof(LLVMValueRef) * (size_t)(m->funcs.n + 1));
-  for (int i = 0; i < m->funcs.n; i++) {
-    KFunc *f = m->funcs.v[i];
-    fns[i] = emit_func(&g, f);
-    if (f->is_main) {
-      mainf = f;
-      mainfn = fns[i];
-    }
-    if (f->is_init)
-      initfn = fns[i];
+  /* --device=auto: the CPU build first, its descriptor the GPU one's `cpu` */
+  LLVMValueRef cpu = NULL;
+  bool ok = true;
+  if (twin) {
+    g.km = twin->m;
+    g.gpu = NULL;
+    ok = emit_program(&g, &d, twin->m, twin->lib, shared, "tc_cpu_", NULL, false, &cpu);
+    g.km = m;
+    g.gpu = gpu;
   }
-  LLVMValueRef init = cg_init_entry(&g, &d, m, initfn);
-  bool ok = lib ? cg_emit_library(&g, &d, m, lib, fns, init, shared)
-                : !mainf || cg_emit_program(&g, &d, m, mainf, mainfn, init);
+  LLVMValueRef desc;
+  ok = ok && emit_program(&g, &d, m, lib, shared, "tc_", cpu, true, &desc);
   LLVMDisposeBuilder(g.b);
   LLVMDisposeBuilder(g.ab);
   if (!ok) {

@@ -76,7 +76,8 @@ void cg_emit_parallel(Cg *g, KStmt *s, LLVMValueRef trips, LLVMValueRef work, Ra
   /* 2. the body, built with the Cg switched over to it */
   LLVMTypeRef bp[3] = {g->t_ptr, g->t_i64, g->t_i64};
   LLVMTypeRef bty = LLVMFunctionType(g->t_void, bp, 3, 0);
-  LLVMValueRef body = LLVMAddFunction(g->mod, ir_sprintf("tc_fn_%s.par%d", f->name, g->nbodies++), bty);
+  /* named after the function: tc_fn_NAME.parN (tc_cpu_fn_... for --device=auto's CPU build) */
+  LLVMValueRef body = LLVMAddFunction(g->mod, ir_sprintf("%s.par%d", LLVMGetValueName(g->fn), g->nbodies++), bty);
   LLVMSetLinkage(body, LLVMInternalLinkage);
   cg_add_attr(g, body, "nounwind");
   Cg saved = *g;

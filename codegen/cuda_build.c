@@ -17,6 +17,8 @@
  */
 #include "cg_internal.h"
 
+#include "tensorc/runtime.h" /* TC_GPU_* */
+
 #include "cg_cuda.h"
 
 #include <errno.h>
@@ -125,7 +127,8 @@ bool cg_gpu_build(KModule *m, const CgOptions *o, CgGpu *gpu, char **emu_obj) {
   if (!cg_nvrtc_compile(cm->source, ir_sprintf("%s.cu", m->name ? m->name : "tensorc"), arch, false, &img, &err))
     ir_die(nowhere, "%s", err); /* the generated CUDA C is the compiler's fault */
   /* the image lives as long as the module; the arena owns copies */
-  *gpu = (CgGpu){.cm = cm, .arch = arch, .ptx = ir_strndup(img.ptx, img.ptx_len), .cubin_len = img.cubin_len};
+  *gpu = (CgGpu){.cm = cm, .arch = arch, .ptx = ir_strndup(img.ptx, img.ptx_len), .cubin_len = img.cubin_len,
+                  .flags = o->allow_tf32 ? TC_GPU_ALLOW_TF32 : 0};
   void *cubin = ir_alloc(img.cubin_len + 1);
   memcpy(cubin, img.cubin, img.cubin_len);
   gpu->cubin = cubin;

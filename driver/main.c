@@ -47,6 +47,7 @@ typedef struct Options {
   const char *device;     /* --device: cpu, cuda, auto */
   const char *gpu_arch;   /* --gpu-arch=sm_NN */
   bool gpu_emulate;       /* --gpu-emulate */
+  bool allow_tf32;        /* --allow-tf32 */
   const char *dump_dot;   /* --dump-dot=FILE */
 } Options;
 
@@ -61,6 +62,7 @@ static const char usage[] =
     "  --device=D          cpu | cuda | auto\n"
     "  --gpu-arch=sm_NN    GPU target for NVRTC (default sm_80)\n"
     "  --gpu-emulate       run the CUDA kernels in a CPU emulator (a testing aid, docs/gpu.md)\n"
+    "  --allow-tf32        let cuBLAS use TF32 tensor cores for f32 products (faster, ~1e-3 relative error)\n"
     "  --params=DIR        embed DIR/NAME.npy as the initial value of each param\n"
     "  --name=NAME         prefix of the C interface's names (default: FILE's stem)\n"
     "  -O0 .. -O3          optimisation level (default -O2)\n"
@@ -179,6 +181,8 @@ static void parse_options(int argc, char **argv, Options *o) {
       o->gpu_arch = v;
     } else if (strcmp(a, "--gpu-emulate") == 0) {
       o->gpu_emulate = true;
+    } else if (strcmp(a, "--allow-tf32") == 0) {
+      o->allow_tf32 = true;
     } else if (starts(a, "--dump-dot=", &v)) {
       if (!*v)
         usage_error("%s needs a file name", "--dump-dot=");
@@ -258,7 +262,7 @@ static int finish(int code) {
 /* The codegen stage: what --emit names, for the module's target.  False
  * after a user error (reported) or a usage error (printed; ir_error_count
  * stays 0, so the exit code is 2). */
-static bool emit_code(const Options *o, KModule *km, IrModule *m, const char *text, size_t len) {
+static bool emit_code(const Options *o, KModule *km, KModule *cpu_twin, IrModule *m, const char *text, size_t len) {
   /* Default output: FILE without .tc (exe), or with .o / .so / .s / .ll / .cu / .ptx. */
   static const char *ext[] = {[EMIT_EXE] = "", [EMIT_OBJ] = ".o", [EMIT_SHARED] = ".so", [EMIT_ASM] = ".s",
                               [EMIT_LLVM] = ".ll", [EMIT_CUDA] = ".cu", [EMIT_PTX] = ".ptx"};
@@ -275,7 +279,8 @@ static bool emit_code(const Options *o, KModule *km, IrModule *m, const char *te
   if (o->emit == EMIT_EXE && strcmp(path, o->input) == 0)
     path = ir_sprintf("%s.out", o->input);
   CgOptions cgo = {.opt = o->opt, .prefix = o->name ? o->name : c_prefix(m->name), .source_text = text,
-                   .source_len = len, .source = o->input, .dump = dump_asked(o, "codegen")};
+                   .source_len = len, .source = o->input, .dump = dump_asked(o, "codegen"),
+                   .allow_tf32 = o->allow_tf32, .cpu_twin = cpu_twin};
   /* -c: model.o and model.h beside it */
   if (o->emit == EMIT_OBJ && strcmp(path, "-") != 0) {
     size_t k = strlen(path);
@@ -340,9 +345,12 @@ int main(int argc, char **argv) {
   }
   bool cuda = (o.device && strcmp(o.device, "cpu") != 0) || gpu_emit;
   const Target *target = cuda ? ir_target_cuda(o.gpu_arch, o.gpu_emulate) : ir_target_cpu();
+  /* --device=auto: the kernel IR twice, for the GPU (dumped) and for the
+   * CPU (km_cpu, the CPU code compiled beside the GPU code, docs/gpu.md) */
+  bool twin = cuda && !gpu_emit && strcmp(o.device, "auto") == 0;
 
   IrModule *m = NULL;
-  KModule *km = NULL;
+  KModule *km = NULL, *km_cpu = NULL;
   for (int i = 0; i < pass_pipeline_len; i++) {
     const PassInfo *p = &pass_pipeline[i];
     if (p->level != PASS_GRAPH && !want_kernels)
@@ -362,17 +370,19 @@ int main(int argc, char **argv) {
     case PASS_LOWER:
       km = pass_lower(m, target);
       ok = km != NULL;
+      if (ok && twin)
+        ok = (km_cpu = pass_lower(m, ir_target_cpu())) != NULL;
       break;
     case PASS_KERNEL:
       if (!(o.no_memplan && strcmp(p->name, "memplan") == 0))
-        ok = p->krun(km);
+        ok = p->krun(km) && (!km_cpu || p->krun(km_cpu));
       break;
     case PASS_CODEGEN:
       if (!want_code)
         continue;
       if (o.dump_dot && !dr_write_dot(km, o.dump_dot))
         return finish(2);
-      ok = emit_code(&o, km, m, text, len);
+      ok = emit_code(&o, km, km_cpu, m, text, len);
       break;
     }
     after_pass(&o, p, m, km, now() - t0, ok);

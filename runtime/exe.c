@@ -166,7 +166,9 @@ static void print_help(const Run *r) {
          "  --params-in DIR      read every param from DIR/NAME.npy instead of initialising it\n"
          "  --params-out DIR     write every param to DIR/NAME.npy after main returns\n"
          "  --quiet              do not print what main returns\n"
-         "  --device cpu|cuda|auto  where to run: a program compiled with --device=cuda runs on the GPU\n"
+         "  --device cpu|cuda|auto  where to run: a program compiled with --device=cuda runs on the GPU;\n"
+         "                       one compiled with --device=auto on the GPU, or on the CPU where there is\n"
+         "                       no usable GPU (default auto)\n"
          "  --profile            time every kernel (not available in this build)\n"
          "  --help               this text\n");
 }
@@ -247,8 +249,9 @@ static int parse_command_line(Run *r, int argc, char **argv) {
         return bad(r, "--device: expected cpu, cuda or auto, got '%s'", v);
       if (strcmp(v, "cuda") == 0 && !r->prog->gpu)
         return bad(r, "--device cuda: this program was built without CUDA support (compile it with --device=cuda)");
-      if (strcmp(v, "cpu") == 0 && r->prog->gpu)
-        return bad(r, "--device cpu: this program was built for the GPU only (tensorc --device=cuda)");
+      if (strcmp(v, "cpu") == 0 && r->prog->gpu && !r->prog->cpu)
+        return bad(r, "--device cpu: this program was built for the GPU only (tensorc --device=cuda; "
+                      "--device=auto builds both)");
       r->device = v;
     } else if (strcmp(a, "--quiet") == 0) {
       r->quiet = 1;
@@ -604,6 +607,29 @@ static int program_failed(const Run *r, int status) {
   return status == TC_ERR_INPUT ? EXIT_BAD_INPUT : EXIT_FAILED;
 }
 
+/* GPU code runs on the device, or not at all; a program built with
+ * --device=auto carries its CPU build (p->cpu) for --device cpu and for
+ * machines where the GPU cannot be opened (docs/gpu.md). */
+static int choose_device(Run *r) {
+  const tc_program *p = r->prog;
+  if (!p->gpu)
+    return EXIT_OK;
+  const char *asked = r->device ? r->device : p->cpu ? "auto" : "cuda";
+  if (strcmp(asked, "cpu") == 0) {
+    r->prog = p->cpu; /* parse_command_line refused cpu without one */
+    return EXIT_OK;
+  }
+  if (!tcrt_dev_open(r->ctx, p->gpu))
+    return EXIT_OK;
+  if (strcmp(asked, "auto") != 0 || !p->cpu)
+    return bad(r, "--device %s: %s", asked, tcrt_error(r->ctx));
+  if (!r->quiet)
+    fprintf(stderr, "%s: note: no CUDA device (%s); running on the CPU\n", r->name, tcrt_error(r->ctx));
+  r->ctx->error[0] = 0;
+  r->prog = p->cpu;
+  return EXIT_OK;
+}
+
 static int run(Run *r, int argc, char **argv) {
   const tc_program *p = r->prog;
   int code = parse_command_line(r, argc, argv);
@@ -617,9 +643,9 @@ static int run(Run *r, int argc, char **argv) {
   }
   if (r->threads)
     tcrt_set_threads(r->ctx, r->threads);
-  /* GPU code runs on the device, or not at all (docs/gpu.md) */
-  if (p->gpu && tcrt_dev_open(r->ctx, p->gpu))
-    return bad(r, "--device %s: %s", r->device ? r->device : "cuda", tcrt_error(r->ctx));
+  if ((code = choose_device(r)))
+    return code;
+  p = r->prog;
   if ((code = bind_args(r)))
     return code;
 

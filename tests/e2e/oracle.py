@@ -798,6 +798,9 @@ def main(build, known, group=None, known_gpu=None):
     ap.add_argument("--gpu-emulate", action="store_true",
                     help="compile every program with --device=cuda --gpu-emulate and run it with --device cuda: "
                          "its kernels run in the GPU emulator (docs/gpu.md)")
+    ap.add_argument("--device-auto", action="store_true",
+                    help="compile every program with --device=auto (no --gpu-emulate) and run it as it is: "
+                         "without a GPU it runs its CPU build after one note on stderr")
     ap.add_argument("--ptxas-archs", default=None,
                     help="with --gpu-emulate: also compile every program to PTX and have ptxas assemble it for "
                          "these archs (e.g. sm_75,sm_80,sm_90)")
@@ -821,6 +824,9 @@ def main(build, known, group=None, known_gpu=None):
         s.compile_flags = ["--device=cuda", "--gpu-emulate"]
         s.run_flags = ["--device", "cuda"]
         s.ptxas_archs, s.ptxas = a.ptxas_archs, a.ptxas
+    if a.device_auto:
+        s.compile_flags = ["--device=auto"]
+        s.run_flags = []
     print("%s: tensorc = %s, work = %s" % (group, tc, work))
     custom = build(s)
     for p in s.programs:

@@ -62,7 +62,7 @@ LLVMValueRef cg_gpu_image_ref(Cg *g, const CgDesc *d) {
                        cg_i32(g, cm->nnames),
                        cg_const_array(g, "tc_gpu_kernel_names", g->t_ptr, names, cm->nnames),
                        emu,
-                       cg_i32(g, 0)};
+                       cg_i32(g, g->gpu->flags)};
   LLVMValueRef img = LLVMAddGlobal(g->mod, d->gpu, "tc_gpu_image");
   LLVMSetInitializer(img, LLVMConstNamedStruct(d->gpu, f, 8));
   LLVMSetGlobalConstant(img, 1);

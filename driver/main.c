@@ -19,7 +19,9 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #ifndef TENSORC_VERSION
 #define TENSORC_VERSION "0.0.0"
@@ -201,6 +203,29 @@ static void parse_options(int argc, char **argv, Options *o) {
   o->debug = dbg ? atoi(dbg) : 0;
 }
 
+/* -o PATH must be writable before any work is done: an existing
+ * directory, or a path in a directory that is missing or read-only, is a
+ * usage error (exit 2) now rather than a linker's message at the end. */
+static void check_output_path(const char *path) {
+  if (!path || strcmp(path, "-") == 0)
+    return;
+  struct stat st;
+  if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+    usage_error("-o %s: that is a directory; expected a file name", path);
+  const char *slash = strrchr(path, '/');
+  const char *dir = !slash ? "." : slash == path ? "/" : ir_strndup(path, (size_t)(slash - path));
+  if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+    fprintf(stderr, "tensorc: error: -o %s: the directory '%s' does not exist\n", path, dir);
+    ir_arena_free_all();
+    exit(2);
+  }
+  if (access(dir, W_OK | X_OK) != 0) {
+    fprintf(stderr, "tensorc: error: -o %s: the directory '%s' is not writable\n", path, dir);
+    ir_arena_free_all();
+    exit(2);
+  }
+}
+
 static double now(void) {
   struct timespec t;
   clock_gettime(CLOCK_MONOTONIC, &t);
@@ -293,6 +318,7 @@ static bool emit_code(const Options *o, KModule *km, KModule *cpu_twin, IrModule
 int main(int argc, char **argv) {
   Options o = {.emit = EMIT_EXE, .opt = 2};
   parse_options(argc, argv, &o);
+  check_output_path(o.output);
   fe_add_import_dir(TENSORC_STDLIB_DIR);
 
   size_t len;

@@ -149,6 +149,8 @@ const char *rt_cuda_error(CUresult r, char *buf, size_t size) {
     api.GetErrorString(r, &text);
   if (name)
     snprintf(buf, size, "%s: %s", name, text ? text : "(no description)");
+  else if (r == 34) /* the toolkit's stub libcuda answers this and names nothing */
+    snprintf(buf, size, "CUDA_ERROR_STUB_LIBRARY: this libcuda is the toolkit's stub, not a driver");
   else
     snprintf(buf, size, "CUDA error %d", r);
   return buf;

@@ -150,7 +150,7 @@ enum { TC_COPY_H2D = 1, TC_COPY_D2H = 2, TC_COPY_D2D = 3 };
  * when img carries emulated kernels, else the CUDA driver.  Fails with the
  * reason (TC_ERR_INPUT: no driver, no device, ...). */
 int tcrt_dev_open(tc_ctx *ctx, const tc_gpu_image *img);
-const char *tcrt_dev_name(const tc_ctx *ctx); /* "emulator", or NULL: no device open */
+const char *tcrt_dev_name(const tc_ctx *ctx); /* "emulator", "cuda:0 (NVIDIA H100 80GB HBM3, sm_90)"; NULL: none open */
 /* Device memory: zero-filled or not; NULL with the error set.  Freed
  * blocks are cached by the context for later requests (see device.c). */
 void *tcrt_dev_alloc(tc_ctx *ctx, int64_t bytes);

@@ -220,7 +220,7 @@ void cg_emit_stmt(Cg *g, KStmt *s) {
     LLVMBasicBlockRef fail = cg_block(g, "nomem"), ok = cg_block(g, "ok");
     LLVMBuildCondBr(B, LLVMBuildIsNull(B, p, ""), fail, ok);
     LLVMPositionBuilderAtEnd(B, fail);
-    LLVMBuildRet(B, cg_i32(g, TC_ERR_NOMEM));
+    LLVMBuildRet(B, cg_call(g, "tcrt_status", g->t_i32, 1, &g->ctx)); /* NOMEM, or device OOM: INPUT */
     LLVMPositionBuilderAtEnd(B, ok);
     return;
   }

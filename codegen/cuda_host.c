@@ -125,7 +125,7 @@ void cg_emit_launch(Cg *g, KStmt *s) {
       LLVMBasicBlockRef fail = cg_block(g, "nomem"), ok = cg_block(g, "ok");
       LLVMBuildCondBr(B, LLVMBuildIsNull(B, sp, ""), fail, ok);
       LLVMPositionBuilderAtEnd(B, fail);
-      LLVMBuildRet(B, cg_i32(g, TC_ERR_NOMEM));
+      LLVMBuildRet(B, cg_call(g, "tcrt_status", g->t_i32, 1, &g->ctx)); /* NOMEM, or device OOM: INPUT */
       LLVMPositionBuilderAtEnd(B, ok);
       slot = cg_slot(g, g->t_ptr, "scratch");
       LLVMBuildStore(B, sp, slot);

@@ -16,7 +16,7 @@
  * 4. The output is written to a temporary name and renamed, so a failed run
  *    never leaves a half-written file.  An executable is the object in a
  *    temporary file linked by the system C compiler against libtensorc_rt:
- *        cc OBJ -o OUT.tmpPID RUNTIME -lopenblas -lm
+ *        cc OBJ -o OUT.tmpPID RUNTIME -lopenblas -lm -ldl
  *    RUNTIME is the static libtensorc_rt.a by full path when it exists
  *    (-ltensorc_rt would pick the .so), else -L DIR -ltensorc_rt with an
  *    rpath.  DIR is ../lib beside the running tensorc (an installed
@@ -235,6 +235,7 @@ static bool link_exe(const char *obj, const char *extra_obj, const char *out, bo
     argv[n++] = "-ltensorc_rt";
   argv[n++] = "-lopenblas";
   argv[n++] = "-lm";
+  argv[n++] = "-ldl"; /* the runtime dlopens libcuda and libcublas */
   /* extra flags: words separated by spaces */
   char *extra = ir_strdup(TENSORC_RT_LDFLAGS);
   for (char *w = strtok(extra, " "); w && n < 62; w = strtok(NULL, " "))

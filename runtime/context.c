@@ -53,8 +53,12 @@ int tcrt_fail(tc_ctx *ctx, int code, const char *fmt, ...) {
   va_start(ap, fmt);
   vsnprintf(ctx ? ctx->error : no_ctx_error, sizeof no_ctx_error, fmt, ap);
   va_end(ap);
+  if (ctx)
+    ctx->status = code;
   return code;
 }
+
+int tcrt_status(const tc_ctx *ctx) { return ctx && ctx->status ? ctx->status : TC_ERR_NOMEM; }
 
 void *tcrt_param(tc_ctx *ctx, int i) { return i >= 0 && i < ctx->nparams ? ctx->params[i] : NULL; }
 

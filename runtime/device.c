@@ -8,9 +8,10 @@
  *     copies of its kernels (tensorc --gpu-emulate): the kernels run on the
  *     CPU, device memory is the emulator's separate arena, and matrix
  *     products go to a CPU stand-in (the operands copied out, OpenBLAS, the
- *     result copied back) behind the interface cuBLAS will sit behind;
- *   - the CUDA driver API, loaded with dlopen (docs/gpu.md; not in this
- *     build yet: opening it reports that there is no CUDA driver).
+ *     result copied back) behind the interface cuBLAS sits behind;
+ *   - otherwise the CUDA driver API, loaded with dlopen (cuda_driver.c),
+ *     with cuBLAS for matrix products (cublas.c); opening it fails with
+ *     the reason (no driver, no device, a driver too old for the PTX).
  *
  * Device memory is cached per context like host memory (alloc.c): a freed
  * block waits in the context's list for a later request of at most twice
@@ -20,6 +21,7 @@
  * launched with the context's seed and counter, so a draw gives the CPU's
  * numbers; a permutation is drawn on the host and copied.
  */
+#include "rt_cuda.h"
 #include "rt_internal.h"
 
 #include "emu/emu.h"
@@ -84,15 +86,19 @@ int tcrt_dev_open(tc_ctx *ctx, const tc_gpu_image *img) {
       return tcrt_fail(ctx, st, "GPU emulator: %s", err);
     ctx->dev = &emulator;
   } else {
-    return tcrt_fail(ctx, TC_ERR_INPUT,
-                     "no CUDA driver (this runtime loads libcuda.so.1 only from the next release on; build with "
-                     "--gpu-emulate to run the kernels in the CPU emulator)");
+    int st = rt_cuda_open(ctx, img); /* sets ctx->dev */
+    if (st)
+      return st;
   }
   ctx->gpu = img;
   return TC_OK;
 }
 
-const char *tcrt_dev_name(const tc_ctx *ctx) { return ctx->dev ? ctx->dev->name : NULL; }
+const char *tcrt_dev_name(const tc_ctx *ctx) {
+  if (!ctx->dev)
+    return NULL;
+  return ctx->dev->describe ? ctx->dev->describe(ctx) : ctx->dev->name;
+}
 
 /* ---- memory ---- */
 
@@ -121,8 +127,11 @@ static void *dev_alloc(tc_ctx *ctx, int64_t bytes, bool zero) {
   }
   if (!best) {
     void *p = ctx->dev->alloc(ctx, bytes);
-    if (!p) {
-      tcrt_fail(ctx, TC_ERR_NOMEM, "out of device memory: %lld bytes asked", (long long)bytes);
+    if (!p) { /* bad input in SPEC §5's sense: exit code 2 */
+      if (ctx->dev->alloc_failed)
+        ctx->dev->alloc_failed(ctx, bytes);
+      else
+        tcrt_fail(ctx, TC_ERR_INPUT, "out of device memory: %lld bytes asked", (long long)bytes);
       return NULL;
     }
     dev_malloc_calls++;
@@ -201,9 +210,69 @@ int tcrt_dev_launch(tc_ctx *ctx, int kernel, int64_t grid, int block, void **par
 
 /* ---- library calls ---- */
 
+/* Transposes each of nblocks blocks of src (rows x cols, stride apart)
+ * into dst (cols x rows, packed). */
+static void host_transpose(void *dst, const void *src, int64_t nblocks, int64_t rows, int64_t cols, int64_t stride,
+                           size_t es) {
+  for (int64_t b = 0; b < nblocks; b++) {
+    const char *s = (const char *)src + (size_t)(b * stride) * es;
+    char *d = (char *)dst + (size_t)(b * rows * cols) * es;
+    for (int64_t i = 0; i < rows; i++)
+      for (int64_t j = 0; j < cols; j++)
+        memcpy(d + (size_t)(j * rows + i) * es, s + (size_t)(i * cols + j) * es, es);
+  }
+}
+
+/* Operand x of a product in host memory as tcrt_matmul reads it: batch
+ * blocks of rows x cols, *stride apart (0: one block for all).  Stored
+ * transposed (trans: cols x rows), it is transposed on the way, and
+ * *stride becomes the packed one.  NULL with *st set on failure. */
+static void *host_operand(tc_ctx *ctx, const void *x, bool trans, int64_t batch, int64_t rows, int64_t cols,
+                          int64_t *stride, size_t es, int *st) {
+  int64_t n = (batch - 1) * *stride + rows * cols;
+  void *h = tcrt_alloc_uninit(ctx, n * (int64_t)es);
+  *st = h ? tcrt_dev_copy(ctx, h, x, n * (int64_t)es, TC_COPY_D2H) : TC_ERR_NOMEM;
+  if (*st || !trans) {
+    if (*st)
+      tcrt_free(h);
+    return *st ? NULL : h;
+  }
+  int64_t nblocks = *stride ? batch : 1;
+  void *t = tcrt_alloc_uninit(ctx, nblocks * rows * cols * (int64_t)es);
+  if (t)
+    host_transpose(t, h, nblocks, cols, rows, *stride, es);
+  tcrt_free(h);
+  *st = t ? TC_OK : TC_ERR_NOMEM;
+  *stride = *stride ? rows * cols : 0;
+  return t;
+}
+
 /* The CPU stand-in for cuBLAS: the operands to host memory, OpenBLAS,
  * the result back.  a and b hold what the strides and sizes say they
  * read; c is written whole (batch blocks of m x n). */
+int rt_dev_matmul_host(tc_ctx *ctx, const rt_matmul *mm) {
+  if (mm->batch <= 0 || mm->m <= 0 || mm->n <= 0)
+    return TC_OK;
+  size_t es = tcrt_dtype_size(mm->dt);
+  int64_t sa = mm->stride_a, sb = mm->stride_b, nc = (mm->batch - 1) * mm->stride_c + mm->m * mm->n;
+  int st;
+  void *ha = host_operand(ctx, mm->a, mm->trans_a, mm->batch, mm->m, mm->k, &sa, es, &st);
+  void *hb = ha ? host_operand(ctx, mm->b, mm->trans_b, mm->batch, mm->k, mm->n, &sb, es, &st) : NULL;
+  void *hc = hb ? tcrt_alloc(ctx, nc * (int64_t)es) : NULL;
+  if (hb && !hc)
+    st = TC_ERR_NOMEM;
+  if (!st) /* rows between the batches stay */
+    st = tcrt_dev_copy(ctx, hc, mm->c, nc * (int64_t)es, TC_COPY_D2H);
+  if (!st)
+    st = tcrt_matmul(ctx, mm->dt, ha, hb, hc, mm->batch, mm->m, mm->n, mm->k, sa, sb, mm->stride_c);
+  if (!st)
+    st = tcrt_dev_copy(ctx, mm->c, hc, nc * (int64_t)es, TC_COPY_H2D);
+  tcrt_free(ha);
+  tcrt_free(hb);
+  tcrt_free(hc);
+  return st;
+}
+
 int tcrt_dev_matmul(tc_ctx *ctx, tc_dtype dt, const void *a, const void *b, void *c, int64_t batch, int64_t m,
                     int64_t n, int64_t k, int64_t stride_a, int64_t stride_b, int64_t stride_c) {
   if (batch <= 0 || m <= 0 || n <= 0)
@@ -211,28 +280,7 @@ int tcrt_dev_matmul(tc_ctx *ctx, tc_dtype dt, const void *a, const void *b, void
   rt_matmul mm = {dt, false, false, a, b, c, batch, m, n, k, stride_a, stride_b, stride_c};
   if (ctx->dev && ctx->dev->matmul && (dt == TC_F32 || dt == TC_F64))
     return ctx->dev->matmul(ctx, &mm);
-  size_t es = tcrt_dtype_size(dt);
-  int64_t na = (batch - 1) * stride_a + m * k, nb = (batch - 1) * stride_b + k * n;
-  int64_t nc = (batch - 1) * stride_c + m * n;
-  if (batch <= 0 || m <= 0 || n <= 0)
-    return TC_OK;
-  void *ha = tcrt_alloc_uninit(ctx, na * (int64_t)es), *hb = tcrt_alloc_uninit(ctx, nb * (int64_t)es);
-  void *hc = tcrt_alloc(ctx, nc * (int64_t)es);
-  int st = !ha || !hb || !hc ? TC_ERR_NOMEM : TC_OK;
-  if (!st)
-    st = tcrt_dev_copy(ctx, ha, a, na * (int64_t)es, TC_COPY_D2H);
-  if (!st)
-    st = tcrt_dev_copy(ctx, hb, b, nb * (int64_t)es, TC_COPY_D2H);
-  if (!st)
-    st = tcrt_dev_copy(ctx, hc, c, nc * (int64_t)es, TC_COPY_D2H); /* rows between the batches stay */
-  if (!st)
-    st = tcrt_matmul(ctx, dt, ha, hb, hc, batch, m, n, k, stride_a, stride_b, stride_c);
-  if (!st)
-    st = tcrt_dev_copy(ctx, c, hc, nc * (int64_t)es, TC_COPY_H2D);
-  tcrt_free(ha);
-  tcrt_free(hb);
-  tcrt_free(hc);
-  return st;
+  return rt_dev_matmul_host(ctx, &mm);
 }
 
 /* Launches prelude random kernel `kernel` over n elements that take

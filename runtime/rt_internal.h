@@ -38,6 +38,13 @@ typedef struct rt_device {
    * to its length (CUDA events; the emulator's clock). */
   int (*interval)(tc_ctx *ctx, int stop, double *ms);
   void (*close)(tc_ctx *ctx); /* frees ctx->dev_state, after every block is freed */
+  /* tcrt_dev_name for this context ("cuda:0 (NVIDIA H100 80GB HBM3,
+   * sm_90)"); NULL: the backend's name. */
+  const char *(*describe)(const tc_ctx *ctx);
+  /* Why alloc just returned NULL, into ctx's error ("out of device memory:
+   * N bytes asked, M free", or the driver's error); returns the status.
+   * NULL: "out of device memory: N bytes asked". */
+  int (*alloc_failed)(tc_ctx *ctx, int64_t bytes);
 } rt_device;
 
 typedef struct rt_devblock {
@@ -54,6 +61,7 @@ struct tc_ctx {
   int threads;
   rt_pool *pool;       /* threads.c: workers for parallel loops, made on first use */
   char error[1024];
+  int status; /* of the failure `error` describes (tcrt_status) */
   struct BlockHead *blocks; /* live blocks allocated for this context, newest first */
   uint64_t next_serial;     /* of the next such block */
   struct BlockHead *cache;  /* freed blocks kept for reuse (alloc.c) */
@@ -67,6 +75,7 @@ struct tc_ctx {
   int64_t scratch_bytes;
   void *dev_state;        /* the backend's own state for this context (CUDA context, stream, ...) */
   int dev_ordinal;        /* which GPU: TC_DEVICE=cuda:N, or the API's choice */
+  double dev_peak_gbps;   /* the device's peak memory bandwidth in GB/s (--profile); 0: unknown */
   struct rt_profile *profile; /* --profile: the table being collected (NULL: not profiling) */
 };
 
@@ -84,6 +93,10 @@ void rt_free_cache(tc_ctx *ctx);                   /* returns the cached blocks 
 
 /* rng.c: takes `blocks` Philox blocks from the stream; returns the first. */
 uint64_t rt_take_blocks(tc_ctx *ctx, uint64_t blocks);
+
+/* device.c: the CPU stand-in for cuBLAS: mm's operands copied to host
+ * memory, OpenBLAS, the result copied back. */
+int rt_dev_matmul_host(tc_ctx *ctx, const rt_matmul *mm);
 
 /* device.c: frees the context's device memory (tcrt_ctx_free). */
 void rt_dev_close(tc_ctx *ctx);

@@ -39,7 +39,7 @@ if config.sanitize:
 if hasattr(config, "tensorc_build_dir"):
     src = os.path.dirname(config.test_source_root)
     san = "-fsanitize=address,undefined" if config.sanitize else ""
-    config.substitutions.append(("%rt_link", "-I%s/runtime/include %s/lib/libtensorc_rt.a -lopenblas -lm -lpthread %s"
+    config.substitutions.append(("%rt_link", "-I%s/runtime/include %s/lib/libtensorc_rt.a -lopenblas -lm -lpthread -ldl %s"
                                  % (src, config.tensorc_build_dir, san)))
     config.substitutions.append(("%rt_sanflags", san))
 

@@ -55,6 +55,10 @@ void tcrt_ctx_free(tc_ctx *ctx); /* frees the param buffers too */
 /* The last error message, "" if none.  With ctx == NULL: the last error
  * of this thread that had no context (tcrt_api_create's). */
 const char *tcrt_error(const tc_ctx *ctx);
+/* The status of the last failure tcrt_error describes (TC_ERR_*): what
+ * generated code returns when a runtime call gives NULL (an allocation:
+ * TC_ERR_NOMEM on the host, TC_ERR_INPUT for device memory, SPEC §5). */
+int tcrt_status(const tc_ctx *ctx);
 /* Sets the error message (printf-style; ctx may be NULL, see above) and
  * returns `code`. */
 int tcrt_fail(tc_ctx *ctx, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -150,7 +154,7 @@ enum { TC_COPY_H2D = 1, TC_COPY_D2H = 2, TC_COPY_D2D = 3 };
  * when img carries emulated kernels, else the CUDA driver.  Fails with the
  * reason (TC_ERR_INPUT: no driver, no device, ...). */
 int tcrt_dev_open(tc_ctx *ctx, const tc_gpu_image *img);
-const char *tcrt_dev_name(const tc_ctx *ctx); /* "emulator", or NULL: no device open */
+const char *tcrt_dev_name(const tc_ctx *ctx); /* "emulator", "cuda:0 (NVIDIA H100 80GB HBM3, sm_90)"; NULL: none open */
 /* Device memory: zero-filled or not; NULL with the error set.  Freed
  * blocks are cached by the context for later requests (see device.c). */
 void *tcrt_dev_alloc(tc_ctx *ctx, int64_t bytes);

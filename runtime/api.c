@@ -348,9 +348,11 @@ static int check_tensor(Call *c, const tc_argdesc *d, const DLTensor *t, const c
   decl_text(c->f, d, type, sizeof type);
   if (!t)
     return tcrt_fail(c->ctx, TC_ERR_INPUT, "%s: %s '%s' (%s) is NULL", c->f->name, what, d->name, type);
-  if (t->device.device_type == kDLCUDA && !c->ctx->dev)
-    return tcrt_fail(c->ctx, TC_ERR_INPUT, "%s: %s '%s' is a CUDA tensor, but this context runs on the CPU (%s)",
-                     c->f->name, what, d->name, tcrt_api_device(c->ctx));
+  if (t->device.device_type == kDLCUDA && !c->ctx->dev) {
+    const char *why = tcrt_api_device(c->ctx); /* "cpu", or "cpu (the reason)" */
+    return tcrt_fail(c->ctx, TC_ERR_INPUT, "%s: %s '%s' is a CUDA tensor, but this context runs on the CPU%s",
+                     c->f->name, what, d->name, strncmp(why, "cpu (", 5) == 0 ? why + 3 : "");
+  }
   if (t->device.device_type == kDLCUDA && t->device.device_id != c->ctx->dev_ordinal)
     return tcrt_fail(c->ctx, TC_ERR_INPUT, "%s: %s '%s' is on cuda:%d, but this context runs on cuda:%d",
                      c->f->name, what, d->name, (int)t->device.device_id, c->ctx->dev_ordinal);

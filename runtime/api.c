@@ -125,9 +125,9 @@ static int copy_strided(tc_ctx *ctx, int kind, char *dst, const int64_t *dst_str
 /* What a context was asked to run on (tensorc_options.device, $TC_DEVICE). */
 typedef struct DeviceAsk {
   enum { ASK_AUTO, ASK_CPU, ASK_CUDA } kind;
-  int ordinal;       /* cuda:N */
-  const char *text;  /* as given ("auto" when nothing was) */
-  const char *from;  /* where it was given, for messages */
+  int ordinal;      /* cuda:N */
+  const char *text; /* as given ("auto" when nothing was) */
+  const char *from; /* where it was given, for messages */
 } DeviceAsk;
 
 static int parse_device(const tc_module *m, const tensorc_options *opt, DeviceAsk *ask) {

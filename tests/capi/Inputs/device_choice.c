@@ -17,18 +17,18 @@
 #include <string.h>
 
 static int failures;
-#define EXPECT(cond)                                                                                                   \
-  do {                                                                                                                 \
-    if (!(cond)) {                                                                                                     \
-      printf("FAILED line %d: %s\n", __LINE__, #cond);                                                                 \
-      failures++;                                                                                                      \
-    }                                                                                                                  \
+#define EXPECT(cond)                                                                                         \
+  do {                                                                                                       \
+    if (!(cond)) {                                                                                           \
+      printf("FAILED line %d: %s\n", __LINE__, #cond);                                                       \
+      failures++;                                                                                            \
+    }                                                                                                        \
   } while (0)
 
 /* ---- the modules: inc(x: f32[N]) -> f32[N] and a param p: f32[2] ---- */
 
-static const void *seen;  /* the device pointer the GPU code read x from */
-static const char *ran;   /* which code ran */
+static const void *seen; /* the device pointer the GPU code read x from */
+static const char *ran;  /* which code ran */
 
 /* As generated code that takes device arguments would: x through
  * tcrt_dev_arg, the result (x + 1) in host memory. */
@@ -86,7 +86,7 @@ static const tc_gpu_image emulated = {"sm_80", "", "", 0, 0, NULL, no_kernels, T
 /* the CUDA driver's image: this runtime finds no driver (the test does not run where a GPU is) */
 static const tc_gpu_image driver = {"sm_80", "", "", 0, 0, NULL, NULL, TC_GPU_DEVICE_ARGS};
 
-#define MODULE(nm, funcs, nf, gpu, cpu)                                                                                \
+#define MODULE(nm, funcs, nf, gpu, cpu)                                                                      \
   { TENSORC_ABI_VERSION, 42, nm, "{}", 1, params, nf, funcs, init, gpu, cpu }
 static const tc_module cpu_twin = MODULE("twin", cpu_funcs, 1, NULL, NULL);
 static const tc_module on_emulator = MODULE("emu", gpu_funcs, 1, &emulated, NULL);
@@ -182,7 +182,8 @@ static void auto_twin(void) {
 
   tensorc_options opt = {0};
   opt.device = "cuda";
-  printf("auto, ask cuda: %s\n", tcrt_api_create(&with_twin, &opt, TENSORC_ABI_VERSION, 42) ? "made" : tcrt_error(NULL));
+  printf("auto, ask cuda: %s\n",
+         tcrt_api_create(&with_twin, &opt, TENSORC_ABI_VERSION, 42) ? "made" : tcrt_error(NULL));
   opt.device = "cpu";
   ctx = tcrt_api_create(&with_twin, &opt, TENSORC_ABI_VERSION, 42);
   printf("auto, ask cpu: %s\n", ctx ? tcrt_api_device(ctx) : tcrt_error(NULL));
@@ -190,9 +191,12 @@ static void auto_twin(void) {
   rc = ctx ? call(ctx, &with_twin, &xh, out) : -1;
   printf("auto, ask cpu, call: rc=%d ran=%s\n", rc, ran ? ran : "nothing");
   tcrt_ctx_free(ctx);
-  printf("gpu only, auto: %s\n", tcrt_api_create(&gpu_only, NULL, TENSORC_ABI_VERSION, 42) ? "made" : tcrt_error(NULL));
-  printf("gpu only, ask cpu: %s\n", tcrt_api_create(&gpu_only, &opt, TENSORC_ABI_VERSION, 42) ? "made" : tcrt_error(NULL));
-  printf("wrong twin: %s\n", tcrt_api_create(&wrong_twin, NULL, TENSORC_ABI_VERSION, 42) ? "made" : tcrt_error(NULL));
+  printf("gpu only, auto: %s\n",
+         tcrt_api_create(&gpu_only, NULL, TENSORC_ABI_VERSION, 42) ? "made" : tcrt_error(NULL));
+  printf("gpu only, ask cpu: %s\n",
+         tcrt_api_create(&gpu_only, &opt, TENSORC_ABI_VERSION, 42) ? "made" : tcrt_error(NULL));
+  printf("wrong twin: %s\n",
+         tcrt_api_create(&wrong_twin, NULL, TENSORC_ABI_VERSION, 42) ? "made" : tcrt_error(NULL));
 }
 
 int main(void) {

@@ -18,12 +18,12 @@
 #include <string.h>
 
 static int failures;
-#define EXPECT(cond)                                                                                                   \
-  do {                                                                                                                 \
-    if (!(cond)) {                                                                                                     \
-      printf("FAILED line %d: %s\n", __LINE__, #cond);                                                                 \
-      failures++;                                                                                                      \
-    }                                                                                                                  \
+#define EXPECT(cond)                                                                                         \
+  do {                                                                                                       \
+    if (!(cond)) {                                                                                           \
+      printf("FAILED line %d: %s\n", __LINE__, #cond);                                                       \
+      failures++;                                                                                            \
+    }                                                                                                        \
   } while (0)
 
 enum { N = 3 };
@@ -126,8 +126,9 @@ int main(void) {
    * device is gone; staged, x makes one more trip, device to host */
   printf("copies: h2d=%lld d2h=%lld d2d=%lld; with x on the host h2d=%lld d2h=%lld\n", (long long)h2d,
          (long long)d2h, (long long)d2d, (long long)host_h2d, (long long)host_d2h);
-  printf("copies as the header says: %d\n", DEV_DEVICE_ARGS_IN_PLACE ? h2d == host_h2d - 1 && d2h == host_d2h
-                                                                     : h2d == host_h2d && d2h == host_d2h + 1);
+  printf("copies as the header says: %d\n", DEV_DEVICE_ARGS_IN_PLACE
+                                                ? h2d == host_h2d - 1 && d2h == host_d2h
+                                                : h2d == host_h2d && d2h == host_d2h + 1);
 
   /* 2. kDLCUDA in and out */
   DLTensor od = device_tensor(ctx, NULL, bytes);
@@ -182,7 +183,8 @@ int main(void) {
   float wh[4] = {0};
   if (!rc)
     EXPECT(tcrt_dev_copy((tc_ctx *)ctx, wh, w.data, sizeof wh, TC_COPY_D2H) == 0);
-  printf("param w: rc=%d device=%d/%d value=%g\n", rc, (int)w.device.device_type, (int)w.device.device_id, wh[0]);
+  printf("param w: rc=%d device=%d/%d value=%g\n", rc, (int)w.device.device_type, (int)w.device.device_id,
+         wh[0]);
 
   /* 8. the device a context asks for */
   tensorc_options opt = {0};

@@ -16,6 +16,7 @@
  */
 #include "iface.h"
 
+#include "../ir/target.h"
 #include "tensorc/api.h"
 
 #include <errno.h>
@@ -275,7 +276,20 @@ static void contract(Text *t, const IfFunc *f) {
   }
 }
 
-static void declare_func(Text *t, const IfModule *it, const IfFunc *f) {
+/* Where the functions run: "cpu", "cuda" or "auto" (see IfModule.device). */
+static const char *device_of(const IfModule *it, KModule *m) {
+  return it->device ? it->device : m->target && m->target->name ? m->target->name : "cpu";
+}
+
+static const char *runs_on(const char *device) {
+  if (strcmp(device, "cuda") == 0)
+    return "the GPU the context opens";
+  if (strcmp(device, "auto") == 0)
+    return "the GPU the context opens, else the CPU";
+  return "the CPU";
+}
+
+static void declare_func(Text *t, const IfModule *it, KModule *m, const IfFunc *f) {
   const char *P = upper(it->prefix), *F = upper(f->name);
   put(t, "\n/* %s(", f->name);
   for (int k = 0; k < f->nargs; k++) {
@@ -297,6 +311,7 @@ static void declare_func(Text *t, const IfModule *it, const IfFunc *f) {
       computed |= f->results[r].dims[i].sym == IF_DIM_COMPUTED;
   if (computed)
     put(t, " * Result dims that are not an argument's dim are checked after the call.\n");
+  put(t, " * Runs on %s (%s).\n", runs_on(device_of(it, m)), device_of(it, m));
   if (f->workspace)
     put(t, " * Workspace: at most %s bytes, allocated during the call. */\n", f->workspace);
   else
@@ -320,6 +335,31 @@ static void declare_func(Text *t, const IfModule *it, const IfFunc *f) {
   put(t, ");\n");
 }
 
+/* Where the functions run and which tensors they take (docs/runtime.md). */
+static void device_notes(Text *t, const IfModule *it, KModule *m) {
+  const char *p = it->prefix, *P = upper(p), *dev = device_of(it, m);
+  put(t, "\n/* Device: %s.  The functions run on %s", dev, runs_on(dev));
+  if (strcmp(dev, "cpu") == 0) {
+    put(t, ";\n * tensors are kDLCPU (a kDLCUDA one is refused with a message). */\n");
+  } else {
+    put(t, ":\n * tensorc_options.device, else $TC_DEVICE, says which (cuda, cuda:N%s).\n",
+        strcmp(dev, "auto") == 0 ? ", cpu, auto" : "");
+    put(t, " * Inputs may be kDLCPU tensors (copied to the device) or kDLCUDA tensors on the\n");
+    if (it->device_args)
+      put(t, " * context's device, read in place without a copy (C order; a strided one is\n"
+             " * copied on the device).  ");
+    else
+      put(t, " * context's device, staged through host memory (this build's GPU code\n"
+             " * takes its arguments in host memory).  ");
+    put(t, "Outputs may be kDLCPU or kDLCUDA tensors.\n");
+    put(t, " * %s_device(ctx) says where a context runs and why. */\n", p);
+  }
+  put(t, "#define %s_DEVICE \"%s\"\n", P, dev);
+  put(t, "#define %s_DEVICE_ARGS_IN_PLACE %d\n", P, it->device_args ? 1 : 0);
+  put(t, "static inline const char *%s_device(const %s_ctx *ctx) { return tcrt_api_device((const tc_ctx *)ctx); }\n",
+      p, p);
+}
+
 bool cg_write_header(const IfModule *it, KModule *m, const char *path, const char *source) {
   const char *p = it->prefix, *P = upper(p);
   Text t = {0};
@@ -339,6 +379,7 @@ bool cg_write_header(const IfModule *it, KModule *m, const char *path, const cha
   put(&t, "#define %s_create(opt) %s_create_checked((opt), %s_ABI_VERSION, %s_HASH)\n", p, p, P, P);
   put(&t, "void %s_destroy(%s_ctx *ctx);\n", p, p);
   put(&t, "const char *%s_error(const %s_ctx *ctx);\n", p, p);
+  device_notes(&t, it, m);
   put(&t, "\n/* A view of a param's buffer (writable; valid until a call assigns the param). */\n");
   put(&t, "int %s_param(%s_ctx *ctx, const char *name, DLTensor *view);\n", p, p);
   int np = m->graph ? m->graph->params.n : 0;
@@ -355,7 +396,7 @@ bool cg_write_header(const IfModule *it, KModule *m, const char *path, const cha
     put(&t, "%s */\n", pp->embed_data ? " (embedded)" : "");
   }
   for (int i = 0; i < it->nfuncs; i++)
-    declare_func(&t, it, &it->funcs[i]);
+    declare_func(&t, it, m, &it->funcs[i]);
   put(&t, "\n/* The descriptor behind these functions (tensorc/api.h). */\nextern const tc_module %s_module;\n", p);
   put(&t, "\n#ifdef __cplusplus\n}\n#endif\n#endif\n");
 

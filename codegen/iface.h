@@ -43,6 +43,13 @@ typedef struct IfModule {
   int nfuncs;         /* exported functions */
   IfFunc *funcs;
   const char *json; /* the signature */
+  /* What the header says the functions run on: NULL is the target's name
+   * ("cpu", "cuda"); a --device=auto build sets "auto" (a GPU module with
+   * its CPU twin, tc_module.cpu).  device_args: the GPU code reads its
+   * arguments through tcrt_dev_arg (TC_GPU_DEVICE_ARGS), so the header
+   * promises kDLCUDA inputs without a copy. */
+  const char *device;
+  bool device_args;
 } IfModule;
 
 /* The arguments (and results) of one function. */

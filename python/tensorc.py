@@ -13,6 +13,14 @@ that calls tcrt_api_call.  The reference is docs/python.md; in short:
   - inputs are never copied here: each ndarray becomes a DLTensor over the
     array's own buffer (strides included; the runtime copies a strided input
     into a contiguous temporary itself, and checks dtypes and shapes);
+  - on a model compiled for the GPU, NumPy arrays are copied to the device by
+    the runtime, and objects whose __dlpack_device__ says CUDA (CuPy arrays,
+    PyTorch CUDA tensors) pass through DLPack as they are: the runtime takes
+    their device memory without a copy where the GPU code allows it (else
+    through the host); the producer stays alive during the call and the
+    capsule is consumed as the DLPack protocol says.  Results come back as
+    NumPy arrays either way (host memory); Model.device says where the
+    model runs (load(..., device="cuda:0"|"cpu"|"auto"), else $TC_DEVICE);
   - results are the runtime's own buffers, wrapped as NumPy arrays without a
     copy and freed (tcrt_free) when the array is garbage collected; a rank-0
     result is returned as a NumPy scalar (np.float32(...)), several results
@@ -99,7 +107,22 @@ class _TcModule(ctypes.Structure):
 
 
 class _Options(ctypes.Structure):  # tensorc_options
-    _fields_ = [("seed", ctypes.c_uint64), ("threads", ctypes.c_int), ("params_in", ctypes.c_char_p)]
+    _fields_ = [("seed", ctypes.c_uint64), ("threads", ctypes.c_int), ("params_in", ctypes.c_char_p),
+                ("device", ctypes.c_char_p)]
+
+
+class _DLManagedTensor(ctypes.Structure):  # dlpack.h: what a "dltensor" capsule holds
+    _fields_ = [("dl_tensor", _DLTensor), ("manager_ctx", ctypes.c_void_p), ("deleter", ctypes.c_void_p)]
+
+
+_DELETER = ctypes.CFUNCTYPE(None, ctypes.c_void_p)
+_KDLCPU, _KDLCUDA = 1, 2
+_capsule_valid = ctypes.pythonapi.PyCapsule_IsValid
+_capsule_valid.restype, _capsule_valid.argtypes = ctypes.c_int, [ctypes.py_object, ctypes.c_char_p]
+_capsule_pointer = ctypes.pythonapi.PyCapsule_GetPointer
+_capsule_pointer.restype, _capsule_pointer.argtypes = ctypes.c_void_p, [ctypes.py_object, ctypes.c_char_p]
+_capsule_rename = ctypes.pythonapi.PyCapsule_SetName
+_capsule_rename.restype, _capsule_rename.argtypes = ctypes.c_int, [ctypes.py_object, ctypes.c_char_p]
 
 
 # tc_dtype (runtime.h) -> NumPy dtype, C scalar type, and the name the JSON uses
@@ -122,7 +145,12 @@ def _bind(lib):
             ("tcrt_error", ctypes.c_char_p, [P]),
             ("tcrt_ctx_free", V, [P]),
             ("tcrt_free", V, [P]),
-            ("tcrt_alloc_count", ctypes.c_int64, [])]:
+            ("tcrt_alloc_count", ctypes.c_int64, []),
+            ("tcrt_api_device", ctypes.c_char_p, [P]),
+            ("tcrt_dev_alloc", P, [P, ctypes.c_int64]),
+            ("tcrt_dev_free", V, [P, P]),
+            ("tcrt_dev_copy", I, [P, P, P, ctypes.c_int64, I]),
+            ("tcrt_dev_copy_calls", ctypes.c_int64, [I])]:
         f = getattr(lib, name)
         f.restype, f.argtypes = res, args
 
@@ -161,9 +189,42 @@ def _wrap(core, res):
 
 # ---------- inputs ----------
 
-def _dltensor(fname, d, x, keep):
-    """A DLTensor over ndarray x's own memory (no copy), for argument d."""
+def _cuda_dltensor(fname, d, x, keep, after):
+    """The DLTensor of CUDA producer x (CuPy, PyTorch), from its DLPack
+    capsule, consumed: renamed "used_dltensor" and its deleter called by
+    `after` once the call is over; x is kept alive until then."""
+    try:
+        capsule = x.__dlpack__()  # stream None: the legacy default stream
+    except Exception as e:
+        raise Error(TC_ERR_INPUT, "%s: argument '%s': __dlpack__() failed: %s" % (fname, d["name"], e)) from None
+    if not _capsule_valid(capsule, b"dltensor"):
+        raise Error(TC_ERR_INPUT, "%s: argument '%s': __dlpack__() gave no unused DLPack capsule ('dltensor')"
+                    % (fname, d["name"]))
+    managed = _DLManagedTensor.from_address(_capsule_pointer(capsule, b"dltensor"))
+    _capsule_rename(capsule, b"used_dltensor")  # ours now: its destructor leaves the tensor alone
+    if managed.deleter:
+        deleter = _DELETER(managed.deleter)
+        address = ctypes.addressof(managed)
+        after.append(lambda: deleter(address))
+    keep += [x, capsule, managed]
+    return managed.dl_tensor
+
+
+def _dltensor(fname, d, x, keep, after=None):
+    """A DLTensor over ndarray x's own memory (no copy), for argument d; a
+    CUDA producer's own DLTensor (see _cuda_dltensor)."""
     if not isinstance(x, np.ndarray):
+        device = None
+        if hasattr(x, "__dlpack_device__"):
+            try:
+                device = tuple(x.__dlpack_device__())
+            except Exception:
+                device = None
+        if device and device[0] == _KDLCUDA and after is not None:
+            return _cuda_dltensor(fname, d, x, keep, after)
+        if device and device[0] not in (_KDLCPU, 3):  # (3: kDLCUDAHost, pinned host memory)
+            raise Error(TC_ERR_INPUT, "%s: argument '%s' is on DLPack device %s; expected the CPU or CUDA"
+                        % (fname, d["name"], device))
         if hasattr(x, "__dlpack__"):
             x = np.from_dlpack(x)  # a zero-copy view (CPU producers only)
         else:
@@ -269,7 +330,14 @@ class Function:
             if given[i]:
                 raise Error(TC_ERR_INPUT, "%s: argument '%s' given twice" % (self.name, k))
             values[i], given[i] = v, True
-        keep = []
+        keep, after = [], []
+        try:
+            return self._call(m, values, given, keep, after)
+        finally:
+            for f in after:  # DLPack deleters: the device tensors are the producers' again
+                f()
+
+    def _call(self, m, values, given, keep, after):
         argv = (ctypes.c_void_p * max(len(self.args), 1))()
         for i, d in enumerate(self.args):
             if not given[i]:
@@ -279,7 +347,7 @@ class Function:
             if d["rank"] == 0:
                 c = _scalar(self.name, d, values[i])
             else:
-                c = _dltensor(self.name, d, values[i], keep)
+                c = _dltensor(self.name, d, values[i], keep, after)
             keep.append(c)
             argv[i] = ctypes.addressof(c)
         raw = (_TcArray * max(len(self.results), 1))()
@@ -329,7 +397,7 @@ class Model:
     unless its name is taken by one of Model's own, and is in m.functions
     either way; m.signature is the parsed JSON interface."""
 
-    def __init__(self, path, seed=0, threads=0, params_in=None):
+    def __init__(self, path, seed=0, threads=0, params_in=None, device=None):
         self.path = os.fspath(path)
         # RTLD_LOCAL: the .so carries its own copy of the runtime, which
         # must not stand in for another model's.
@@ -358,7 +426,8 @@ class Model:
             raise Error(TC_ERR_INPUT, "%s: the signature's hash %016x is not the module's %016x"
                         % (self.path, hash_, module.hash))
         # 2. the context
-        opt = _Options(seed & (2**64 - 1), threads, None if params_in is None else os.fsencode(params_in))
+        opt = _Options(seed & (2**64 - 1), threads, None if params_in is None else os.fsencode(params_in),
+                       None if device is None else device.encode())
         ctx = lib.tcrt_api_create(modp, ctypes.byref(opt), abi, hash_)
         if not ctx:
             raise Error(TC_ERR_INPUT, _text(lib.tcrt_error(None)))
@@ -374,11 +443,20 @@ class Model:
     def __repr__(self):
         return "<tensorc model %s from %s%s>" % (self.name, self.path, "" if self._core.ctx else ", closed")
 
+    @property
+    def device(self):
+        """Where the model runs, and why: "cuda:0 (emulator)", "cpu",
+        "cpu (no CUDA device: ...)" (runtime tcrt_api_device)."""
+        core = self._core
+        with core.lock:
+            return _text(core.lib.tcrt_api_device(core.check_open()))
+
     def param(self, name, copy=True):
         """Param `name` as a NumPy array: a copy by default.  With copy=False,
         a writable view of the context's own buffer, valid only until a call
         assigns the param (a train step does) or the model is closed: use it
-        at once, and never keep it across such a call."""
+        at once, and never keep it across such a call.  On the GPU params are
+        device memory: copies only."""
         core = self._core
         with core.lock:
             view = _DLTensor()
@@ -393,6 +471,15 @@ class Model:
             n = int(np.prod(shape, dtype=np.int64))
             if n == 0 or not view.data:
                 return np.zeros(shape, dt)
+            if view.device.device_type == _KDLCUDA:
+                if not copy:
+                    raise Error(TC_ERR_INPUT, "%s: param '%s' is device memory (the model runs on %s); "
+                                "use param(name) for a copy" % (self.name, name, self.device))
+                arr = np.empty(shape, dt)
+                status = core.lib.tcrt_dev_copy(core.ctx, arr.ctypes.data, view.data, arr.nbytes, 2)  # D2H
+                if status:
+                    raise Error(status, _text(core.lib.tcrt_error(core.ctx)))
+                return arr
             buf = (ctypes.c_char * (n * dt.itemsize)).from_address(view.data)
             arr = np.frombuffer(buf, dt).reshape(shape)
             return arr.copy() if copy else arr
@@ -420,9 +507,11 @@ class Model:
         self.close()
 
 
-def load(path, seed=0, threads=0, params_in=None):
+def load(path, seed=0, threads=0, params_in=None, device=None):
     """Opens a model library built by `tensorc --emit=shared` and makes a
     context for it: params initialised from `seed` (or loaded from
-    params_in/NAME.npy), `threads` worker threads (0: the runtime's default).
-    Raises tensorc.Error when the library, its ABI or the params do not fit."""
-    return Model(path, seed=seed, threads=threads, params_in=params_in)
+    params_in/NAME.npy), `threads` worker threads (0: the runtime's default),
+    on `device` ("cuda", "cuda:N", "cpu", "auto"; None: $TC_DEVICE, else
+    auto: see Model.device).  Raises tensorc.Error when the library, its ABI,
+    the device or the params do not fit."""
+    return Model(path, seed=seed, threads=threads, params_in=params_in, device=device)

@@ -6,12 +6,22 @@
  * generated code and no failure leaves anything behind:
  *   1. bind the arguments: NULLs, device, dtype, rank, constant dims and
  *      symbolic dims (bound by the first argument that has them); borrow
- *      C-order data, copy strided data into a contiguous temporary;
+ *      C-order data, copy strided data into a contiguous temporary.  A
+ *      kDLCUDA tensor (on a context that runs on a GPU) is borrowed where
+ *      the GPU code takes device arguments (TC_GPU_DEVICE_ARGS: it reads
+ *      them through tcrt_dev_arg, which hands the borrowed pointer back),
+ *      else staged through a host temporary, as the code reads host
+ *      arguments;
  *   2. check the output tensors whose shape follows from the arguments;
  *   3. run the function; on failure free what it allocated (alloc.c
  *      tracks the context's blocks), params excepted;
  *   4. check each result against its output tensor and write it there
- *      (strides allowed), or hand the buffers over raw.
+ *      (strides allowed; a kDLCUDA output is written on the device), or
+ *      hand the buffers over raw.
+ *
+ * The context's device is chosen once, in tcrt_api_create (see api.h);
+ * with --device=auto's CPU twin it runs m->cpu, and calls map the given
+ * module's functions onto it by index.
  */
 #include "rt_internal.h"
 #include "tensorc/api.h"
@@ -69,9 +79,18 @@ static int is_c_order(const DLTensor *t) {
   return 1;
 }
 
-/* Copies n-d data between two layouts (strides in elements; NULL: C order). */
-static void copy_strided(char *dst, const int64_t *dst_strides, const char *src, const int64_t *src_strides,
-                         const int64_t *shape, int rank, size_t es) {
+/* One contiguous run: kind 0 is host to host, else a TC_COPY_* through the device. */
+static int copy_run(tc_ctx *ctx, int kind, void *dst, const void *src, int64_t bytes) {
+  if (kind)
+    return tcrt_dev_copy(ctx, dst, src, bytes, kind);
+  memcpy(dst, src, (size_t)bytes);
+  return TC_OK;
+}
+
+/* Copies n-d data between two layouts (strides in elements; NULL: C order),
+ * by contiguous runs (copy_run's kind). */
+static int copy_strided(tc_ctx *ctx, int kind, char *dst, const int64_t *dst_strides, const char *src,
+                        const int64_t *src_strides, const int64_t *shape, int rank, size_t es) {
   int64_t c_strides[TC_MAX_RANK], idx[TC_MAX_RANK] = {0}, total = 1;
   for (int i = rank - 1; i >= 0; i--) {
     c_strides[i] = total;
@@ -81,10 +100,8 @@ static void copy_strided(char *dst, const int64_t *dst_strides, const char *src,
   bool same = true; /* both in C order (size-1 axes' strides do not matter) */
   for (int i = 0; i < rank; i++)
     same = same && (shape[i] == 1 || (ds[i] == c_strides[i] && ss[i] == c_strides[i]));
-  if (same || total == 0) {
-    memcpy(dst, src, (size_t)total * es);
-    return;
-  }
+  if (same || total == 0)
+    return copy_run(ctx, kind, dst, src, total * (int64_t)es);
   /* rows of the innermost axis at a time when it is contiguous on both sides */
   int64_t inner = rank > 0 && ds[rank - 1] == 1 && ss[rank - 1] == 1 ? shape[rank - 1] : 1;
   int outer_rank = inner > 1 ? rank - 1 : rank;
@@ -94,13 +111,102 @@ static void copy_strided(char *dst, const int64_t *dst_strides, const char *src,
       doff += idx[i] * ds[i];
       soff += idx[i] * ss[i];
     }
-    memcpy(dst + doff * (int64_t)es, src + soff * (int64_t)es, (size_t)inner * es);
+    int st = copy_run(ctx, kind, dst + doff * (int64_t)es, src + soff * (int64_t)es, inner * (int64_t)es);
+    if (st)
+      return st;
     for (int i = outer_rank - 1; i >= 0 && ++idx[i] == shape[i]; i--)
       idx[i] = 0;
   }
+  return TC_OK;
 }
 
-/* ---------- contexts ---------- */
+/* ---------- contexts and their device ---------- */
+
+/* What a context was asked to run on (tensorc_options.device, $TC_DEVICE). */
+typedef struct DeviceAsk {
+  enum { ASK_AUTO, ASK_CPU, ASK_CUDA } kind;
+  int ordinal;      /* cuda:N */
+  const char *text; /* as given ("auto" when nothing was) */
+  const char *from; /* where it was given, for messages */
+} DeviceAsk;
+
+static int parse_device(const tc_module *m, const tensorc_options *opt, DeviceAsk *ask) {
+  const char *env = getenv("TC_DEVICE");
+  *ask = (DeviceAsk){ASK_AUTO, 0, "auto", "the default"};
+  if (opt && opt->device)
+    ask->text = opt->device, ask->from = "tensorc_options.device";
+  else if (env && *env)
+    ask->text = env, ask->from = "TC_DEVICE";
+  const char *t = ask->text;
+  if (strcmp(t, "auto") == 0)
+    return TC_OK;
+  if (strcmp(t, "cpu") == 0) {
+    ask->kind = ASK_CPU;
+    return TC_OK;
+  }
+  if (strcmp(t, "cuda") == 0) {
+    ask->kind = ASK_CUDA;
+    return TC_OK;
+  }
+  if (strncmp(t, "cuda:", 5) == 0 && t[5] >= '0' && t[5] <= '9' && strlen(t) <= 9) {
+    char *end;
+    long n = strtol(t + 5, &end, 10);
+    if (*end == '\0') {
+      ask->kind = ASK_CUDA;
+      ask->ordinal = (int)n;
+      return TC_OK;
+    }
+  }
+  return tcrt_fail(NULL, TC_ERR_INPUT, "%s: %s is '%s'; expected cpu, cuda, cuda:N (N a GPU's number) or auto",
+                   m->name, ask->from, t);
+}
+
+/* Opens what the context runs on and sets ctx->module and the device
+ * text; on failure the reason is in tcrt_error(NULL). */
+static int choose_device(tc_ctx *ctx, const tc_module *m, const DeviceAsk *ask) {
+  ctx->module = ctx->module_given = m;
+  if (!m->gpu) {
+    if (ask->kind == ASK_CUDA)
+      return tcrt_fail(NULL, TC_ERR_INPUT,
+                       "%s: %s asks for %s, but this model was compiled for the CPU; compile it with "
+                       "--device=cuda or --device=auto to run it on a GPU",
+                       m->name, ask->from, ask->text);
+    snprintf(ctx->device_text, sizeof ctx->device_text, "cpu");
+    return TC_OK;
+  }
+  if (m->cpu && (m->cpu->nfuncs != m->nfuncs || m->cpu->nparams != m->nparams))
+    return tcrt_fail(NULL, TC_ERR_INPUT,
+                     "%s: internal error: the CPU code has %d functions and %d params, the GPU code %d and %d",
+                     m->name, m->cpu->nfuncs, m->cpu->nparams, m->nfuncs, m->nparams);
+  if (ask->kind == ASK_CPU) {
+    if (!m->cpu)
+      return tcrt_fail(NULL, TC_ERR_INPUT,
+                       "%s: %s asks for the CPU, but this model was compiled for the GPU only (--device=cuda); "
+                       "compile it with --device=auto to have CPU code beside the GPU code",
+                       m->name, ask->from);
+    ctx->module = m->cpu;
+    snprintf(ctx->device_text, sizeof ctx->device_text, "cpu (%s=cpu)", ask->from);
+    return TC_OK;
+  }
+  /* the emulator is one device, whatever a machine has */
+  if (m->gpu->emu_kernels && ask->ordinal > 0)
+    return tcrt_fail(NULL, TC_ERR_INPUT,
+                     "%s: %s asks for %s, but the GPU emulator (--gpu-emulate) has one device, cuda:0", m->name,
+                     ask->from, ask->text);
+  ctx->dev_ordinal = ask->ordinal;
+  if (tcrt_dev_open(ctx, m->gpu) == TC_OK) {
+    snprintf(ctx->device_text, sizeof ctx->device_text, "cuda:%d (%s)", ctx->dev_ordinal, tcrt_dev_name(ctx));
+    return TC_OK;
+  }
+  if (ask->kind == ASK_AUTO && m->cpu) {
+    /* --device=auto: the CPU code compiled beside the GPU code */
+    snprintf(ctx->device_text, sizeof ctx->device_text, "cpu (no CUDA device: %s)", tcrt_error(ctx));
+    ctx->module = m->cpu;
+    ctx->dev_ordinal = 0;
+    return TC_OK;
+  }
+  return tcrt_fail(NULL, TC_ERR_INPUT, "%s: %s", m->name, tcrt_error(ctx));
+}
 
 tc_ctx *tcrt_api_create(const tc_module *m, const tensorc_options *opt, int abi, uint64_t hash) {
   if (!m) {
@@ -121,6 +227,9 @@ tc_ctx *tcrt_api_create(const tc_module *m, const tensorc_options *opt, int abi,
               m->name, (unsigned long long)hash, (unsigned long long)m->hash);
     return NULL;
   }
+  DeviceAsk ask;
+  if (parse_device(m, opt, &ask))
+    return NULL;
   tc_ctx *ctx = tcrt_ctx_new(m->nparams);
   if (!ctx) {
     tcrt_fail(NULL, TC_ERR_NOMEM, "%s: out of memory creating a context", m->name);
@@ -129,18 +238,18 @@ tc_ctx *tcrt_api_create(const tc_module *m, const tensorc_options *opt, int abi,
   tcrt_seed(ctx, opt ? opt->seed : 0);
   if (opt && opt->threads > 0)
     tcrt_set_threads(ctx, opt->threads);
-  /* a model compiled for the GPU runs there (docs/gpu.md): its params too */
-  if (m->gpu && tcrt_dev_open(ctx, m->gpu)) {
-    tcrt_fail(NULL, TC_ERR_INPUT, "%s: %s", m->name, tcrt_error(ctx));
+  /* a model that runs on the GPU keeps its params there (docs/gpu.md) */
+  if (choose_device(ctx, m, &ask)) {
     tcrt_ctx_free(ctx);
     return NULL;
   }
+  const tc_module *run = ctx->module;
   char err[1024];
   int status;
   if (opt && opt->params_in)
-    status = tcrt_params_load(ctx, m->nparams, m->params, opt->params_in, err, sizeof err, NULL, NULL);
+    status = tcrt_params_load(ctx, run->nparams, run->params, opt->params_in, err, sizeof err, NULL, NULL);
   else
-    status = m->init(ctx) ? (snprintf(err, sizeof err, "%s", tcrt_error(ctx)), TC_ERR_RUNTIME) : TC_OK;
+    status = run->init(ctx) ? (snprintf(err, sizeof err, "%s", tcrt_error(ctx)), TC_ERR_RUNTIME) : TC_OK;
   if (status) {
     tcrt_fail(NULL, status, "%s: %s", m->name, err);
     tcrt_ctx_free(ctx);
@@ -149,23 +258,47 @@ tc_ctx *tcrt_api_create(const tc_module *m, const tensorc_options *opt, int abi,
   return ctx;
 }
 
+const char *tcrt_api_device(const tc_ctx *ctx) {
+  if (!ctx)
+    return "(no context)";
+  if (ctx->device_text[0])
+    return ctx->device_text;
+  return ctx->dev ? "cuda" : "cpu"; /* a context not made by tcrt_api_create */
+}
+
 int tcrt_api_param(tc_ctx *ctx, const tc_module *m, const char *name, DLTensor *view) {
   if (!ctx)
     return tcrt_fail(NULL, TC_ERR_INPUT, "%s_param: the context is NULL", m->name);
   if (!name || !view)
     return tcrt_fail(ctx, TC_ERR_INPUT, "%s_param: %s is NULL", m->name, !name ? "the name" : "the view");
-  for (int i = 0; i < m->nparams; i++) {
-    const tc_paramdesc *p = &m->params[i];
+  /* the module the context runs (a CPU twin has the same params, in order) */
+  const tc_module *run = ctx->module ? ctx->module : m;
+  for (int i = 0; i < run->nparams; i++) {
+    const tc_paramdesc *p = &run->params[i];
     if (strcmp(p->name, name) != 0)
       continue;
     /* the context's own buffer; shape is the descriptor's, not to be written;
      * in device memory when the model runs on the GPU */
     *view = tc_tensor(tcrt_param(ctx, i), p->rank, (int64_t *)p->shape, p->dtype);
-    if (tcrt_dev_name(ctx))
-      view->device = (DLDevice){kDLCUDA, 0};
+    if (ctx->dev)
+      view->device = (DLDevice){kDLCUDA, ctx->dev_ordinal};
     return TC_OK;
   }
   return tcrt_fail(ctx, TC_ERR_INPUT, "%s has no param named '%s'", m->name, name);
+}
+
+/* ---------- borrowed device arguments ---------- */
+
+void *tcrt_dev_arg(tc_ctx *ctx, const void *arg, int64_t bytes) {
+  for (int i = 0; i < ctx->nborrowed; i++)
+    if (ctx->borrowed[i] == arg)
+      return (void *)arg; /* the caller's device tensor: read in place */
+  void *d = tcrt_dev_alloc_uninit(ctx, bytes);
+  if (d && tcrt_dev_copy(ctx, d, arg, bytes, TC_COPY_H2D)) {
+    tcrt_dev_free(ctx, d);
+    return NULL;
+  }
+  return d;
 }
 
 /* ---------- calls ---------- */
@@ -176,7 +309,11 @@ typedef struct Call {
   int64_t *sym_value; /* per symbol */
   int *sym_arg;       /* the argument that bound it, or -1 */
   tc_array *args;
-  void **copies; /* contiguous copies of strided arguments */
+  void **copies;      /* host copies of arguments: strided ones, device ones staged */
+  void **dev_copies;  /* contiguous device copies of strided device arguments */
+  const void **borrowed; /* device memory the GPU code may take as it is (tcrt_dev_arg) */
+  int nborrowed;
+  bool device_args;   /* the GPU code takes device arguments (TC_GPU_DEVICE_ARGS) */
 } Call;
 
 /* Checks one dim against the declaration, binding its symbol if new. */
@@ -211,9 +348,18 @@ static int check_tensor(Call *c, const tc_argdesc *d, const DLTensor *t, const c
   decl_text(c->f, d, type, sizeof type);
   if (!t)
     return tcrt_fail(c->ctx, TC_ERR_INPUT, "%s: %s '%s' (%s) is NULL", c->f->name, what, d->name, type);
-  if (t->device.device_type != kDLCPU && t->device.device_type != kDLCUDAHost)
-    return tcrt_fail(c->ctx, TC_ERR_INPUT, "%s: %s '%s' is on DLPack device type %d; this model runs on the CPU",
-                     c->f->name, what, d->name, (int)t->device.device_type);
+  if (t->device.device_type == kDLCUDA && !c->ctx->dev) {
+    const char *why = tcrt_api_device(c->ctx); /* "cpu", or "cpu (the reason)" */
+    return tcrt_fail(c->ctx, TC_ERR_INPUT, "%s: %s '%s' is a CUDA tensor, but this context runs on the CPU%s",
+                     c->f->name, what, d->name, strncmp(why, "cpu (", 5) == 0 ? why + 3 : "");
+  }
+  if (t->device.device_type == kDLCUDA && t->device.device_id != c->ctx->dev_ordinal)
+    return tcrt_fail(c->ctx, TC_ERR_INPUT, "%s: %s '%s' is on cuda:%d, but this context runs on cuda:%d",
+                     c->f->name, what, d->name, (int)t->device.device_id, c->ctx->dev_ordinal);
+  if (t->device.device_type != kDLCPU && t->device.device_type != kDLCUDAHost && t->device.device_type != kDLCUDA)
+    return tcrt_fail(c->ctx, TC_ERR_INPUT,
+                     "%s: %s '%s' is on DLPack device type %d; expected kDLCPU (1)%s", c->f->name, what, d->name,
+                     (int)t->device.device_type, c->ctx->dev ? " or kDLCUDA (2)" : "");
   tc_dtype dt = dtype_of(t->dtype);
   if (dt != d->dtype)
     return tcrt_fail(c->ctx, TC_ERR_INPUT, "%s: %s '%s' (%s) has dtype %s (DLPack code %d, %d bits), expected %s",
@@ -256,17 +402,37 @@ static int bind_arg(Call *c, int k, const void *value) {
       return code;
   }
   char *base = (char *)t->data + t->byte_offset;
-  if (is_c_order(t)) {
-    a->data = base;
+  bool on_device = t->device.device_type == kDLCUDA;
+  if (is_c_order(t) && (!on_device || c->device_args)) {
+    a->data = base; /* borrowed: read in place */
+    if (on_device)
+      c->borrowed[c->nborrowed++] = base;
     return TC_OK;
   }
   size_t es = tcrt_dtype_size(d->dtype);
-  /* the context's block cache serves it on later calls; made before the
-   * call's mark, so a failing call does not free it (we do) */
-  c->copies[k] = tcrt_alloc(c->ctx, tcrt_numel(a) * (int64_t)es);
+  int64_t bytes = tcrt_numel(a) * (int64_t)es;
+  if (on_device && c->device_args) {
+    /* strided on the device: one contiguous device copy, lent like the caller's */
+    c->dev_copies[k] = tcrt_dev_alloc_uninit(c->ctx, bytes);
+    if (!c->dev_copies[k])
+      return tcrt_fail(c->ctx, TC_ERR_NOMEM, "%s: out of device memory copying argument '%s' (%lld bytes)",
+                       c->f->name, d->name, (long long)bytes);
+    if ((code = copy_strided(c->ctx, TC_COPY_D2D, c->dev_copies[k], NULL, base, t->strides, t->shape, t->ndim, es)))
+      return code;
+    a->data = c->dev_copies[k];
+    c->borrowed[c->nborrowed++] = a->data;
+    return TC_OK;
+  }
+  /* strided on the host, or on the device for GPU code that reads host
+   * arguments (staged): the context's block cache serves it on later
+   * calls; made before the call's mark, so a failing call does not free it
+   * (we do) */
+  c->copies[k] = tcrt_alloc(c->ctx, bytes);
   if (!c->copies[k])
     return tcrt_fail(c->ctx, TC_ERR_NOMEM, "%s: out of memory copying argument '%s'", c->f->name, d->name);
-  copy_strided(c->copies[k], NULL, base, t->strides, t->shape, t->ndim, es);
+  if ((code = copy_strided(c->ctx, on_device ? TC_COPY_D2H : 0, c->copies[k], NULL, base, t->strides, t->shape,
+                           t->ndim, es)))
+    return code;
   a->data = c->copies[k];
   return TC_OK;
 }
@@ -307,7 +473,12 @@ static int run_call(Call *c, void *const *argv, DLTensor *const *outs, tc_array 
 
   tc_array *res = raw;
   uint64_t mark = rt_alloc_mark(c->ctx);
+  /* lent to tcrt_dev_arg (and kept from tcrt_dev_free) for this call only */
+  c->ctx->borrowed = c->borrowed;
+  c->ctx->nborrowed = c->nborrowed;
   int status = f->fn(c->ctx, c->args, res);
+  c->ctx->borrowed = NULL;
+  c->ctx->nborrowed = 0;
   if (status) {
     rt_release_since(c->ctx, mark);
     memset(res, 0, sizeof *res * (size_t)f->nresults);
@@ -320,10 +491,13 @@ static int run_call(Call *c, void *const *argv, DLTensor *const *outs, tc_array 
       rt_detach_block(res[r].data);
     return TC_OK;
   }
+  /* results are host memory: copied into the caller's tensors, on the
+   * device for a kDLCUDA one */
   for (int r = 0; r < f->nresults && !status; r++)
     if (!(status = check_out(c, r, outs[r], &res[r])))
-      copy_strided((char *)outs[r]->data + outs[r]->byte_offset, outs[r]->strides, res[r].data, NULL, res[r].shape,
-                   res[r].rank, tcrt_dtype_size(res[r].dtype));
+      status = copy_strided(c->ctx, outs[r]->device.device_type == kDLCUDA ? TC_COPY_H2D : 0,
+                            (char *)outs[r]->data + outs[r]->byte_offset, outs[r]->strides, res[r].data, NULL,
+                            res[r].shape, res[r].rank, tcrt_dtype_size(res[r].dtype));
   for (int r = 0; r < f->nresults; r++)
     tcrt_free(res[r].data);
   return status;
@@ -334,6 +508,10 @@ int tcrt_api_call(tc_ctx *ctx, const tc_funcdesc *f, void *const *argv, DLTensor
     return tcrt_fail(NULL, TC_ERR_INPUT, "%s: the context is NULL", f ? f->name : "call");
   if (!f)
     return tcrt_fail(ctx, TC_ERR_INPUT, "no function");
+  /* the wrappers pass the given module's function: the context may run its CPU twin */
+  const tc_module *given = ctx->module_given, *run = ctx->module;
+  if (given && run && given != run && f >= given->funcs && f < given->funcs + given->nfuncs)
+    f = &run->funcs[f - given->funcs];
   if (!outs && !raw && f->nresults > 0)
     return tcrt_fail(ctx, TC_ERR_INPUT, "%s: no output tensors", f->name);
   /* the call's bookkeeping on the stack for the usual few arguments, so
@@ -342,20 +520,24 @@ int tcrt_api_call(tc_ctx *ctx, const tc_funcdesc *f, void *const *argv, DLTensor
   int64_t sym_value[SMALL] = {0};
   int sym_arg[SMALL];
   tc_array args[SMALL] = {{0}}, results[SMALL] = {{0}};
-  void *copies[SMALL] = {0};
+  void *copies[SMALL] = {0}, *dev_copies[SMALL] = {0};
+  const void *borrowed[SMALL] = {0};
   int na = f->nargs > 0 ? f->nargs : 1, ns = f->nsyms > 0 ? f->nsyms : 1, nr = f->nresults > 0 ? f->nresults : 1;
   bool small = na <= SMALL && ns <= SMALL && nr <= SMALL;
-  Call c = {ctx, f, sym_value, sym_arg, args, copies};
+  Call c = {ctx, f, sym_value, sym_arg, args, copies, dev_copies, borrowed, 0, false};
+  c.device_args = ctx->dev && ctx->gpu && (ctx->gpu->flags & TC_GPU_DEVICE_ARGS);
   tc_array *res = raw ? raw : results;
   if (!small) {
     c.sym_value = calloc((size_t)ns, sizeof(int64_t));
     c.sym_arg = malloc((size_t)ns * sizeof(int));
     c.args = calloc((size_t)na, sizeof(tc_array));
     c.copies = calloc((size_t)na, sizeof(void *));
+    c.dev_copies = calloc((size_t)na, sizeof(void *));
+    c.borrowed = calloc((size_t)na, sizeof(void *));
     res = raw ? raw : calloc((size_t)nr, sizeof(tc_array));
   }
   int code;
-  if (!c.sym_value || !c.sym_arg || !c.args || !c.copies || !res) {
+  if (!c.sym_value || !c.sym_arg || !c.args || !c.copies || !c.dev_copies || !c.borrowed || !res) {
     code = tcrt_fail(ctx, TC_ERR_NOMEM, "%s: out of memory", f->name);
   } else {
     for (int s = 0; s < ns; s++)
@@ -364,6 +546,8 @@ int tcrt_api_call(tc_ctx *ctx, const tc_funcdesc *f, void *const *argv, DLTensor
   }
   for (int k = 0; c.copies && k < f->nargs; k++)
     tcrt_free(c.copies[k]);
+  for (int k = 0; c.dev_copies && k < f->nargs; k++)
+    tcrt_dev_free(ctx, c.dev_copies[k]);
   if (!small) {
     if (res != raw)
       free(res);
@@ -371,6 +555,8 @@ int tcrt_api_call(tc_ctx *ctx, const tc_funcdesc *f, void *const *argv, DLTensor
     free(c.sym_arg);
     free(c.args);
     free(c.copies);
+    free(c.dev_copies);
+    free(c.borrowed);
   }
   return code;
 }

@@ -34,6 +34,12 @@ static atomic_llong dev_malloc_calls;
 
 int64_t tcrt_dev_malloc_calls(void) { return dev_malloc_calls; }
 
+/* copies by TC_COPY_* kind, for tests that a device tensor went in or out
+ * of a call without a copy */
+static atomic_llong dev_copy_calls[4];
+
+int64_t tcrt_dev_copy_calls(int kind) { return kind >= TC_COPY_H2D && kind <= TC_COPY_D2D ? dev_copy_calls[kind] : 0; }
+
 /* ---- the emulator backend ---- */
 
 typedef struct EmuKernel {
@@ -159,6 +165,9 @@ void *tcrt_dev_alloc(tc_ctx *ctx, int64_t bytes) { return dev_alloc(ctx, bytes, 
 void *tcrt_dev_alloc_uninit(tc_ctx *ctx, int64_t bytes) { return dev_alloc(ctx, bytes, false); }
 
 void tcrt_dev_free(tc_ctx *ctx, void *p) {
+  for (int i = 0; i < ctx->nborrowed; i++)
+    if (ctx->borrowed[i] == p)
+      return; /* the caller's tensor, lent to the running call (api.c) */
   rt_devblock *b = p ? find_block(ctx, p) : NULL;
   if (b)
     b->cached = true;
@@ -184,7 +193,11 @@ int64_t tcrt_dev_live_blocks(const tc_ctx *ctx) {
 int tcrt_dev_copy(tc_ctx *ctx, void *dst, const void *src, int64_t bytes, int kind) {
   if (!ctx->dev)
     return tcrt_fail(ctx, TC_ERR_RUNTIME, "GPU code ran without a device");
-  return bytes > 0 ? ctx->dev->copy(ctx, dst, src, bytes, kind) : TC_OK;
+  if (bytes <= 0)
+    return TC_OK;
+  if (kind >= TC_COPY_H2D && kind <= TC_COPY_D2D)
+    dev_copy_calls[kind]++;
+  return ctx->dev->copy(ctx, dst, src, bytes, kind);
 }
 
 void *tcrt_dev_scratch(tc_ctx *ctx, int64_t bytes) {

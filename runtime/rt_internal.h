@@ -77,6 +77,16 @@ struct tc_ctx {
   int dev_ordinal;        /* which GPU: TC_DEVICE=cuda:N, or the API's choice */
   double dev_peak_gbps;   /* the device's peak memory bandwidth in GB/s (--profile); 0: unknown */
   struct rt_profile *profile; /* --profile: the table being collected (NULL: not profiling) */
+  /* api.c: the module a context made by tcrt_api_create runs (the one
+   * given, or its CPU twin m->cpu under --device=auto without a GPU), the
+   * one given (whose funcdescs the generated wrappers pass), and why it
+   * runs where it does (tcrt_api_device) */
+  const struct tc_module *module, *module_given;
+  char device_text[320];
+  /* api.c: the caller's device tensors the running call borrows
+   * (tcrt_dev_arg serves them without a copy); NULL between calls */
+  const void *const *borrowed;
+  int nborrowed;
 };
 
 /* params.c: text for messages */

@@ -10,8 +10,14 @@
  * Tensors cross the interface as DLPack DLTensors (dlpack/dlpack.h):
  *   - inputs are borrowed: a C-order CPU tensor of the declared dtype is
  *     read in place; a strided one is copied into a contiguous temporary;
- *   - outputs are caller-owned tensors (CPU, the declared dtype, any
- *     strides) whose shape must be the result's: checked before the call
+ *   - on a context that runs on a GPU (docs/runtime.md), inputs may also be
+ *     kDLCUDA tensors on the context's device: C-order ones are handed to
+ *     the GPU code without a copy where the module allows it
+ *     (TC_GPU_DEVICE_ARGS), else staged through the host; CPU tensors are
+ *     copied to the device;
+ *   - outputs are caller-owned tensors (CPU, or kDLCUDA on a context that
+ *     runs on a GPU; the declared dtype; any strides on the CPU, C order on
+ *     the device) whose shape must be the result's: checked before the call
  *     where the result's dims follow from the arguments' dims, else after.
  * Status codes are runtime.h's TC_OK, TC_ERR_RUNTIME, TC_ERR_INPUT,
  * TC_ERR_NOMEM; the text is in model_error(ctx).  A context is used by one
@@ -38,6 +44,10 @@ typedef struct tensorc_options {
   uint64_t seed;         /* the random stream (params' initial values, rand()) */
   int threads;           /* 0: the runtime's default */
   const char *params_in; /* load DIR/NAME.npy for every param instead of initialising them */
+  /* Where a model compiled for the GPU runs: "cuda", "cuda:N", "cpu" or
+   * "auto"; NULL: $TC_DEVICE, else "auto" (the GPU when one opens, else
+   * the CPU code compiled beside it by --device=auto).  See tcrt_api_create. */
+  const char *device;
 } tensorc_options;
 
 /* One exported function.  Arguments use tc_argdesc (runtime.h) with
@@ -106,9 +116,19 @@ int tcrt_abi_version(void);
 
 /* A new context for module m: checks that `abi` (the header's) and the
  * module's version are the runtime's and that `hash` (the header's) is
- * the module's, then seeds, and loads or initialises the params.  NULL
- * on failure, with the reason in tcrt_error(NULL) (per thread). */
+ * the module's, chooses the device, then seeds, and loads or initialises
+ * the params.  NULL on failure, with the reason in tcrt_error(NULL) (per
+ * thread).  The device (opt->device, else $TC_DEVICE, else "auto"):
+ *   - a module without GPU code runs on the CPU; "cuda" is an error;
+ *   - "cuda" / "cuda:N": GPU N (0 for "cuda"), an error if it cannot open;
+ *   - "auto": the GPU 0 when it opens, else m->cpu (--device=auto), else
+ *     the error;
+ *   - "cpu": m->cpu, an error for a module compiled for the GPU only. */
 tc_ctx *tcrt_api_create(const tc_module *m, const tensorc_options *opt, int abi, uint64_t hash);
+
+/* Where the context runs, and why: "cuda:0 (emulator)", "cpu", "cpu (no
+ * CUDA device: ...)", "cpu (asked: cpu)".  Valid while the context is. */
+const char *tcrt_api_device(const tc_ctx *ctx);
 
 /* Calls f: argv[i] is a `const DLTensor *` for a tensor argument and a
  * pointer to the C value (float, double, int32_t, int64_t, bool) for a
@@ -119,10 +139,14 @@ tc_ctx *tcrt_api_create(const tc_module *m, const tensorc_options *opt, int abi,
  * allocated is left behind; params it had already updated keep their new
  * values. */
 int tcrt_api_call(tc_ctx *ctx, const tc_funcdesc *f, void *const *argv, DLTensor *const *outs, tc_array *raw);
+/* f may be a function of the module given to tcrt_api_create or of the one
+ * the context runs (its CPU twin): the same index is called either way.
+ * Raw results are host memory wherever the context runs. */
 
-/* Fills *view with param `name` of the context: a CPU DLTensor over the
+/* Fills *view with param `name` of the context: a DLTensor over the
  * context's own buffer (writable; shape points into the module
- * descriptor).  It stays valid until a call that assigns the param. */
+ * descriptor), kDLCUDA when the context runs on a GPU, else kDLCPU.  It
+ * stays valid until a call that assigns the param. */
 int tcrt_api_param(tc_ctx *ctx, const tc_module *m, const char *name, DLTensor *view);
 
 #ifdef __cplusplus

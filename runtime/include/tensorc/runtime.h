@@ -146,7 +146,14 @@ typedef struct tc_gpu_image {
   const void *emu_kernels;
   int flags; /* TC_GPU_* */
 } tc_gpu_image;
-enum { TC_GPU_ALLOW_TF32 = 1 }; /* --allow-tf32: cuBLAS may use TF32 tensor cores for f32 */
+enum {
+  TC_GPU_ALLOW_TF32 = 1, /* --allow-tf32: cuBLAS may use TF32 tensor cores for f32 */
+  /* The functions read each tensor argument only through tcrt_dev_arg
+   * (never on the host) and never write what it returns, so a caller's
+   * device tensor can be handed to them as it is: tcrt_api_call then
+   * borrows kDLCUDA inputs without a copy. */
+  TC_GPU_DEVICE_ARGS = 2,
+};
 enum { TC_KRAND_F32, TC_KRAND_F64, TC_KRANDN_F32, TC_KRANDN_F64, TC_KRANDINT };
 enum { TC_COPY_H2D = 1, TC_COPY_D2H = 2, TC_COPY_D2D = 3 };
 
@@ -164,6 +171,13 @@ int64_t tcrt_dev_live_blocks(const tc_ctx *ctx); /* device blocks in use */
 int64_t tcrt_dev_malloc_calls(void);             /* blocks the backends allocated, ever */
 /* Copies bytes between host and device memory (TC_COPY_*). */
 int tcrt_dev_copy(tc_ctx *ctx, void *dst, const void *src, int64_t bytes, int kind);
+int64_t tcrt_dev_copy_calls(int kind);           /* copies of that TC_COPY_* kind, ever (tests) */
+/* An argument's device copy, for GPU code that sets TC_GPU_DEVICE_ARGS:
+ * when `arg` is a device tensor the running tcrt_api_call borrowed from
+ * its caller, arg itself (no copy); else a new device block holding the
+ * `bytes` bytes of host memory at arg.  Freed with tcrt_dev_free (which
+ * leaves a borrowed tensor alone).  NULL on failure, with the error set. */
+void *tcrt_dev_arg(tc_ctx *ctx, const void *arg, int64_t bytes);
 /* Device memory of at least `bytes` the context keeps for kernels' scratch. */
 void *tcrt_dev_scratch(tc_ctx *ctx, int64_t bytes);
 /* Launches kernel `kernel` of the table on grid blocks of `block` threads;

@@ -322,8 +322,10 @@ static bool emit_llvm(KModule *m, CgEmit kind, const char *path, const CgOptions
   LLVMContextRef c = LLVMContextCreate();
   /* --device=auto: the CPU build, in the same module */
   CgTwin twin = {o->cpu_twin, NULL};
-  if (gpu && o->cpu_twin && lib)
+  if (gpu && o->cpu_twin && lib) {
     twin.lib = cg_iface(o->cpu_twin, lib->prefix, o->source_text, o->source_len);
+    lib->device = "auto"; /* the header says so */
+  }
   LLVMModuleRef mod = cg_cpu_module(c, m, td, triple, lib, kind == CG_SHARED, gpu, gpu && o->cpu_twin ? &twin : NULL);
   bool ok = mod != NULL;
   if (ok) {

@@ -94,7 +94,7 @@ def table(res, info, have_torch, S):
         t = med(key + ".tensorc")
         gbs = info["bytes." + key] / t / 1e9 if t and ("bytes." + key) in info else None
         pct = 100 * gbs / copy_gbs if gbs and copy_gbs else None
-        rate = "%.0f GB/s" % gbs + (" (%.0f%% of copy)" % pct if pct else "") if gbs else "n/a"
+        rate = "%.3g GB/s" % gbs + (" (%.0f%% of copy)" % pct if pct else "") if gbs else "n/a"
         met = "n/a" if pct is None else ("yes" if pct >= 85 else "no")
         rows.append("| %s | %s | %s | %s | %s | >= 85%% of copy | %s |" % (
             name, fmt_t(t), peer(key + ".torch.eager"), peer(key + ".torch.compile"), rate, met))
@@ -102,7 +102,7 @@ def table(res, info, have_torch, S):
     gf = info.get("flops.e", 0) / t / 1e9 if t else None
     ratio = cb / t if t and cb else None
     rows.append("| (e) sgemm %d^3 | %s | cuBLAS (torch.mm) %s | — | %s | >= 0.95x cuBLAS | %s |" % (
-        S["MM_N"], fmt_t(t), peer("e.cublas"), ("%.0f GFLOP/s" % gf if gf else "n/a") +
+        S["MM_N"], fmt_t(t), peer("e.cublas"), ("%.3g GFLOP/s" % gf if gf else "n/a") +
         (", %.2fx cuBLAS" % ratio if ratio else ""), "n/a" if ratio is None else ("yes" if ratio >= 0.95 else "no")))
     te, tc = med("f.tensorc.epoch"), med("f.torch.compile")
     rows.append("| (f) MLP epoch (loop in train_epoch) | %s | %s | %s | train_step from C: %s | faster than torch.compile | %s |" % (

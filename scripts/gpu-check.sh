@@ -170,6 +170,7 @@ run() {
   local work
   work=$(mktemp -d "${TMPDIR:-/tmp}/gpu-check.XXXXXX")
   local out=${OUT:-$work}
+  mkdir -p "$out" || return 2
   local log=$out/gpu-check.log rows=$work/rows
   : >"$rows"
   export LD_LIBRARY_PATH=$b/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}

@@ -12,8 +12,10 @@
 #       --gpu-arch=ARCH; --emulate: --gpu-emulate, to try `run` here),
 #       records the NumPy references and the CPU's results next to them,
 #       and copies the shared libraries the programs load that the GPU
-#       machine may lack (OpenBLAS, gfortran) into BUNDLE/lib.
-#       BUNDLE defaults to .gpucheck (git-ignored); it must stay < 60 MiB.
+#       machine may lack (OpenBLAS, gfortran) into lib/ for LD_LIBRARY_PATH;
+#       all of it packed into BUNDLE/bundle.tar.xz (~8 MiB; the limit a
+#       device call carries is 60), with BUNDLE/manifest and prepare.log.
+#       BUNDLE defaults to .gpucheck (git-ignored).
 #   scripts/gpu-check.sh run [BUNDLE]
 #       THERE (or here, for an --emulate bundle): runs it all, each program
 #       with a 60 s limit, every failure reported with what differed; prints
@@ -91,8 +93,10 @@ prepare() {
   rt=$(cd "$(dirname "$tensorc")/.." && pwd)/lib/libtensorc_rt.a
   local flags=(--device=cuda "--gpu-arch=$arch") oflags=(--gpu --gpu-arch "$arch")
   [ "$emulate" = 1 ] && flags=(--device=cuda --gpu-emulate) oflags=(--gpu-emulate)
-  rm -rf "$bundle" && mkdir -p "$bundle"/{e2e,examples,bench,lib} || return 1
-  b=$(cd "$bundle" && pwd)
+  # everything goes into BUNDLE/tree, then into BUNDLE/bundle.tar.xz (the
+  # executables share the runtime: xz makes ~90 MiB into ~8)
+  rm -rf "$bundle" && mkdir -p "$bundle"/tree/{e2e,examples,bench,lib} || return 1
+  b=$(cd "$bundle/tree" && pwd)
   local log=$b/prepare.log status=0
   echo "gpu-check prepare: tensorc $tensorc, ${flags[*]}, into $bundle" | tee "$log"
 
@@ -123,6 +127,8 @@ prepare() {
   fi
   rm -f "$src"/*.o
 
+  grep -h "^FAIL" "$b"/e2e/*.prepare.log 2>/dev/null | head -20
+
   # the shared libraries the executables load, but for the C library's own
   # (the GPU machine has those), into lib/ for LD_LIBRARY_PATH
   find "$b" -type f -perm -u+x \( -name prog -o -name gpu -o -name gpubench -o -name mlp_gpu \) -print0 |
@@ -146,13 +152,17 @@ prepare() {
     echo "tensorc=$("$tensorc" --version 2>&1 | head -1)"
   } >"$b/manifest"
   local size
-  size=$(du -sm "$b" | cut -f1)
-  echo "gpu-check prepare: done in $((SECONDS - t0)) s; $bundle is $size MiB" | tee -a "$log"
+  cp "$b/manifest" "$log" "$bundle/"
+  "$py" -c 'import sys, tarfile
+with tarfile.open(sys.argv[1], "w:xz", preset=6) as t:
+    t.add(sys.argv[2], arcname=".")' "$bundle/bundle.tar.xz" "$b" && rm -rf "$b" || status=1
+  size=$(du -sm "$bundle" | cut -f1)
+  echo "gpu-check prepare: done in $((SECONDS - t0)) s; $bundle is $size MiB ($(du -sm --apparent-size "$bundle/bundle.tar.xz" |
+    cut -f1) MiB packed)" | tee -a "$bundle/prepare.log"
   if [ "$size" -ge 60 ]; then
     echo "gpu-check: $bundle is $size MiB, over the 60 MiB a device call can carry" | tee -a "$log" >&2
     status=1
   fi
-  grep -h "^FAIL" "$b"/e2e/*.prepare.log 2>/dev/null | head -20
   return $status
 }
 
@@ -160,15 +170,23 @@ prepare() {
 run() {
   local t0=$SECONDS b
   [ -f "$bundle/manifest" ] || { echo "gpu-check: $bundle/manifest is missing: run 'scripts/gpu-check.sh prepare' first" >&2; return 2; }
-  b=$(cd "$bundle" && pwd)
+  local work
+  work=$(mktemp -d "${TMPDIR:-/tmp}/gpu-check.XXXXXX")
+  if [ -f "$bundle/bundle.tar.xz" ]; then  # as prepare leaves it
+    "$py" -c 'import sys, tarfile
+with tarfile.open(sys.argv[1]) as t:
+    t.extractall(sys.argv[2], **({"filter": "fully_trusted"} if hasattr(tarfile, "data_filter") else {}))' \
+      "$bundle/bundle.tar.xz" "$work/bundle" || { echo "gpu-check: cannot unpack $bundle/bundle.tar.xz" >&2; return 2; }
+    b=$work/bundle
+  else  # an unpacked tree
+    b=$(cd "$bundle" && pwd)
+  fi
   local mode arch smoke oracle_flags commit
   mode=$(sed -n 's/^mode=//p' "$b/manifest")
   arch=$(sed -n 's/^arch=//p' "$b/manifest")
   smoke=$(sed -n 's/^smoke=//p' "$b/manifest")
   oracle_flags=$(sed -n 's/^oracle_flags=//p' "$b/manifest")
   commit=$(sed -n 's/^commit=//p' "$b/manifest")
-  local work
-  work=$(mktemp -d "${TMPDIR:-/tmp}/gpu-check.XXXXXX")
   local out=${OUT:-$work}
   mkdir -p "$out" || return 2
   local log=$out/gpu-check.log rows=$work/rows

@@ -234,7 +234,8 @@ with tarfile.open(sys.argv[1]) as t:
 
   echo "== compute-sanitizer"
   local san
-  san=$(command -v compute-sanitizer || ls /usr/local/cuda/bin/compute-sanitizer 2>/dev/null)
+  san=$(command -v compute-sanitizer || ls /usr/local/cuda/bin/compute-sanitizer /usr/local/cuda*/bin/compute-sanitizer \
+    /opt/nvidia/*/compute-sanitizer /opt/nvidia/compute-sanitizer/compute-sanitizer 2>/dev/null | head -1)
   if [ "$mode" != gpu ]; then
     row "compute-sanitizer" skipped "emulated bundle"
   elif [ -z "$san" ]; then
@@ -290,6 +291,7 @@ with tarfile.open(sys.argv[1]) as t:
       "($([ "$mode" = gpu ] && echo "on a real GPU" || echo "emulated"))"
   } | tee "$out/gpu-check.md"
   exec 1>&3 2>&4
+  [ "$out" = "$work" ] && echo "gpu-check: the log is $work/gpu-check.log"
   [ "$out" = "$work" ] || rm -rf "$work"
   [ "$failed" = 0 ]
 }

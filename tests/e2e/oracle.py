@@ -46,8 +46,19 @@ failure with its program lines, the error (max abs/rel error, the first
 mismatching element), the files and the program's `repro.sh`, then
 `N passed, N failed` (and xfailed); exit status 1 when anything failed.
 Everything stays in the work directory (lit's %t).
+
+Two phases, for a machine that has a GPU but cannot build tensorc
+(scripts/gpu-check.sh): `--prepare-only` compiles every program (`--gpu
+--gpu-arch sm_90`: for a real GPU) and writes its inputs and the NumPy
+reference of every output (expected_*.npy) into --work, and runs nothing;
+`--prebuilt DIR` (on the GPU machine) compiles nothing: each compile is
+replayed from DIR (the executable, or the recorded compile error), the
+expectations are the recorded references (checkers and stdout are computed
+from the recorded inputs), and a program that fails is reported whole,
+since splitting it would need the compiler.
 """
 import argparse
+import json
 import math
 import os
 import re
@@ -387,6 +398,9 @@ class Suite:
         self.run_flags = []
         self.ptxas_archs = None  # --ptxas-archs: ptxas assembles every program's PTX for these
         self.ptxas = "ptxas"
+        self.prepare_only = False  # --prepare-only: compile and write inputs and references; run nothing
+        self.prebuilt = None  # --prebuilt DIR: replay the compiles of a --prepare-only work directory
+        self.quiet = False  # no reports (the custom checks' during --prepare-only)
 
     # -- inputs
     def normal(self, shape, dtype=F32, scale=1.0):
@@ -420,6 +434,8 @@ class Suite:
     # -- reporting
     def report(self, key, ok, msg="", lines=(), where="", detail=""):
         """One result. `key` is 'program: case'; KNOWN_FAILURES turn a failure into XFAIL."""
+        if self.quiet:
+            return
         self.seen_keys.add(key)
         reason = self.known.get(key)
         if ok and reason is None:
@@ -440,6 +456,8 @@ class Suite:
 
     # -- running tools
     def compile(self, d, text, extra=()):
+        if self.prebuilt:
+            return self.replay_compile(d, text)
         os.makedirs(d, exist_ok=True)
         with open(os.path.join(d, "prog.tc"), "w") as f:
             f.write(text)
@@ -461,7 +479,37 @@ class Suite:
             rc, err = "no-exe", "tensorc exited 0 but wrote no executable\n" + err
         if rc == 0 and self.ptxas_archs and "--emit=ir" not in extra:
             rc, err = self.check_ptx(d)
+        if self.prepare_only:  # for --prebuilt to replay
+            with open(os.path.join(d, "compile.json"), "w") as f:
+                json.dump({"rc": rc, "err": err}, f)
         return rc, err
+
+    def replay_compile(self, d, text):
+        """--prebuilt: the compile that --prepare-only did for directory d
+        (the same path below the work directory), copied here: its files (not
+        its runs' directories: _prepare_runs copies those), with a link to
+        its executable; or its error.  A program text other
+        than the prepared one means the bundle is stale."""
+        src = os.path.join(self.prebuilt, os.path.relpath(d, self.work))
+        self.compiles += 1
+        try:
+            with open(os.path.join(src, "prog.tc")) as f:
+                same = f.read() == text
+            with open(os.path.join(src, "compile.json")) as f:
+                rec = json.load(f)
+        except OSError:
+            return "not-prepared", "%s was not prepared (no prog.tc or compile.json there): prepare again" % src
+        if not same:
+            return "stale", "%s/prog.tc is not the program this test writes now: prepare again" % src
+        if os.path.exists(d):
+            shutil.rmtree(d)
+        os.makedirs(d)
+        for name in os.listdir(src):
+            if name != "prog" and os.path.isfile(os.path.join(src, name)):
+                shutil.copy(os.path.join(src, name), d)
+        if os.path.exists(os.path.join(src, "prog")):
+            os.symlink(os.path.abspath(os.path.join(src, "prog")), os.path.join(d, "prog"))
+        return rec["rc"], rec["err"]
 
     def check_ptx(self, d):
         """The program's PTX (for the oldest arch: newer ones JIT it) assembled
@@ -485,6 +533,8 @@ class Suite:
 
     def exec(self, d, argv, timeout=RUN_TIMEOUT):
         """Runs argv in directory d; (rc, stdout, stderr); rc is 'timeout' on a timeout."""
+        if self.prepare_only:
+            return "not-run", "", "--prepare-only: nothing runs"
         if os.path.basename(argv[0]) == "prog":
             argv = list(argv) + self.run_flags
         try:
@@ -554,6 +604,8 @@ class Suite:
             return self._bisect(prog, cases, d, depth, msg)
         if self.ir_only:
             return self._check_ir(prog, cases, d)
+        if self.prepare_only:
+            return self._save_references(prog, cases, d, runs)
         outcomes = []
         for sub, argv, run in runs:
             rc, out, errtext = self.exec(os.path.join(d, sub), argv)
@@ -566,7 +618,7 @@ class Suite:
             msg = "the program failed (%s, %s): %s" % (sub, describe_rc(rc), tail(errtext))
             if len(cases) == 1:
                 return self._fail_all(prog, cases, msg, d)
-            if depth == 0 and prog.setup:
+            if depth == 0 and prog.setup and not self.prebuilt:
                 # Does the setup alone fail? Then splitting cannot help.
                 rc0, err0 = self._setup_only(prog, d + ".setup")
                 if rc0:
@@ -626,6 +678,9 @@ class Suite:
         return 0, ""
 
     def _bisect(self, prog, cases, d, depth, msg):
+        if self.prebuilt:
+            return self._fail_all(prog, cases, msg + " (with --prebuilt the program is not split: every case of "
+                                  "it is reported; rerun the group with the compiler to find the culprit)", d)
         if self.verbose:
             print("  (splitting %s: %s)" % (os.path.basename(d), first_line(msg)))
         half = len(cases) // 2
@@ -648,6 +703,13 @@ class Suite:
             rd = os.path.join(d, sub)
             os.makedirs(rd, exist_ok=True)
             argv = ["../prog"]
+            if self.prebuilt:  # the inputs (and references) were prepared with the program
+                shutil.copytree(os.path.join(self.prebuilt, os.path.relpath(rd, self.work)), rd, dirs_exist_ok=True)
+                argv += ["%s=%s" % (name, v.filename if isinstance(v, Raw) else name + ".npy")
+                         if isinstance(v, (Raw, np.ndarray)) else "%s=%s" % (name, cli_scalar(v))
+                         for name, v in run.args.items()]
+                runs.append((sub, argv + list(run.flags), run))
+                continue
             for rel, v in run.files.items():
                 path = os.path.join(rd, rel)
                 os.makedirs(os.path.dirname(path), exist_ok=True)
@@ -671,22 +733,46 @@ class Suite:
             runs.append((sub, argv, run))
         return runs
 
-    def namespace(self, run):
+    def namespace(self, run, rd=None):
+        """The names an expectation sees.  With --prebuilt and the run's
+        directory, arrays are the recorded inputs (what the program read),
+        whatever this NumPy's random streams give."""
         ns = dict(HELPERS)
         for name, v in run.args.items():
             if isinstance(v, Raw):
                 ns[name] = v.value
+            elif self.prebuilt and rd and isinstance(v, np.ndarray) and os.path.exists(os.path.join(rd, name + ".npy")):
+                ns[name] = np.load(os.path.join(rd, name + ".npy"))
             else:
                 ns[name] = v
         ns.update(run.ns_extra)
         return ns
 
+    def _save_references(self, prog, cases, d, runs):
+        """--prepare-only: each output's NumPy reference next to the inputs
+        (expected_NAME.npy in the run's directory, read back by --prebuilt)."""
+        n = 0
+        for sub, argv, run in runs:
+            ns = self.namespace(run)
+            for c in cases:
+                for name, exp in c.outputs.items():
+                    if c.checkers.get(name) is not None:
+                        continue
+                    try:
+                        expv = np.asarray(evaluate(exp, ns))
+                    except Exception:  # noqa: BLE001 - reported when the check runs
+                        continue
+                    np.save(os.path.join(d, sub, "expected_" + name.replace("/", "_") + ".npy"), expv)
+                    n += 1
+        print("PREPARED %s (%s): %d cases, %d runs, %d references" % (prog.name, os.path.basename(d), len(cases),
+                                                                      len(runs), n))
+
     def _check_case(self, prog, c, d, outcomes):
         key = self._key(prog, c)
         problems = []
         for sub, run, rc, out, errtext in outcomes:
-            ns = self.namespace(run)
             rd = os.path.join(d, sub)
+            ns = self.namespace(run, rd)
             for name, exp in c.outputs.items():
                 fname = name if "." in name else name + ".npy"
                 path = os.path.join(rd, fname)
@@ -704,14 +790,18 @@ class Suite:
                     if err:
                         problems.append("%s: %s: %s" % (sub, fname, err))
                     continue
-                try:
-                    expv = evaluate(exp, ns)
-                except Exception as e:  # noqa: BLE001
-                    problems.append("%s: the NumPy expectation raised %s: %s (a bug in the test)" %
-                                    (sub, type(e).__name__, e))
-                    continue
-                expv = np.asarray(expv)
-                np.save(os.path.join(rd, "expected_" + name.replace("/", "_") + ".npy"), expv)
+                recorded = os.path.join(rd, "expected_" + name.replace("/", "_") + ".npy")
+                if self.prebuilt and os.path.exists(recorded):
+                    expv = np.load(recorded)
+                else:
+                    try:
+                        expv = evaluate(exp, ns)
+                    except Exception as e:  # noqa: BLE001
+                        problems.append("%s: the NumPy expectation raised %s: %s (a bug in the test)" %
+                                        (sub, type(e).__name__, e))
+                        continue
+                    expv = np.asarray(expv)
+                    np.save(recorded, expv)
                 err = compare(got, expv, c.tol)
                 if err:
                     problems.append("%s: %s: %s\n      got      %s\n      expected %s" %
@@ -728,6 +818,12 @@ class Suite:
 
     # -- the end
     def finish(self, t0):
+        if self.prepare_only:  # only compile failures were reported
+            print("\n%s: prepared in %s: %d compiles, %d failed to compile (%.1fs)" % (
+                self.group, self.work, self.compiles, self.nfail, time.time() - t0))
+            for key, msg, lines, where, detail in self.failures:
+                print("FAIL %s\n    %s" % (key, first_line(msg)))
+            return 1 if self.nfail else 0
         stale = [k for k in self.known if k not in self.seen_keys and (self.filt is None or self.filt in k)]
         for k in stale:
             self.nfail += 1
@@ -807,7 +903,23 @@ def main(build, known, group=None, known_gpu=None):
     ap.add_argument("--ptxas", default="ptxas", help="the ptxas for --ptxas-archs")
     ap.add_argument("--ir-only", action="store_true",
                     help="only check that the programs compile to IR (--emit=ir); runs nothing")
+    ap.add_argument("--gpu", action="store_true",
+                    help="compile every program with --device=cuda (no emulator) and run it with --device cuda: "
+                         "for a machine with a GPU")
+    ap.add_argument("--gpu-arch", default=None, help="with --gpu or --gpu-emulate: tensorc's --gpu-arch (sm_90)")
+    ap.add_argument("--prepare-only", action="store_true",
+                    help="compile every program and write its inputs and NumPy references into --work; run "
+                         "nothing (the first half of scripts/gpu-check.sh)")
+    ap.add_argument("--prebuilt", default=None, metavar="DIR",
+                    help="compile nothing: replay the compiles of a --prepare-only work directory DIR (with the "
+                         "same --gpu/--gpu-emulate), run the programs there and compare with its references")
     a = ap.parse_args()
+    if a.prebuilt and a.prepare_only:
+        ap.error("--prebuilt and --prepare-only exclude each other")
+    if a.prebuilt and os.path.abspath(a.prebuilt) == os.path.abspath(a.work):
+        ap.error("--prebuilt must name another directory than --work (--work is emptied first)")
+    if a.gpu and a.gpu_emulate:
+        ap.error("--gpu (a real GPU) and --gpu-emulate exclude each other")
     group = group or os.path.splitext(os.path.basename(sys.argv[0]))[0]
     tc = shutil.which(a.tensorc) or a.tensorc
     tc = os.path.abspath(tc) if os.path.exists(tc) else tc
@@ -816,12 +928,15 @@ def main(build, known, group=None, known_gpu=None):
         shutil.rmtree(work)
     os.makedirs(work)
     t0 = time.time()
-    if a.gpu_emulate:  # the GPU's own known failures join the group's
+    if a.gpu_emulate or a.gpu:  # the GPU's own known failures join the group's
         known = dict(known, **(known_gpu or {}))
     s = Suite(group, tc, work, known, a.filt, a.verbose)
     s.ir_only = a.ir_only
-    if a.gpu_emulate:
-        s.compile_flags = ["--device=cuda", "--gpu-emulate"]
+    s.prepare_only = a.prepare_only
+    s.prebuilt = os.path.abspath(a.prebuilt) if a.prebuilt else None
+    if a.gpu_emulate or a.gpu:
+        s.compile_flags = ["--device=cuda"] + (["--gpu-emulate"] if a.gpu_emulate else [])
+        s.compile_flags += ["--gpu-arch=" + a.gpu_arch] if a.gpu_arch else []
         s.run_flags = ["--device", "cuda"]
         s.ptxas_archs, s.ptxas = a.ptxas_archs, a.ptxas
     if a.device_auto:
@@ -833,6 +948,9 @@ def main(build, known, group=None, known_gpu=None):
         if any(s._selected(p, c) for c in p.cases):
             s.execute(p)
     if custom and not a.ir_only:
+        # --prepare-only runs the custom checks for their compiles alone
+        s.quiet = s.prepare_only
         for fn in custom:
             fn(s)
+        s.quiet = False
     sys.exit(s.finish(t0))

@@ -202,13 +202,18 @@ int tcrt_dev_launch(tc_ctx *ctx, int kernel, int64_t grid, int block, void **par
 /* ---- library calls ---- */
 
 /* The CPU stand-in for cuBLAS: the operands to host memory, OpenBLAS,
- * the result back.  a and b hold what the strides and sizes say they
- * read; c is written whole (batch blocks of m x n). */
-int tcrt_dev_matmul(tc_ctx *ctx, tc_dtype dt, const void *a, const void *b, void *c, int64_t batch, int64_t m,
-                    int64_t n, int64_t k, int64_t stride_a, int64_t stride_b, int64_t stride_c) {
+ * the result back, the transpose flags passed on.  a and b hold what the
+ * strides and sizes say they read (m * k and k * n elements a batch entry,
+ * transposed or not); c is written whole (batch blocks of m x n). */
+int tcrt_dev_matmul(tc_ctx *ctx, tc_dtype dt, int trans, const void *a, const void *b, void *c, int64_t batch,
+                    int64_t m, int64_t n, int64_t k, int64_t stride_a, int64_t stride_b, int64_t stride_c) {
   if (batch <= 0 || m <= 0 || n <= 0)
     return TC_OK;
-  rt_matmul mm = {dt, false, false, a, b, c, batch, m, n, k, stride_a, stride_b, stride_c};
+  if (trans & ~(TC_MM_TRANS_A | TC_MM_TRANS_B))
+    return tcrt_fail(ctx, TC_ERR_RUNTIME, "matmul: transpose flags %d, expected a combination of TC_MM_TRANS_A (1) and "
+                     "TC_MM_TRANS_B (2)", trans);
+  rt_matmul mm = {dt, (trans & TC_MM_TRANS_A) != 0, (trans & TC_MM_TRANS_B) != 0, a, b, c, batch, m, n, k,
+                  stride_a, stride_b, stride_c};
   if (ctx->dev && ctx->dev->matmul && (dt == TC_F32 || dt == TC_F64))
     return ctx->dev->matmul(ctx, &mm);
   size_t es = tcrt_dtype_size(dt);
@@ -226,7 +231,7 @@ int tcrt_dev_matmul(tc_ctx *ctx, tc_dtype dt, const void *a, const void *b, void
   if (!st)
     st = tcrt_dev_copy(ctx, hc, c, nc * (int64_t)es, TC_COPY_D2H); /* rows between the batches stay */
   if (!st)
-    st = tcrt_matmul(ctx, dt, ha, hb, hc, batch, m, n, k, stride_a, stride_b, stride_c);
+    st = tcrt_matmul(ctx, dt, trans, ha, hb, hc, batch, m, n, k, stride_a, stride_b, stride_c);
   if (!st)
     st = tcrt_dev_copy(ctx, c, hc, nc * (int64_t)es, TC_COPY_H2D);
   tcrt_free(ha);

@@ -104,19 +104,21 @@ static void emit_call(Cg *g, KStmt *s) {
   switch (s->call) {
   case KC_MATMUL: {
     need(s, 3, 7);
-    LLVMValueRef a[12] = {g->ctx, cg_i32(g, k_buf(g->f, s->bufs[2])->dtype), cg_buf_ptr(g, s->bufs[0]),
-                          cg_buf_ptr(g, s->bufs[1]), cg_buf_ptr(g, s->bufs[2])};
+    _Static_assert((int)KMM_TRANS_A == (int)TC_MM_TRANS_A && (int)KMM_TRANS_B == (int)TC_MM_TRANS_B,
+                   "the kernel IR's transpose flags are the runtime's");
+    LLVMValueRef a[13] = {g->ctx, cg_i32(g, k_buf(g->f, s->bufs[2])->dtype), cg_i32(g, s->trans),
+                          cg_buf_ptr(g, s->bufs[0]), cg_buf_ptr(g, s->bufs[1]), cg_buf_ptr(g, s->bufs[2])};
     if (s->nexprs >= 9) { /* a block of rows (a matmul epilogue, passes/lower_ops.c): offsets into a and out */
       LLVMValueRef es = cg_i64(g, (int64_t)LLVMABISizeOfType(g->td, cg_mem_type(g, k_buf(g->f, s->bufs[2])->dtype)));
       for (int i = 0; i < 2; i++) {
         LLVMValueRef off = LLVMBuildMul(g->b, cg_expr_i64(g, s->exprs[7 + i]), es, "");
-        a[2 + 2 * i] = LLVMBuildGEP2(g->b, g->t_i8, a[2 + 2 * i], &off, 1, "");
+        a[3 + 2 * i] = LLVMBuildGEP2(g->b, g->t_i8, a[3 + 2 * i], &off, 1, "");
       }
     }
     for (int i = 0; i < 7; i++)
-      a[5 + i] = cg_expr_i64(g, s->exprs[i]);
+      a[6 + i] = cg_expr_i64(g, s->exprs[i]);
     bool dev = k_buf(g->f, s->bufs[2])->space == KM_DEVICE; /* cuBLAS, or its stand-in */
-    cg_return_if_nonzero(g, cg_call(g, dev ? "tcrt_dev_matmul" : "tcrt_matmul", g->t_i32, 12, a));
+    cg_return_if_nonzero(g, cg_call(g, dev ? "tcrt_dev_matmul" : "tcrt_matmul", g->t_i32, 13, a));
     return;
   }
   case KC_RAND: {

@@ -60,6 +60,22 @@ IrParam *ir_module_param(IrModule *m, const char *name) {
   return NULL;
 }
 
+bool ir_swaps_last_two(const IrNode *n) {
+  int r = n->args && n->nargs == 1 ? n->args[0]->type.rank : 0;
+  if (n->op != IR_TRANSPOSE || n->type.kind != TY_TENSOR || r < 2)
+    return false;
+  if (n->at.naxes == 0) /* reversed: the last two swapped only for a matrix */
+    return r == 2;
+  if (n->at.naxes != r)
+    return false;
+  for (int i = 0; i < r; i++) {
+    int ax = n->at.axes[i] < 0 ? n->at.axes[i] + r : n->at.axes[i];
+    if (ax != (i == r - 2 ? r - 1 : i == r - 1 ? r - 2 : i))
+      return false;
+  }
+  return true;
+}
+
 void ir_clear_marks(IrBlock *b) {
   for (int i = 0; i < b->params.n; i++)
     ((IrNode *)b->params.v[i])->mark = 0;

@@ -292,6 +292,11 @@ IrBlock *ir_block_new(IrNode *owner);
 void ir_block_append(IrBlock *b, IrNode *n);
 IrParam *ir_module_param(IrModule *m, const char *name); /* NULL if none */
 void ir_clear_marks(IrBlock *b); /* zero `mark` of every node and block param, nested */
+/* n is a transpose of its last two axes that keeps the others in place
+ * (x.T of a matrix, transpose(0, 2, 1) of a batch, swapping -1 and -2): a
+ * matrix product reads n's operand with a transpose flag instead
+ * (passes/fusion.c, passes/lower_ops.c). */
+bool ir_swaps_last_two(const IrNode *n);
 
 /* ===== print.c: the one textual form of the graph IR ===== */
 

@@ -135,13 +135,18 @@ typedef enum KStmtKind {
 
 typedef enum KCallKind {
   KC_MATMUL,  /* bufs: a, b, out; ints: batch, m, n, k, stride_a, stride_b, stride_c (KExprs),
-               * optionally offset_a, offset_c: elements of a and out skipped (a block of rows) */
+               * optionally offset_a, offset_c: elements of a and out skipped (a block of rows);
+               * `trans` (KMM_TRANS_*): out = op(a) @ op(b), op(a) m x k stored as is, or as
+               * its k x m transpose (b likewise: k x n, or n x k).  Printed `%a.T`. */
   KC_RAND,    /* bufs: out (rand/randn/randint/randperm: `op`); exprs: lo, hi for randint */
   KC_SEED,    /* exprs: the seed */
   KC_PRINT,   /* pieces: strs (NULL = next buffer); bufs: values */
   KC_SAVE,    /* str path; bufs: value */
   KC_PARAM_STORE, /* index = param number; bufs: value (ownership moves to the context) */
 } KCallKind;
+
+/* KC_MATMUL's `trans`: the runtime's TC_MM_TRANS_A and TC_MM_TRANS_B. */
+enum { KMM_TRANS_A = 1, KMM_TRANS_B = 2 };
 
 typedef struct KStmt KStmt;
 typedef struct KList {
@@ -184,6 +189,7 @@ struct KStmt {
   int nstrs;
   const char *str;
   int index;
+  int trans;           /* CALL matmul: the operands stored transposed (KMM_TRANS_A | KMM_TRANS_B) */
   /* FOR: the loop's iterations are independent (a fact, set only by
    * whoever built the loop: a body of kernels, ifs and fors); the schedule
    * pass decides from it how the loop runs (lkind) */

@@ -85,8 +85,10 @@ static void stmt(Dot *D, KStmt *s) {
     return;
   case KS_CALL:
   case KS_COPY:
-    fprintf(D->out, "    s%d_%d [shape=ellipse, label=\"%s\"];\n", D->fn, id,
-            s->kind == KS_COPY ? "copy" : calls[s->call]);
+    fprintf(D->out, "    s%d_%d [shape=ellipse, label=\"%s%s%s\"];\n", D->fn, id,
+            s->kind == KS_COPY ? "copy" : calls[s->call],
+            s->kind == KS_CALL && s->call == KC_MATMUL && (s->trans & KMM_TRANS_A) ? " a.T" : "",
+            s->kind == KS_CALL && s->call == KC_MATMUL && (s->trans & KMM_TRANS_B) ? " b.T" : "");
     k_stmt_refs(s, edge, &e);
     return;
   case KS_FOR:

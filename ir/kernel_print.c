@@ -219,6 +219,8 @@ static void print_stmt(FILE *out, KFunc *f, KStmt *s, int depth) {
     for (int i = 0; i < s->nbufs; i++) {
       fputs(i ? ", " : " ", out);
       print_buf(out, f, s->bufs[i]);
+      if (s->call == KC_MATMUL && i < 2 && (s->trans & (i ? KMM_TRANS_B : KMM_TRANS_A)))
+        fputs(".T", out); /* read as the transpose of its last two axes */
     }
     for (int i = 0; i < s->nexprs; i++) {
       fputs(i || s->nbufs ? ", " : " ", out);

@@ -12,7 +12,10 @@
  *     or pure gather (x[idx, ...] with integer tensors) gets no buffer when
  *     every user is in the same block and reads it through loads
  *     (elementwise ops, reductions, views, gathers, scatter values, cat):
- *     each user recomputes it at the indices it needs.  The cost rule,
+ *     each user recomputes it at the indices it needs.  A matmul reads a
+ *     transpose of the last two axes of its operand (a.T @ b, and the
+ *     backward's g @ b.T, a.T @ g) where that operand is stored, with a
+ *     transpose flag for the library: such a transpose is inlined too.  The cost rule,
  *     E = the times each element would be computed per run (the sum over
  *     the users of the reads each makes, times the user's own E when it is
  *     inlined too; var, std and logsumexp read their input twice):
@@ -261,6 +264,16 @@ static int weight(IrNode *n) {
   }
 }
 
+/* The lowering makes u one library call on dense operands (a matmul, or
+ * a dot of matrices and vectors, passes/lower_ops.c). */
+static bool gemm_call(IrNode *u) {
+  IrNode *a = u->args[0], *b = u->nargs > 1 ? u->args[1] : NULL;
+  if (u->op == IR_MATMUL)
+    return true;
+  return u->op == IR_DOT && b && a->type.rank > 0 && b->type.rank > 0 && a->type.rank <= 2 && b->type.rank <= 2 &&
+         !(a->type.rank == 1 && b->type.rank == 1);
+}
+
 static bool index_tensor_operand(IrNode *u, int i) {
   for (int k = 0; k < u->at.nidx; k++)
     if (u->at.idx[k].kind == IDX_TENSOR && u->at.idx[k].arg == i)
@@ -289,6 +302,8 @@ static bool reads_through_loads(IrNode *u, int i) {
     case IR_FLATTEN: return i == 0 && u->fuse == IR_FUSE_INLINE; /* else an alias of a buffer */
     default: return false;
     }
+  case IRC_MATMUL: /* reads the transpose's operand, with a transpose flag */
+    return gemm_call(u) && ir_swaps_last_two(u->args[i]);
   case IRC_INDEX:
     if (u->op == IR_INDEX)
       return i == 0 || index_tensor_operand(u, i);
@@ -810,8 +825,7 @@ static bool is_call(IrNode *n) {
   case IR_PRINT:
   case IR_SAVE:
   case IR_SEED: return true;
-  case IR_DOT: return n->args[0]->type.rank > 0 && n->args[1]->type.rank > 0 && n->args[0]->type.rank <= 2 &&
-                      n->args[1]->type.rank <= 2 && !(n->args[0]->type.rank == 1 && n->args[1]->type.rank == 1);
+  case IR_DOT: return gemm_call(n);
   default: return false;
   }
 }
@@ -909,6 +923,18 @@ static void dump_block(DumpCtx *D, IrBlock *b, int depth) {
       if (n->type.kind == TY_TENSOR) {
         fputc(' ', D->out);
         ref(D->out, n);
+      }
+      for (int j = 0; ir_opclass(n->op) == IRC_MATMUL && j < n->nargs; j++) {
+        IrNode *t = n->args[j];
+        if (t->fuse != IR_FUSE_INLINE || !ir_swaps_last_two(t))
+          continue;
+        fputs(j ? " b" : " a", D->out); /* flagged, not written out: its write and read saved */
+        fputs(".T of ", D->out);
+        ref(D->out, t->args[0]);
+        if (!info(t)->written) {
+          info(t)->written = true;
+          bytes_add(&D->total, &t->type, 2);
+        }
       }
       fputs(n->fuse == IR_FUSE_EPILOGUE ? " (blocks of rows, each followed by its epilogue)\n" : "\n", D->out);
       D->calls++;

@@ -696,6 +696,17 @@ static int materialize(LCtx *C, IrNode *v, DType dt, int rank, const Dim *dims) 
   return b;
 }
 
+/* What a matmul reads for its operand o: o's own buffer, or, when o is a
+ * transpose of the last two axes of X that fusion inlined (a.T @ b, x @
+ * W.T, the backward's g @ b.T and a.T @ g), X's buffer with a transpose
+ * flag (*trans), so that no kernel writes the transpose out.  A transpose
+ * with a buffer of its own (read by other ops too, or --no-fuse) is
+ * already written: reading it costs nothing more. */
+static IrNode *stored_operand(LCtx *C, IrNode *o, bool *trans) {
+  *trans = ir_swaps_last_two(o) && lw_val(C, o)->deferred;
+  return *trans ? o->args[0] : o;
+}
+
 static void lower_matmul(LCtx *C, IrNode *n) {
   IrNode *a = n->args[0], *b = n->args[1];
   DType dt = n->type.dtype;
@@ -709,13 +720,17 @@ static void lower_matmul(LCtx *C, IrNode *n) {
   for (int i = 0; i < nbatch; i++)
     bdims[i] = n->type.dims[i];
   Dim batch = numel(bdims, nbatch);
-  /* Each operand: unbatched (stride 0) or brought to the full batch shape. */
-  int bufs[2];
+  /* Each operand, as stored (transposed or not): unbatched (stride 0) or
+   * brought to the full batch shape. */
+  int bufs[2], trans = 0;
   KExpr *strides[2];
   IrNode *ops[2] = {a, b};
   Dim mats[2][2] = {{m, k}, {rb >= 2 ? b->type.dims[rb - 2] : k, nn}};
   for (int i = 0; i < 2; i++) {
-    IrNode *o = ops[i];
+    bool t;
+    IrNode *o = stored_operand(C, ops[i], &t);
+    if (t)
+      trans |= i ? KMM_TRANS_B : KMM_TRANS_A;
     int ro_ = o->type.rank;
     if (ro_ <= 2) {
       bufs[i] = materialize(C, o, dt, ro_, o->type.dims);
@@ -724,8 +739,8 @@ static void lower_matmul(LCtx *C, IrNode *n) {
       Dim full[IR_MAX_RANK];
       for (int d = 0; d < nbatch; d++)
         full[d] = bdims[d];
-      full[nbatch] = mats[i][0];
-      full[nbatch + 1] = mats[i][1];
+      full[nbatch] = mats[i][t];
+      full[nbatch + 1] = mats[i][!t];
       bufs[i] = materialize(C, o, dt, nbatch + 2, full);
       strides[i] = k_dim(dim_mul(mats[i][0], mats[i][1]));
     }
@@ -738,6 +753,7 @@ static void lower_matmul(LCtx *C, IrNode *n) {
   s->bufs[0] = bufs[0];
   s->bufs[1] = bufs[1];
   s->bufs[2] = out;
+  s->trans = trans;
   s->nexprs = 7;
   s->exprs = ir_alloc(7 * sizeof(KExpr *));
   s->exprs[0] = k_dim(batch);
@@ -759,15 +775,28 @@ static void lower_matmul(LCtx *C, IrNode *n) {
  *     kernel m[r0 + i, j] = e(... m[r0 + i, j] ...)  for i < rows, j < N
  * or, when B is 0 (the GPU: one library call, then one kernel), the call
  * and the kernel on the whole product (r0 = 0, rows = M).
- * e is m's only reader, so it is written in place: e's value is m's buffer. */
+ * e is m's only reader, so it is written in place: e's value is m's buffer.
+ * Operands read transposed as in lower_matmul (see stored_operand), with
+ * one limit: a block of rows of op(a) = a.T is a block of columns of the
+ * stored a, whose row length stays M while the call's m is the block's
+ * rows, and the runtime takes no separate row length.  So a is read
+ * transposed only when there is one block (B is 0, or M is a constant of
+ * at most B rows: the SGD update of a weight, W - lr * (x.T @ g), with up
+ * to B rows of W); else the transpose is written out as before.  b is read
+ * whole by every block: always fine. */
 static void lower_epilogue(LCtx *C, IrNode *e, IrNode *m) {
-  IrNode *a = m->args[0], *b = m->args[1];
   DType dt = m->type.dtype;
+  Dim M = m->type.dims[0], N = m->type.dims[1], K = m->args[0]->type.dims[1];
+  int64_t block = C->km->target->epilogue_rows, rows_c;
+  bool ta, tb;
+  IrNode *a = stored_operand(C, m->args[0], &ta), *b = stored_operand(C, m->args[1], &tb);
+  if (ta && block > 0 && !(dim_is_const(M, &rows_c) && rows_c <= block)) {
+    ta = false;
+    a = m->args[0];
+  }
   int ab = materialize(C, a, dt, 2, a->type.dims), bb = materialize(C, b, dt, 2, b->type.dims);
-  Dim M = m->type.dims[0], N = m->type.dims[1], K = a->type.dims[1];
   lw_val(C, m)->pending = false;
   int mb = lw_alloc(C, m);
-  int64_t block = C->km->target->epilogue_rows;
   KStmt *loop = NULL;
   KList *into = NULL; /* where the call and the kernel go: the loop's body, or the function */
   KExpr *r0 = k_int(0);
@@ -794,6 +823,7 @@ static void lower_epilogue(LCtx *C, IrNode *e, IrNode *m) {
   s->bufs[0] = ab;
   s->bufs[1] = bb;
   s->bufs[2] = mb;
+  s->trans = (ta ? KMM_TRANS_A : 0) | (tb ? KMM_TRANS_B : 0);
   s->nexprs = 9;
   s->exprs = ir_alloc(9 * sizeof(KExpr *));
   s->exprs[0] = k_int(1);
@@ -803,8 +833,8 @@ static void lower_epilogue(LCtx *C, IrNode *e, IrNode *m) {
   s->exprs[4] = k_int(0);
   s->exprs[5] = k_int(0);
   s->exprs[6] = k_dim(dim_mul(rows, N));
-  if (loop) { /* element offsets of the block in a and in m */
-    s->exprs[7] = lw_i64op(IR_MUL, r0, k_dim(K));
+  if (loop) { /* element offsets of the block in a (rows, or with ta columns of the one block) and in m */
+    s->exprs[7] = ta ? r0 : lw_i64op(IR_MUL, r0, k_dim(K));
     s->exprs[8] = lw_i64op(IR_MUL, r0, k_dim(N));
   } else {
     s->nexprs = 7;

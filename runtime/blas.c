@@ -1,11 +1,13 @@
-/* runtime/blas.c - matrix products: C[b] = A[b] @ B[b] for each batch
- * entry b, every matrix dense and row-major.
+/* runtime/blas.c - matrix products: C[b] = op(A[b]) @ op(B[b]) for each
+ * batch entry b, every matrix dense and row-major; op() is the matrix as
+ * stored, or its transpose when `trans` says so (TC_MM_TRANS_A/B): the
+ * lowering passes `x.T @ y` and the backward of a product this way rather
+ * than copying a transpose into a new buffer.
  *
  * Floats go to OpenBLAS, one cblas_?gemm call per batch entry (OpenBLAS
  * threads inside each call; batches in the models tensorc compiles are
  * short, and a batched gemm interface would tie us to one BLAS).  Integer
- * and bool products are plain loops in i-p-j order, so that the inner loop
- * runs along rows of B and C.  Integers wrap on overflow, as NumPy's do:
+ * and bool products are plain loops (see INT_GEMM).  Integers wrap on overflow, as NumPy's do:
  * the loops multiply and add in unsigned arithmetic, where C defines it.
  * Bool is NumPy's too: C[i,j] = OR over p of (A[i,p] AND B[p,j]).
  *
@@ -18,32 +20,55 @@
 
 #include <cblas.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <string.h>
 
 /* BLAS takes int sizes (unless built for 64-bit integers). */
 static int fits_blas(int64_t x) { return x <= INT_MAX; }
 
-static void gemm_f32(const float *a, const float *b, float *c, int64_t m, int64_t n, int64_t k) {
-  /* lda, ldb and ldc must be at least 1 even for empty matrices, or the
-   * reference checks in cblas reject the call. */
-  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)m, (int)n, (int)k, 1.0f, a, (int)(k > 0 ? k : 1), b,
-              (int)(n > 0 ? n : 1), 0.0f, c, (int)(n > 0 ? n : 1));
+/* The row length of a stored operand: op(A) is m x k, stored m x k, or
+ * k x m with TC_MM_TRANS_A (then lda = m); op(B) k x n, stored k x n or
+ * n x k (ldb = k).  At least 1 even for empty matrices, or the reference
+ * checks in cblas reject the call. */
+static int ld(int64_t cols) { return (int)(cols > 0 ? cols : 1); }
+
+static void gemm_f32(int trans, const float *a, const float *b, float *c, int64_t m, int64_t n, int64_t k) {
+  bool ta = trans & TC_MM_TRANS_A, tb = trans & TC_MM_TRANS_B;
+  cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, (int)m, (int)n, (int)k,
+              1.0f, a, ld(ta ? m : k), b, ld(tb ? k : n), 0.0f, c, ld(n));
 }
 
-static void gemm_f64(const double *a, const double *b, double *c, int64_t m, int64_t n, int64_t k) {
-  cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)m, (int)n, (int)k, 1.0, a, (int)(k > 0 ? k : 1), b,
-              (int)(n > 0 ? n : 1), 0.0, c, (int)(n > 0 ? n : 1));
+static void gemm_f64(int trans, const double *a, const double *b, double *c, int64_t m, int64_t n, int64_t k) {
+  bool ta = trans & TC_MM_TRANS_A, tb = trans & TC_MM_TRANS_B;
+  cblas_dgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, (int)m, (int)n, (int)k,
+              1.0, a, ld(ta ? m : k), b, ld(tb ? k : n), 0.0, c, ld(n));
 }
+
+/* Element offsets of op(A)[i,p] and op(B)[p,j] in the stored operands. */
+#define A_AT(i, p) (ta ? (p) * m + (i) : (i) * k + (p))
+#define B_AT(p, j) (tb ? (j) * k + (p) : (p) * n + (j))
 
 /* The integer loops, one per type; UT is the unsigned type of the same
- * width, in which the arithmetic is done. */
+ * width, in which the arithmetic is done.  In i-p-j order, so that the
+ * inner loop runs along rows of B and C; with B stored transposed, in
+ * i-j-p order instead, so that it runs along a row of the stored B. */
 #define INT_GEMM(NAME, T, UT)                                                                                  \
-  static void NAME(const T *a, const T *b, T *c, int64_t m, int64_t n, int64_t k) {                          \
+  static void NAME(int trans, const T *a, const T *b, T *c, int64_t m, int64_t n, int64_t k) {               \
+    bool ta = trans & TC_MM_TRANS_A, tb = trans & TC_MM_TRANS_B;                                               \
     for (int64_t i = 0; i < m; i++) {                                                                          \
       UT *crow = (UT *)(c + i * n);                                                                            \
+      if (tb) {                                                                                                \
+        for (int64_t j = 0; j < n; j++) {                                                                      \
+          UT s = 0;                                                                                            \
+          for (int64_t p = 0; p < k; p++)                                                                      \
+            s += (UT)a[A_AT(i, p)] * (UT)b[B_AT(p, j)];                                                        \
+          crow[j] = s;                                                                                         \
+        }                                                                                                      \
+        continue;                                                                                              \
+      }                                                                                                        \
       memset(crow, 0, (size_t)n * sizeof(T));                                                                  \
       for (int64_t p = 0; p < k; p++) {                                                                        \
-        UT x = (UT)a[i * k + p];                                                                               \
+        UT x = (UT)a[A_AT(i, p)];                                                                              \
         const T *brow = b + p * n;                                                                             \
         for (int64_t j = 0; j < n; j++)                                                                        \
           crow[j] += x * (UT)brow[j];                                                                          \
@@ -54,22 +79,25 @@ static void gemm_f64(const double *a, const double *b, double *c, int64_t m, int
 INT_GEMM(gemm_i32, int32_t, uint32_t)
 INT_GEMM(gemm_i64, int64_t, uint64_t)
 
-static void gemm_bool(const uint8_t *a, const uint8_t *b, uint8_t *c, int64_t m, int64_t n, int64_t k) {
+static void gemm_bool(int trans, const uint8_t *a, const uint8_t *b, uint8_t *c, int64_t m, int64_t n, int64_t k) {
+  bool ta = trans & TC_MM_TRANS_A, tb = trans & TC_MM_TRANS_B;
   for (int64_t i = 0; i < m; i++) {
     uint8_t *crow = c + i * n;
     memset(crow, 0, (size_t)n);
     for (int64_t p = 0; p < k; p++) {
-      if (!a[i * k + p])
+      if (!a[A_AT(i, p)])
         continue;
-      const uint8_t *brow = b + p * n;
       for (int64_t j = 0; j < n; j++)
-        crow[j] |= brow[j] != 0;
+        crow[j] |= b[B_AT(p, j)] != 0;
     }
   }
 }
 
-int tcrt_matmul(tc_ctx *ctx, tc_dtype dt, const void *a, const void *b, void *c, int64_t batch, int64_t m,
-                int64_t n, int64_t k, int64_t stride_a, int64_t stride_b, int64_t stride_c) {
+#undef A_AT
+#undef B_AT
+
+int tcrt_matmul(tc_ctx *ctx, tc_dtype dt, int trans, const void *a, const void *b, void *c, int64_t batch,
+                int64_t m, int64_t n, int64_t k, int64_t stride_a, int64_t stride_b, int64_t stride_c) {
   /* 1. Check the arguments: generated code computes them, so a bad one is
    * a run-time error, never a crash. */
   if (batch < 0 || m < 0 || n < 0 || k < 0)
@@ -77,6 +105,9 @@ int tcrt_matmul(tc_ctx *ctx, tc_dtype dt, const void *a, const void *b, void *c,
                      (long long)batch, (long long)m, (long long)n, (long long)k);
   if (stride_a < 0 || stride_b < 0 || stride_c < 0)
     return tcrt_fail(ctx, TC_ERR_RUNTIME, "matmul: negative batch stride");
+  if (trans & ~(TC_MM_TRANS_A | TC_MM_TRANS_B))
+    return tcrt_fail(ctx, TC_ERR_RUNTIME, "matmul: transpose flags %d, expected a combination of TC_MM_TRANS_A (1) and "
+                     "TC_MM_TRANS_B (2)", trans);
   size_t size = tcrt_dtype_size(dt);
   if (size == 0)
     return tcrt_fail(ctx, TC_ERR_RUNTIME, "matmul: unknown dtype %d", (int)dt);
@@ -99,11 +130,11 @@ int tcrt_matmul(tc_ctx *ctx, tc_dtype dt, const void *a, const void *b, void *c,
     const char *ae = (const char *)a + (size_t)(e * stride_a) * size;
     const char *be = (const char *)b + (size_t)(e * stride_b) * size;
     switch (dt) {
-    case TC_F32: gemm_f32((const float *)ae, (const float *)be, (float *)ce, m, n, k); break;
-    case TC_F64: gemm_f64((const double *)ae, (const double *)be, (double *)ce, m, n, k); break;
-    case TC_I32: gemm_i32((const int32_t *)ae, (const int32_t *)be, (int32_t *)ce, m, n, k); break;
-    case TC_I64: gemm_i64((const int64_t *)ae, (const int64_t *)be, (int64_t *)ce, m, n, k); break;
-    default: gemm_bool((const uint8_t *)ae, (const uint8_t *)be, (uint8_t *)ce, m, n, k); break;
+    case TC_F32: gemm_f32(trans, (const float *)ae, (const float *)be, (float *)ce, m, n, k); break;
+    case TC_F64: gemm_f64(trans, (const double *)ae, (const double *)be, (double *)ce, m, n, k); break;
+    case TC_I32: gemm_i32(trans, (const int32_t *)ae, (const int32_t *)be, (int32_t *)ce, m, n, k); break;
+    case TC_I64: gemm_i64(trans, (const int64_t *)ae, (const int64_t *)be, (int64_t *)ce, m, n, k); break;
+    default: gemm_bool(trans, (const uint8_t *)ae, (const uint8_t *)be, (uint8_t *)ce, m, n, k); break;
     }
   }
   return TC_OK;

@@ -223,61 +223,30 @@ int tcrt_dev_launch(tc_ctx *ctx, int kernel, int64_t grid, int block, void **par
 
 /* ---- library calls ---- */
 
-/* Transposes each of nblocks blocks of src (rows x cols, stride apart)
- * into dst (cols x rows, packed). */
-static void host_transpose(void *dst, const void *src, int64_t nblocks, int64_t rows, int64_t cols, int64_t stride,
-                           size_t es) {
-  for (int64_t b = 0; b < nblocks; b++) {
-    const char *s = (const char *)src + (size_t)(b * stride) * es;
-    char *d = (char *)dst + (size_t)(b * rows * cols) * es;
-    for (int64_t i = 0; i < rows; i++)
-      for (int64_t j = 0; j < cols; j++)
-        memcpy(d + (size_t)(j * rows + i) * es, s + (size_t)(i * cols + j) * es, es);
-  }
-}
-
-/* Operand x of a product in host memory as tcrt_matmul reads it: batch
- * blocks of rows x cols, *stride apart (0: one block for all).  Stored
- * transposed (trans: cols x rows), it is transposed on the way, and
- * *stride becomes the packed one.  NULL with *st set on failure. */
-static void *host_operand(tc_ctx *ctx, const void *x, bool trans, int64_t batch, int64_t rows, int64_t cols,
-                          int64_t *stride, size_t es, int *st) {
-  int64_t n = (batch - 1) * *stride + rows * cols;
-  void *h = tcrt_alloc_uninit(ctx, n * (int64_t)es);
-  *st = h ? tcrt_dev_copy(ctx, h, x, n * (int64_t)es, TC_COPY_D2H) : TC_ERR_NOMEM;
-  if (*st || !trans) {
-    if (*st)
-      tcrt_free(h);
-    return *st ? NULL : h;
-  }
-  int64_t nblocks = *stride ? batch : 1;
-  void *t = tcrt_alloc_uninit(ctx, nblocks * rows * cols * (int64_t)es);
-  if (t)
-    host_transpose(t, h, nblocks, cols, rows, *stride, es);
-  tcrt_free(h);
-  *st = t ? TC_OK : TC_ERR_NOMEM;
-  *stride = *stride ? rows * cols : 0;
-  return t;
-}
-
-/* The CPU stand-in for cuBLAS: the operands to host memory, OpenBLAS,
- * the result back.  a and b hold what the strides and sizes say they
- * read; c is written whole (batch blocks of m x n). */
+/* The CPU stand-in for cuBLAS: the operands to host memory, OpenBLAS
+ * (tcrt_matmul, the transpose flags passed on), the result back.  a and b
+ * hold what the strides and sizes say they read (m * k and k * n elements
+ * a batch entry, transposed or not); c is written whole (batch blocks of
+ * m x n). */
 int rt_dev_matmul_host(tc_ctx *ctx, const rt_matmul *mm) {
   if (mm->batch <= 0 || mm->m <= 0 || mm->n <= 0)
     return TC_OK;
   size_t es = tcrt_dtype_size(mm->dt);
-  int64_t sa = mm->stride_a, sb = mm->stride_b, nc = (mm->batch - 1) * mm->stride_c + mm->m * mm->n;
-  int st;
-  void *ha = host_operand(ctx, mm->a, mm->trans_a, mm->batch, mm->m, mm->k, &sa, es, &st);
-  void *hb = ha ? host_operand(ctx, mm->b, mm->trans_b, mm->batch, mm->k, mm->n, &sb, es, &st) : NULL;
-  void *hc = hb ? tcrt_alloc(ctx, nc * (int64_t)es) : NULL;
-  if (hb && !hc)
-    st = TC_ERR_NOMEM;
+  int64_t na = (mm->batch - 1) * mm->stride_a + mm->m * mm->k, nb = (mm->batch - 1) * mm->stride_b + mm->k * mm->n;
+  int64_t nc = (mm->batch - 1) * mm->stride_c + mm->m * mm->n;
+  void *ha = tcrt_alloc_uninit(ctx, na * (int64_t)es), *hb = tcrt_alloc_uninit(ctx, nb * (int64_t)es);
+  void *hc = tcrt_alloc(ctx, nc * (int64_t)es);
+  int st = !ha || !hb || !hc ? TC_ERR_NOMEM : TC_OK;
+  if (!st)
+    st = tcrt_dev_copy(ctx, ha, mm->a, na * (int64_t)es, TC_COPY_D2H);
+  if (!st)
+    st = tcrt_dev_copy(ctx, hb, mm->b, nb * (int64_t)es, TC_COPY_D2H);
   if (!st) /* rows between the batches stay */
     st = tcrt_dev_copy(ctx, hc, mm->c, nc * (int64_t)es, TC_COPY_D2H);
+  int trans = (mm->trans_a ? TC_MM_TRANS_A : 0) | (mm->trans_b ? TC_MM_TRANS_B : 0);
   if (!st)
-    st = tcrt_matmul(ctx, mm->dt, ha, hb, hc, mm->batch, mm->m, mm->n, mm->k, sa, sb, mm->stride_c);
+    st = tcrt_matmul(ctx, mm->dt, trans, ha, hb, hc, mm->batch, mm->m, mm->n, mm->k, mm->stride_a, mm->stride_b,
+                     mm->stride_c);
   if (!st)
     st = tcrt_dev_copy(ctx, mm->c, hc, nc * (int64_t)es, TC_COPY_H2D);
   tcrt_free(ha);
@@ -286,11 +255,15 @@ int rt_dev_matmul_host(tc_ctx *ctx, const rt_matmul *mm) {
   return st;
 }
 
-int tcrt_dev_matmul(tc_ctx *ctx, tc_dtype dt, const void *a, const void *b, void *c, int64_t batch, int64_t m,
-                    int64_t n, int64_t k, int64_t stride_a, int64_t stride_b, int64_t stride_c) {
+int tcrt_dev_matmul(tc_ctx *ctx, tc_dtype dt, int trans, const void *a, const void *b, void *c, int64_t batch,
+                    int64_t m, int64_t n, int64_t k, int64_t stride_a, int64_t stride_b, int64_t stride_c) {
   if (batch <= 0 || m <= 0 || n <= 0)
     return TC_OK;
-  rt_matmul mm = {dt, false, false, a, b, c, batch, m, n, k, stride_a, stride_b, stride_c};
+  if (trans & ~(TC_MM_TRANS_A | TC_MM_TRANS_B))
+    return tcrt_fail(ctx, TC_ERR_RUNTIME, "matmul: transpose flags %d, expected a combination of TC_MM_TRANS_A (1) and "
+                     "TC_MM_TRANS_B (2)", trans);
+  rt_matmul mm = {dt, (trans & TC_MM_TRANS_A) != 0, (trans & TC_MM_TRANS_B) != 0, a, b, c, batch, m, n, k,
+                  stride_a, stride_b, stride_c};
   if (ctx->dev && ctx->dev->matmul && (dt == TC_F32 || dt == TC_F64))
     return ctx->dev->matmul(ctx, &mm);
   return rt_dev_matmul_host(ctx, &mm);

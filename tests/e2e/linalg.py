@@ -1,6 +1,8 @@
 """Linear algebra against NumPy: matmul/@ for 1-D.1-D, 2-D.1-D, 1-D.2-D,
 2-D.2-D, batched 3-D@3-D and broadcast 3-D@2-D / 2-D@3-D, dot, outer;
-f32 (exact small integers and random normals), f64, i64 and mixed dtypes."""
+f32 (exact small integers and random normals), f64, i64 and mixed dtypes;
+operands transposed in their last two axes (read with a transpose flag)
+for f32, f64, i32, i64 and bool, 2-D and batched."""
 import os
 import sys
 
@@ -57,6 +59,50 @@ def build(s):
                     ("ia @ ib", None), ("ia @ v", "ia.astype(F32) @ v"), ("a @ ib", "a @ ib.astype(F32)"),
                     ("ia @ k32", None), ("dot(ia, ib)", "np.dot(ia, ib)"), ("outer(ia, k32)", "np.outer(ia, k32.astype(I64))"),
                     ("ia[0] @ ib", None), ("ia @ ib[:, 0]", None)):
+        p.check(e, want)
+
+    build_transposed(s)
+
+
+def build_transposed(s):
+    """Operands that are transposes of their last two axes: read where they
+    are stored, with a transpose flag (no transpose kernel); each dtype,
+    2-D and batched, as either operand or both, in a fused epilogue (its
+    row blocks: a symbolic M, and a constant one of a single block)."""
+    p = s.program("matmul_t", "at: f32[K, N], bm: f32[K, M], bt: f32[M, K], v: f32[K], bat: f32[B, N, K], "
+                              "batt: f32[B, K, N], bat2: f32[B, K, M], bat2t: f32[B, M, K], c6: f32[K, 6], "
+                              "rat: f32[K, N], rbt: f32[M, K], dt: f64[K, N], d: f64[K, M], iat: i64[K, N], "
+                              "ibt: i64[M, K], ib: i64[K, M], jat: i32[K, N], jbt: i32[M, K], jb: i32[K, M], "
+                              "pt: bool[K, N], q: bool[K, M], qt: bool[M, K]")
+    for n, k, m, bsz in ((3, 4, 5, 2), (1, 7, 2, 3), (6, 1, 3, 1)):
+        p.run(at=s.smallf((k, n)), bm=s.smallf((k, m)), bt=s.smallf((m, k)), v=s.smallf((k,)),
+              bat=s.smallf((bsz, n, k)), batt=s.smallf((bsz, k, n)), bat2=s.smallf((bsz, k, m)),
+              bat2t=s.smallf((bsz, m, k)), c6=s.smallf((k, 6)), rat=s.normal((k, n)), rbt=s.normal((m, k)),
+              dt=s.normal((k, n), F64), d=s.normal((k, m), F64), iat=s.ints(-5, 6, (k, n)),
+              ibt=s.ints(-5, 6, (m, k)), ib=s.ints(-5, 6, (k, m)), jat=s.ints(-5, 6, (k, n), I32),
+              jbt=s.ints(-5, 6, (m, k), I32), jb=s.ints(-5, 6, (k, m), I32), pt=s.bools((k, n)),
+              q=s.bools((k, m)), qt=s.bools((m, k)))
+    # small integers in f32: exact
+    for e in ("at.T @ bm", "at.T @ bt.T", "bt @ at", "bat @ bt.T", "at.T @ bat2", "v @ bt.T", "at.T @ v",
+              "batt.transpose(0, 2, 1) @ bat2", "bat @ bat2t.transpose(0, 2, 1)",
+              "batt.transpose(0, 2, 1) @ bat2t.transpose(0, 2, 1)", "batt.transpose(0, 2, 1) @ bm",
+              "matmul(at.T, bat2t.transpose(0, 2, 1))", "at.T @ at", "bt @ bt.T",
+              "at.T @ bm + at.T.sum(axis=1, keepdims=True)", "relu(at.T @ bm - 2.0)", "relu(at.T @ bt.T + 1.0)",
+              "at.T @ bt.T * 0.5 + bat[0] @ bm", "relu(c6.T @ bm - 1.0)", "c6.T @ bt.T - 3.0",
+              "(at.T @ bm).T @ at.T"):
+        p.check(e)
+    p.check("dot(at.T, bm)", "np.dot(at.T, bm)")
+    p.check("dot(bt, at.T.T).T", "np.dot(bt, at).T")
+    p.check("transpose(batt, (0, 2, 1)) @ transpose(bat2t, 0, -1, -2)",
+            "batt.transpose(0, 2, 1) @ bat2t.transpose(0, 2, 1)")
+    # random normals against the exact product
+    for e in ("rat.T @ rbt.T", "rat.T @ bm", "relu(rat.T @ rbt.T)"):
+        p.check(e, exact64(e), tol=TOL)
+    # other dtypes: f64, i64, i32 (wrapping as NumPy's), bool (or of ands), promotion
+    for e, want in (("dt.T @ d", None), ("dt.T @ rbt.T", "dt.T @ rbt.T.astype(F64)"), ("iat.T @ ib", None),
+                    ("iat.T @ ibt.T", None), ("ibt @ iat", None), ("jat.T @ jb", None), ("jat.T @ jbt.T", None),
+                    ("jbt @ jat", None), ("pt.T @ q", None), ("pt.T @ qt.T", None), ("qt @ pt", None),
+                    ("iat.T @ bt.T", "iat.T.astype(F32) @ bt.T"), ("jat.T @ ibt.T", "jat.T.astype(I64) @ ibt.T")):
         p.check(e, want)
 
 

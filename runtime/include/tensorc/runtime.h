@@ -184,8 +184,8 @@ void *tcrt_dev_scratch(tc_ctx *ctx, int64_t bytes);
  * params[i] points at the i-th parameter's value. */
 int tcrt_dev_launch(tc_ctx *ctx, int kernel, int64_t grid, int block, void **params);
 /* tcrt_matmul, tcrt_rand, ... on device memory. */
-int tcrt_dev_matmul(tc_ctx *ctx, tc_dtype dt, const void *a, const void *b, void *c, int64_t batch, int64_t m,
-                    int64_t n, int64_t k, int64_t stride_a, int64_t stride_b, int64_t stride_c);
+int tcrt_dev_matmul(tc_ctx *ctx, tc_dtype dt, int trans, const void *a, const void *b, void *c, int64_t batch,
+                    int64_t m, int64_t n, int64_t k, int64_t stride_a, int64_t stride_b, int64_t stride_c);
 int tcrt_dev_rand(tc_ctx *ctx, tc_dtype dt, void *out, int64_t n);
 int tcrt_dev_randn(tc_ctx *ctx, tc_dtype dt, void *out, int64_t n);
 int tcrt_dev_randint(tc_ctx *ctx, int64_t lo, int64_t hi, int64_t *out, int64_t n);
@@ -212,11 +212,19 @@ void tcrt_convert(tc_dtype to, void *dst, tc_dtype from, const void *src, int64_
 
 /* ===== blas.c: matrix products ===== */
 
-/* C[b] = A[b] @ B[b] for b in 0..batch-1, row-major, A[b] m x k, B[b] k x n,
- * C[b] m x n; the stride of a batch may be 0 (broadcast).  f32/f64 through
- * OpenBLAS (cblas_sgemm / cblas_dgemm), i32/i64/bool by a plain loop. */
-int tcrt_matmul(tc_ctx *ctx, tc_dtype dt, const void *a, const void *b, void *c, int64_t batch, int64_t m,
-                int64_t n, int64_t k, int64_t stride_a, int64_t stride_b, int64_t stride_c);
+/* tcrt_matmul's and tcrt_dev_matmul's `trans`: which operands are stored
+ * transposed (0 for neither, or both flags or'd together). */
+enum { TC_MM_TRANS_A = 1, TC_MM_TRANS_B = 2 };
+
+/* C[b] = op(A[b]) @ op(B[b]) for b in 0..batch-1, row-major, op(A[b])
+ * m x k, op(B[b]) k x n, C[b] m x n; the stride of a batch may be 0
+ * (broadcast).  op(A[b]) is A[b] as stored (m x k, row length k), or with
+ * TC_MM_TRANS_A in `trans` the transpose of the stored k x m matrix (row
+ * length m); op(B[b]) likewise: stored k x n, or n x k with TC_MM_TRANS_B.
+ * f32/f64 through OpenBLAS (cblas_sgemm / cblas_dgemm, CblasTrans for a
+ * flag), i32/i64/bool by a plain loop. */
+int tcrt_matmul(tc_ctx *ctx, tc_dtype dt, int trans, const void *a, const void *b, void *c, int64_t batch,
+                int64_t m, int64_t n, int64_t k, int64_t stride_a, int64_t stride_b, int64_t stride_c);
 
 /* ===== print.c: NumPy's text ===== */
 

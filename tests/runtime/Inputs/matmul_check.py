@@ -2,8 +2,9 @@
 
 usage: matmul_check.py DIR
 
-Random shapes for every dtype, with batch strides of 0 (broadcast), tight
-and padded; sizes of 0 (k = 0 gives zeros); one case big enough for
+Random shapes for every dtype and every transpose flag (A and/or B stored
+as the transpose of the matrix multiplied), with batch strides of 0
+(broadcast), tight and padded; sizes of 0 (k = 0 gives zeros); one case big enough for
 OpenBLAS's blocked kernels.  A, B and C are flat buffers as generated code
 passes them; C starts as garbage, and what lies between batch entries must
 stay garbage.  Floats are compared with numpy.matmul in f64 to 1e-5 (f32)
@@ -41,10 +42,11 @@ for dt in DTYPES:
         sa = [m * k, 0, m * k + 3][i % 3]
         sb = [k * n, k * n, 0, k * n + 2][i % 4]
         sc = [m * n, m * n + 5][i % 2]
-        cases.append((dt, batch, m, n, k, sa, sb, sc, dt in ("i32", "i64") and i == 1))
+        trans = [0, 1, 2, 3][(i + len(cases)) % 4]  # TC_MM_TRANS_A = 1, TC_MM_TRANS_B = 2
+        cases.append((dt, trans, batch, m, n, k, sa, sb, sc, dt in ("i32", "i64") and i == 1))
 
 lines = []
-for c, (dt, batch, m, n, k, sa, sb, sc, big) in enumerate(cases):
+for c, (dt, trans, batch, m, n, k, sa, sb, sc, big) in enumerate(cases):
     def flat(stride, size):
         return 0 if batch == 0 else (batch - 1) * stride + size
     a = values(dt, flat(sa, m * k), big)
@@ -53,7 +55,7 @@ for c, (dt, batch, m, n, k, sa, sb, sc, big) in enumerate(cases):
     names = [os.path.join(DIR, f"c{c}_{x}.npy") for x in ("a", "b", "c0", "c")]
     for name, arr in zip(names, (a, b, c0)):
         np.save(name, arr)
-    lines.append(f"{dt} {batch} {m} {n} {k} {sa} {sb} {sc} " + " ".join(names))
+    lines.append(f"{dt} {trans} {batch} {m} {n} {k} {sa} {sb} {sc} " + " ".join(names))
 with open(os.path.join(DIR, "manifest.txt"), "w") as f:
     f.write("\n".join(lines) + "\n")
 
@@ -62,12 +64,16 @@ r = subprocess.run(["matmul_test", "run", os.path.join(DIR, "manifest.txt")],
 print(r.stdout.strip())
 bad = 0
 worst = {"f32": 0.0, "f64": 0.0}
-for c, (dt, batch, m, n, k, sa, sb, sc, big) in enumerate(cases):
+for c, (dt, trans, batch, m, n, k, sa, sb, sc, big) in enumerate(cases):
     a, b, c0, got = (np.load(os.path.join(DIR, f"c{c}_{x}.npy")) for x in ("a", "b", "c0", "c"))
     want = c0.copy()
     # The batch as NumPy sees it: stride 0 is a broadcast of one matrix.
-    A = np.stack([a[e * sa: e * sa + m * k].reshape(m, k) for e in range(batch)]) if batch else np.zeros((0, m, k))
-    B = np.stack([b[e * sb: e * sb + k * n].reshape(k, n) for e in range(batch)]) if batch else np.zeros((0, k, n))
+    # A transposed operand is stored k x m (n x k for B), row-major.
+    def mat(flat, e, stride, rows, cols, t):
+        x = flat[e * stride: e * stride + rows * cols]
+        return x.reshape(cols, rows).T if t else x.reshape(rows, cols)
+    A = np.stack([mat(a, e, sa, m, k, trans & 1) for e in range(batch)]) if batch else np.zeros((0, m, k))
+    B = np.stack([mat(b, e, sb, k, n, trans & 2) for e in range(batch)]) if batch else np.zeros((0, k, n))
     if DTYPES[dt] in (np.float32, np.float64):
         ref = np.matmul(A.astype(np.float64), B.astype(np.float64))
         scale = np.matmul(np.abs(A.astype(np.float64)), np.abs(B.astype(np.float64)))
@@ -93,10 +99,10 @@ for c, (dt, batch, m, n, k, sa, sb, sc, big) in enumerate(cases):
         worst[dt] = max(worst[dt], err)
         if err > (1e-5 if dt == "f32" else 1e-12):
             bad += 1
-            print(f"MISMATCH case {c} {dt} {batch}x{m}x{n}x{k}: relative error {err:g}")
+            print(f"MISMATCH case {c} {dt} trans {trans} {batch}x{m}x{n}x{k}: relative error {err:g}")
     elif not np.array_equal(got, want):
         bad += 1
-        print(f"MISMATCH case {c} {dt} {batch}x{m}x{n}x{k} strides {sa} {sb} {sc}: values differ")
+        print(f"MISMATCH case {c} {dt} trans {trans} {batch}x{m}x{n}x{k} strides {sa} {sb} {sc}: values differ")
 print(f"worst relative error: f32 {worst['f32']:.1e}, f64 {worst['f64']:.1e}")
 print(f"matmul_check: {len(cases)} cases, {bad} mismatches")
 sys.exit(1 if bad or r.returncode else 0)

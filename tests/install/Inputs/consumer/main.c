@@ -12,7 +12,7 @@ int main(void) {
   if (!ctx)
     return 1;
   float a[4] = {1, 2, 3, 4}, c[4];
-  if (tcrt_matmul(ctx, TC_F32, a, a, c, 1, 2, 2, 2, 0, 0, 0) != TC_OK) {
+  if (tcrt_matmul(ctx, TC_F32, 0, a, a, c, 1, 2, 2, 2, 0, 0, 0) != TC_OK) {
     fprintf(stderr, "%s\n", tcrt_error(ctx));
     return 1;
   }

@@ -253,6 +253,17 @@ void cg_emit_stmt(Cg *g, KStmt *s) {
     bool to_dev = k_buf(g->f, s->buf)->space == KM_DEVICE, from_dev = k_buf(g->f, s->src)->space == KM_DEVICE;
     if (!to_dev && !from_dev)
       ir_die(s->loc, "codegen: a copy between two host buffers");
+    if (s->borrow) { /* the caller's device tensor as it is, or a copy (tcrt_dev_arg) */
+      LLVMValueRef a[3] = {g->ctx, cg_buf_ptr(g, s->src), buf_bytes(g, s->buf)};
+      LLVMValueRef p = cg_call(g, "tcrt_dev_arg", g->t_ptr, 3, a);
+      LLVMBuildStore(B, p, g->bufs[s->buf]);
+      LLVMBasicBlockRef fail = cg_block(g, "nomem"), ok = cg_block(g, "ok");
+      LLVMBuildCondBr(B, LLVMBuildIsNull(B, p, ""), fail, ok);
+      LLVMPositionBuilderAtEnd(B, fail);
+      LLVMBuildRet(B, cg_call(g, "tcrt_status", g->t_i32, 1, &g->ctx));
+      LLVMPositionBuilderAtEnd(B, ok);
+      return;
+    }
     int kind = to_dev && from_dev ? TC_COPY_D2D : to_dev ? TC_COPY_H2D : TC_COPY_D2H;
     LLVMValueRef a[5] = {g->ctx, cg_buf_ptr(g, s->buf), cg_buf_ptr(g, s->src), buf_bytes(g, s->buf), cg_i32(g, kind)};
     cg_return_if_nonzero(g, cg_call(g, "tcrt_dev_copy", g->t_i32, 5, a));

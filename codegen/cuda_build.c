@@ -128,7 +128,8 @@ bool cg_gpu_build(KModule *m, const CgOptions *o, CgGpu *gpu, char **emu_obj) {
     ir_die(nowhere, "%s", err); /* the generated CUDA C is the compiler's fault */
   /* the image lives as long as the module; the arena owns copies */
   *gpu = (CgGpu){.cm = cm, .arch = arch, .ptx = ir_strndup(img.ptx, img.ptx_len), .cubin_len = img.cubin_len,
-                  .flags = o->allow_tf32 ? TC_GPU_ALLOW_TF32 : 0};
+                  /* placement reads every argument through copy.arg (tcrt_dev_arg) */
+                  .flags = TC_GPU_DEVICE_ARGS | (o->allow_tf32 ? TC_GPU_ALLOW_TF32 : 0)};
   void *cubin = ir_alloc(img.cubin_len + 1);
   memcpy(cubin, img.cubin, img.cubin_len);
   gpu->cubin = cubin;

@@ -320,6 +320,8 @@ static bool emit_llvm(KModule *m, CgEmit kind, const char *path, const CgOptions
   LLVMTargetMachineRef tm = host_machine(opt, &triple);
   LLVMTargetDataRef td = LLVMCreateTargetDataLayout(tm);
   LLVMContextRef c = LLVMContextCreate();
+  if (gpu && lib)
+    lib->device_args = true; /* kDLCUDA inputs in place: the header says so */
   /* --device=auto: the CPU build, in the same module */
   CgTwin twin = {o->cpu_twin, NULL};
   if (gpu && o->cpu_twin && lib) {

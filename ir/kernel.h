@@ -211,6 +211,11 @@ struct KStmt {
   /* ALLOC: the buffer's first writer overwrites all of it (memplan), so
    * it need not be zero-filled.  Printed `alloc ... uninit`. */
   bool uninit;
+  /* COPY: buf is an argument's device twin and this copy makes it
+   * (placement): the caller's own device memory when the argument is
+   * already there (no copy, never written), else a new block holding the
+   * copy.  Printed `copy.arg`; freed as usual. */
+  bool borrow;
 };
 
 typedef struct KFunc {

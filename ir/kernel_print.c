@@ -147,7 +147,7 @@ static void print_stmt(FILE *out, KFunc *f, KStmt *s, int depth) {
     return;
   case KS_COPY: {
     bool h2d = k_buf(f, s->buf)->space == KM_DEVICE, d2h = k_buf(f, s->src)->space == KM_DEVICE;
-    fputs("copy ", out);
+    fputs(s->borrow ? "copy.arg " : "copy ", out);
     print_buf(out, f, s->buf);
     fputs(" <- ", out);
     print_buf(out, f, s->src);

@@ -11,11 +11,15 @@
  *    device memory when a device kernel, a matmul, a random draw or a
  *    param touches one of its buffers (params live on the device between
  *    steps); else host memory.
- * 2. An argument (borrowed host memory) in a device class gets a device
- *    twin, made just before its first use (after the checks and symbols
- *    of the arguments, which its size needs): `alloc %x.dev`, `copy
- *    %x.dev <- %x`, and every statement but the host reads below uses the twin,
- *    which is freed at the end.
+ * 2. Every argument whose values are read gets a device twin, made just
+ *    before its first use (after the checks and symbols of the arguments,
+ *    which its size needs) by `copy.arg %x.dev <- %x`: the caller's device
+ *    tensor itself when the C interface was handed one (no copy: the twin
+ *    is never written), else a device copy of the host argument.  Every
+ *    statement uses the twin, host reads too (3.), so the argument's own
+ *    pointer is never read on the host, and the image says so
+ *    (TC_GPU_DEVICE_ARGS); the twin is freed at the end (a borrowed
+ *    tensor is left alone by tcrt_dev_free).
  * 3. A host statement that reads a device buffer (print, save, a check or
  *    an `if`, `for` or symbol that loads a value) reads a host copy made
  *    just before it and freed just after: only the value printed or
@@ -100,9 +104,12 @@ static KStmt *stmt_of(KStmtKind kind, Loc loc, int buf, int src) {
   return s;
 }
 
-/* An argument is host memory even in a device class (its twin is not). */
+/* An argument is host memory even in a device class (its twin is not);
+ * the buffers the pass adds have their space already. */
 static bool is_device(Place *P, int b) {
-  return b < P->nb && P->device[find(P, b)] && k_buf(P->f, b)->kind != KB_ARG;
+  if (b >= P->nb)
+    return k_buf(P->f, b)->space == KM_DEVICE;
+  return P->device[find(P, b)] && k_buf(P->f, b)->kind != KB_ARG;
 }
 
 typedef struct Reads {
@@ -145,7 +152,28 @@ static void rename_own(KStmt *s, int from, int to) {
   s->orelse = orelse;
 }
 
-static void place_list(Place *P, KList *l);
+/* Whether a statement itself (not its nested bodies) reads buffer b's
+ * values (not only its dims). */
+typedef struct ValueRead {
+  int buf;
+  bool found;
+} ValueRead;
+
+static void value_read(int buf, KRefRole role, void *ctx) {
+  ValueRead *v = ctx;
+  v->found |= buf == v->buf && role == KR_READ;
+}
+
+static void value_read_expr(KExpr *e, void *ctx) { k_expr_refs(e, value_read, ctx); }
+
+static bool reads_values(KStmt *s, int b) {
+  ValueRead v = {.buf = b};
+  if (s->kind == KS_CALL && (s->call == KC_PRINT || s->call == KC_SAVE))
+    for (int i = 0; i < s->nbufs; i++)
+      v.found |= s->bufs[i] == b;
+  k_stmt_exprs(s, value_read_expr, &v);
+  return v.found;
+}
 
 static void place_list(Place *P, KList *l) {
   KList out = {0};
@@ -161,6 +189,8 @@ static void place_list(Place *P, KList *l) {
         k_stmt_rename(s, a, P->twin[a], false);
       else if (dev_call)
         s->bufs = k_ints_rename(s->bufs, s->nbufs, a, P->twin[a]);
+      else if (reads_values(s, a))
+        rename_own(s, a, P->twin[a]); /* a host read: through a host copy of the twin (3.) */
     }
     if (s->device) {
       k_push(&out, s);
@@ -221,28 +251,31 @@ static void place_func(KFunc *f) {
   /* 2. the arguments' device twins, each made just before the first
    * statement that uses it: after the checks and symbols of the
    * arguments, which its size needs */
-  KStmt **made = ir_alloc(sizeof(KStmt *) * 2 * ((size_t)f->nargs + 1));
+  KStmt **made = ir_alloc(sizeof(KStmt *) * ((size_t)f->nargs + 1));
   Loc loc = f->graph ? f->graph->loc : (Loc){0};
   for (int a = 0; a < f->nargs; a++) {
     P.twin[a] = -1;
-    if (!P.device[find(&P, a)])
-      continue;
+    Uses u = {.buf = a};
+    for (int i = 0; i < f->body.n; i++)
+      k_stmt_refs(f->body.v[i], uses_buf, &u);
+    for (int r = 0; r < f->nresults; r++)
+      u.found |= f->results[r] == a; /* returned as it is: its copy comes from the twin (4.) */
+    if (!u.found)
+      continue; /* only its dims are used, or nothing */
     P.twin[a] = new_buf(&P, a, ".dev", KM_DEVICE);
     k_buf(f, P.twin[a])->host = a;
-    made[2 * a] = stmt_of(KS_ALLOC, loc, P.twin[a], 0);
-    made[2 * a]->uninit = true;
-    made[2 * a + 1] = stmt_of(KS_COPY, loc, P.twin[a], a);
+    made[a] = stmt_of(KS_COPY, loc, P.twin[a], a);
+    made[a]->borrow = true;
   }
   place_list(&P, &f->body);
   KList body = {0};
   for (int i = 0; i <= f->body.n; i++) {
     for (int a = 0; a < f->nargs; a++) {
       Uses u = {.buf = P.twin[a]};
-      if (P.twin[a] < 0 || !made[2 * a] || (i < f->body.n && (k_stmt_refs(f->body.v[i], uses_buf, &u), !u.found)))
+      if (P.twin[a] < 0 || !made[a] || (i < f->body.n && (k_stmt_refs(f->body.v[i], uses_buf, &u), !u.found)))
         continue; /* no twin, made already, or not used here (the end: make the unused ones) */
-      k_push(&body, made[2 * a]);
-      k_push(&body, made[2 * a + 1]);
-      made[2 * a] = NULL;
+      k_push(&body, made[a]);
+      made[a] = NULL;
     }
     if (i < f->body.n)
       k_push(&body, f->body.v[i]);

@@ -68,6 +68,7 @@ struct tc_ctx {
   void *dev_state;        /* the backend's own state for this context (CUDA context, stream, ...) */
   int dev_ordinal;        /* which GPU: TC_DEVICE=cuda:N, or the API's choice */
   struct rt_profile *profile; /* --profile: the table being collected (NULL: not profiling) */
+  double dev_peak_gbps;       /* the device's peak memory bandwidth, GB/s (0: unknown), for --profile */
 };
 
 /* params.c: text for messages */
@@ -87,6 +88,9 @@ uint64_t rt_take_blocks(tc_ctx *ctx, uint64_t blocks);
 
 /* device.c: frees the context's device memory (tcrt_ctx_free). */
 void rt_dev_close(tc_ctx *ctx);
+
+/* profile.c: prints TENSORC_PROFILE's table if anything ran, and frees it. */
+void rt_profile_close(tc_ctx *ctx);
 
 /* threads.c: joins the pool's workers and frees it (NULL is fine). */
 void rt_pool_free(rt_pool *p);

@@ -18,8 +18,8 @@
  * host and the device.  A backend without the hook is synchronised and
  * timed with the host clock.
  *
- * The table (tcrt_profile_report) has one row per site, sorted by total
- * time: the same columns for both devices, % of the device's peak
+ * The table (tcrt_profile_report) has one row per site (sites of one name
+ * on one line together), sorted by total time: the same columns for both devices, % of the device's peak
  * bandwidth where the backend knows it (ctx->dev_peak_gbps), "-" elsewhere.
  */
 #include "rt_internal.h"
@@ -34,7 +34,7 @@ int tcrt_profiling;
 typedef struct rt_profile rt_profile;
 
 typedef struct ProfRow {
-  const tc_prof_site *site; /* the key: one constant per statement */
+  const tc_prof_site *site; /* the key: one constant per statement (the first of the row's) */
   char *name, *where;       /* copied: the module may go before the table is printed */
   bool device;
   int64_t calls;
@@ -98,6 +98,12 @@ static ProfRow *row_of(rt_profile *p, const tc_prof_site *site, bool device) {
   for (int i = 0; i < p->n; i++)
     if (p->rows[i].site == site)
       return &p->rows[p->last = i];
+  /* Sites of one name on one line share a row: the matmuls of a line's
+   * forward and backward passes, in several functions. */
+  const char *name = site->name ? site->name : "?", *where = site->where ? site->where : "?";
+  for (int i = 0; i < p->n; i++)
+    if (p->rows[i].device == device && strcmp(p->rows[i].name, name) == 0 && strcmp(p->rows[i].where, where) == 0)
+      return &p->rows[p->last = i];
   if (p->n == p->cap) {
     int cap = p->cap ? 2 * p->cap : 32;
     ProfRow *v = realloc(p->rows, sizeof *v * (size_t)cap);
@@ -108,8 +114,8 @@ static ProfRow *row_of(rt_profile *p, const tc_prof_site *site, bool device) {
   }
   ProfRow *r = &p->rows[p->n];
   *r = (ProfRow){.site = site,
-                .name = strdup(site->name ? site->name : "?"),
-                .where = strdup(site->where ? site->where : "?"),
+                .name = strdup(name),
+                .where = strdup(where),
                 .device = device};
   if (!r->name || !r->where) {
     free(r->name);

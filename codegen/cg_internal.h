@@ -98,6 +98,17 @@ void cg_emit_parallel(Cg *g, KStmt *s, LLVMValueRef trips, LLVMValueRef work, Ra
 void cg_emit_parallel_for(Cg *g, KStmt *s, LLVMValueRef start, LLVMValueRef stop, LLVMValueRef step);
 LLVMValueRef cg_list_work(Cg *g, KList *l); /* the points of a list's kernels */
 
+/* cpu_profile.c: --profile's calls around a kernel statement or a matmul
+ * (cg_prof_wanted), on both targets. */
+typedef struct CgProf {
+  LLVMValueRef on;    /* i1: tcrt_profiling was set before the statement */
+  LLVMValueRef site;  /* its tc_prof_site */
+  LLVMValueRef start; /* a double slot: what tcrt_prof_begin returned */
+} CgProf;
+bool cg_prof_wanted(Cg *g, KStmt *s);
+CgProf cg_prof_begin(Cg *g, KStmt *s);
+void cg_prof_end(Cg *g, KStmt *s, const CgProf *p);
+
 /* cuda_host.c: the host side of GPU code (a CUDA target). */
 typedef struct CgGpu {
   const struct CgCudaModule *cm; /* the kernels (cuda_kernel.c) */

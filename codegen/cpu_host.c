@@ -202,7 +202,20 @@ static LLVMValueRef buf_bytes(Cg *g, int b) {
                       "");
 }
 
+static void emit_stmt(Cg *g, KStmt *s);
+
+/* A kernel statement or a matmul between --profile's calls (cpu_profile.c). */
 void cg_emit_stmt(Cg *g, KStmt *s) {
+  if (!cg_prof_wanted(g, s)) {
+    emit_stmt(g, s);
+    return;
+  }
+  CgProf p = cg_prof_begin(g, s);
+  emit_stmt(g, s);
+  cg_prof_end(g, s, &p);
+}
+
+static void emit_stmt(Cg *g, KStmt *s) {
   LLVMBuilderRef B = g->b;
   switch (s->kind) {
   case KS_KERNEL:

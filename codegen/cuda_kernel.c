@@ -75,7 +75,6 @@ typedef struct Mod {
   PtrVec kernels; /* CgDeviceKernel* */
   PtrVec names;   /* the kernel table */
   PtrVec written; /* Written*, in table order after the prelude's */
-  int counter;    /* k0, k1, ...: device statements so far */
 } Mod;
 
 #define LINE(...) cg_cuda_line(C, __VA_ARGS__)
@@ -115,88 +114,11 @@ static Shape shape_of(const KStmt *s) {
 
 /* ---- names ---- */
 
-typedef struct OpNames {
-  const char *v[4];
-  int n, max;
-} OpNames;
-
-static void add_name(OpNames *o, const char *name) {
-  for (int i = 0; i < o->n; i++)
-    if (strcmp(o->v[i], name) == 0)
-      return;
-  if (o->n < o->max)
-    o->v[o->n++] = name;
-}
-
-/* The ops of e nearest its root first (breadth first; a let's body before
- * its bound value; not inside load indices), up to o->max. */
-static void top_ops(const KExpr *e, OpNames *o) {
-  const KExpr *queue[256];
-  int head = 0, tail = 0;
-  queue[tail++] = e;
-  while (head < tail && o->n < o->max) {
-    const KExpr *x = queue[head++];
-    if (x->kind == KX_OP)
-      add_name(o, ir_op_name(x->op));
-    if (x->kind == KX_LOAD || tail + x->nargs > 256)
-      continue;
-    if (x->kind == KX_LET) { /* the body is what the let computes */
-      queue[tail++] = x->args[1];
-      queue[tail++] = x->args[0];
-    } else {
-      for (int i = 0; i < x->nargs; i++)
-        queue[tail++] = x->args[i];
-    }
-  }
-}
-
-static bool has_load(const KExpr *e) {
-  if (e->kind == KX_LOAD)
-    return true;
-  for (int i = 0; i < e->nargs; i++)
-    if (has_load(e->args[i]))
-      return true;
-  return false;
-}
-
-/* Stage names of a fused row kernel: each stage's combine op, or its
- * value's top op. */
-static void stage_names(const KList *l, OpNames *o) {
-  for (int i = 0; i < l->n; i++) {
-    const KStmt *st = l->v[i];
-    if (st->kind == KS_FOR) {
-      stage_names(&st->body, o);
-    } else if (st->kind == KS_KERNEL && st->nred) {
-      add_name(o, ir_op_name(st->combine));
-    } else if (st->kind == KS_KERNEL) {
-      OpNames one = {.max = 1};
-      top_ops(st->value, &one);
-      if (one.n)
-        add_name(o, one.v[0]);
-    }
-  }
-}
-
-/* k<counter>_<up to four ops>[_rows]: the value's ops innermost first,
- * then the reduction (k3_sub_exp_sum). */
-static const char *kernel_name(int counter, const KStmt *s, Shape sh) {
-  OpNames o = {.max = 4};
-  const char *name = ir_sprintf("k%d", counter);
-  if (sh == SH_FUSED) {
-    stage_names(&s->body, &o);
-    for (int i = 0; i < o.n; i++)
-      name = ir_sprintf("%s_%s", name, o.v[i]);
-  } else {
-    o.max = s->nred ? 3 : 4;
-    top_ops(s->value, &o);
-    for (int i = o.n - 1; i >= 0; i--)
-      name = ir_sprintf("%s_%s", name, o.v[i]);
-    if (s->nred)
-      name = ir_sprintf("%s_%s", name, ir_op_name(s->combine));
-    else if (o.n == 0)
-      name = ir_sprintf("%s_%s", name, has_load(s->value) ? "copy" : "fill");
-  }
-  if (sh == SH_ROWS || sh == SH_FUSED)
+/* The statement's name (ir/kernel_name.c: the same on the CPU, and in
+ * --profile), then the shape where it adds one: k3_sub_exp_sum_rows. */
+static const char *kernel_name(const KModule *m, const KStmt *s, Shape sh) {
+  const char *name = k_kernel_name(m, s);
+  if (sh == SH_ROWS)
     return ir_sprintf("%s_rows", name);
   return sh == SH_TILE ? ir_sprintf("%s_tile", name) : name;
 }
@@ -628,7 +550,7 @@ static void device_stmt(Mod *M, KFunc *f, KStmt *s) {
   KUses u = k_uses_new(f);
   k_uses_stmt(&u, f, s);
   C->var_read = u.vars;
-  const char *name = kernel_name(M->counter++, s, sh);
+  const char *name = kernel_name(C->m, s, sh);
   int nout = s->kind == KS_KERNEL ? s->nloops - s->nred : 0;
   switch (sh) {
   case SH_POINTS:

@@ -263,6 +263,13 @@ void k_print_stmt(FILE *out, KFunc *f, KStmt *s);
 /* kernel_dot.c: the module as a Graphviz graph (--dump-dot) */
 void k_print_dot(FILE *out, KModule *m);
 
+/* kernel_name.c: kernel statements (a KS_KERNEL, a fused row kernel's
+ * rows `for`), numbered in the module the same way for every target, and
+ * their names, k3_sub_exp_sum (the CUDA kernels' and --profile's). */
+bool k_is_kernel_stmt(const KStmt *s);
+int k_kernel_number(const KModule *m, const KStmt *s); /* -1: not a kernel statement of m */
+const char *k_kernel_name(const KModule *m, const KStmt *s);
+
 /* kernel_verify.c: structural checks */
 bool k_verify_module(KModule *m);
 

@@ -23,12 +23,17 @@ tc_ctx *tcrt_ctx_new(int nparams) {
     return NULL;
   }
   ctx->threads = tcrt_default_threads();
+  /* the C API's --profile: the table is printed by tcrt_ctx_free */
+  const char *prof = getenv("TENSORC_PROFILE");
+  if (prof && *prof && strcmp(prof, "0") != 0)
+    tcrt_profile_start(ctx); /* out of memory: the program runs unprofiled */
   return ctx;
 }
 
 void tcrt_ctx_free(tc_ctx *ctx) {
   if (!ctx)
     return;
+  rt_profile_close(ctx); /* while the device is open: the table names it */
   for (int i = 0; i < ctx->nparams; i++)
     if (!ctx->dev)
       tcrt_free(ctx->params[i]);

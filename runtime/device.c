@@ -29,6 +29,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static atomic_llong dev_malloc_calls;
 
@@ -77,8 +78,25 @@ static int emu_launch(tc_ctx *ctx, int kernel, int64_t grid, int block, void **p
   return st ? tcrt_fail(ctx, st, "GPU emulator: %s", err) : TC_OK;
 }
 
+/* --profile: the emulator runs a launch before returning, so the host's
+ * monotonic clock times it.  One interval at a time per thread, as a
+ * context runs on one thread and never nests them. */
+static _Thread_local struct timespec emu_interval_start;
+
+static int emu_interval(tc_ctx *ctx, int stop, double *ms) {
+  (void)ctx;
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  if (!stop) {
+    emu_interval_start = t;
+    return TC_OK;
+  }
+  *ms = (double)(t.tv_sec - emu_interval_start.tv_sec) * 1e3 + (double)(t.tv_nsec - emu_interval_start.tv_nsec) * 1e-6;
+  return TC_OK;
+}
+
 static const rt_device emulator = {.name = "emulator", .alloc = emu_alloc, .free = emu_free, .copy = emu_copy,
-                                   .zero = emu_zero, .launch = emu_launch};
+                                   .zero = emu_zero, .launch = emu_launch, .interval = emu_interval};
 
 /* ---- opening ---- */
 

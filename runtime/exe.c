@@ -169,7 +169,7 @@ static void print_help(const Run *r) {
          "  --device cpu|cuda|auto  where to run: a program compiled with --device=cuda runs on the GPU;\n"
          "                       one compiled with --device=auto on the GPU, or on the CPU where there is\n"
          "                       no usable GPU (default auto)\n"
-         "  --profile            time every kernel (not available in this build)\n"
+         "  --profile            time every kernel: a table on stderr after the run\n"
          "  --help               this text\n");
 }
 
@@ -649,6 +649,8 @@ static int run(Run *r, int argc, char **argv) {
   if ((code = bind_args(r)))
     return code;
 
+  if (r->profile && tcrt_profile_start(r->ctx))
+    return program_failed(r, TC_ERR_NOMEM);
   tcrt_seed(r->ctx, r->seed);
   if (r->params_in) {
     if ((code = load_params(r)))
@@ -669,7 +671,7 @@ static int run(Run *r, int argc, char **argv) {
     fprintf(stderr, "device: %s, %lld blocks allocated in all, %lld live\n", tcrt_dev_name(r->ctx),
             (long long)tcrt_dev_malloc_calls(), (long long)tcrt_dev_live_blocks(r->ctx));
   if (r->profile)
-    fprintf(stderr, "profile: not available in this build\n");
+    tcrt_profile_finish(r->ctx); /* the table, on stderr, also after a failure */
   if (status) {
     code = program_failed(r, status);
   } else {

@@ -111,6 +111,9 @@ int rt_dev_matmul_host(tc_ctx *ctx, const rt_matmul *mm);
 /* device.c: frees the context's device memory (tcrt_ctx_free). */
 void rt_dev_close(tc_ctx *ctx);
 
+/* profile.c: prints TENSORC_PROFILE's table if anything ran, and frees it. */
+void rt_profile_close(tc_ctx *ctx);
+
 /* threads.c: joins the pool's workers and frees it (NULL is fine). */
 void rt_pool_free(rt_pool *p);
 

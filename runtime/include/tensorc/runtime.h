@@ -191,6 +191,30 @@ int tcrt_dev_randn(tc_ctx *ctx, tc_dtype dt, void *out, int64_t n);
 int tcrt_dev_randint(tc_ctx *ctx, int64_t lo, int64_t hi, int64_t *out, int64_t n);
 int tcrt_dev_randperm(tc_ctx *ctx, int64_t *out, int64_t n);
 
+/* ===== profile.c: --profile (docs/runtime.md) ===== */
+
+/* A kernel statement as the compiler describes it to the profiler: one
+ * constant per statement of the generated code. */
+typedef struct tc_prof_site {
+  const char *name;  /* k3_sub_exp_sum (ir/kernel_name.c), matmul */
+  const char *where; /* the statement's file:line */
+  int32_t device;    /* 1: runs on the GPU, timed on the device's queue */
+  int32_t reserved;
+} tc_prof_site;
+/* Nonzero while a context of the process profiles.  Generated code reads
+ * it before each kernel statement and calls the two functions below only
+ * when it is set (they check the context's own switch). */
+extern int tcrt_profiling;
+/* Returns the start, to pass to tcrt_prof_end with the bytes the
+ * statement's buffers hold (each once) and its flops (0 but for matmuls). */
+double tcrt_prof_begin(tc_ctx *ctx, const tc_prof_site *site);
+void tcrt_prof_end(tc_ctx *ctx, const tc_prof_site *site, double start, int64_t bytes, int64_t flops);
+/* Turns profiling on for the context (TENSORC_PROFILE=1 in the
+ * environment does it in tcrt_ctx_new, and tcrt_ctx_free prints the table). */
+int tcrt_profile_start(tc_ctx *ctx);
+/* Prints the table on stderr and stops profiling. */
+void tcrt_profile_finish(tc_ctx *ctx);
+
 /* ===== npy.c, csv.c: files ===== */
 
 /* Reads a .npy (versions 1.0, 2.0, 3.0) or .csv file, chosen by the

@@ -176,7 +176,8 @@ void tcrt_profile_report(tc_ctx *ctx) {
   if (!p)
     return;
   FILE *out = stderr;
-  qsort(p->rows, (size_t)p->n, sizeof *p->rows, by_time);
+  if (p->n > 0) /* an empty table has no rows array: qsort's NULL is undefined */
+    qsort(p->rows, (size_t)p->n, sizeof *p->rows, by_time);
   p->last = 0;
   int wname = 6, wwhere = 9, wdev = 6;
   double ms = 0, bytes = 0;

@@ -76,6 +76,7 @@ LLVMValueRef cg_buf_ptr(Cg *g, int buf);                 /* buffer buf's data po
 LLVMValueRef cg_slot(Cg *g, LLVMTypeRef t, const char *name); /* a stack slot in the first block */
 void cg_add_attr(Cg *g, LLVMValueRef fn, const char *name);
 void cg_return_if_nonzero(Cg *g, LLVMValueRef status);
+void cg_return_if_null(Cg *g, LLVMValueRef p); /* returns tcrt_status(ctx) */
 LLVMValueRef cg_expr_i64(Cg *g, KExpr *e);
 void cg_emit_stmt(Cg *g, KStmt *s);
 void cg_emit_list(Cg *g, KList *l);

@@ -60,6 +60,17 @@ void cg_return_if_nonzero(Cg *g, LLVMValueRef status) {
   LLVMPositionBuilderAtEnd(g->b, ok);
 }
 
+/* if (!p) return tcrt_status(ctx): a runtime call that gives memory (or
+ * NULL after setting the error) failed; its status is the runtime's
+ * (TC_ERR_NOMEM on the host, TC_ERR_INPUT for device memory, SPEC §5). */
+void cg_return_if_null(Cg *g, LLVMValueRef p) {
+  LLVMBasicBlockRef fail = cg_block(g, "nomem"), ok = cg_block(g, "ok");
+  LLVMBuildCondBr(g->b, LLVMBuildIsNull(g->b, p, ""), fail, ok);
+  LLVMPositionBuilderAtEnd(g->b, fail);
+  LLVMBuildRet(g->b, cg_call(g, "tcrt_status", g->t_i32, 1, &g->ctx));
+  LLVMPositionBuilderAtEnd(g->b, ok);
+}
+
 /* return tcrt_fail(ctx, 1, "%s", msg) -- through "%s" so that a '%' in the
  * message is printed, not interpreted. */
 static void build_fail(Cg *g, LLVMValueRef msg) {
@@ -231,12 +242,7 @@ static void emit_stmt(Cg *g, KStmt *s) {
                                             : (s->uninit ? "tcrt_alloc_uninit" : "tcrt_alloc");
     LLVMValueRef p = cg_call(g, fn, g->t_ptr, 2, a);
     LLVMBuildStore(B, p, g->bufs[s->buf]);
-    /* the runtime has set the message */
-    LLVMBasicBlockRef fail = cg_block(g, "nomem"), ok = cg_block(g, "ok");
-    LLVMBuildCondBr(B, LLVMBuildIsNull(B, p, ""), fail, ok);
-    LLVMPositionBuilderAtEnd(B, fail);
-    LLVMBuildRet(B, cg_call(g, "tcrt_status", g->t_i32, 1, &g->ctx)); /* NOMEM, or device OOM: INPUT */
-    LLVMPositionBuilderAtEnd(B, ok);
+    cg_return_if_null(g, p);
     return;
   }
   case KS_FREE: {
@@ -270,11 +276,7 @@ static void emit_stmt(Cg *g, KStmt *s) {
       LLVMValueRef a[3] = {g->ctx, cg_buf_ptr(g, s->src), buf_bytes(g, s->buf)};
       LLVMValueRef p = cg_call(g, "tcrt_dev_arg", g->t_ptr, 3, a);
       LLVMBuildStore(B, p, g->bufs[s->buf]);
-      LLVMBasicBlockRef fail = cg_block(g, "nomem"), ok = cg_block(g, "ok");
-      LLVMBuildCondBr(B, LLVMBuildIsNull(B, p, ""), fail, ok);
-      LLVMPositionBuilderAtEnd(B, fail);
-      LLVMBuildRet(B, cg_call(g, "tcrt_status", g->t_i32, 1, &g->ctx));
-      LLVMPositionBuilderAtEnd(B, ok);
+      cg_return_if_null(g, p);
       return;
     }
     int kind = to_dev && from_dev ? TC_COPY_D2D : to_dev ? TC_COPY_H2D : TC_COPY_D2H;

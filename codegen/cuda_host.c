@@ -122,11 +122,7 @@ void cg_emit_launch(Cg *g, KStmt *s) {
     case CP_SCRATCH: {
       LLVMValueRef a[2] = {g->ctx, cg_i64(g, dk->scratch_bytes)};
       LLVMValueRef sp = cg_call(g, "tcrt_dev_scratch", g->t_ptr, 2, a);
-      LLVMBasicBlockRef fail = cg_block(g, "nomem"), ok = cg_block(g, "ok");
-      LLVMBuildCondBr(B, LLVMBuildIsNull(B, sp, ""), fail, ok);
-      LLVMPositionBuilderAtEnd(B, fail);
-      LLVMBuildRet(B, cg_call(g, "tcrt_status", g->t_i32, 1, &g->ctx)); /* NOMEM, or device OOM: INPUT */
-      LLVMPositionBuilderAtEnd(B, ok);
+      cg_return_if_null(g, sp);
       slot = cg_slot(g, g->t_ptr, "scratch");
       LLVMBuildStore(B, sp, slot);
       break;

@@ -206,24 +206,26 @@ static void parse_options(int argc, char **argv, Options *o) {
 /* -o PATH must be writable before any work is done: an existing
  * directory, or a path in a directory that is missing or read-only, is a
  * usage error (exit 2) now rather than a linker's message at the end. */
+static _Noreturn void bad_output(const char *path, const char *why, const char *dir) {
+  fprintf(stderr, "tensorc: error: -o %s: ", path);
+  fprintf(stderr, why, dir);
+  fputc('\n', stderr);
+  ir_arena_free_all();
+  exit(2);
+}
+
 static void check_output_path(const char *path) {
   if (!path || strcmp(path, "-") == 0)
     return;
   struct stat st;
   if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
-    usage_error("-o %s: that is a directory; expected a file name", path);
+    bad_output(path, "that is a directory; expected a file name%s", "");
   const char *slash = strrchr(path, '/');
   const char *dir = !slash ? "." : slash == path ? "/" : ir_strndup(path, (size_t)(slash - path));
-  if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
-    fprintf(stderr, "tensorc: error: -o %s: the directory '%s' does not exist\n", path, dir);
-    ir_arena_free_all();
-    exit(2);
-  }
-  if (access(dir, W_OK | X_OK) != 0) {
-    fprintf(stderr, "tensorc: error: -o %s: the directory '%s' is not writable\n", path, dir);
-    ir_arena_free_all();
-    exit(2);
-  }
+  if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
+    bad_output(path, "the directory '%s' does not exist", dir);
+  if (access(dir, W_OK | X_OK) != 0)
+    bad_output(path, "the directory '%s' is not writable", dir);
 }
 
 static double now(void) {

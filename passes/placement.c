@@ -130,15 +130,30 @@ static void host_read(int buf, KRefRole role, void *ctx) {
   r->bufs[r->n++] = buf;
 }
 
-static void host_expr(KExpr *e, void *ctx) { k_expr_refs(e, host_read, ctx); }
+/* Calls fn for each buffer a host statement reads itself (print and
+ * save's operands, the loads of its expressions; not its nested bodies). */
+typedef struct OwnReads {
+  KRefFn fn;
+  void *ctx;
+} OwnReads;
 
-/* The device buffers a host statement reads itself (not in nested bodies). */
-static Reads host_reads(Place *P, KStmt *s) {
-  Reads r = {.P = P};
+static void own_expr(KExpr *e, void *ctx) {
+  OwnReads *o = ctx;
+  k_expr_refs(e, o->fn, o->ctx);
+}
+
+static void own_reads(KStmt *s, KRefFn fn, void *ctx) {
   if (s->kind == KS_CALL && (s->call == KC_PRINT || s->call == KC_SAVE))
     for (int i = 0; i < s->nbufs; i++)
-      host_read(s->bufs[i], KR_READ, &r);
-  k_stmt_exprs(s, host_expr, &r);
+      fn(s->bufs[i], KR_READ, ctx);
+  OwnReads o = {fn, ctx};
+  k_stmt_exprs(s, own_expr, &o);
+}
+
+/* The device buffers a host statement reads itself. */
+static Reads host_reads(Place *P, KStmt *s) {
+  Reads r = {.P = P};
+  own_reads(s, host_read, &r);
   return r;
 }
 
@@ -152,27 +167,22 @@ static void rename_own(KStmt *s, int from, int to) {
   s->orelse = orelse;
 }
 
-/* Whether a statement itself (not its nested bodies) reads buffer b's
- * values (not only its dims). */
-typedef struct ValueRead {
+/* Whether a statement refers to buffer `buf`. */
+typedef struct Uses {
   int buf;
   bool found;
-} ValueRead;
+} Uses;
 
-static void value_read(int buf, KRefRole role, void *ctx) {
-  ValueRead *v = ctx;
-  v->found |= buf == v->buf && role == KR_READ;
+static void uses_buf(int buf, KRefRole role, void *ctx) {
+  Uses *u = ctx;
+  u->found |= buf == u->buf;
 }
 
-static void value_read_expr(KExpr *e, void *ctx) { k_expr_refs(e, value_read, ctx); }
-
+/* Whether a host statement itself reads buffer b's values (not only its dims). */
 static bool reads_values(KStmt *s, int b) {
-  ValueRead v = {.buf = b};
-  if (s->kind == KS_CALL && (s->call == KC_PRINT || s->call == KC_SAVE))
-    for (int i = 0; i < s->nbufs; i++)
-      v.found |= s->bufs[i] == b;
-  k_stmt_exprs(s, value_read_expr, &v);
-  return v.found;
+  Uses u = {.buf = b};
+  own_reads(s, uses_buf, &u);
+  return u.found;
 }
 
 static void place_list(Place *P, KList *l) {
@@ -217,16 +227,6 @@ static void place_list(Place *P, KList *l) {
 }
 
 /* ---- the pass ---- */
-
-typedef struct Uses {
-  int buf;
-  bool found;
-} Uses;
-
-static void uses_buf(int buf, KRefRole role, void *ctx) {
-  Uses *u = ctx;
-  u->found |= buf == u->buf;
-}
 
 static void place_func(KFunc *f) {
   Place P = {.f = f, .nb = f->bufs.n};

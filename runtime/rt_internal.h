@@ -5,6 +5,7 @@
 #include "tensorc/runtime.h"
 
 #include <stdbool.h>
+#include <stdio.h>
 
 typedef struct rt_pool rt_pool;
 
@@ -107,6 +108,10 @@ uint64_t rt_take_blocks(tc_ctx *ctx, uint64_t blocks);
 /* device.c: the CPU stand-in for cuBLAS: mm's operands copied to host
  * memory, OpenBLAS, the result copied back. */
 int rt_dev_matmul_host(tc_ctx *ctx, const rt_matmul *mm);
+
+/* device.c: TENSORC_DEVICE_STATS's line on device memory (requests,
+ * blocks, bytes, cache releases), for the whole process. */
+void rt_dev_print_stats(FILE *out);
 
 /* device.c: frees the context's device memory (tcrt_ctx_free). */
 void rt_dev_close(tc_ctx *ctx);

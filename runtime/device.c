@@ -42,6 +42,12 @@ int64_t tcrt_dev_malloc_calls(void) { return dev_malloc_calls; }
  * cached blocks that freed) */
 static atomic_llong dev_requests, dev_malloc_bytes, dev_releases, dev_released_blocks;
 
+/* .npy loads of at least this many bytes go through pinned host memory
+ * when a CUDA device is open (rt_load_buffer): below it, the driver's own
+ * staging costs about the same as pinning (page-locking is itself slow) */
+enum { RT_PINNED_LOAD_BYTES = 1 << 20 };
+static atomic_llong pinned_loads;
+
 /* copies by TC_COPY_* kind, for tests that a device tensor went in or out
  * of a call without a copy */
 static atomic_llong dev_copy_calls[4];
@@ -254,8 +260,16 @@ void rt_dev_close(tc_ctx *ctx) {
 
 void rt_dev_print_stats(FILE *out) {
   fprintf(out, "device memory: %lld requests, %lld blocks allocated (%lld bytes), %lld cache releases (%lld blocks "
-          "freed)\n", (long long)dev_requests, (long long)dev_malloc_calls, (long long)dev_malloc_bytes,
-          (long long)dev_releases, (long long)dev_released_blocks);
+          "freed), %lld pinned loads\n", (long long)dev_requests, (long long)dev_malloc_calls,
+          (long long)dev_malloc_bytes, (long long)dev_releases, (long long)dev_released_blocks,
+          (long long)pinned_loads);
+}
+
+void *rt_load_buffer(int64_t bytes) {
+  void *p = NULL;
+  if (bytes >= RT_PINNED_LOAD_BYTES && (p = rt_alloc_with(bytes, rt_cuda_pinned_alloc, rt_cuda_pinned_free)))
+    pinned_loads++;
+  return p ? p : tcrt_alloc(NULL, bytes);
 }
 
 int64_t tcrt_dev_live_blocks(const tc_ctx *ctx) {

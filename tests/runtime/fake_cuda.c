@@ -142,6 +142,21 @@ CUresult cuMemFree_v2(CUdeviceptr p) {
   free(m);
   return SUCCESS;
 }
+/* pinned host memory: ordinary memory here */
+CUresult cuMemHostAlloc(void **p, size_t bytes, unsigned flags) {
+  if (flags & ~1u) /* CU_MEMHOSTALLOC_PORTABLE only */
+    return ERROR_INVALID_VALUE;
+  *p = aligned_alloc(4096, (bytes + 4095) / 4096 * 4096);
+  if (getenv("FAKE_CUDA_VERBOSE"))
+    fprintf(stderr, "fake cuda: %zu bytes of pinned host memory\n", bytes);
+  return *p ? SUCCESS : ERROR_OUT_OF_MEMORY;
+}
+CUresult cuMemFreeHost(void *p) {
+  free(p);
+  return SUCCESS;
+}
+CUresult cuCtxSynchronize(void) { return SUCCESS; }
+
 CUresult cuMemGetInfo_v2(size_t *free_bytes, size_t *total) {
   size_t limit = mem_limit();
   *free_bytes = limit ? limit - mem_used : 1000;

@@ -79,6 +79,7 @@ typedef struct BlockHead {
   struct BlockHead *prev, *next; /* the context's live list; next: the cache's */
   uint64_t serial;
   size_t size;  /* of the data, a multiple of 64 */
+  void (*put)(void *block); /* NULL: malloc'd; else gives back memory from elsewhere (rt_alloc_with) */
 } BlockHead;
 
 enum { HEAD = 64 };
@@ -174,6 +175,10 @@ void tcrt_free(void *p) {
   tc_ctx *ctx = h->owner;
   unlink_block(h);
   atomic_fetch_sub(&live_blocks, 1);
+  if (h->put) {
+    h->put(h);
+    return;
+  }
   if (ctx && ctx->ncached < CACHE_MAX_BLOCKS) {
     h->next = ctx->cache;
     ctx->cache = h;
@@ -182,6 +187,22 @@ void tcrt_free(void *p) {
     return;
   }
   free(h);
+}
+
+void *rt_alloc_with(int64_t bytes, void *(*get)(size_t), void (*put)(void *block)) {
+  if (bytes < 0 || (uint64_t)bytes > ((uint64_t)1 << 46))
+    return NULL;
+  size_t size = ((size_t)bytes + 63) & ~(size_t)63;
+  BlockHead *h = get(HEAD + (size ? size : 64));
+  if (!h)
+    return NULL;
+  memset(h, 0, HEAD);
+  h->size = size ? size : 64;
+  h->put = put;
+  atomic_fetch_add(&malloc_calls, 1);
+  atomic_fetch_add(&live_blocks, 1);
+  atomic_fetch_add(&alloc_calls, 1);
+  return (char *)h + HEAD;
 }
 
 void rt_free_cache(tc_ctx *ctx) {

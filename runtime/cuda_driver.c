@@ -46,9 +46,12 @@ typedef struct CudaApi {
   CUresult (*DevicePrimaryCtxRetain)(CUcontext *pctx, CUdevice dev);
   CUresult (*DevicePrimaryCtxRelease)(CUdevice dev);
   CUresult (*CtxSetCurrent)(CUcontext ctx);
+  CUresult (*CtxSynchronize)(void);
   CUresult (*MemAlloc)(CUdeviceptr *dptr, size_t bytes);
   CUresult (*MemFree)(CUdeviceptr dptr);
   CUresult (*MemGetInfo)(size_t *free_bytes, size_t *total_bytes);
+  CUresult (*MemHostAlloc)(void **p, size_t bytes, unsigned flags);
+  CUresult (*MemFreeHost)(void *p);
   CUresult (*MemcpyHtoDAsync)(CUdeviceptr dst, const void *src, size_t bytes, CUstream stream);
   CUresult (*MemcpyDtoHAsync)(void *dst, CUdeviceptr src, size_t bytes, CUstream stream);
   CUresult (*MemcpyDtoDAsync)(CUdeviceptr dst, CUdeviceptr src, size_t bytes, CUstream stream);
@@ -85,9 +88,12 @@ static const struct {
     API_SYM(DevicePrimaryCtxRetain, "cuDevicePrimaryCtxRetain", NULL),
     API_SYM(DevicePrimaryCtxRelease, "cuDevicePrimaryCtxRelease_v2", "cuDevicePrimaryCtxRelease"),
     API_SYM(CtxSetCurrent, "cuCtxSetCurrent", NULL),
+    API_SYM(CtxSynchronize, "cuCtxSynchronize", NULL),
     API_SYM(MemAlloc, "cuMemAlloc_v2", NULL),
     API_SYM(MemFree, "cuMemFree_v2", NULL),
     API_SYM(MemGetInfo, "cuMemGetInfo_v2", NULL),
+    API_SYM(MemHostAlloc, "cuMemHostAlloc", NULL),
+    API_SYM(MemFreeHost, "cuMemFreeHost", NULL),
     API_SYM(MemcpyHtoDAsync, "cuMemcpyHtoDAsync_v2", NULL),
     API_SYM(MemcpyDtoHAsync, "cuMemcpyDtoHAsync_v2", NULL),
     API_SYM(MemcpyDtoDAsync, "cuMemcpyDtoDAsync_v2", NULL),
@@ -317,8 +323,62 @@ static void release(rt_cuda *cu) {
   free(cu);
 }
 
+/* ---- pinned host memory (device.c's rt_load_buffer) ---- */
+
+/* While a device is open, pinned memory is made in the primary context of
+ * the last one opened (portable: every context may copy from it). */
+static pthread_mutex_t pin_lock = PTHREAD_MUTEX_INITIALIZER;
+static int open_devices;
+static CUdevice pin_dev;
+
+/* Before each pinned block: what freeing it needs.  64 bytes keep the
+ * data as aligned as alloc.c's blocks (cuMemHostAlloc gives pages). */
+typedef struct PinHead {
+  CUcontext cu;
+  CUdevice dev;
+} PinHead;
+enum { PIN_HEAD = 64 };
+
+static void count_open_device(int delta, CUdevice dev) {
+  pthread_mutex_lock(&pin_lock);
+  open_devices += delta;
+  if (delta > 0)
+    pin_dev = dev;
+  pthread_mutex_unlock(&pin_lock);
+}
+
+void *rt_cuda_pinned_alloc(size_t bytes) {
+  pthread_mutex_lock(&pin_lock);
+  bool any = open_devices > 0;
+  CUdevice dev = pin_dev;
+  pthread_mutex_unlock(&pin_lock);
+  CUcontext c = NULL;
+  void *p = NULL;
+  /* the block holds its own reference to the context, which frees its
+   * pinned memory when it goes */
+  if (!any || api.DevicePrimaryCtxRetain(&c, dev))
+    return NULL;
+  if (api.CtxSetCurrent(c) || api.MemHostAlloc(&p, PIN_HEAD + bytes, CU_MEMHOSTALLOC_PORTABLE)) {
+    api.DevicePrimaryCtxRelease(dev);
+    return NULL;
+  }
+  *(PinHead *)p = (PinHead){c, dev};
+  return (char *)p + PIN_HEAD;
+}
+
+void rt_cuda_pinned_free(void *p) {
+  PinHead *h = (PinHead *)((char *)p - PIN_HEAD), pin = *h;
+  if (!api.CtxSetCurrent(pin.cu)) {
+    api.CtxSynchronize(); /* a copy from the block may still be queued */
+    api.MemFreeHost(h);
+  }
+  api.DevicePrimaryCtxRelease(pin.dev);
+}
+
 static void cuda_close(tc_ctx *ctx) {
-  release(ctx->dev_state);
+  rt_cuda *cu = ctx->dev_state;
+  count_open_device(-1, cu->dev);
+  release(cu);
   ctx->dev_state = NULL;
 }
 
@@ -491,5 +551,6 @@ int rt_cuda_open(tc_ctx *ctx, const tc_gpu_image *img) {
   }
   ctx->dev_state = cu;
   ctx->dev = &cuda_device;
+  count_open_device(1, cu->dev);
   return TC_OK;
 }

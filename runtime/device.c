@@ -27,6 +27,7 @@
 #include "emu/emu.h"
 
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -34,6 +35,18 @@
 static atomic_llong dev_malloc_calls;
 
 int64_t tcrt_dev_malloc_calls(void) { return dev_malloc_calls; }
+
+/* TENSORC_DEVICE_STATS's memory line (rt_dev_print_stats): requests
+ * (tcrt_dev_alloc*), the bytes of the backend's allocations, and how often
+ * an allocation that failed released the cache and retried (and how many
+ * cached blocks that freed) */
+static atomic_llong dev_requests, dev_malloc_bytes, dev_releases, dev_released_blocks;
+
+/* .npy loads of at least this many bytes go through pinned host memory
+ * when a CUDA device is open (rt_load_buffer): below it, the driver's own
+ * staging costs about the same as pinning (page-locking is itself slow) */
+enum { RT_PINNED_LOAD_BYTES = 1 << 20 };
+static atomic_llong pinned_loads;
 
 /* copies by TC_COPY_* kind, for tests that a device tensor went in or out
  * of a call without a copy */
@@ -134,6 +147,55 @@ static rt_devblock *find_block(tc_ctx *ctx, const void *p) {
   return NULL;
 }
 
+/* Returns the context's cached blocks to the backend, once the queued work
+ * that may still read them is done; false if waiting for it failed. */
+static bool release_cache(tc_ctx *ctx) {
+  if (ctx->dev->sync && ctx->dev->sync(ctx))
+    return false;
+  int kept = 0;
+  for (int i = 0; i < ctx->ndevblocks; i++) {
+    if (ctx->devblocks[i].cached) {
+      ctx->dev->free(ctx, ctx->devblocks[i].ptr);
+      dev_released_blocks++;
+    } else {
+      ctx->devblocks[kept++] = ctx->devblocks[i];
+    }
+  }
+  ctx->ndevblocks = kept;
+  dev_releases++;
+  return true;
+}
+
+static bool has_cached_block(const tc_ctx *ctx) {
+  for (int i = 0; i < ctx->ndevblocks; i++)
+    if (ctx->devblocks[i].cached)
+      return true;
+  return false;
+}
+
+/* A new block from the backend.  When the device is out of memory while
+ * the cache holds blocks too small or too large for this request, they
+ * are freed and the allocation tried once more; NULL with the error set
+ * when that fails too. */
+static void *backend_alloc(tc_ctx *ctx, int64_t bytes) {
+  void *p = ctx->dev->alloc(ctx, bytes);
+  if (!p && has_cached_block(ctx)) {
+    if (!release_cache(ctx))
+      return NULL;
+    p = ctx->dev->alloc(ctx, bytes);
+  }
+  if (!p) { /* bad input in SPEC §5's sense: exit code 2 */
+    if (ctx->dev->alloc_failed)
+      ctx->dev->alloc_failed(ctx, bytes);
+    else
+      tcrt_fail(ctx, TC_ERR_INPUT, "out of device memory: %lld bytes asked", (long long)bytes);
+    return NULL;
+  }
+  dev_malloc_calls++;
+  dev_malloc_bytes += bytes;
+  return p;
+}
+
 static void *dev_alloc(tc_ctx *ctx, int64_t bytes, bool zero) {
   if (!ctx->dev) {
     tcrt_fail(ctx, TC_ERR_RUNTIME, "GPU code ran without a device");
@@ -143,6 +205,7 @@ static void *dev_alloc(tc_ctx *ctx, int64_t bytes, bool zero) {
     tcrt_fail(ctx, TC_ERR_NOMEM, "cannot allocate %lld bytes of device memory", (long long)bytes);
     return NULL;
   }
+  dev_requests++;
   rt_devblock *best = NULL;
   for (int i = 0; i < ctx->ndevblocks; i++) {
     rt_devblock *b = &ctx->devblocks[i];
@@ -150,15 +213,9 @@ static void *dev_alloc(tc_ctx *ctx, int64_t bytes, bool zero) {
       best = b;
   }
   if (!best) {
-    void *p = ctx->dev->alloc(ctx, bytes);
-    if (!p) { /* bad input in SPEC §5's sense: exit code 2 */
-      if (ctx->dev->alloc_failed)
-        ctx->dev->alloc_failed(ctx, bytes);
-      else
-        tcrt_fail(ctx, TC_ERR_INPUT, "out of device memory: %lld bytes asked", (long long)bytes);
+    void *p = backend_alloc(ctx, bytes);
+    if (!p)
       return NULL;
-    }
-    dev_malloc_calls++;
     if (ctx->ndevblocks == ctx->capdevblocks) {
       int cap = ctx->capdevblocks ? 2 * ctx->capdevblocks : 64;
       rt_devblock *v = realloc(ctx->devblocks, sizeof *v * (size_t)cap);
@@ -199,6 +256,20 @@ void rt_dev_close(tc_ctx *ctx) {
   ctx->ndevblocks = ctx->capdevblocks = 0;
   if (ctx->dev && ctx->dev->close)
     ctx->dev->close(ctx);
+}
+
+void rt_dev_print_stats(FILE *out) {
+  fprintf(out, "device memory: %lld requests, %lld blocks allocated (%lld bytes), %lld cache releases (%lld blocks "
+          "freed), %lld pinned loads\n", (long long)dev_requests, (long long)dev_malloc_calls,
+          (long long)dev_malloc_bytes, (long long)dev_releases, (long long)dev_released_blocks,
+          (long long)pinned_loads);
+}
+
+void *rt_load_buffer(int64_t bytes) {
+  void *p = NULL;
+  if (bytes >= RT_PINNED_LOAD_BYTES && (p = rt_alloc_with(bytes, rt_cuda_pinned_alloc, rt_cuda_pinned_free)))
+    pinned_loads++;
+  return p ? p : tcrt_alloc(NULL, bytes);
 }
 
 int64_t tcrt_dev_live_blocks(const tc_ctx *ctx) {

@@ -667,9 +667,11 @@ static int run(Run *r, int argc, char **argv) {
     return EXIT_FAILED;
   }
   int status = p->main(r->ctx, r->args, results);
-  if (getenv("TENSORC_DEVICE_STATS") && p->gpu)
+  if (getenv("TENSORC_DEVICE_STATS") && p->gpu) {
     fprintf(stderr, "device: %s, %lld blocks allocated in all, %lld live\n", tcrt_dev_name(r->ctx),
             (long long)tcrt_dev_malloc_calls(), (long long)tcrt_dev_live_blocks(r->ctx));
+    rt_dev_print_stats(stderr);
+  }
   if (r->profile)
     tcrt_profile_finish(r->ctx); /* the table, on stderr, also after a failure */
   if (status) {

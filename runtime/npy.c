@@ -411,7 +411,7 @@ static int read_data(FILE *f, const char *path, const NpyHeader *h, int64_t file
                          "%s: the header's shape %s accounts for %lld bytes of data but the file has %lld (extra "
                          "bytes at the end)", path, shape, (long long)need, (long long)file_data);
   size_t outsize = tcrt_dtype_size(h->type->dtype);
-  void *data = tcrt_alloc(NULL, h->numel * (int64_t)outsize);
+  void *data = rt_load_buffer(h->numel * (int64_t)outsize);
   if (!data)
     return rt_file_error(err, errsize, TC_ERR_NOMEM, "%s: out of memory for shape %s (%lld bytes)", path, shape,
                          (long long)(h->numel * (int64_t)outsize));

@@ -36,6 +36,7 @@ enum { /* CUdevice_attribute */
   CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR = 75,
   CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR = 76,
 };
+enum { CU_MEMHOSTALLOC_PORTABLE = 1 }; /* cuMemHostAlloc's flags */
 enum { /* CUjit_option */
   CU_JIT_INFO_LOG_BUFFER = 3,
   CU_JIT_INFO_LOG_BUFFER_SIZE_BYTES = 4,
@@ -68,6 +69,12 @@ int rt_cuda_open(tc_ctx *ctx, const tc_gpu_image *img); /* sets ctx->dev, or fai
 /* "CUDA_ERROR_X: text" for a driver status, into buf. */
 const char *rt_cuda_error(CUresult r, char *buf, size_t size);
 CUresult rt_cuda_make_current(const rt_cuda *cu); /* the context, on this thread */
+/* Pinned (page-locked) host memory from cuMemHostAlloc, while a CUDA
+ * device is open in the process; NULL otherwise or when the driver has
+ * none.  The block keeps the device's primary context alive; freeing it
+ * waits for the work queued there (an async copy may still read it). */
+void *rt_cuda_pinned_alloc(size_t bytes);
+void rt_cuda_pinned_free(void *p);
 
 /* cublas.c: the rt_device.matmul hook; the CPU stand-in when libcublas
  * cannot be loaded or its handle made (TENSORC_DEVICE_STATS says which). */

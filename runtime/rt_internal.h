@@ -5,6 +5,7 @@
 #include "tensorc/runtime.h"
 
 #include <stdbool.h>
+#include <stdio.h>
 
 typedef struct rt_pool rt_pool;
 
@@ -100,6 +101,10 @@ void rt_release_since(tc_ctx *ctx, uint64_t mark); /* frees blocks since mark, p
 void rt_forget_blocks(tc_ctx *ctx);                /* unlinks all (the context is going away) */
 void rt_detach_block(void *p);                     /* unlinks one (handed to the caller) */
 void rt_free_cache(tc_ctx *ctx);                   /* returns the cached blocks to the system */
+/* A block in memory that get gives (64-byte aligned) and put takes back,
+ * for tcrt_free (pinned host memory); in no context, never cached, not
+ * zeroed; NULL when get gives nothing. */
+void *rt_alloc_with(int64_t bytes, void *(*get)(size_t), void (*put)(void *block));
 
 /* rng.c: takes `blocks` Philox blocks from the stream; returns the first. */
 uint64_t rt_take_blocks(tc_ctx *ctx, uint64_t blocks);
@@ -107,6 +112,16 @@ uint64_t rt_take_blocks(tc_ctx *ctx, uint64_t blocks);
 /* device.c: the CPU stand-in for cuBLAS: mm's operands copied to host
  * memory, OpenBLAS, the result copied back. */
 int rt_dev_matmul_host(tc_ctx *ctx, const rt_matmul *mm);
+
+/* device.c: TENSORC_DEVICE_STATS's line on device memory (requests,
+ * blocks, bytes, cache releases), for the whole process. */
+void rt_dev_print_stats(FILE *out);
+
+/* device.c: the buffer a .npy load reads its data into (npy.c): with a
+ * CUDA device open, one of RT_PINNED_LOAD_BYTES or more is pinned host
+ * memory, which the copy to the device reads directly and asynchronously;
+ * else (and with the emulator) tcrt_alloc's.  tcrt_free frees either. */
+void *rt_load_buffer(int64_t bytes);
 
 /* device.c: frees the context's device memory (tcrt_ctx_free). */
 void rt_dev_close(tc_ctx *ctx);

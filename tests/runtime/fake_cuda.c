@@ -14,6 +14,10 @@
  *   jitfail    loading PTX fails with CUDA_ERROR_INVALID_PTX and a JIT log;
  *   oom        cuMemAlloc fails with CUDA_ERROR_OUT_OF_MEMORY; cuMemGetInfo
  *              says 1000 bytes free of 4096.
+ * FAKE_CUDA_MEM=BYTES gives the device that much memory: cuMemAlloc fails
+ * with CUDA_ERROR_OUT_OF_MEMORY past it, cuMemGetInfo says what is left.
+ * FAKE_CUDA_LAUNCH=skip makes launches succeed without running anything
+ * (the results are then zeros or stale: for tests of memory, not numbers).
  * FAKE_CUDA_VERBOSE=1 prints on stderr what was loaded (cubin or PTX).
  * The declarations are written out, as in the runtime, not taken from
  * cuda.h: the point is to check the runtime's against the real header's
@@ -103,22 +107,60 @@ CUresult cuDevicePrimaryCtxRetain(CUcontext *c, CUdevice d) {
 CUresult cuDevicePrimaryCtxRelease_v2(CUdevice d) { return d == 0 ? SUCCESS : ERROR_INVALID_DEVICE; }
 CUresult cuCtxSetCurrent(CUcontext c) { return c == &handles ? SUCCESS : ERROR_INVALID_VALUE; }
 
+/* FAKE_CUDA_MEM's bookkeeping: each block starts with its size */
+enum { HEADER = 16 };
+static size_t mem_used;
+
+static size_t mem_limit(void) {
+  const char *s = getenv("FAKE_CUDA_MEM");
+  return s && *s ? (size_t)strtoull(s, NULL, 10) : 0;
+}
+
 CUresult cuMemAlloc_v2(CUdeviceptr *p, size_t bytes) {
   if (mode_is("oom"))
     return ERROR_OUT_OF_MEMORY;
   if (bytes == 0)
     return ERROR_INVALID_VALUE; /* as the real one */
-  void *m = malloc(bytes);
-  *p = (CUdeviceptr)(uintptr_t)m;
-  return m ? SUCCESS : ERROR_OUT_OF_MEMORY;
-}
-CUresult cuMemFree_v2(CUdeviceptr p) {
-  free((void *)(uintptr_t)p);
+  size_t limit = mem_limit();
+  if (limit && bytes > limit - mem_used)
+    return ERROR_OUT_OF_MEMORY;
+  char *m = calloc(1, HEADER + bytes);
+  if (!m)
+    return ERROR_OUT_OF_MEMORY;
+  memcpy(m, &bytes, sizeof bytes);
+  mem_used += bytes;
+  *p = (CUdeviceptr)(uintptr_t)(m + HEADER);
   return SUCCESS;
 }
+CUresult cuMemFree_v2(CUdeviceptr p) {
+  if (!p)
+    return SUCCESS;
+  char *m = (char *)(uintptr_t)p - HEADER;
+  size_t bytes;
+  memcpy(&bytes, m, sizeof bytes);
+  mem_used -= bytes;
+  free(m);
+  return SUCCESS;
+}
+/* pinned host memory: ordinary memory here */
+CUresult cuMemHostAlloc(void **p, size_t bytes, unsigned flags) {
+  if (flags & ~1u) /* CU_MEMHOSTALLOC_PORTABLE only */
+    return ERROR_INVALID_VALUE;
+  *p = aligned_alloc(4096, (bytes + 4095) / 4096 * 4096);
+  if (getenv("FAKE_CUDA_VERBOSE"))
+    fprintf(stderr, "fake cuda: %zu bytes of pinned host memory\n", bytes);
+  return *p ? SUCCESS : ERROR_OUT_OF_MEMORY;
+}
+CUresult cuMemFreeHost(void *p) {
+  free(p);
+  return SUCCESS;
+}
+CUresult cuCtxSynchronize(void) { return SUCCESS; }
+
 CUresult cuMemGetInfo_v2(size_t *free_bytes, size_t *total) {
-  *free_bytes = 1000;
-  *total = 4096;
+  size_t limit = mem_limit();
+  *free_bytes = limit ? limit - mem_used : 1000;
+  *total = limit ? limit : 4096;
   return SUCCESS;
 }
 
@@ -177,7 +219,8 @@ CUresult cuLaunchKernel(CUfunction f, unsigned gx, unsigned gy, unsigned gz, uns
                         unsigned shared, CUstream s, void **params, void **extra) {
   (void)f, (void)gx, (void)gy, (void)gz, (void)bx, (void)by, (void)bz, (void)shared, (void)s, (void)params,
       (void)extra;
-  return ERROR_NOT_SUPPORTED;
+  const char *launch = getenv("FAKE_CUDA_LAUNCH");
+  return launch && strcmp(launch, "skip") == 0 ? SUCCESS : ERROR_NOT_SUPPORTED;
 }
 
 CUresult cuStreamCreate(CUstream *s, unsigned flags) {

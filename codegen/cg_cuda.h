@@ -77,13 +77,16 @@ typedef struct CgDeviceKernel {
  * They are grid-stride loops over the draw's Philox blocks, correct for
  * any grid and block; launch them as CG_GRID_POINTS with work = n, block =
  * target->block_threads, max_grid = target->max_blocks.  randperm stays on
- * the host (its steps are sequential). */
+ * the host (its steps are sequential).  After them, launched only by the
+ * runtime (tcrt_dev_matmul_epilogue's fallback):
+ *   tc_epilogue_f32(float *c, const float *bias, long long m, long long n, long long flags) */
 typedef enum CgPreludeKernel {
   CG_K_RAND_F32,
   CG_K_RAND_F64,
   CG_K_RANDN_F32,
   CG_K_RANDN_F64,
   CG_K_RANDINT_I64,
+  CG_K_EPILOGUE_F32, /* a matmul's epilogue where cuBLASLt does not take it (runtime/cublaslt.c) */
   CG_NUM_PRELUDE_KERNELS
 } CgPreludeKernel;
 

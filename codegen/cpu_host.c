@@ -111,10 +111,32 @@ static void need(KStmt *s, int nbufs, int nexprs) {
 
 LLVMValueRef cg_expr_i64(Cg *g, KExpr *e) { return cg_convert(g, cg_expr(g, e), e->dtype, DT_I64); }
 
+/* tcrt_dev_matmul_epilogue(ctx, dt, trans, epilogue, a, b, bias, c, m, n, k): a whole f32 product on the
+ * device (blas_epilogue folds nothing else; the verifier checks it). */
+static void emit_matmul_epilogue(Cg *g, KStmt *s) {
+  _Static_assert((int)KE_BIAS == (int)TC_EPI_BIAS && (int)KE_RELU == (int)TC_EPI_RELU &&
+                     (int)KE_GELU_TANH == (int)TC_EPI_GELU_TANH,
+                 "the kernel IR's epilogue flags are the runtime's");
+  need(s, 3 + ((s->epilogue & KE_BIAS) != 0), 7);
+  if (k_buf(g->f, s->bufs[2])->space != KM_DEVICE)
+    ir_die(s->loc, "kernel IR: a matmul epilogue on host memory (blas_epilogue is for GPU targets)");
+  LLVMValueRef a[11] = {g->ctx, cg_i32(g, k_buf(g->f, s->bufs[2])->dtype), cg_i32(g, s->trans), cg_i32(g, s->epilogue),
+                        cg_buf_ptr(g, s->bufs[0]), cg_buf_ptr(g, s->bufs[1]),
+                        s->epilogue & KE_BIAS ? cg_buf_ptr(g, s->bufs[3]) : LLVMConstNull(g->t_ptr),
+                        cg_buf_ptr(g, s->bufs[2])};
+  for (int i = 0; i < 3; i++)
+    a[8 + i] = cg_expr_i64(g, s->exprs[1 + i]);
+  cg_return_if_nonzero(g, cg_call(g, "tcrt_dev_matmul_epilogue", g->t_i32, 11, a));
+}
+
 static void emit_call(Cg *g, KStmt *s) {
   switch (s->call) {
   case KC_MATMUL: {
     need(s, 3, 7);
+    if (s->epilogue) { /* bias/activation folded into the call (passes/blas_epilogue.c): cuBLASLt */
+      emit_matmul_epilogue(g, s);
+      return;
+    }
     _Static_assert((int)KMM_TRANS_A == (int)TC_MM_TRANS_A && (int)KMM_TRANS_B == (int)TC_MM_TRANS_B,
                    "the kernel IR's transpose flags are the runtime's");
     LLVMValueRef a[13] = {g->ctx, cg_i32(g, k_buf(g->f, s->bufs[2])->dtype), cg_i32(g, s->trans),

@@ -25,8 +25,8 @@
 
 _Static_assert(CG_K_RAND_F32 == (int)TC_KRAND_F32 && CG_K_RAND_F64 == (int)TC_KRAND_F64 &&
                    CG_K_RANDN_F32 == (int)TC_KRANDN_F32 && CG_K_RANDN_F64 == (int)TC_KRANDN_F64 &&
-                   CG_K_RANDINT_I64 == (int)TC_KRANDINT,
-               "the prelude's random kernels and the runtime's numbers must agree");
+                   CG_K_RANDINT_I64 == (int)TC_KRANDINT && CG_K_EPILOGUE_F32 == (int)TC_KEPILOGUE_F32,
+               "the prelude's kernels and the runtime's numbers must agree");
 
 /* A constant byte array, as an i8*. */
 static LLVMValueRef bytes_global(Cg *g, const char *name, const void *data, size_t n) {

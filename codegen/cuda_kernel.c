@@ -53,6 +53,7 @@ enum { MAX_PARTS = 1024 };
 static const char *const prelude_names[CG_NUM_PRELUDE_KERNELS] = {
     [CG_K_RAND_F32] = "tc_rand_f32",   [CG_K_RAND_F64] = "tc_rand_f64",       [CG_K_RANDN_F32] = "tc_randn_f32",
     [CG_K_RANDN_F64] = "tc_randn_f64", [CG_K_RANDINT_I64] = "tc_randint_i64",
+    [CG_K_EPILOGUE_F32] = "tc_epilogue_f32",
 };
 
 const char *cg_cuda_prelude_kernel(CgPreludeKernel k) {

@@ -260,6 +260,28 @@ TC_KERNEL void tc_randint_i64(long long *__restrict__ out, long long n, unsigned
   }
 }
 
+/* ===== a matmul's epilogue (after the random kernels in CgPreludeKernel order) =====
+ *
+ * c[i, j] = act(c[i, j] + bias[j]) over a row-major m x n product, flags
+ * the runtime's TC_EPI_* (1 bias, 2 relu, 4 gelu's tanh form): what
+ * tcrt_dev_matmul_epilogue (runtime/cublaslt.c) runs after the plain
+ * product where cuBLASLt does not take the epilogue.  The same arithmetic
+ * as the kernel passes/blas_epilogue.c folded: relu keeps NaN (x < 0 is
+ * false for it), as legalize writes relu. */
+TC_KERNEL void tc_epilogue_f32(float *__restrict__ c, const float *__restrict__ bias, long long m, long long n,
+                               long long flags) {
+  for (long long p = blockIdx.x * (long long)blockDim.x + threadIdx.x; p < m * n; p += (long long)gridDim.x * blockDim.x) {
+    float x = c[p];
+    if (flags & 1)
+      x = x + bias[p % n];
+    if (flags & 2)
+      x = x < 0.0f ? 0.0f : x;
+    if (flags & 4)
+      x = 0.5f * x * (1.0f + tanhf(0.7978845608f * (x + 0.044715f * x * x * x)));
+    c[p] = x;
+  }
+}
+
 #ifdef TC_EMULATE
 /* The random kernels' trampolines (the module's own follow its kernels). */
 #define TC_RAND_EMU(name, T)                                                                        \
@@ -280,5 +302,13 @@ void tc_randint_i64__emu(void **p) {
     return;
   tc_randint_i64(out, *(long long *)p[1], *(unsigned long long *)p[2], *(unsigned long long *)p[3],
                  *(long long *)p[4], *(long long *)p[5]);
+}
+void tc_epilogue_f32__emu(void **p) {
+  float *c = *(float **)p[0];
+  const float *bias = *(const float **)p[1];
+  long long flags = *(long long *)p[4];
+  if (!tcemu_check_device(c, "tc_epilogue_f32", 0) || ((flags & 1) && !tcemu_check_device(bias, "tc_epilogue_f32", 1)))
+    return;
+  tc_epilogue_f32(c, bias, *(long long *)p[2], *(long long *)p[3], flags);
 }
 #endif

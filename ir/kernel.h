@@ -147,6 +147,11 @@ typedef enum KCallKind {
 
 /* KC_MATMUL's `trans`: the runtime's TC_MM_TRANS_A and TC_MM_TRANS_B. */
 enum { KMM_TRANS_A = 1, KMM_TRANS_B = 2 };
+/* KC_MATMUL's `epilogue` (passes/blas_epilogue.c): out = act(product +
+ * bias[col]), bias the call's fourth buffer (f32[n]) with KE_BIAS, act
+ * relu or gelu's tanh form; the runtime's TC_EPI_*.  Printed
+ * `call matmul.bias_relu`. */
+enum { KE_BIAS = 1, KE_RELU = 2, KE_GELU_TANH = 4 };
 
 typedef struct KStmt KStmt;
 typedef struct KList {
@@ -190,6 +195,8 @@ struct KStmt {
   const char *str;
   int index;
   int trans;           /* CALL matmul: the operands stored transposed (KMM_TRANS_A | KMM_TRANS_B) */
+  int epilogue;        /* CALL matmul: KE_* applied to the product by the call (blas_epilogue) */
+  int folded;          /* CALL matmul: the kernel statements the epilogue replaced (kernel_name.c counts them) */
   /* FOR: the loop's iterations are independent (a fact, set only by
    * whoever built the loop: a body of kernels, ifs and fors); the schedule
    * pass decides from it how the loop runs (lkind) */

@@ -8,7 +8,10 @@
  * the number must not depend on the target: it counts kernel statements in
  * function order, depth first through plain `for` and `if` bodies, never
  * into a rows loop (whose stages make one kernel).  Lowering makes the same
- * statements for every target, and the schedule pass only marks them.
+ * statements for every target, and the schedule pass only marks them; the
+ * kernels blas_epilogue folds into a matmul call on the GPU are still
+ * counted there (KStmt.folded), so the kernels after them keep the CPU's
+ * numbers.
  */
 #include "kernel.h"
 
@@ -86,6 +89,8 @@ static bool count_list(const KList *l, const KStmt *target, int *n) {
       return true;
     if (k_is_kernel_stmt(s)) {
       (*n)++;
+    } else if (s->kind == KS_CALL) {
+      *n += s->folded; /* kernels folded into a matmul call (passes/blas_epilogue.c) keep their numbers */
     } else if (s->kind == KS_FOR) {
       if (count_list(&s->body, target, n))
         return true;

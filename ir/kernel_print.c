@@ -212,6 +212,10 @@ static void print_stmt(FILE *out, KFunc *f, KStmt *s, int depth) {
     fprintf(out, "call %s", names[s->call]);
     if (s->call == KC_RAND)
       fprintf(out, ".%s", ir_op_name(s->op));
+    if (s->call == KC_MATMUL && s->epilogue) /* matmul.bias_relu: what the call applies to the product */
+      fprintf(out, ".%s%s%s%s", s->epilogue & KE_BIAS ? "bias" : "",
+              (s->epilogue & KE_BIAS) && (s->epilogue & ~KE_BIAS) ? "_" : "", s->epilogue & KE_RELU ? "relu" : "",
+              s->epilogue & KE_GELU_TANH ? "gelu_tanh" : "");
     if (s->call == KC_SAVE)
       fprintf(out, " \"%s\"", s->str);
     if (s->call == KC_PARAM_STORE)

@@ -33,6 +33,22 @@ static void verify_expr(KFunc *f, KExpr *e, Loc loc) {
     verify_expr(f, e->args[i], loc);
 }
 
+static void verify_epilogue(KFunc *f, const KStmt *s) {
+  bool bias = s->epilogue & KE_BIAS;
+  if (s->call != KC_MATMUL || s->nbufs != 3 + bias || s->nexprs != 7 ||
+      (s->epilogue & ~(KE_BIAS | KE_RELU | KE_GELU_TANH)) || (s->epilogue & KE_RELU && s->epilogue & KE_GELU_TANH))
+    ir_die(s->loc, "kernel IR: epilogue %d on a call of kind %d with %d buffers and %d expressions", s->epilogue,
+           (int)s->call, s->nbufs, s->nexprs);
+  KBuf *out = k_buf(f, s->bufs[2]);
+  if (out->dtype != DT_F32 || out->rank != 2)
+    ir_die(s->loc, "kernel IR: a matmul epilogue on a product that is not a f32 matrix");
+  if (bias) {
+    KBuf *b = k_buf(f, s->bufs[3]);
+    if (b->dtype != DT_F32 || b->rank != 1 || !dim_eq(b->dims[0], out->dims[1]))
+      ir_die(s->loc, "kernel IR: a matmul epilogue's bias is not f32 of the product's columns");
+  }
+}
+
 static void verify_list(KFunc *f, KList *l) {
   for (int i = 0; i < l->n; i++) {
     KStmt *s = l->v[i];
@@ -65,6 +81,8 @@ static void verify_list(KFunc *f, KList *l) {
     case KS_CALL:
       for (int k = 0; k < s->nbufs; k++)
         k_buf(f, s->bufs[k]);
+      if (s->epilogue) /* blas_epilogue's fold: an unbatched f32 product, its bias f32[n] */
+        verify_epilogue(f, s);
       for (int k = 0; k < s->nexprs; k++)
         verify_expr(f, s->exprs[k], s->loc);
       break;

@@ -222,7 +222,7 @@ static void list_refs(const KList *l, KRefFn fn, void *ctx) {
 /* A call's buffer operand i: output or input. */
 static KRefRole call_role(const KStmt *s, int i) {
   switch (s->call) {
-  case KC_MATMUL: return i == 2 ? KR_WRITE : KR_READ;
+  case KC_MATMUL: return i == 2 ? KR_WRITE : KR_READ; /* a, b, out, and an epilogue's bias */
   case KC_RAND: return KR_WRITE;
   case KC_PARAM_STORE: return KR_ESCAPE;
   case KC_SEED:

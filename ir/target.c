@@ -31,6 +31,7 @@ Target *ir_target_cuda(const char *arch, bool emulate) {
   t->kind = TGT_CUDA;
   t->name = "cuda";
   t->epilogue_rows = 0; /* cuBLAS makes the whole product, then one epilogue kernel */
+  t->blas_epilogues = true; /* ... or cuBLASLt makes both (passes/blas_epilogue.c) */
   t->gpu_arch = arch ? arch : "sm_80";
   t->block_threads = 256;
   t->row_threads = 256;

@@ -28,6 +28,9 @@ typedef struct Target {
   /* a matmul's fused epilogue runs on blocks of this many rows of the
    * product while they are in cache (0: once, on the whole product) */
   int64_t epilogue_rows;
+  /* a bias/relu/gelu-tanh kernel right after a whole matmul is folded into
+   * the library call (passes/blas_epilogue.c: cuBLASLt's epilogues) */
+  bool blas_epilogues;
   /* the GPU */
   const char *gpu_arch; /* "sm_80" */
   int block_threads;    /* threads of a block of an elementwise kernel */

@@ -51,6 +51,12 @@ struct KModule *pass_lower(IrModule *m, const Target *target);
  * the ownership rule of lower (docs/internals.md). */
 bool pass_memplan(struct KModule *m);
 
+/* blas_epilogue.c - on targets with Target.blas_epilogues, a kernel that
+ * computes act(product + bias[col]) in place right after a whole f32
+ * matmul is folded into the call (KStmt.epilogue).  Requires: memplan.
+ * Preserves: values, kernel numbers (KStmt.folded). */
+bool pass_blas_epilogue(struct KModule *m);
+
 /* schedule.c - how every loop runs on the module's target: serial,
  * parallel, vector, gpu_grid, gpu_block, gpu_thread (KStmt.lkind), and
  * which kernels run on the GPU.  Requires: lower.  Preserves: the rest. */

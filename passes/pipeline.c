@@ -18,6 +18,8 @@ const PassInfo pass_pipeline[] = {
     {"lower", PASS_LOWER, NULL, NULL, "fused groups to kernel IR: loop nests, buffers, calls", NULL},
     {"memplan", PASS_KERNEL, NULL, pass_memplan, "in-place updates, buffer reuse, allocations hoisted out of loops",
      NULL},
+    {"blas_epilogue", PASS_KERNEL, NULL, pass_blas_epilogue,
+     "bias, relu, gelu-tanh after a matmul into the library call (cuBLASLt epilogues; the GPU only)", NULL},
     {"schedule", PASS_KERNEL, NULL, pass_schedule,
      "how each loop runs on the target: serial, parallel, vector, gpu_grid/gpu_block/gpu_thread", NULL},
     {"placement", PASS_KERNEL, NULL, pass_placement, "host or device memory for every buffer, and the copies", NULL},

@@ -69,6 +69,7 @@ static CublasApi blas;
 static char blas_load_error[256]; /* why libcublas cannot be used ("" once loaded) */
 static pthread_once_t blas_once = PTHREAD_ONCE_INIT;
 
+/* dlopen's first candidate that opens; its reason when none does. */
 static void *open_first(const char *const *names, int count, char *why, size_t whysize) {
   for (int i = 0; i < count; i++) {
     void *lib = dlopen(names[i], RTLD_NOW | RTLD_LOCAL);
@@ -82,15 +83,18 @@ static void *open_first(const char *const *names, int count, char *why, size_t w
   return NULL;
 }
 
+void *rt_cuda_dlopen(const char *env, const char *const *names, int count, char *why, size_t whysize) {
+  const char *path = getenv(env);
+  return path && *path ? open_first(&path, 1, why, whysize) : open_first(names, count, why, whysize);
+}
+
 static void load_cublas(void) {
   static const char *const names[] = {
       "libcublas.so.13", "libcublas.so.12", "libcublas.so.11", "libcublas.so",
       "/usr/local/cuda/lib64/libcublas.so.13", "/usr/local/cuda/lib64/libcublas.so.12",
       "/usr/local/cuda/lib64/libcublas.so.11"};
-  const char *path = getenv("TENSORC_LIBCUBLAS");
   char why[200] = "";
-  void *lib = path && *path ? open_first(&path, 1, why, sizeof why)
-                            : open_first(names, (int)(sizeof names / sizeof *names), why, sizeof why);
+  void *lib = rt_cuda_dlopen("TENSORC_LIBCUBLAS", names, (int)(sizeof names / sizeof *names), why, sizeof why);
   if (!lib) {
     snprintf(blas_load_error, sizeof blas_load_error, "no libcublas: %s", why);
     return;
@@ -149,6 +153,7 @@ static void make_handle(tc_ctx *ctx, rt_cuda *cu) {
 }
 
 void rt_cublas_close(rt_cuda *cu) {
+  rt_cublaslt_close(cu);
   if (cu->blas_handle)
     blas.Destroy(cu->blas_handle);
   cu->blas_handle = NULL;

@@ -62,6 +62,14 @@ typedef struct rt_cuda {
   int blas_state;         /* 0: not tried yet; 1: the handle is ready; -1: matmuls on the CPU stand-in */
   void *blas_handle;      /* cublasHandle_t */
   char blas_why[256];     /* -1: why cuBLAS cannot be used */
+  /* cublaslt.c */
+  int lt_state;           /* 0: not tried yet; 1: the handle is ready; -1: epilogues by the fallback */
+  void *lt_handle;        /* cublasLtHandle_t */
+  char lt_why[256];       /* -1: why cuBLASLt cannot be used */
+  void *lt_workspace;     /* device memory for cublasLtMatmul (a block of the context) */
+  int64_t lt_workspace_bytes;
+  struct rt_lt_plan *lt_plans; /* descriptors and algorithm per shape, RT_LT_PLANS of them */
+  int lt_next_plan;       /* the slot the next new shape takes (round robin) */
 } rt_cuda;
 
 /* cuda_driver.c */
@@ -80,6 +88,20 @@ void rt_cuda_pinned_free(void *p);
  * cannot be loaded or its handle made (TENSORC_DEVICE_STATS says which). */
 int rt_cublas_matmul(tc_ctx *ctx, const rt_matmul *mm);
 void rt_cublas_close(rt_cuda *cu); /* destroys the handle (the library stays loaded) */
+
+/* cublas.c: dlopen of a CUDA library: $env's file when set, else the
+ * first of names that opens; NULL with the reason in why. */
+void *rt_cuda_dlopen(const char *env, const char *const *names, int count, char *why, size_t whysize);
+
+/* cublaslt.c: the rt_device.matmul_epilogue hook (one cublasLtMatmul);
+ * *done false when libcublasLt cannot be loaded or refuses the shape. */
+int rt_cublaslt_matmul(tc_ctx *ctx, const rt_matmul *mm, int epilogue, const void *bias, bool *done);
+void rt_cublaslt_close(rt_cuda *cu); /* the plans and the handle */
+/* cublaslt.c: cuBLASLt's epilogue (CUBLASLT_EPILOGUE_*) for TC_EPI_*
+ * flags.  With rt_cublas_args's column-major D = C^T (n x m), the bias
+ * runs along D's rows, as CUBLASLT_EPILOGUE_BIAS broadcasts it: bias[i]
+ * is added to row i of D, which is column i of our C.  Pure, for tests. */
+int rt_cublaslt_epilogue(int epilogue);
 
 /* cublas.c: the column-major cuBLAS call that computes the row-major
  * product mm (C^T = op(B)^T op(A)^T: the operands swapped, transposes as

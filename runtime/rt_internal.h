@@ -33,6 +33,10 @@ typedef struct rt_device {
   /* A matrix product in the device's library (cuBLAS); NULL: the CPU
    * stand-in (operands copied to the host, OpenBLAS, the result back). */
   int (*matmul)(tc_ctx *ctx, const rt_matmul *mm);
+  /* A product with a bias/activation epilogue (TC_EPI_*) in the library
+   * (cuBLASLt); *done false: not taken (no library, a shape it refuses),
+   * tcrt_dev_matmul_epilogue then runs matmul and the prelude's kernel. */
+  int (*matmul_epilogue)(tc_ctx *ctx, const rt_matmul *mm, int epilogue, const void *bias, bool *done);
   int (*sync)(tc_ctx *ctx); /* waits until the work queued so far is done */
   /* --profile: marks the start (stop = 0) or the end (stop = 1) of an
    * interval on the device's queue; at the end, waits for it and sets *ms

@@ -132,8 +132,8 @@ void tcrt_philox4x32_10(const uint32_t counter[4], const uint32_t key[2], uint32
 /* ===== device.c: the GPU (docs/gpu.md) ===== */
 
 /* A program's GPU code, emitted by the compiler for --device=cuda: the
- * PTX and cubin NVRTC made, the kernel table (the prelude's random kernels
- * first, in the order of the TC_KRAND* numbers, then the program's), and
+ * PTX and cubin NVRTC made, the kernel table (the prelude's kernels
+ * first, in the order of the TC_K* numbers, then the program's), and
  * with --gpu-emulate the host-compiled kernels ({name, trampoline} pairs
  * in table order, ending with {NULL, NULL}). */
 typedef struct tc_gpu_image {
@@ -154,7 +154,7 @@ enum {
    * borrows kDLCUDA inputs without a copy. */
   TC_GPU_DEVICE_ARGS = 2,
 };
-enum { TC_KRAND_F32, TC_KRAND_F64, TC_KRANDN_F32, TC_KRANDN_F64, TC_KRANDINT };
+enum { TC_KRAND_F32, TC_KRAND_F64, TC_KRANDN_F32, TC_KRANDN_F64, TC_KRANDINT, TC_KEPILOGUE_F32 };
 enum { TC_COPY_H2D = 1, TC_COPY_D2H = 2, TC_COPY_D2D = 3 };
 
 /* Opens the device that runs img's kernels for the context: the emulator
@@ -186,6 +186,15 @@ int tcrt_dev_launch(tc_ctx *ctx, int kernel, int64_t grid, int block, void **par
 /* tcrt_matmul, tcrt_rand, ... on device memory. */
 int tcrt_dev_matmul(tc_ctx *ctx, tc_dtype dt, int trans, const void *a, const void *b, void *c, int64_t batch,
                     int64_t m, int64_t n, int64_t k, int64_t stride_a, int64_t stride_b, int64_t stride_c);
+/* c = act(op(a) @ op(b) + bias[col]), f32, m x n row-major, one product
+ * (no batch); `epilogue` is TC_EPI_BIAS (bias f32[n]) or'd with at most
+ * one of TC_EPI_RELU (x < 0 ? 0 : x) and TC_EPI_GELU_TANH (0.5 x (1 +
+ * tanh(sqrt(2/pi) (x + 0.044715 x^3)))).  One cublasLtMatmul on a CUDA
+ * device with cuBLASLt (cublaslt.c); else tcrt_dev_matmul and the
+ * prelude's epilogue kernel (TC_KEPILOGUE_F32). */
+int tcrt_dev_matmul_epilogue(tc_ctx *ctx, tc_dtype dt, int trans, int epilogue, const void *a, const void *b,
+                             const void *bias, void *c, int64_t m, int64_t n, int64_t k);
+enum { TC_EPI_BIAS = 1, TC_EPI_RELU = 2, TC_EPI_GELU_TANH = 4 };
 int tcrt_dev_rand(tc_ctx *ctx, tc_dtype dt, void *out, int64_t n);
 int tcrt_dev_randn(tc_ctx *ctx, tc_dtype dt, void *out, int64_t n);
 int tcrt_dev_randint(tc_ctx *ctx, int64_t lo, int64_t hi, int64_t *out, int64_t n);

@@ -73,16 +73,33 @@ void cg_return_if_null(Cg *g, LLVMValueRef p) {
 
 /* return tcrt_fail(ctx, 1, "%s", msg) -- through "%s" so that a '%' in the
  * message is printed, not interpreted. */
-static void build_fail(Cg *g, LLVMValueRef msg) {
-  LLVMValueRef fn = LLVMGetNamedFunction(g->mod, "tcrt_fail");
+static LLVMTypeRef fail_type(Cg *g, LLVMValueRef *fn) {
   LLVMTypeRef params[3] = {g->t_ctxp, g->t_i32, g->t_ptr};
   LLVMTypeRef fty = LLVMFunctionType(g->t_i32, params, 3, 1);
-  if (!fn)
-    fn = LLVMAddFunction(g->mod, "tcrt_fail", fty);
+  *fn = LLVMGetNamedFunction(g->mod, "tcrt_fail");
+  if (!*fn)
+    *fn = LLVMAddFunction(g->mod, "tcrt_fail", fty);
+  return fty;
+}
+
+static void build_fail(Cg *g, LLVMValueRef msg) {
+  LLVMValueRef fn;
+  LLVMTypeRef fty = fail_type(g, &fn);
   if (!g->fmt_s)
     g->fmt_s = LLVMBuildGlobalStringPtr(g->b, "%s", "fmt.s");
   LLVMValueRef args[4] = {g->ctx, cg_i32(g, TC_ERR_RUNTIME), g->fmt_s, msg};
   LLVMBuildRet(g->b, LLVMBuildCall2(g->b, fty, fn, args, 4, "status"));
+}
+
+/* A check whose message is a format of its values (i64, %lld). */
+static void build_fail_values(Cg *g, KStmt *s) {
+  LLVMValueRef fn;
+  LLVMTypeRef fty = fail_type(g, &fn);
+  LLVMValueRef *args = ir_alloc(sizeof(LLVMValueRef) * (size_t)(3 + s->nexprs));
+  args[0] = g->ctx, args[1] = cg_i32(g, TC_ERR_RUNTIME), args[2] = LLVMBuildGlobalStringPtr(g->b, s->message, "fmt");
+  for (int i = 0; i < s->nexprs; i++)
+    args[3 + i] = cg_expr_i64(g, s->exprs[i]);
+  LLVMBuildRet(g->b, LLVMBuildCall2(g->b, fty, fn, args, (unsigned)(3 + s->nexprs), "status"));
 }
 
 /* Fills the function's stack tc_array from buffer `buf`, for print and save. */
@@ -312,7 +329,10 @@ static void emit_stmt(Cg *g, KStmt *s) {
     LLVMBasicBlockRef fail = cg_block(g, "check.fail"), ok = cg_block(g, "ok");
     LLVMBuildCondBr(B, ok_v, ok, fail);
     LLVMPositionBuilderAtEnd(B, fail);
-    build_fail(g, LLVMBuildGlobalStringPtr(B, s->message ? s->message : "check failed", "msg"));
+    if (s->nexprs)
+      build_fail_values(g, s);
+    else
+      build_fail(g, LLVMBuildGlobalStringPtr(B, s->message ? s->message : "check failed", "msg"));
     LLVMPositionBuilderAtEnd(B, ok);
     return;
   }

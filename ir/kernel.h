@@ -124,7 +124,8 @@ typedef enum KStmtKind {
   KS_FREE,    /* free buf unless it is one of `keep` (compared at run time) */
   KS_MOVE,    /* buf = src (pointer copy: carried values, results) */
   KS_SETSYM,  /* sym = value (an i64 expression) */
-  KS_CHECK,   /* if !cond: fail with message (a run-time error) */
+  KS_CHECK,   /* if !cond: fail with message (a run-time error); with exprs,
+               * message is a printf format of their i64 values (%lld) */
   KS_CALL,    /* a runtime call, see KCallKind */
   KS_FOR,     /* for var in [start, stop) step: body */
   KS_IF,      /* if cond: body else orelse */

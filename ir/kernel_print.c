@@ -168,7 +168,12 @@ static void print_stmt(FILE *out, KFunc *f, KStmt *s, int depth) {
   case KS_CHECK:
     fputs("check ", out);
     print_expr(out, f, s->cond);
-    fprintf(out, " \"%s\"\n", s->message);
+    fprintf(out, " \"%s\"", s->message);
+    for (int i = 0; i < s->nexprs; i++) {
+      fputs(", ", out);
+      print_expr(out, f, s->exprs[i]);
+    }
+    fputc('\n', out);
     return;
   case KS_KERNEL: {
     fputs(in_rows ? "stage " : s->device ? "kernel.gpu " : "kernel ", out);

@@ -99,8 +99,11 @@ static void verify_list(KFunc *f, KList *l) {
       verify_list(f, &s->body);
       verify_list(f, &s->orelse);
       break;
-    case KS_SETSYM:
-    case KS_CHECK: verify_expr(f, s->cond, s->loc); break;
+    case KS_CHECK:
+      for (int k = 0; k < s->nexprs; k++)
+        verify_expr(f, s->exprs[k], s->loc);
+      /* fall through */
+    case KS_SETSYM: verify_expr(f, s->cond, s->loc); break;
     }
   }
 }

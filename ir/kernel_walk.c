@@ -255,8 +255,12 @@ void k_stmt_refs(const KStmt *s, KRefFn fn, void *ctx) {
     fn(s->buf, KR_WRITE, ctx);
     fn(s->src, KR_READ, ctx);
     return;
-  case KS_SETSYM:
-  case KS_CHECK: k_expr_refs(s->cond, fn, ctx); return;
+  case KS_SETSYM: k_expr_refs(s->cond, fn, ctx); return;
+  case KS_CHECK:
+    k_expr_refs(s->cond, fn, ctx);
+    for (int i = 0; i < s->nexprs; i++)
+      k_expr_refs(s->exprs[i], fn, ctx);
+    return;
   case KS_CALL:
     for (int i = 0; i < s->nexprs; i++)
       k_expr_refs(s->exprs[i], fn, ctx);
@@ -287,9 +291,13 @@ void k_stmt_exprs(KStmt *s, KExprFn fn, void *ctx) {
       fn(s->store_idx[i], ctx);
     break;
   case KS_SETSYM:
-  case KS_CHECK:
   case KS_IF: roots[0] = s->cond; break;
   case KS_FOR: roots[0] = s->cond, roots[1] = s->stop, roots[2] = s->step; break;
+  case KS_CHECK:
+    roots[0] = s->cond;
+    for (int i = 0; i < s->nexprs; i++)
+      fn(s->exprs[i], ctx);
+    break;
   case KS_CALL:
     for (int i = 0; i < s->nexprs; i++)
       fn(s->exprs[i], ctx);

@@ -153,11 +153,39 @@ KExpr *lw_scalar(LCtx *C, IrNode *v) {
 
 KExpr *lw_i64op(IrOp op, KExpr *a, KExpr *b) { return k_op2(op, DT_I64, k_cast(a, DT_I64), k_cast(b, DT_I64)); }
 
-void lw_check(LCtx *C, KExpr *cond, Loc loc, const char *msg) {
+static KStmt *check_stmt(KExpr *cond, Loc loc, const char *file, const char *msg) {
   KStmt *s = k_stmt(KS_CHECK, loc);
   s->cond = cond;
+  s->message = file ? ir_sprintf("%s:%d:%d: %s", file, loc.line, loc.col, msg) : msg;
+  return s;
+}
+
+static const char *base_name(Loc loc) {
   const char *base = loc.file ? strrchr(loc.file, '/') : NULL;
-  s->message = loc.file ? ir_sprintf("%s:%d:%d: %s", base ? base + 1 : loc.file, loc.line, loc.col, msg) : msg;
+  return base ? base + 1 : loc.file;
+}
+
+void lw_check(LCtx *C, KExpr *cond, Loc loc, const char *msg) {
+  lw_emit(C, check_stmt(cond, loc, base_name(loc), msg));
+}
+
+void lw_check_values(LCtx *C, KExpr *cond, Loc loc, const char *fmt, int n, KExpr **values) {
+  /* the message is a printf format: a '%' in the file name is doubled */
+  const char *file = base_name(loc);
+  char *esc = NULL;
+  if (file) {
+    esc = ir_alloc(2 * strlen(file) + 1);
+    char *o = esc;
+    for (const char *p = file; *p; p++)
+      if ((*o++ = *p) == '%')
+        *o++ = '%';
+    *o = 0;
+  }
+  KStmt *s = check_stmt(cond, loc, esc, fmt);
+  s->nexprs = n;
+  s->exprs = ir_alloc(sizeof(KExpr *) * (size_t)n);
+  for (int i = 0; i < n; i++)
+    s->exprs[i] = k_cast(values[i], DT_I64);
   lw_emit(C, s);
 }
 

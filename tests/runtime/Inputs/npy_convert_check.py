@@ -103,7 +103,7 @@ for ft in FILE_TYPES:
                              % (name, NAMES[ft], r.returncode, r.stdout))
                     if os.path.exists(out):
                         fail("%s: an output was written" % name)
-                    if order == "<" and decl in ("i32", "f32") and ft in ("i8", "f8", "f4", "u1"):
+                    if order == "<" and (decl in ("i32", "f32") and ft in ("i8", "f8", "f4") or decl == "bool" and ft == "i2"):
                         messages.append(lines[0].split(": error 2: ")[-1].replace(DIR + "/", "") if lines else "")
 for m in sorted(set(messages)):
     print("error:", m)

@@ -25,7 +25,8 @@
  *    codegen/CMakeLists.txt to the build tree's runtime and compiler.
  *
  * TENSORC_DEBUG=3 prints the generated LLVM IR on stderr; 4 also prints it
- * after optimisation.
+ * after optimisation.  --time-passes (and TENSORC_DEBUG=1) time each of
+ * these stages on stderr (stage_done).
  */
 #include "cg_internal.h"
 
@@ -40,6 +41,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #ifndef TENSORC_RT_LIB_DIR
@@ -55,6 +57,24 @@
 extern char **environ;
 
 static const Loc nowhere = {0};
+
+/* --time-passes: each stage of code generation on its own line (the
+ * driver's "pass codegen" line is their sum), so the slowest is visible.
+ * `start` is the stage's start, set to now for the next stage. */
+static bool time_stages;
+
+static double seconds_now(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return t.tv_sec + t.tv_nsec * 1e-9;
+}
+
+static void stage_done(const char *stage, double *start) {
+  double t = seconds_now();
+  if (time_stages)
+    fprintf(stderr, "tensorc:   codegen %-12s %8.3f ms\n", stage, (t - *start) * 1e3);
+  *start = t;
+}
 
 /* ---- 1. the target machine ---- */
 
@@ -268,7 +288,11 @@ static bool write_object_with(LLVMModuleRef mod, LLVMTargetMachineRef tm, const 
   if (!obj)
     return false;
   char *tmp = ir_sprintf("%s.tmp%ld", path, (long)getpid());
-  bool ok = write_module(mod, tm, CG_OBJ, obj) && link_relocatable(obj, extra_obj, tmp);
+  double t = seconds_now();
+  bool ok = write_module(mod, tm, CG_OBJ, obj);
+  stage_done("object", &t);
+  ok = ok && link_relocatable(obj, extra_obj, tmp);
+  stage_done("link", &t);
   unlink(obj);
   if (!ok) {
     unlink(tmp);
@@ -286,7 +310,11 @@ static bool write_exe(LLVMModuleRef mod, LLVMTargetMachineRef tm, const char *pa
   if (!obj)
     return false;
   char *tmp = ir_sprintf("%s.tmp%ld", path, (long)getpid());
-  bool ok = write_module(mod, tm, CG_OBJ, obj) && link_exe(obj, extra_obj, tmp, shared);
+  double t = seconds_now();
+  bool ok = write_module(mod, tm, CG_OBJ, obj);
+  stage_done("object", &t);
+  ok = ok && link_exe(obj, extra_obj, tmp, shared);
+  stage_done("link", &t);
   unlink(obj);
   if (!ok) {
     unlink(tmp);
@@ -315,6 +343,8 @@ static bool emit_llvm(KModule *m, CgEmit kind, const char *path, const CgOptions
   IfModule *lib = kind == CG_EXE ? NULL : cg_iface(m, o->prefix ? o->prefix : m->name ? m->name : "tensorc", o->source_text, o->source_len);
   const char *dbg = getenv("TENSORC_DEBUG");
   int debug = dbg ? atoi(dbg) : 0;
+  time_stages = o->time_stages;
+  double t = seconds_now();
 
   char *triple;
   LLVMTargetMachineRef tm = host_machine(opt, &triple);
@@ -339,18 +369,22 @@ static bool emit_llvm(KModule *m, CgEmit kind, const char *path, const CgOptions
     LLVMDisposeMessage(err);
     if (debug >= 3 || o->dump)
       dump(mod, "generated");
+    stage_done("llvm-ir", &t);
     optimise(mod, tm, opt);
+    stage_done("llvm-opt", &t);
     if (debug >= 4 && opt > 0)
       dump(mod, "optimised");
     if (kind == CG_EXE || kind == CG_SHARED) {
-      ok = write_exe(mod, tm, path, kind == CG_SHARED, emu_obj);
+      ok = write_exe(mod, tm, path, kind == CG_SHARED, emu_obj); /* times "object" and "link" */
     } else if (kind == CG_OBJ && emu_obj && strcmp(path, "-") != 0) {
       ok = write_object_with(mod, tm, path, emu_obj);
     } else if (strcmp(path, "-") == 0) {
       ok = write_module(mod, tm, kind, path);
+      stage_done("write", &t);
     } else {
       char *tmp = ir_sprintf("%s.tmp%ld", path, (long)getpid());
       ok = write_module(mod, tm, kind, tmp) && publish(tmp, path);
+      stage_done("write", &t);
     }
     LLVMDisposeModule(mod);
   }
@@ -372,7 +406,11 @@ bool cg_emit(KModule *m, CgEmit kind, const char *path, const CgOptions *o) {
     return emit_llvm(m, kind, path, o, NULL, NULL);
   CgGpu gpu;
   char *emu_obj = NULL;
-  bool ok = cg_gpu_build(m, o, &gpu, &emu_obj) && emit_llvm(m, kind, path, o, &gpu, emu_obj);
+  time_stages = o->time_stages;
+  double t = seconds_now();
+  bool built = cg_gpu_build(m, o, &gpu, &emu_obj);
+  stage_done("gpu (nvrtc)", &t);
+  bool ok = built && emit_llvm(m, kind, path, o, &gpu, emu_obj);
   if (emu_obj)
     unlink(emu_obj);
   return ok;

@@ -17,11 +17,12 @@
 
 _Static_assert(DT_F32 == (int)TC_F32 && DT_I64 == (int)TC_I64, "DType and tc_dtype numbering must agree");
 
-/* Reads path into arena memory; false after reporting at loc. */
-static bool read_npy(const char *path, Loc loc, const char *what, tc_array *a) {
+/* Reads path into arena memory, converted to `want` (TC_UNKNOWN: the
+ * file's dtype); false after reporting at loc. */
+static bool read_npy(const char *path, tc_dtype want, Loc loc, const char *what, tc_array *a) {
   char err[1024];
   const char *warning = NULL;
-  if (tcrt_load(path, a, &warning, err, sizeof err) != TC_OK) {
+  if (tcrt_load_as(path, want, a, &warning, err, sizeof err) != TC_OK) {
     ir_error(loc, "%s: %s", what, err);
     return false;
   }
@@ -47,7 +48,7 @@ bool dr_embed_files(IrModule *m) {
     tc_array a;
     if (!p->embed)
       continue;
-    if (!read_npy(p->embed, p->loc, ir_sprintf("param %s: embed(\"%s\")", p->name, p->embed), &a)) {
+    if (!read_npy(p->embed, TC_UNKNOWN, p->loc, ir_sprintf("param %s: embed(\"%s\")", p->name, p->embed), &a)) {
       ok = false;
       continue;
     }
@@ -85,7 +86,7 @@ bool dr_embed_dir(IrModule *m, const char *dir) {
       continue; /* embed() names its own file */
     const char *path = ir_sprintf("%s/%s.npy", dir, p->name);
     tc_array a;
-    if (!read_npy(path, p->loc, ir_sprintf("--params: param %s", p->name), &a)) {
+    if (!read_npy(path, (tc_dtype)p->type.dtype, p->loc, ir_sprintf("--params: param %s", p->name), &a)) {
       ok = false;
       continue;
     }

@@ -39,6 +39,8 @@ typedef struct Options {
   Emit emit;
   bool emit_given;
   const char *dump_after; /* pass name or "all" */
+  bool dump_tokens;       /* --dump-tokens: the token stream on stderr */
+  bool dump_ast;          /* --dump-ast: the syntax tree on stderr */
   bool time_passes;
   int debug;              /* TENSORC_DEBUG */
   int opt;                /* -O0 .. -O3 */
@@ -59,6 +61,8 @@ static const char usage[] =
     "  -c                  object file and header (FILE.h) instead of an executable\n"
     "  --emit=KIND         exe | obj | shared | asm | llvm | cuda | ptx | ir | ast | tokens\n"
     "  --dump-after=PASS   IR after PASS ('all' for every pass) on stderr\n"
+    "  --dump-tokens       the token stream on stderr\n"
+    "  --dump-ast          the syntax tree on stderr\n"
     "  --list-passes       the pipeline, in order\n"
     "  --dump-dot=FILE     the final IR as a Graphviz graph, one cluster a kernel\n"
     "  --device=D          cpu | cuda | auto\n"
@@ -69,10 +73,11 @@ static const char usage[] =
     "  --name=NAME         prefix of the C interface's names (default: FILE's stem)\n"
     "  -O0 .. -O3          optimisation level (default -O2)\n"
     "  -I DIR              import path\n"
-    "  --time-passes       time of every pass\n"
+    "  --time-passes       time of every pass, LLVM and linking included\n"
     "  --no-fuse           skip the fusion pass: one kernel per op (for comparison)\n"
     "  --no-memplan        skip the memplan pass (in-place updates, reuse, hoisting)\n"
     "  --version, --help\n"
+    "Dumps, --time-passes and --dump-dot are side channels: the output is written as well.\n"
     "Environment: TENSORC_DEBUG=1 pass names and times, 2 also the IR after each pass.\n"
     "Exit codes: 0 success, 1 compile errors, 2 usage errors, 3 internal errors.\n";
 
@@ -153,6 +158,10 @@ static void parse_options(int argc, char **argv, Options *o) {
       if (!known_pass(v))
         usage_error("unknown pass '%s' (see --list-passes)", v);
       o->dump_after = v;
+    } else if (strcmp(a, "--dump-tokens") == 0) {
+      o->dump_tokens = true;
+    } else if (strcmp(a, "--dump-ast") == 0) {
+      o->dump_ast = true;
     } else if (strcmp(a, "--time-passes") == 0) {
       o->time_passes = true;
     } else if (strcmp(a, "--no-fuse") == 0) {
@@ -307,7 +316,8 @@ static bool emit_code(const Options *o, KModule *km, KModule *cpu_twin, IrModule
     path = ir_sprintf("%s.out", o->input);
   CgOptions cgo = {.opt = o->opt, .prefix = o->name ? o->name : c_prefix(m->name), .source_text = text,
                    .source_len = len, .source = o->input, .dump = dump_asked(o, "codegen"),
-                   .allow_tf32 = o->allow_tf32, .cpu_twin = cpu_twin};
+                   .allow_tf32 = o->allow_tf32, .cpu_twin = cpu_twin,
+                   .time_stages = o->time_passes || o->debug >= 1};
   /* -c: model.o and model.h beside it */
   if (o->emit == EMIT_OBJ && strcmp(path, "-") != 0) {
     size_t k = strlen(path);
@@ -330,10 +340,11 @@ int main(int argc, char **argv) {
     fprintf(stderr, "tensorc: error: cannot read '%s': %s\n", o.input, why);
     return finish(2);
   }
-  if (o.emit == EMIT_TOKENS) {
+  if (o.emit == EMIT_TOKENS || o.dump_tokens) {
     ir_source_add(o.input, text, len);
-    bool ok = fe_dump_tokens(stdout, o.input, text, len);
-    return finish(ok && ir_error_count() == 0 ? 0 : 1);
+    bool ok = fe_dump_tokens(o.emit == EMIT_TOKENS ? stdout : stderr, o.input, text, len);
+    if (o.emit == EMIT_TOKENS || !ok || ir_error_count())
+      return finish(ok && ir_error_count() == 0 ? 0 : 1);
   }
 
   /* 1. parse */
@@ -343,6 +354,8 @@ int main(int argc, char **argv) {
     fprintf(stderr, "tensorc: parse         %8.3f ms\n", (now() - t0) * 1e3);
   if (!ast)
     return finish(1);
+  if (o.dump_ast && o.emit != EMIT_AST)
+    fe_ast_print(stderr, ast);
   if (o.emit == EMIT_AST) {
     fe_ast_print(stdout, ast);
     return finish(ir_error_count() ? 1 : 0);
@@ -351,10 +364,9 @@ int main(int argc, char **argv) {
   /* 2. the pipeline, in order (passes/pipeline.c): the graph passes,
    * then, when code, a kernel-IR dump or a picture is asked for, lowering,
    * the kernel-IR passes and code generation */
-  /* dumps and timings alone (no --emit, no -o) stop before writing code;
-   * with either, code is written as well */
-  bool only_dumps = !o.emit_given && !o.output && (o.dump_after || o.time_passes);
-  bool want_code = !only_dumps && o.emit != EMIT_IR;
+  /* dumps and timings are side channels (SPEC §3): the output is written
+   * whatever they ask */
+  bool want_code = o.emit != EMIT_IR;
   const PassInfo *lower_pass = NULL;
   for (int i = 0; i < pass_pipeline_len && !lower_pass; i++)
     if (pass_pipeline[i].level == PASS_LOWER)
@@ -427,7 +439,7 @@ int main(int argc, char **argv) {
     return finish(2);
 
   /* 3. --emit=ir: the graph IR after the graph passes */
-  if (o.emit == EMIT_IR && !only_dumps) {
+  if (o.emit == EMIT_IR) {
     FILE *out = stdout;
     if (o.output && strcmp(o.output, "-") != 0) {
       /* Written to a temporary name and renamed: never a half-written file. */

@@ -255,6 +255,8 @@ tc_ctx *tcrt_api_create(const tc_module *m, const tensorc_options *opt, int abi,
     tcrt_ctx_free(ctx);
     return NULL;
   }
+  rt_clear_error(NULL);
+  rt_clear_error(ctx); /* the note of a CPU fallback is in the device text */
   return ctx;
 }
 
@@ -282,6 +284,7 @@ int tcrt_api_param(tc_ctx *ctx, const tc_module *m, const char *name, DLTensor *
     *view = tc_tensor(tcrt_param(ctx, i), p->rank, (int64_t *)p->shape, p->dtype);
     if (ctx->dev)
       view->device = (DLDevice){kDLCUDA, ctx->dev_ordinal};
+    rt_clear_error(ctx);
     return TC_OK;
   }
   return tcrt_fail(ctx, TC_ERR_INPUT, "%s has no param named '%s'", m->name, name);
@@ -558,5 +561,7 @@ int tcrt_api_call(tc_ctx *ctx, const tc_funcdesc *f, void *const *argv, DLTensor
     free(c.dev_copies);
     free(c.borrowed);
   }
+  if (code == TC_OK)
+    rt_clear_error(ctx);
   return code;
 }

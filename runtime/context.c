@@ -63,6 +63,14 @@ int tcrt_fail(tc_ctx *ctx, int code, const char *fmt, ...) {
   return code;
 }
 
+/* A C API call that succeeds clears the last failure's text (and the
+ * thread's text when ctx is NULL), so tc_error never reports an old one. */
+void rt_clear_error(tc_ctx *ctx) {
+  if (ctx)
+    ctx->status = TC_OK;
+  (ctx ? ctx->error : no_ctx_error)[0] = 0;
+}
+
 int tcrt_status(const tc_ctx *ctx) { return ctx && ctx->status ? ctx->status : TC_ERR_NOMEM; }
 
 void *tcrt_param(tc_ctx *ctx, int i) { return i >= 0 && i < ctx->nparams ? ctx->params[i] : NULL; }

@@ -2,7 +2,11 @@
  * any array of rank 0, 1 or 2.
  *
  * What the reader accepts (docs/runtime.md "Files" has it for users):
- *   - cells separated by ',', spaces and tabs around a cell ignored, lines
+ *   - cells separated by ',', or by ';' when the first line that is not
+ *     blank has a ';' outside quotes and comments (Excel's CSV in many
+ *     locales; otherwise "1;2;3" would be one cell, not a number, and the
+ *     line silently skipped as a header); spaces and tabs around a cell
+ *     ignored, lines
  *     ended by '\n' or "\r\n", a UTF-8 byte-order mark at the start skipped;
  *   - '#' starts a comment, on a line of its own or after the cells;
  *   - blank lines (and comment-only lines) are skipped;
@@ -45,10 +49,10 @@ typedef struct Cells {
 
 static int is_space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f'; }
 
-/* Splits the line [p, end) into cells, stopping at a '#' outside quotes.
- * Returns -1 when out of memory; *blank is set when the line has no
- * content (only spaces and perhaps a comment). */
-static int split_line(char *p, char *end, Cells *cells, int *blank) {
+/* Splits the line [p, end) into cells separated by sep, stopping at a '#'
+ * outside quotes.  Returns -1 when out of memory; *blank is set when the
+ * line has no content (only spaces and perhaps a comment). */
+static int split_line(char *p, char *end, char sep, Cells *cells, int *blank) {
   cells->n = 0;
   *blank = 1;
   for (char *q = p; q < end && *q != '#'; q++)
@@ -77,11 +81,11 @@ static int split_line(char *p, char *end, Cells *cells, int *blank) {
       c->end = p;
       if (p < end)
         p++;
-      while (p < end && *p != ',' && *p != '#')
+      while (p < end && *p != sep && *p != '#')
         p++; /* anything after the closing quote is ignored, as Python's csv does */
     } else {
       c->start = p;
-      while (p < end && *p != ',' && *p != '#')
+      while (p < end && *p != sep && *p != '#')
         p++;
       c->end = p;
       while (c->end > c->start && is_space(c->end[-1]))
@@ -89,8 +93,35 @@ static int split_line(char *p, char *end, Cells *cells, int *blank) {
     }
     if (p >= end || *p == '#')
       return 0;
-    p++; /* the ',' */
+    p++; /* the separator */
   }
+}
+
+/* ';' when the first line with content has a ';' outside quotes and
+ * comments, else ','. */
+static char separator(const char *p, const char *end) {
+  bool quoted = false, content = false;
+  for (; p < end; p++) {
+    if (*p == '\n') {
+      if (content)
+        break;
+      quoted = false;
+      continue;
+    }
+    if (*p == '"')
+      quoted = !quoted;
+    if (quoted)
+      continue;
+    if (*p == '#') { /* the rest of the line is a comment */
+      while (p + 1 < end && p[1] != '\n')
+        p++;
+      continue;
+    }
+    if (*p == ';')
+      return ';';
+    content |= !is_space(*p);
+  }
+  return ',';
 }
 
 /* Reads the cell as a number; 0 on success. */
@@ -175,12 +206,13 @@ int rt_csv_read(const char *path, tc_array *out, char *err, size_t errsize) {
   char *p = buf, *end = buf + size;
   if (size >= 3 && !memcmp(p, "\xEF\xBB\xBF", 3))
     p += 3;
+  char sep = separator(p, end);
   for (int64_t line = 1; p < end; line++) {
     char *eol = memchr(p, '\n', (size_t)(end - p));
     if (!eol)
       eol = end;
     int blank;
-    if (split_line(p, eol, &cells, &blank)) {
+    if (split_line(p, eol, sep, &cells, &blank)) {
       code = rt_file_error(err, errsize, TC_ERR_NOMEM, "%s: out of memory", path);
       goto done;
     }
@@ -224,8 +256,10 @@ int rt_csv_read(const char *path, tc_array *out, char *err, size_t errsize) {
         code = cells.v[i].start == cells.v[i].end
                    ? rt_file_error(err, errsize, TC_ERR_INPUT, "%s: line %lld, column %lld: empty cell", path,
                                    (long long)line, (long long)i + 1)
-                   : rt_file_error(err, errsize, TC_ERR_INPUT, "%s: line %lld, column %lld: '%s' is not a number",
-                                   path, (long long)line, (long long)i + 1, text);
+                   : rt_file_error(err, errsize, TC_ERR_INPUT, "%s: line %lld, column %lld: '%s' is not a number%s",
+                                   path, (long long)line, (long long)i + 1, text,
+                                   sep == ';' && strchr(text, ',') ? " (a decimal comma? numbers are read with '.')"
+                                                                   : "");
         goto done;
       }
     }

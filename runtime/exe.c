@@ -464,23 +464,19 @@ static int bind_tensor(Run *r, int k) {
     return bad(r, "%s: expected a .npy or .csv file (%s), got '%s'", d->name, type, path);
 
   const char *warning = NULL;
-  if (tcrt_load(path, a, &warning, err, sizeof err) != TC_OK) {
+  if (tcrt_load_as(path, d->dtype, a, &warning, err, sizeof err) != TC_OK) {
     memset(a, 0, sizeof *a);
     return bad(r, "%s: %s", d->name, err);
   }
   if (warning)
     fprintf(stderr, "%s: warning: %s: %s\n", r->name, d->name, warning);
 
-  /* dtype: a .npy must hold exactly the declared one */
-  if (is_csv) {
+  /* dtype: a .npy is the declared one now (tcrt_load_as converted it);
+   * a CSV is f64, converted below */
+  if (is_csv && d->rank == 1 && a->rank == 2 && (a->shape[0] == 1 || a->shape[1] == 1)) {
     /* one row or one column of a table is a vector */
-    if (d->rank == 1 && a->rank == 2 && (a->shape[0] == 1 || a->shape[1] == 1)) {
-      a->shape[0] *= a->shape[1];
-      a->rank = 1;
-    }
-  } else if (a->dtype != d->dtype) {
-    return bad(r, "%s: expected %s, %s holds %s", d->name, tcrt_dtype_name(d->dtype), path,
-               tcrt_dtype_name(a->dtype));
+    a->shape[0] *= a->shape[1];
+    a->rank = 1;
   }
 
   /* rank */

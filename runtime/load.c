@@ -76,7 +76,11 @@ static int format_of(const char *path, char *err, size_t errsize, int *code) {
   return FMT_NONE;
 }
 
-int tcrt_load(const char *path, tc_array *out, const char **warning, char *err, size_t errsize) {
+int tcrt_load_as(const char *path, tc_dtype want, tc_array *out, const char **warning, char *err, size_t errsize) {
+  /* the warning names the file, so it is made here; one per thread, kept
+   * until this thread's next load */
+  static _Thread_local char warning_text[1200];
+  warning_text[0] = '\0';
   if (warning)
     *warning = NULL;
   if (err && errsize)
@@ -86,10 +90,18 @@ int tcrt_load(const char *path, tc_array *out, const char **warning, char *err, 
   memset(out, 0, sizeof *out);
   int code = TC_OK;
   switch (format_of(path, err, errsize, &code)) {
-  case FMT_NPY: return rt_npy_read(path, out, warning, err, errsize);
-  case FMT_CSV: return rt_csv_read(path, out, err, errsize);
+  case FMT_NPY:
+    code = rt_npy_read(path, want, out, warning_text, sizeof warning_text, err, errsize);
+    if (!code && warning && warning_text[0])
+      *warning = warning_text;
+    return code;
+  case FMT_CSV: return rt_csv_read(path, out, err, errsize); /* f64: the caller converts (exe.c) */
   default: return code;
   }
+}
+
+int tcrt_load(const char *path, tc_array *out, const char **warning, char *err, size_t errsize) {
+  return tcrt_load_as(path, TC_UNKNOWN, out, warning, err, errsize);
 }
 
 /* ===== saving through a temporary file ===== */

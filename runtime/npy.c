@@ -16,8 +16,10 @@
  * checked against the file's size before anything is allocated, so a
  * corrupt shape cannot ask for terabytes.
  *
- * Data is read straight into the result buffer for the five dtypes the
- * runtime has; the others are read in chunks and converted.
+ * Data is read straight into the result buffer when the file holds the
+ * dtype asked for (the declared one, or the file's own); other types and
+ * big-endian data are read in chunks and converted by cast.c, every value
+ * checked.  Fortran-order data is reordered into C order once read.
  */
 #include "rt_files.h"
 #include "rt_internal.h"
@@ -36,30 +38,6 @@
 
 /* ===== dtypes ===== */
 
-/* A dtype the reader accepts: its kind and size in the descr, what it
- * loads as, and the warning when that is a conversion. */
-typedef struct NpyType {
-  char kind;           /* 'f', 'i', 'u', 'b' */
-  int size;            /* bytes per element in the file */
-  tc_dtype dtype;      /* what it loads as */
-  const char *warning; /* NULL when loaded as it is */
-} NpyType;
-
-static const NpyType npy_types[] = {
-    {'f', 4, TC_F32, NULL},
-    {'f', 8, TC_F64, NULL},
-    {'i', 4, TC_I32, NULL},
-    {'i', 8, TC_I64, NULL},
-    {'b', 1, TC_BOOL, NULL},
-    {'u', 1, TC_I64, "uint8 data (|u1) converted to i64"},
-    {'i', 1, TC_I64, "int8 data (|i1) converted to i64"},
-    {'i', 2, TC_I64, "int16 data (<i2) converted to i64"},
-    {'u', 2, TC_I64, "uint16 data (<u2) converted to i64"},
-    {'u', 4, TC_I64, "uint32 data (<u4) converted to i64"},
-    {'u', 8, TC_I64, "uint64 data (<u8) converted to i64 (values above 2^63-1 wrap, as astype)"},
-    {'f', 2, TC_F32, "float16 data (<f2) converted to f32"},
-};
-
 /* The descr written for each runtime dtype (indexed by tc_dtype). */
 static const char *const descr_of[] = {"", "|b1", "<i4", "<i8", "<f4", "<f8"};
 
@@ -76,8 +54,8 @@ static const char *unsupported_kind(char kind) {
   }
 }
 
-/* Finds the NpyType of a descr string such as "<f4"; else writes why not. */
-static const NpyType *lookup_descr(const char *path, const char *s, size_t len, char *err, size_t errsize) {
+/* The file type of a descr string such as "<f4"; else writes why not. */
+static int lookup_descr(const char *path, const char *s, size_t len, RtFileType *type, char *err, size_t errsize) {
   char descr[32];
   snprintf(descr, sizeof descr, "%.*s", (int)(len < 31 ? len : 31), s);
   rt_printable(descr);
@@ -90,29 +68,18 @@ static const NpyType *lookup_descr(const char *path, const char *s, size_t len, 
   int digits = 0;
   while (i < len && s[i] >= '0' && s[i] <= '9' && size < 1000)
     size = size * 10 + (s[i++] - '0'), digits++;
-  if (i != len || !digits) {
-    rt_file_error(err, errsize, TC_ERR_INPUT, "%s: unsupported dtype '%s' (%s)", path, descr,
-                  unsupported_kind(kind));
-    return NULL;
-  }
-  for (size_t t = 0; t < sizeof npy_types / sizeof npy_types[0]; t++) {
-    if (npy_types[t].kind != kind || npy_types[t].size != size)
-      continue;
-    if (order == '>' && size > 1) {
-      rt_file_error(err, errsize, TC_ERR_INPUT,
-                    "%s: big-endian data is not supported (dtype '%s'); save it with a.astype('<%c%d')", path,
-                    descr, kind, size);
-      return NULL;
-    }
-    return &npy_types[t];
-  }
+  if (i != len || !digits)
+    return rt_file_error(err, errsize, TC_ERR_INPUT, "%s: unsupported dtype '%s' (%s)", path, descr,
+                         unsupported_kind(kind));
+  /* big-endian data is byte-swapped as it is read (cast.c) */
+  *type = (RtFileType){kind, size, order == '>' && size > 1};
+  if (rt_file_type_known(*type))
+    return TC_OK;
   if (strchr("fiub", kind))
-    rt_file_error(err, errsize, TC_ERR_INPUT, "%s: unsupported dtype '%s' (no %d-byte %s type)", path, descr, size,
-                  kind == 'f' ? "float" : kind == 'b' ? "bool" : "integer");
-  else
-    rt_file_error(err, errsize, TC_ERR_INPUT, "%s: unsupported dtype '%s' (%s)", path, descr,
-                  unsupported_kind(kind));
-  return NULL;
+    return rt_file_error(err, errsize, TC_ERR_INPUT, "%s: unsupported dtype '%s' (no %d-byte %s type)", path, descr,
+                         size, kind == 'f' ? "float" : kind == 'b' ? "bool" : "integer");
+  return rt_file_error(err, errsize, TC_ERR_INPUT, "%s: unsupported dtype '%s' (%s)", path, descr,
+                       unsupported_kind(kind));
 }
 
 /* ===== the header's dict literal ===== */
@@ -286,7 +253,8 @@ static int parse_dict_body(Parser *ps, int depth, Value *descr, Value *fortran, 
 
 /* The header, parsed and checked. */
 typedef struct NpyHeader {
-  const NpyType *type;
+  RtFileType type;
+  bool fortran; /* the data is in Fortran order (reordered when read) */
   int rank;
   int64_t shape[TC_MAX_RANK];
   int64_t numel;
@@ -313,7 +281,7 @@ static int parse_header(const char *path, const char *text, size_t len, NpyHeade
                          path);
   if (descr.kind != V_STR)
     return rt_file_error(err, errsize, TC_ERR_INPUT, "%s: the .npy header's descr is not a string", path);
-  if (!(h->type = lookup_descr(path, descr.str, descr.len, err, errsize)))
+  if (lookup_descr(path, descr.str, descr.len, &h->type, err, errsize))
     return TC_ERR_INPUT;
   /* 2. shape */
   if (shape.kind != V_TUPLE || !shape.all_ints)
@@ -339,66 +307,64 @@ static int parse_header(const char *path, const char *text, size_t len, NpyHeade
   if (overflow)
     return rt_file_error(err, errsize, TC_ERR_INPUT, "%s: the .npy header's shape is too large (its size overflows)",
                          path);
-  /* 3. layout: Fortran order is the same bytes when at most one dimension
-   * exceeds 1, so only the other cases are refused. */
+  /* 3. layout: Fortran order is the same bytes as C order when at most
+   * one dimension exceeds 1; else the data is reordered once read */
   if (fortran.kind != V_BOOL)
     return rt_file_error(err, errsize, TC_ERR_INPUT, "%s: the .npy header's fortran_order is not True or False", path);
   int big_dims = 0;
   for (int i = 0; i < h->rank; i++)
     big_dims += h->shape[i] > 1;
-  if (fortran.num && big_dims > 1)
-    return rt_file_error(err, errsize, TC_ERR_INPUT,
-                         "%s: Fortran-order arrays are not supported; save with np.ascontiguousarray", path);
+  h->fortran = fortran.num && big_dims > 1;
   return TC_OK;
 }
 
-static float half_to_float(uint16_t h) {
-  int exp = (h >> 10) & 0x1f, mant = h & 0x3ff;
-  float v = exp == 0 ? ldexpf((float)mant, -24)
-            : exp == 31 ? (mant ? NAN : INFINITY)
-                        : ldexpf((float)(mant | 0x400), exp - 25);
-  return (h & 0x8000) ? -v : v;
-}
-
-/* Reads `numel` elements of type t from f and converts them into out. */
-static int read_converted(FILE *f, const NpyType *t, void *out, int64_t numel) {
+/* Reads `numel` elements of the file's type from f into `to` at out,
+ * through cast.c; a value `to` cannot hold is an error naming it. */
+static int read_converted(FILE *f, const char *path, RtFileType t, tc_dtype to, void *out, int64_t numel, char *err,
+                          size_t errsize) {
   unsigned char buf[1 << 16];
-  int64_t per = (int64_t)sizeof buf / t->size;
+  int64_t per = (int64_t)sizeof buf / t.size;
+  size_t es = tcrt_dtype_size(to);
   for (int64_t done = 0; done < numel;) {
     int64_t m = numel - done < per ? numel - done : per;
-    if (fread(buf, (size_t)t->size, (size_t)m, f) != (size_t)m)
+    if (fread(buf, (size_t)t.size, (size_t)m, f) != (size_t)m)
       return -1;
-    if (t->dtype == TC_F32) { /* <f2 */
-      float *o = (float *)out + done;
-      for (int64_t i = 0; i < m; i++) {
-        uint16_t x;
-        memcpy(&x, buf + 2 * i, 2);
-        o[i] = half_to_float(x);
-      }
-    } else {
-      int64_t *o = (int64_t *)out + done;
-      for (int64_t i = 0; i < m; i++) {
-        const unsigned char *p = buf + i * t->size;
-        int8_t i8; uint8_t u8; int16_t i16; uint16_t u16; uint32_t u32; uint64_t u64;
-        switch (t->kind == 'u' ? -t->size : t->size) {
-        case 1: memcpy(&i8, p, 1); o[i] = i8; break;
-        case -1: memcpy(&u8, p, 1); o[i] = u8; break;
-        case 2: memcpy(&i16, p, 2); o[i] = i16; break;
-        case -2: memcpy(&u16, p, 2); o[i] = u16; break;
-        case -4: memcpy(&u32, p, 4); o[i] = u32; break;
-        default: memcpy(&u64, p, 8); o[i] = (int64_t)u64; break; /* wraps, as astype */
-        }
-      }
+    int64_t ok = rt_cast(t, buf, to, (char *)out + done * (int64_t)es, m);
+    if (ok < m) {
+      char value[64];
+      rt_cast_value_text(t, buf, ok, value, sizeof value);
+      return rt_file_error(err, errsize, TC_ERR_INPUT, "%s holds %s, expected %s, and element %lld is %s, which %s cannot hold",
+                           path, rt_numpy_name(t), tcrt_dtype_name(to), (long long)(done + ok), value,
+                           tcrt_dtype_name(to));
     }
     done += m;
   }
   return 0;
 }
 
-/* Reads the data after the header into a new buffer; *out is filled. */
-static int read_data(FILE *f, const char *path, const NpyHeader *h, int64_t file_data, tc_array *out, char *err,
-                     size_t errsize) {
-  int64_t need = h->numel * h->type->size;
+/* Fortran order (the first axis varies fastest) into C order: a new buffer. */
+static void *fortran_to_c(const void *src, const int64_t *shape, int rank, int64_t numel, size_t es) {
+  char *dst = tcrt_alloc(NULL, numel * (int64_t)es);
+  if (!dst)
+    return NULL;
+  int64_t index[TC_MAX_RANK] = {0}, stride[TC_MAX_RANK];
+  for (int k = 0; k < rank; k++)
+    stride[k] = k == 0 ? 1 : stride[k - 1] * shape[k - 1];
+  for (int64_t c = 0; c < numel; c++) {
+    int64_t off = 0;
+    for (int k = 0; k < rank; k++)
+      off += index[k] * stride[k];
+    memcpy(dst + c * (int64_t)es, (const char *)src + off * (int64_t)es, es);
+    for (int k = rank - 1; k >= 0 && ++index[k] == shape[k]; k--)
+      index[k] = 0; /* the last axis varies fastest in C order */
+  }
+  return dst;
+}
+
+/* Reads the data after the header into a new buffer of dtype `to`; *out is filled. */
+static int read_data(FILE *f, const char *path, const NpyHeader *h, tc_dtype to, int64_t file_data, tc_array *out,
+                     char *err, size_t errsize) {
+  int64_t need = h->numel * h->type.size;
   char shape[256];
   rt_shape_repr(h->shape, h->rank, shape, sizeof shape);
   /* The size check comes first, before allocating what the header claims. */
@@ -410,18 +376,24 @@ static int read_data(FILE *f, const char *path, const NpyHeader *h, int64_t file
     return rt_file_error(err, errsize, TC_ERR_INPUT,
                          "%s: the header's shape %s accounts for %lld bytes of data but the file has %lld (extra "
                          "bytes at the end)", path, shape, (long long)need, (long long)file_data);
-  size_t outsize = tcrt_dtype_size(h->type->dtype);
+  int code = rt_cast_refused(h->type, to, path, err, errsize);
+  if (code)
+    return code;
+  size_t outsize = tcrt_dtype_size(to);
   void *data = rt_load_buffer(h->numel * (int64_t)outsize);
   if (!data)
     return rt_file_error(err, errsize, TC_ERR_NOMEM, "%s: out of memory for shape %s (%lld bytes)", path, shape,
                          (long long)(h->numel * (int64_t)outsize));
   int bad;
-  if (h->type->warning)
-    bad = read_converted(f, h->type, data, h->numel);
+  err[0] = 0;
+  if (rt_same_dtype(h->type) != to || h->type.swap)
+    bad = read_converted(f, path, h->type, to, data, h->numel, err, errsize);
   else
-    bad = fread(data, (size_t)h->type->size, (size_t)h->numel, f) != (size_t)h->numel;
+    bad = fread(data, (size_t)h->type.size, (size_t)h->numel, f) != (size_t)h->numel;
   if (bad) {
     tcrt_free(data);
+    if (err[0]) /* a value the declared dtype cannot hold */
+      return TC_ERR_INPUT;
     return rt_file_error(err, errsize, TC_ERR_INPUT, "%s: truncated data: shape %s needs %lld bytes of data", path,
                          shape, (long long)need);
   }
@@ -433,16 +405,26 @@ static int read_data(FILE *f, const char *path, const NpyHeader *h, int64_t file
                          shape, (long long)need);
   }
   /* The runtime's bool is 0 or 1; a file may hold other non-zero bytes. */
-  if (h->type->dtype == TC_BOOL)
+  if (to == TC_BOOL)
     tcrt_convert(TC_BOOL, data, TC_BOOL, data, h->numel);
+  if (h->fortran) {
+    void *c_order = fortran_to_c(data, h->shape, h->rank, h->numel, outsize);
+    tcrt_free(data);
+    if (!c_order)
+      return rt_file_error(err, errsize, TC_ERR_NOMEM, "%s: out of memory for shape %s", path, shape);
+    data = c_order;
+  }
   out->data = data;
-  out->dtype = h->type->dtype;
+  out->dtype = to;
   out->rank = h->rank;
   memcpy(out->shape, h->shape, sizeof h->shape);
   return TC_OK;
 }
 
-int rt_npy_read(const char *path, tc_array *out, const char **warning, char *err, size_t errsize) {
+int rt_npy_read(const char *path, tc_dtype want, tc_array *out, char *warning, size_t warnsize, char *err,
+                size_t errsize) {
+  if (warning && warnsize)
+    warning[0] = '\0';
   FILE *f = fopen(path, "rb");
   if (!f)
     return rt_file_error(err, errsize, TC_ERR_INPUT, "%s: cannot open: %s", path, strerror(errno));
@@ -509,9 +491,11 @@ int rt_npy_read(const char *path, tc_array *out, const char **warning, char *err
     goto done;
   /* 3. the data */
   int64_t file_data = file_size < 0 ? -1 : file_size - (int64_t)(8 + lenbytes + hlen);
-  code = read_data(f, path, &h, file_data, out, err, errsize);
-  if (!code && warning)
-    *warning = h.type->warning;
+  tc_dtype to = want ? want : rt_natural_dtype(h.type);
+  code = read_data(f, path, &h, to, file_data, out, err, errsize);
+  if (!code && warning && rt_same_dtype(h.type) != to)
+    snprintf(warning, warnsize, "%s holds %s, converted to %s%s", path, rt_numpy_name(h.type),
+             want ? "the declared " : "", tcrt_dtype_name(to));
 done:
   free(header);
   fclose(f);

@@ -41,7 +41,7 @@ static int load_one(tc_ctx *ctx, int i, const tc_paramdesc *pd, const char *dir,
   tc_array a;
   const char *warning = NULL;
   char msg[1024], type[256], shape[256];
-  if (tcrt_load(path, &a, &warning, msg, sizeof msg) != TC_OK) {
+  if (tcrt_load_as(path, pd->dtype, &a, &warning, msg, sizeof msg) != TC_OK) {
     snprintf(err, errsize, "%s: %s", pd->name, msg);
     free(path);
     return TC_ERR_INPUT;

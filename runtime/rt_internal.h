@@ -102,6 +102,7 @@ char *rt_param_path(const char *dir, const char *name);                     /* D
 /* alloc.c: the context's blocks (see there). */
 uint64_t rt_alloc_mark(const tc_ctx *ctx);
 void rt_release_since(tc_ctx *ctx, uint64_t mark); /* frees blocks since mark, params excepted */
+void rt_clear_error(tc_ctx *ctx);                  /* after a C API call that succeeded */
 void rt_forget_blocks(tc_ctx *ctx);                /* unlinks all (the context is going away) */
 void rt_detach_block(void *p);                     /* unlinks one (handed to the caller) */
 void rt_free_cache(tc_ctx *ctx);                   /* returns the cached blocks to the system */

@@ -8,6 +8,9 @@
  *       it and compare with NumPy.
  *   files_test convert IN DTYPE OUT
  *       loads IN, converts it with tcrt_convert, saves OUT (convert_check.py).
+ *   files_test load DTYPE IN OUT [IN OUT ...]
+ *       loads each IN as the declared DTYPE (tcrt_load_as) and saves it
+ *       as OUT, printing as copy does (npy_convert_check.py).
  *   files_test unit DIR
  *       checks in C what needs no oracle: conversions at the edges, errors
  *       of tcrt_save, and that a failed save leaves no file behind in DIR.
@@ -29,13 +32,22 @@ static void print_shape(const tc_array *a) {
   printf(a->rank == 1 ? ",)" : ")");
 }
 
-static int copy(int argc, char **argv) {
+static tc_dtype dtype_named(const char *name) {
+  static const char *names[] = {"", "bool", "i32", "i64", "f32", "f64"};
+  for (int d = 1; d <= 5; d++)
+    if (!strcmp(name, names[d]))
+      return (tc_dtype)d;
+  return TC_UNKNOWN;
+}
+
+/* want: TC_UNKNOWN for tcrt_load's own choice of dtype */
+static int copy(int argc, char **argv, tc_dtype want) {
   int worst = 0;
   for (int i = 0; i + 1 < argc; i += 2) {
     tc_array a;
     const char *warning;
     char err[1024];
-    int code = tcrt_load(argv[i], &a, &warning, err, sizeof err);
+    int code = tcrt_load_as(argv[i], want, &a, &warning, err, sizeof err);
     if (code) {
       printf("%s: error %d: %s\n", argv[i], code, err);
       worst = code > worst ? code : worst;
@@ -57,11 +69,7 @@ static int copy(int argc, char **argv) {
 }
 
 static int convert(const char *in, const char *dtype, const char *out) {
-  static const char *names[] = {"", "bool", "i32", "i64", "f32", "f64"};
-  tc_dtype to = TC_UNKNOWN;
-  for (int d = 1; d <= 5; d++)
-    if (!strcmp(dtype, names[d]))
-      to = (tc_dtype)d;
+  tc_dtype to = dtype_named(dtype);
   tc_array a, b;
   char err[1024];
   if (to == TC_UNKNOWN || tcrt_load(in, &a, NULL, err, sizeof err)) {
@@ -213,7 +221,9 @@ static void test_save_errors(const char *dir) {
 
 int main(int argc, char **argv) {
   if (argc >= 4 && !strcmp(argv[1], "copy") && argc % 2 == 0)
-    return copy(argc - 2, argv + 2);
+    return copy(argc - 2, argv + 2, TC_UNKNOWN);
+  if (argc >= 5 && !strcmp(argv[1], "load") && argc % 2 == 1 && dtype_named(argv[2]))
+    return copy(argc - 3, argv + 3, dtype_named(argv[2]));
   if (argc == 5 && !strcmp(argv[1], "convert"))
     return convert(argv[2], argv[3], argv[4]);
   if (argc == 3 && !strcmp(argv[1], "unit")) {
@@ -222,6 +232,6 @@ int main(int argc, char **argv) {
     printf("files: %d of %d checks passed\n", checks - failures, checks);
     return failures ? 1 : 0;
   }
-  fprintf(stderr, "usage: files_test copy IN OUT [IN OUT ...] | convert IN DTYPE OUT | unit DIR\n");
+  fprintf(stderr, "usage: files_test copy IN OUT [IN OUT ...] | load DTYPE IN OUT [...] | convert IN DTYPE OUT | unit DIR\n");
   return 2;
 }

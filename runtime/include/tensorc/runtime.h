@@ -228,15 +228,24 @@ void tcrt_profile_finish(tc_ctx *ctx);
 
 /* Reads a .npy (versions 1.0, 2.0, 3.0) or .csv file, chosen by the
  * extension.  On success *out holds a tcrt_alloc'd buffer the caller
- * frees with tcrt_free.  .npy dtypes <f4 <f8 <i4 <i8 |b1 load as they are;
- * |u1 |i1 <i2 <u2 <u4 <u8 <f2 are converted (to i64, or f32 for <f2) and
- * *warning is set to a message saying so (else NULL).  CSV: comma-separated
- * numbers, an optional header row, '#' comments; loads as f64 [rows, cols].
- * Errors (TC_ERR_INPUT) name the file and what is wrong: missing, bad magic,
- * truncated, Fortran order, big endian, unsupported dtype, a header whose
+ * frees with tcrt_free.  .npy dtypes <f4 <f8 <i4 <i8 |b1 load as they are
+ * (big-endian and Fortran-order data too, reordered); |u1 |i1 <i2 <u2 <u4
+ * <u8 <f2 are converted (to i64, or f32 for <f2; a <u8 value past i64's
+ * range is an error) and *warning is set to a message saying so (else
+ * NULL; the text lives until this thread's next load).  CSV:
+ * comma-separated numbers, an optional header row, '#' comments; loads as
+ * f64 [rows, cols].  Errors (TC_ERR_INPUT) name the file and what is wrong:
+ * missing, bad magic, truncated, unsupported dtype, a header whose
  * shape disagrees with the file size, a non-numeric CSV cell (with its line
  * and column), ragged rows. */
 int tcrt_load(const char *path, tc_array *out, const char **warning, char *err, size_t errsize);
+/* tcrt_load, with the .npy data converted to `want` (the declared dtype;
+ * TC_UNKNOWN: as tcrt_load).  Converted when no value is lost (runtime/
+ * cast.c: bool and integers to wider types, integers whose values all fit,
+ * float16/float32 to a wider float), with *warning "PATH holds int16,
+ * converted to the declared i32"; a float to an integer, float64 to f32 and
+ * a value that does not fit are errors naming the file (and the value). */
+int tcrt_load_as(const char *path, tc_dtype want, tc_array *out, const char **warning, char *err, size_t errsize);
 /* Writes .npy (version 1.0) or .csv by extension, to a temporary name in
  * the same directory renamed at the end: never a half-written file. */
 int tcrt_save(const char *path, const tc_array *a, char *err, size_t errsize);

@@ -73,6 +73,13 @@ write("blank_spaces.csv", "1,2\n   \n\t\n3,4  # x\n")
 want["blank_spaces"] = np.array([[1.0, 2.0], [3.0, 4.0]])
 write("bom.csv", "\ufeffa,b\n1,2\n", "w")
 want["bom"] = np.array([[1.0, 2.0]])
+# ';' separators (detected on the first line with content): a numeric
+# first line is data, not a header; a header with ';' is still a header.
+for name, text, skip in (("semicolon", "1;2;3\n4;5.5;6\n", 0), ("semicolon_header", "# c\nx;y\n1;2\n3;4\n", 2),
+                         ("semicolon_quoted_comma", '"a,b";c\n1;2\n', 1)):
+    write(name + ".csv", text)
+    want[name] = np.loadtxt(text.splitlines(), delimiter=";", comments="#", skiprows=skip, ndmin=2,
+                            dtype=np.float64)
 
 for name, w in want.items():
     r = copy(name + ".csv", name + ".npy")
@@ -160,6 +167,7 @@ bad = [
     ("empty", ""),
     ("only_header", "a,b\n"),
     ("only_comments", "# nothing\n\n  \n"),
+    ("decimal_comma", "1,5;2\n3,5;4\n"),
     ("missing", None),
 ]
 for name, text in bad:

@@ -50,6 +50,11 @@ typedef struct CgLaunch {
   int nfactor;
   int lanes; /* POINTS: points a thread takes at once (128-bit accesses; 0 or 1: one) */
   int tile;  /* TILES: a tile's side */
+  /* Any block size is correct (a grid-stride POINTS kernel: no shared
+   * memory, nothing sized by the block), so the runtime may take the
+   * occupancy API's instead of `block`; reductions and tiles depend on
+   * theirs. */
+  bool block_free;
 } CgLaunch;
 
 typedef struct CgDeviceKernel {
@@ -96,6 +101,7 @@ typedef struct CgCudaModule {
   int nkernels;
   const char **names;    /* the kernel table: every __global__ function, by index
                           * (CgPreludeKernel first, then the kernels' launches in order) */
+  bool *block_free;      /* [nnames]: the launch's block_free (the prelude's: true) */
   int nnames;
 } CgCudaModule;
 

@@ -73,10 +73,10 @@ static void check_layout(Cg *g, const CgDesc *d) {
                                          offsetof(tc_module, params), offsetof(tc_module, nfuncs),
                                          offsetof(tc_module, funcs), offsetof(tc_module, init),
                                          offsetof(tc_module, gpu), offsetof(tc_module, cpu)}},
-      {d->gpu, sizeof(tc_gpu_image), 8, {0, offsetof(tc_gpu_image, ptx), offsetof(tc_gpu_image, cubin),
+      {d->gpu, sizeof(tc_gpu_image), 9, {0, offsetof(tc_gpu_image, ptx), offsetof(tc_gpu_image, cubin),
                                          offsetof(tc_gpu_image, cubin_size), offsetof(tc_gpu_image, nkernels),
                                          offsetof(tc_gpu_image, kernel_names), offsetof(tc_gpu_image, emu_kernels),
-                                         offsetof(tc_gpu_image, flags)}},
+                                         offsetof(tc_gpu_image, flags), offsetof(tc_gpu_image, block_free)}},
   };
   for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
     bool ok = LLVMABISizeOfType(g->td, want[i].t) == want[i].size;
@@ -98,8 +98,8 @@ CgDesc cg_desc_types(Cg *g) {
   d.param = named(g, "tc_paramdesc", paramf, 4);
   d.init_fn = LLVMFunctionType(i32, &g->t_ctxp, 1, 0);
   LLVMTypeRef argp = LLVMPointerType(d.arg, 0), namesp = LLVMPointerType(p, 0), fnp = LLVMPointerType(g->t_fn, 0);
-  LLVMTypeRef gpuf[8] = {p, p, p, g->t_i64, i32, namesp, p, i32};
-  d.gpu = named(g, "tc_gpu_image", gpuf, 8);
+  LLVMTypeRef gpuf[9] = {p, p, p, g->t_i64, i32, namesp, p, i32, p};
+  d.gpu = named(g, "tc_gpu_image", gpuf, 9);
   LLVMTypeRef gpup = LLVMPointerType(d.gpu, 0);
   d.prog = LLVMStructCreateNamed(g->c, "tc_program");
   LLVMTypeRef progf[12] = {p, i32, argp, i32, namesp, i32, LLVMPointerType(d.param, 0), i32,

@@ -5,7 +5,7 @@
  * and for each device statement launches the kernels that cuda_kernel.c
  * wrote for it.  This file makes those launches and the module's
  * tc_gpu_image (runtime.h): the PTX and cubin NVRTC compiled, the kernel
- * table's names, and with --gpu-emulate the table of host-compiled
+ * table's names and which of its launches have a free block size, and with --gpu-emulate the table of host-compiled
  * kernels, linked in from the emulator object (cuda_link.c).
  *
  * A launch passes its parameters as cuLaunchKernel does, an array of
@@ -55,16 +55,20 @@ LLVMValueRef cg_gpu_image_ref(Cg *g, const CgDesc *d) {
     LLVMSetLinkage(t, LLVMExternalLinkage);
     emu = LLVMConstBitCast(t, g->t_ptr);
   }
-  LLVMValueRef f[8] = {cg_cstr(g, g->gpu->arch),
+  LLVMValueRef *free_blocks = ir_alloc(sizeof(LLVMValueRef) * ((size_t)cm->nnames + 1));
+  for (int i = 0; i < cm->nnames; i++)
+    free_blocks[i] = LLVMConstInt(g->t_i8, cm->block_free[i], 0);
+  LLVMValueRef f[9] = {cg_cstr(g, g->gpu->arch),
                        bytes_global(g, "tc_gpu_ptx", g->gpu->ptx, strlen(g->gpu->ptx) + 1),
                        bytes_global(g, "tc_gpu_cubin", g->gpu->cubin, g->gpu->cubin_len),
                        LLVMConstInt(g->t_i64, g->gpu->cubin_len, 0),
                        cg_i32(g, cm->nnames),
                        cg_const_array(g, "tc_gpu_kernel_names", g->t_ptr, names, cm->nnames),
                        emu,
-                       cg_i32(g, g->gpu->flags)};
+                       cg_i32(g, g->gpu->flags),
+                       cg_const_array(g, "tc_gpu_block_free", g->t_i8, free_blocks, cm->nnames)};
   LLVMValueRef img = LLVMAddGlobal(g->mod, d->gpu, "tc_gpu_image");
-  LLVMSetInitializer(img, LLVMConstNamedStruct(d->gpu, f, 8));
+  LLVMSetInitializer(img, LLVMConstNamedStruct(d->gpu, f, 9));
   LLVMSetGlobalConstant(img, 1);
   LLVMSetLinkage(img, LLVMPrivateLinkage);
   return g->gpu_image = img;

@@ -510,7 +510,7 @@ static void kernel_open(Cu *C, const KStmt *s, Shape sh, const CgDeviceKernel *d
   if (s->loc.file)
     LINE("// %s:%d", s->loc.file, s->loc.line);
   stmt_comment(C, s, "");
-  LINE("// launch: %s%s", launch_text(L),
+  LINE("// launch: %s%s%s", launch_text(L), L->block_free ? " (free: the runtime may choose it)" : "",
        dk->scratch_bytes ? ir_sprintf("; scratch: %lld bytes", (long long)dk->scratch_bytes) : "");
   const char *list = "";
   for (int i = 0; i < w->nparams; i++)
@@ -557,6 +557,7 @@ static void device_stmt(Mod *M, KFunc *f, KStmt *s) {
   case SH_POINTS:
     set_launch(&dk->launch[0], name, CG_GRID_POINTS, s->extent, nout, t->block_threads, t->max_blocks);
     dk->launch[0].lanes = s->lanes;
+    dk->launch[0].block_free = true;
     break;
   case SH_TILE:
     set_launch(&dk->launch[0], name, CG_GRID_TILES, s->extent, nout, t->block_threads, t->max_blocks);
@@ -697,6 +698,12 @@ CgCudaModule *cg_cuda_module(KModule *m) {
   cm->names = ir_alloc(sizeof(char *) * (size_t)M.names.n);
   for (int i = 0; i < M.names.n; i++)
     cm->names[i] = M.names.v[i];
+  cm->block_free = ir_alloc(sizeof(bool) * (size_t)M.names.n);
+  for (int k = 0; k < CG_NUM_PRELUDE_KERNELS; k++)
+    cm->block_free[k] = true; /* grid-stride over the draw, any grid and block */
+  for (int i = 0; i < cm->nkernels; i++)
+    for (int j = 0; j < cm->kernels[i].nlaunch; j++)
+      cm->block_free[cm->kernels[i].index + j] = cm->kernels[i].launch[j].block_free;
   return cm;
 }
 

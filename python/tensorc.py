@@ -40,7 +40,7 @@ import numpy as np
 
 __all__ = ["Error", "Model", "load", "ABI_VERSION"]
 
-ABI_VERSION = 3  # TENSORC_ABI_VERSION this module was written against
+ABI_VERSION = 4  # TENSORC_ABI_VERSION this module was written against
 
 # runtime.h's status codes
 TC_OK, TC_ERR_RUNTIME, TC_ERR_INPUT, TC_ERR_NOMEM = 0, 1, 2, 3

@@ -59,6 +59,9 @@ typedef struct CudaApi {
   CUresult (*ModuleLoadDataEx)(CUmodule *mod, const void *image, unsigned nopts, int *opts, void **values);
   CUresult (*ModuleUnload)(CUmodule mod);
   CUresult (*ModuleGetFunction)(CUfunction *fn, CUmodule mod, const char *name);
+  CUresult (*OccupancyMaxPotentialBlockSize)(int *min_grid, int *block, CUfunction fn,
+                                             size_t (*shared_of_block)(int block), size_t shared_bytes,
+                                             int block_limit);
   CUresult (*LaunchKernel)(CUfunction fn, unsigned gx, unsigned gy, unsigned gz, unsigned bx, unsigned by,
                            unsigned bz, unsigned shared_bytes, CUstream stream, void **params, void **extra);
   CUresult (*StreamCreate)(CUstream *stream, unsigned flags);
@@ -101,6 +104,7 @@ static const struct {
     API_SYM(ModuleLoadDataEx, "cuModuleLoadDataEx", NULL),
     API_SYM(ModuleUnload, "cuModuleUnload", NULL),
     API_SYM(ModuleGetFunction, "cuModuleGetFunction", NULL),
+    API_SYM(OccupancyMaxPotentialBlockSize, "cuOccupancyMaxPotentialBlockSize", NULL),
     API_SYM(LaunchKernel, "cuLaunchKernel", NULL),
     API_SYM(StreamCreate, "cuStreamCreate", NULL),
     API_SYM(StreamDestroy, "cuStreamDestroy_v2", "cuStreamDestroy"),
@@ -245,9 +249,27 @@ static bool sync_each_launch(void) {
   return s && *s && strcmp(s, "0") != 0;
 }
 
+/* The block size of a launch whose kernel takes any (img->block_free):
+ * what the occupancy API says fills the device best, asked once per
+ * kernel; the generator's `block` when it says nothing. */
+static int free_block(rt_cuda *cu, int kernel, int block) {
+  if (!cu->blocks[kernel]) {
+    int min_grid = 0, best = 0;
+    CUresult r = api.OccupancyMaxPotentialBlockSize(&min_grid, &best, cu->kernels[kernel], NULL, 0, 0);
+    cu->blocks[kernel] = !r && best >= 32 && best <= 1024 ? best : block;
+  }
+  return cu->blocks[kernel];
+}
+
 static int cuda_launch(tc_ctx *ctx, int kernel, int64_t grid, int block, void **params) {
   rt_cuda *cu = ctx->dev_state;
   const char *name = ctx->gpu->kernel_names[kernel];
+  if (ctx->gpu->block_free && ctx->gpu->block_free[kernel]) {
+    /* grid-stride: the same threads in all, give or take a block */
+    int chosen = free_block(cu, kernel, block);
+    grid = (grid * block + chosen - 1) / chosen;
+    block = chosen;
+  }
   if (grid > 0x7fffffff)
     return tcrt_fail(ctx, TC_ERR_RUNTIME, "CUDA: kernel %s: a grid of %lld blocks is more than the 2^31-1 it can have",
                      name, (long long)grid);
@@ -320,6 +342,7 @@ static void release(rt_cuda *cu) {
   if (cu->cu)
     api.DevicePrimaryCtxRelease(cu->dev);
   free(cu->kernels);
+  free(cu->blocks);
   free(cu);
 }
 
@@ -513,7 +536,8 @@ static int open_device(tc_ctx *ctx, rt_cuda *cu, const tc_gpu_image *img) {
     return st;
   /* 5. its kernels */
   cu->kernels = calloc(img->nkernels > 0 ? (size_t)img->nkernels : 1, sizeof *cu->kernels);
-  if (!cu->kernels)
+  cu->blocks = calloc(img->nkernels > 0 ? (size_t)img->nkernels : 1, sizeof *cu->blocks);
+  if (!cu->kernels || !cu->blocks)
     return tcrt_fail(ctx, TC_ERR_NOMEM, "out of memory");
   for (int i = 0; i < img->nkernels; i++)
     if ((r = api.ModuleGetFunction(&cu->kernels[i], cu->module, img->kernel_names[i])))

@@ -52,6 +52,7 @@ typedef struct rt_cuda {
   CUstream stream;        /* every copy, memset, launch and gemm goes here */
   CUmodule module;        /* the image's kernels */
   CUfunction *kernels;    /* [img->nkernels], in the table's order */
+  int *blocks;            /* [img->nkernels]: a free-block kernel's block size (occupancy API); 0: not asked yet */
   CUevent ev_start, ev_stop; /* --profile's intervals, made on first use */
   int cc_major, cc_minor; /* compute capability */
   char gpu_name[256];     /* "NVIDIA H100 80GB HBM3" */

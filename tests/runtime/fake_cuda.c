@@ -18,7 +18,11 @@
  * with CUDA_ERROR_OUT_OF_MEMORY past it, cuMemGetInfo says what is left.
  * FAKE_CUDA_LAUNCH=skip makes launches succeed without running anything
  * (the results are then zeros or stale: for tests of memory, not numbers).
- * FAKE_CUDA_VERBOSE=1 prints on stderr what was loaded (cubin or PTX).
+ * FAKE_CUDA_BLOCK=N is the block size cuOccupancyMaxPotentialBlockSize
+ * answers (default 768).
+ * FAKE_CUDA_VERBOSE=1 prints on stderr what was loaded (cubin or PTX), each
+ * launch's kernel, grid and block, each occupancy query and each pinned
+ * host allocation.
  * The declarations are written out, as in the runtime, not taken from
  * cuda.h: the point is to check the runtime's against the real header's
  * values, which the numbers below are (cuda.h, CUDA 13).
@@ -215,10 +219,25 @@ CUresult cuModuleGetFunction(CUfunction *f, CUmodule m, const char *name) {
   return SUCCESS;
 }
 
+/* The block size FAKE_CUDA_BLOCK says (default 768), as a real driver
+ * would for the kernel on its device. */
+CUresult cuOccupancyMaxPotentialBlockSize(int *min_grid, int *block, CUfunction f, size_t (*shared_of_block)(int),
+                                          size_t shared, int limit) {
+  (void)shared_of_block, (void)shared, (void)limit;
+  const char *b = getenv("FAKE_CUDA_BLOCK");
+  *block = b && *b ? atoi(b) : 768;
+  *min_grid = 264;
+  if (getenv("FAKE_CUDA_VERBOSE"))
+    fprintf(stderr, "fake cuda: occupancy of %s: block %d\n", (const char *)f, *block);
+  return SUCCESS;
+}
+
+/* the function handles are the kernels' names (cuModuleGetFunction) */
 CUresult cuLaunchKernel(CUfunction f, unsigned gx, unsigned gy, unsigned gz, unsigned bx, unsigned by, unsigned bz,
                         unsigned shared, CUstream s, void **params, void **extra) {
-  (void)f, (void)gx, (void)gy, (void)gz, (void)bx, (void)by, (void)bz, (void)shared, (void)s, (void)params,
-      (void)extra;
+  (void)gy, (void)gz, (void)by, (void)bz, (void)shared, (void)s, (void)params, (void)extra;
+  if (getenv("FAKE_CUDA_VERBOSE"))
+    fprintf(stderr, "fake cuda: launch %s: grid %u, block %u\n", (const char *)f, gx, bx);
   const char *launch = getenv("FAKE_CUDA_LAUNCH");
   return launch && strcmp(launch, "skip") == 0 ? SUCCESS : ERROR_NOT_SUPPORTED;
 }

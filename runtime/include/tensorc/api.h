@@ -36,8 +36,9 @@
 extern "C" {
 #endif
 
-/* Bumped whenever a struct below or a tcrt_api_* signature changes. */
-#define TENSORC_ABI_VERSION 3
+/* Bumped whenever a struct below (or one it points at, as tc_gpu_image)
+ * or a tcrt_api_* signature changes.  4: tc_gpu_image.block_free. */
+#define TENSORC_ABI_VERSION 4
 
 /* What model_create takes; all-zero (or a NULL pointer) is the default. */
 typedef struct tensorc_options {

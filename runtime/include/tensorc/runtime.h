@@ -145,6 +145,11 @@ typedef struct tc_gpu_image {
   const char *const *kernel_names;
   const void *emu_kernels;
   int flags; /* TC_GPU_* */
+  /* [nkernels]: 1 where any block size is correct (grid-stride, nothing
+   * sized by the block), so the CUDA backend launches it with the
+   * occupancy API's block size instead of the one given (the emulator
+   * keeps that); NULL: none */
+  const unsigned char *block_free;
 } tc_gpu_image;
 enum {
   TC_GPU_ALLOW_TF32 = 1, /* --allow-tf32: cuBLAS may use TF32 tensor cores for f32 */

@@ -82,9 +82,9 @@ static const struct {
   const char *name;
   void (*fn)(void **);
 } no_kernels[] = {{NULL, NULL}};
-static const tc_gpu_image emulated = {"sm_80", "", "", 0, 0, NULL, no_kernels, TC_GPU_DEVICE_ARGS};
+static const tc_gpu_image emulated = {"sm_80", "", "", 0, 0, NULL, no_kernels, TC_GPU_DEVICE_ARGS, NULL};
 /* the CUDA driver's image: this runtime finds no driver (the test does not run where a GPU is) */
-static const tc_gpu_image driver = {"sm_80", "", "", 0, 0, NULL, NULL, TC_GPU_DEVICE_ARGS};
+static const tc_gpu_image driver = {"sm_80", "", "", 0, 0, NULL, NULL, TC_GPU_DEVICE_ARGS, NULL};
 
 #define MODULE(nm, funcs, nf, gpu, cpu)                                                                      \
   { TENSORC_ABI_VERSION, 42, nm, "{}", 1, params, nf, funcs, init, gpu, cpu }

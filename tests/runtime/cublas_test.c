@@ -20,8 +20,9 @@
  *                          semantics as cublasLt.h states them): every
  *                          epilogue and transpose pair equals the row-major
  *                          act(op(A) op(B) + bias[col]); one handle, plans
- *                          cached per shape and freed with the context, f32
- *                          compute; a refused shape takes the fallback.
+ *                          cached per shape and alignment, freed with the
+ *                          context, f32 compute; a refused shape takes the
+ *                          fallback.
  * Values are small integers, so every sum is exact in double.
  */
 #include "check.h"
@@ -218,19 +219,21 @@ static void *to_device_f32(tc_ctx *ctx, const float *x, int64_t n) {
   return d;
 }
 
-/* One product with an epilogue through tcrt_dev_matmul_epilogue; the
+/* One product with an epilogue through tcrt_dev_matmul_epilogue, a read
+ * from `skew` elements into its block (a borrowed tensor's alignment); the
  * number of elements off (gelu to 1e-5, the rest exactly: small integers). */
-static int lt_case(tc_ctx *ctx, int epi, bool ta, bool tb, int64_t m, int64_t n, int64_t k, int *st) {
-  float *a = malloc(sizeof *a * m * k), *b = malloc(sizeof *b * k * n), *bias = malloc(sizeof *bias * n);
+static int lt_case_at(tc_ctx *ctx, int epi, bool ta, bool tb, int64_t m, int64_t n, int64_t k, int skew, int *st) {
+  float *a = malloc(sizeof *a * (m * k + skew)), *b = malloc(sizeof *b * k * n), *bias = malloc(sizeof *bias * n);
   float *got = malloc(sizeof *got * m * n);
-  for (int64_t i = 0; i < m * k; i++)
+  for (int64_t i = 0; i < m * k + skew; i++)
     a[i] = (float)rnd(-3, 3);
   for (int64_t i = 0; i < k * n; i++)
     b[i] = (float)rnd(-3, 3);
   for (int64_t i = 0; i < n; i++)
     bias[i] = (float)rnd(-5, 5);
-  void *da = to_device_f32(ctx, a, m * k), *db = to_device_f32(ctx, b, k * n), *dbias = to_device_f32(ctx, bias, n);
-  void *dc = tcrt_dev_alloc_uninit(ctx, m * n * 4);
+  float *da0 = to_device_f32(ctx, a, m * k + skew), *db = to_device_f32(ctx, b, k * n);
+  float *dbias = to_device_f32(ctx, bias, n), *dc = tcrt_dev_alloc_uninit(ctx, m * n * 4);
+  const float *da = da0 ? da0 + skew : NULL, *ha = a + skew;
   int trans = (ta ? TC_MM_TRANS_A : 0) | (tb ? TC_MM_TRANS_B : 0), bad = 0;
   *st = da && db && dbias && dc ? tcrt_dev_matmul_epilogue(ctx, TC_F32, trans, epi, da, db, dbias, dc, m, n, k)
                                 : TC_ERR_NOMEM;
@@ -240,13 +243,17 @@ static int lt_case(tc_ctx *ctx, int epi, bool ta, bool tb, int64_t m, int64_t n,
     for (int64_t j = 0; j < n; j++) {
       double s = 0;
       for (int64_t p = 0; p < k; p++) /* a stored m x k or (ta) k x m; b k x n or (tb) n x k */
-        s += (double)(ta ? a[p * m + i] : a[i * k + p]) * (tb ? b[j * k + p] : b[p * n + j]);
+        s += (double)(ta ? ha[p * m + i] : ha[i * k + p]) * (tb ? b[j * k + p] : b[p * n + j]);
       double want = act(epi, s + (epi & TC_EPI_BIAS ? bias[j] : 0)); /* the bias per column of the row-major C */
       bad += fabs(got[i * n + j] - want) > 1e-5 * (1 + fabs(want));
     }
-  tcrt_dev_free(ctx, da), tcrt_dev_free(ctx, db), tcrt_dev_free(ctx, dbias), tcrt_dev_free(ctx, dc);
+  tcrt_dev_free(ctx, da0), tcrt_dev_free(ctx, db), tcrt_dev_free(ctx, dbias), tcrt_dev_free(ctx, dc);
   free(a), free(b), free(bias), free(got);
   return bad;
+}
+
+static int lt_case(tc_ctx *ctx, int epi, bool ta, bool tb, int64_t m, int64_t n, int64_t k, int *st) {
+  return lt_case_at(ctx, epi, ta, tb, m, n, k, 0, st);
 }
 
 static int test_lt(const char *libcuda, const char *liblt) {
@@ -282,7 +289,7 @@ static int test_lt(const char *libcuda, const char *liblt) {
     CHECK(!st && !bad, "round %d (trans %d %d, epilogue %d, %lldx%lld @ %lldx%lld): %s, %d elements differ", round, ta,
           tb, epi, (long long)m, (long long)k, (long long)k, (long long)n, st ? tcrt_error(ctx) : "ok", bad);
   }
-  int s0[6], s1[6];
+  int s0[7], s1[7];
   stats(s0);
   CHECK(s0[0] == 1 && s0[2] == rounds, "one handle, every product one cublasLtMatmul: %d handles, %d of %d", s0[0],
         s0[2], rounds);
@@ -295,13 +302,19 @@ static int test_lt(const char *libcuda, const char *liblt) {
   int bad = lt_case(ctx, TC_EPI_BIAS, false, false, m, n, k, &st);
   stats(s1);
   CHECK(!st && !bad && s1[1] == s0[1] && s1[2] == s0[2] + 1, "cached plan: %d -> %d queries", s0[1], s1[1]);
+  /* A read 4 bytes into its block: the heuristic is told, and the shape
+   * gets a plan of its own */
+  bad = lt_case_at(ctx, TC_EPI_BIAS, false, false, m, n, k, 1, &st);
+  stats(s0);
+  CHECK(!st && !bad && s0[1] == s1[1] + 1 && s0[6] == 4, "A at 4 bytes: %d -> %d queries, alignment %d told",
+        s1[1], s0[1], s0[6]);
   /* refused: the plain product and the prelude's kernel, whose launch the
    * fake driver does not run */
   setenv("FAKE_CUBLASLT_MODE", "refuse", 1);
   lt_case(ctx, TC_EPI_BIAS | TC_EPI_RELU, false, false, 7, 7, 7, &st);
   stats(s1);
-  CHECK(st != TC_OK && strstr(tcrt_error(ctx), "launch") && s1[2] == s0[2] + 1,
-        "refused shape: status %d, %s; %d products", st, tcrt_error(ctx), s1[2]);
+  CHECK(st != TC_OK && strstr(tcrt_error(ctx), "launch") && s1[2] == s0[2],
+        "refused shape: status %d, %s; %d cuBLASLt products (none new)", st, tcrt_error(ctx), s1[2]);
   unsetenv("FAKE_CUBLASLT_MODE");
   tcrt_ctx_free(ctx);
   stats(s1);

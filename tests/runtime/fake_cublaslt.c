@@ -12,7 +12,8 @@
  * m x k, ...) or a leading dimension below the rows are
  * CUBLAS_STATUS_INVALID_VALUE, as the real library's checks.
  * FAKE_CUBLASLT_MODE=refuse: the heuristic finds no algorithm.
- * fake_cublaslt_stats gives the calls counted, for the test.
+ * fake_cublaslt_stats gives the calls counted and the last A alignment
+ * the heuristic was told, for the test.
  */
 #include <math.h>
 #include <stdint.h>
@@ -40,10 +41,11 @@ typedef struct Heuristic {
 } Heuristic;
 
 static int creates, descs_live, layouts_live, heuristics, matmuls, last_compute;
+static uint32_t pref_align_a = 256; /* the last minimum alignment of A set on a preference */
 
 void fake_cublaslt_stats(int *out) {
   out[0] = creates, out[1] = heuristics, out[2] = matmuls, out[3] = descs_live, out[4] = layouts_live;
-  out[5] = last_compute;
+  out[5] = last_compute, out[6] = (int)pref_align_a;
 }
 
 int cublasLtCreate(void **h) {
@@ -101,9 +103,18 @@ int cublasLtMatmulPreferenceDestroy(void *p) {
   free(p);
   return OK;
 }
+/* The workspace limit (uint64_t) and the operands' minimum alignments
+ * (uint32_t, A B C D: 5 6 7 8), each a power of two of at least 4 here. */
 int cublasLtMatmulPreferenceSetAttribute(void *p, int attr, const void *buf, size_t size) {
-  (void)buf;
-  return p && attr == 1 && size == 8 ? OK : INVALID_VALUE;
+  uint32_t a;
+  if (p && attr == 1 && size == 8)
+    return OK;
+  if (!p || attr < 5 || attr > 8 || size != 4)
+    return INVALID_VALUE;
+  memcpy(&a, buf, 4);
+  if (attr == 5)
+    pref_align_a = a;
+  return a >= 4 && a <= 256 && !(a & (a - 1)) ? OK : INVALID_VALUE;
 }
 
 /* op(X) of a column-major layout: rows x cols as op reads it. */

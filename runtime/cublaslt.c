@@ -27,9 +27,10 @@
  * that form (the language's gelu, the exact erf form, never folds).
  *
  * Plans: the descriptors (matmul, the three layouts) and the algorithm the
- * heuristic picked are kept per shape (m, n, k, transposes, epilogue),
- * RT_LT_PLANS a context, the oldest replaced; only the bias pointer is
- * set on each call.  The workspace is a device block of the context,
+ * heuristic picked are kept per shape (m, n, k, transposes, epilogue, and
+ * the operands' alignments, which the heuristic is told: a borrowed
+ * argument may be less aligned than our 256-byte blocks), RT_LT_PLANS a
+ * context, the oldest replaced; only the bias pointer is set on each call.  The workspace is a device block of the context,
  * grown to the largest an algorithm asked for (at most RT_LT_WORKSPACE).
  *
  * Precision: CUBLAS_COMPUTE_32F keeps f32 inputs; --allow-tf32
@@ -53,7 +54,7 @@ enum { CUBLASLT_MATMUL_DESC_TRANSA = 3, CUBLASLT_MATMUL_DESC_TRANSB = 4, CUBLASL
        CUBLASLT_MATMUL_DESC_BIAS_POINTER = 8 };
 enum { CUBLASLT_EPILOGUE_DEFAULT = 1, CUBLASLT_EPILOGUE_RELU = 2, CUBLASLT_EPILOGUE_BIAS = 4,
        CUBLASLT_EPILOGUE_GELU = 32 };
-enum { CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES = 1 };
+enum { CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES = 1, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_A_BYTES = 5 }; /* B, C, D: 6, 7, 8 */
 
 typedef struct { uint64_t data[8]; } LtAlgo; /* cublasLtMatmulAlgo_t */
 typedef struct LtHeuristic {                 /* cublasLtMatmulHeuristicResult_t */
@@ -110,6 +111,7 @@ typedef struct rt_lt_plan {
   int64_t m, n, k; /* ours (row-major) */
   bool trans_a, trans_b, tf32;
   int epilogue;    /* TC_EPI_* */
+  uint32_t align[4]; /* of a, b, c (= d) and the bias, as the heuristic was told (align_of) */
   void *desc, *la, *lb, *lc;
   LtAlgo algo;
   size_t workspace_size;
@@ -197,6 +199,20 @@ void rt_cublaslt_close(rt_cuda *cu) {
   cu->lt_workspace = NULL; /* a block of the context: freed with its blocks */
 }
 
+/* A pointer's alignment in bytes, at most 256: what cuBLASLt's heuristic
+ * assumes of every operand unless told less (CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_*).
+ * Our blocks are cuMemAlloc's, 256-aligned, but an argument's device twin
+ * may be the caller's own tensor, aligned only to its element. */
+static uint32_t align_of(const void *p) {
+  uintptr_t v = (uintptr_t)p | 256;
+  return (uint32_t)(v & -v);
+}
+
+static void alignments(const rt_matmul *mm, int epilogue, const void *bias, uint32_t *align) {
+  align[0] = align_of(mm->a), align[1] = align_of(mm->b), align[2] = align_of(mm->c);
+  align[3] = epilogue & TC_EPI_BIAS ? align_of(bias) : 256;
+}
+
 /* The descriptors of mm's shape and the heuristic's first algorithm into
  * p; false when cuBLASLt refuses (p is then left empty). */
 static bool make_plan(rt_cuda *cu, const rt_matmul *mm, int epilogue, bool tf32, const void *bias, rt_lt_plan *p) {
@@ -205,6 +221,7 @@ static bool make_plan(rt_cuda *cu, const rt_matmul *mm, int epilogue, bool tf32,
   int32_t epi = rt_cublaslt_epilogue(epilogue);
   *p = (rt_lt_plan){.used = true, .m = mm->m, .n = mm->n, .k = mm->k, .trans_a = mm->trans_a,
                     .trans_b = mm->trans_b, .tf32 = tf32, .epilogue = epilogue};
+  alignments(mm, epilogue, bias, p->align);
   void *pref = NULL;
   LtHeuristic h;
   int found = 0;
@@ -219,6 +236,9 @@ static bool make_plan(rt_cuda *cu, const rt_matmul *mm, int epilogue, bool tf32,
             !lt.LayoutCreate(&p->lc, CUDA_R_32F, (uint64_t)g.m, (uint64_t)g.n, g.ldc);
   uint64_t max_ws = (uint64_t)RT_LT_WORKSPACE;
   ok = ok && !lt.PrefCreate(&pref) && !lt.PrefSet(pref, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES, &max_ws, sizeof max_ws);
+  for (int i = 0; i < 4; i++) /* A, B, C, D: D is C */
+    ok = ok && !lt.PrefSet(pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_A_BYTES + i, &p->align[i < 3 ? i : 2],
+                           sizeof(uint32_t));
   ok = ok && !lt.Heuristic(cu->lt_handle, p->desc, p->la, p->lb, p->lc, p->lc, pref, 1, &h, &found) && found > 0 &&
        h.state == 0;
   if (pref)
@@ -235,10 +255,12 @@ static bool make_plan(rt_cuda *cu, const rt_matmul *mm, int epilogue, bool tf32,
 /* The plan of mm's shape: cached, or made in the next slot; NULL when
  * cuBLASLt refuses the shape. */
 static rt_lt_plan *plan_for(rt_cuda *cu, const rt_matmul *mm, int epilogue, bool tf32, const void *bias) {
+  uint32_t align[4];
+  alignments(mm, epilogue, bias, align);
   for (int i = 0; i < RT_LT_PLANS; i++) {
     rt_lt_plan *p = &cu->lt_plans[i];
     if (p->used && p->m == mm->m && p->n == mm->n && p->k == mm->k && p->trans_a == mm->trans_a &&
-        p->trans_b == mm->trans_b && p->epilogue == epilogue && p->tf32 == tf32)
+        p->trans_b == mm->trans_b && p->epilogue == epilogue && p->tf32 == tf32 && !memcmp(p->align, align, sizeof align))
       return p;
   }
   rt_lt_plan *p = &cu->lt_plans[cu->lt_next_plan];

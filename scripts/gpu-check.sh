@@ -120,7 +120,7 @@ prepare() {
     cc "${cflags[@]}" bench/gpu/gpubench.c "$src/gpubench.o" "$rt" -lopenblas -lm -lpthread -o "$b/bench/gpubench" &&
     "$tensorc" "${flags[@]}" -c bench/tc/mlp.tc -o "$src/mlp.o" &&
     cc "${cflags[@]}" bench/gpu/mlp_gpu.c "$src/mlp.o" "$rt" -lopenblas -lm -lpthread \
-      -Wl,--wrap=tcrt_dev_launch,--wrap=tcrt_dev_matmul -o "$b/bench/mlp_gpu"; then
+      -Wl,--wrap=tcrt_dev_launch,--wrap=tcrt_dev_matmul,--wrap=tcrt_dev_matmul_epilogue -o "$b/bench/mlp_gpu"; then
     echo "PREPARE bench ok" | tee -a "$log"
   else
     echo "PREPARE bench failed (above)" | tee -a "$log"; status=1

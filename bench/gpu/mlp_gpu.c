@@ -5,8 +5,13 @@
  *   f.tensorc.steps    the same epoch as calls of train_step from C;
  *   g.tensorc.predict  inference in batches of 1024;
  *   f.launches / f.matmuls  kernel launches and cuBLAS calls of one
- *                      train_step (counted by wrapping tcrt_dev_launch and
- *                      tcrt_dev_matmul at link time: -Wl,--wrap=...).
+ *                      train_step (counted by wrapping tcrt_dev_launch,
+ *                      tcrt_dev_matmul and tcrt_dev_matmul_epilogue at link
+ *                      time: -Wl,--wrap=...).  A product with a folded
+ *                      epilogue is one cublasLtMatmul, one call; where
+ *                      cuBLASLt is missing its fallback's plain product is
+ *                      a tcrt_dev_matmul too, so it counts twice, and its
+ *                      epilogue kernel is a launch.
  * The data are host arrays (the C interface copies each call's inputs to
  * the device: the epoch pays one copy of X, a step one batch); the loss
  * and the logits come back to the host, so every call has finished when
@@ -24,7 +29,9 @@ long long gpubench_launches, gpubench_matmuls;
 __asm__(".text\n.globl __wrap_tcrt_dev_launch\n__wrap_tcrt_dev_launch:\n"
         "  lock incq gpubench_launches(%rip)\n  jmp __real_tcrt_dev_launch\n"
         ".globl __wrap_tcrt_dev_matmul\n__wrap_tcrt_dev_matmul:\n"
-        "  lock incq gpubench_matmuls(%rip)\n  jmp __real_tcrt_dev_matmul\n");
+        "  lock incq gpubench_matmuls(%rip)\n  jmp __real_tcrt_dev_matmul\n"
+        ".globl __wrap_tcrt_dev_matmul_epilogue\n__wrap_tcrt_dev_matmul_epilogue:\n"
+        "  lock incq gpubench_matmuls(%rip)\n  jmp __real_tcrt_dev_matmul_epilogue\n");
 
 int main(int argc, char **argv) {
   int reps = bench_reps(argc, argv, 3);

@@ -142,7 +142,7 @@ CgDesc cg_desc_types(Cg *g); /* dies if a layout differs from the C headers' */
 LLVMValueRef cg_cstr(Cg *g, const char *s);
 /* A private constant array of n elements of type t, as a t*. */
 LLVMValueRef cg_const_array(Cg *g, const char *name, LLVMTypeRef t, LLVMValueRef *v, int n);
-LLVMValueRef cg_value_descs(Cg *g, const CgDesc *d, const IfValue *v, int n, bool results, const char *name);
+LLVMValueRef cg_value_descs(Cg *g, const CgDesc *d, const IfValue *v, int n, const char *name);
 LLVMValueRef cg_sym_names(Cg *g, const IfFunc *f);
 LLVMValueRef cg_param_descs(Cg *g, const CgDesc *d, KModule *m, int *nparams); /* NULL: reported */
 LLVMValueRef cg_init_entry(Cg *g, const CgDesc *d, KModule *m, LLVMValueRef initfn, const char *name);

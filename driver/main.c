@@ -314,9 +314,14 @@ static bool emit_code(const Options *o, KModule *km, KModule *cpu_twin, IrModule
   const char *path = o->output ? o->output : ir_sprintf("%s%s", stem, ext[o->emit]);
   if (o->emit == EMIT_EXE && strcmp(path, o->input) == 0)
     path = ir_sprintf("%s.out", o->input);
-  CgOptions cgo = {.opt = o->opt, .prefix = o->name ? o->name : c_prefix(m->name), .source_text = text,
-                   .source_len = len, .source = o->input, .dump = dump_asked(o, "codegen"),
-                   .allow_tf32 = o->allow_tf32, .cpu_twin = cpu_twin,
+  CgOptions cgo = {.opt = o->opt,
+                   .prefix = o->name ? o->name : c_prefix(m->name),
+                   .source_text = text,
+                   .source_len = len,
+                   .source = o->input,
+                   .dump = dump_asked(o, "codegen"),
+                   .allow_tf32 = o->allow_tf32,
+                   .cpu_twin = cpu_twin,
                    .time_stages = o->time_passes || o->debug >= 1};
   /* -c: model.o and model.h beside it */
   if (o->emit == EMIT_OBJ && strcmp(path, "-") != 0) {

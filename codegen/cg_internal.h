@@ -54,6 +54,10 @@ typedef struct Cg {
   bool in_body;
   LLVMValueRef par_extra[2];
   int nbodies;
+  /* -g (cpu_debug.c): the DIBuilder's state, NULL without -g; the
+   * subprogram of the function being built */
+  struct CgDebug *dbg;
+  LLVMMetadataRef dbg_scope;
 } Cg;
 
 /* --device=auto: the program lowered for the CPU, compiled into the same
@@ -68,7 +72,8 @@ typedef struct CgTwin {
  * Returns NULL after reporting a user error with ir_error (a param whose
  * shape is not constant). */
 LLVMModuleRef cg_cpu_module(LLVMContextRef c, KModule *m, LLVMTargetDataRef td, const char *triple,
-                            const IfModule *lib, bool shared, const struct CgGpu *gpu, const CgTwin *twin);
+                            const IfModule *lib, bool shared, const struct CgGpu *gpu, const CgTwin *twin,
+                            const char *debug_source /* -g: the .tc file, else NULL */);
 
 /* cpu_host.c: helpers of the host code, also used by the kernels. */
 LLVMBasicBlockRef cg_block(Cg *g, const char *name);     /* a new block of the function */
@@ -80,6 +85,19 @@ void cg_return_if_null(Cg *g, LLVMValueRef p); /* returns tcrt_status(ctx) */
 LLVMValueRef cg_expr_i64(Cg *g, KExpr *e);
 void cg_emit_stmt(Cg *g, KStmt *s);
 void cg_emit_list(Cg *g, KList *l);
+
+/* cpu_debug.c: -g.  begin makes the compile unit for `source`; func gives
+ * fn a subprogram at loc and makes it the scope of the builders'
+ * locations; loc sets the location of what is built next (a statement's);
+ * name is `name` with -g, else "" (value names in --emit=llvm); finish
+ * locates every instruction in its own function's subprogram and
+ * finalises.  Without -g (g->dbg NULL) all of them do nothing. */
+typedef struct CgDebug CgDebug;
+void cg_debug_begin(Cg *g, const char *source);
+void cg_debug_func(Cg *g, LLVMValueRef fn, Loc loc);
+void cg_debug_loc(Cg *g, Loc loc);
+const char *cg_debug_name(Cg *g, const char *name);
+void cg_debug_finish(Cg *g);
 
 /* cpu_kernel.c: loops and kernels. */
 typedef struct CgLoop {
@@ -142,7 +160,7 @@ CgDesc cg_desc_types(Cg *g); /* dies if a layout differs from the C headers' */
 LLVMValueRef cg_cstr(Cg *g, const char *s);
 /* A private constant array of n elements of type t, as a t*. */
 LLVMValueRef cg_const_array(Cg *g, const char *name, LLVMTypeRef t, LLVMValueRef *v, int n);
-LLVMValueRef cg_value_descs(Cg *g, const CgDesc *d, const IfValue *v, int n, bool results, const char *name);
+LLVMValueRef cg_value_descs(Cg *g, const CgDesc *d, const IfValue *v, int n, const char *name);
 LLVMValueRef cg_sym_names(Cg *g, const IfFunc *f);
 LLVMValueRef cg_param_descs(Cg *g, const CgDesc *d, KModule *m, int *nparams); /* NULL: reported */
 LLVMValueRef cg_init_entry(Cg *g, const CgDesc *d, KModule *m, LLVMValueRef initfn, const char *name);

@@ -24,7 +24,8 @@ typedef struct CgOptions {
   const char *source;   /* the .tc file, named in the header */
   bool dump;            /* --dump-after=codegen: the generated LLVM IR (or CUDA C) on stderr */
   bool allow_tf32;      /* --allow-tf32: the image's TC_GPU_ALLOW_TF32 */
-  bool time_stages;     /* --time-passes: codegen's own stages (LLVM IR, optimisation, object, link) on stderr */
+  bool debug_info;      /* -g: DWARF with the .tc file and lines (cpu_debug.c) */
+  bool time_stages; /* --time-passes: codegen's own stages (LLVM IR, optimisation, object, link) on stderr */
   /* --device=auto: the same program lowered for the CPU, compiled beside
    * the GPU code (tc_program.cpu, tc_module.cpu); NULL otherwise */
   KModule *cpu_twin;

@@ -84,9 +84,9 @@ LLVMValueRef cg_module_desc(Cg *g, const CgDesc *d, KModule *m, const IfModule *
       k++;
     LLVMValueRef ff[8] = {cg_cstr(g, f->name),
                           cg_i32(g, f->nargs),
-                          cg_value_descs(g, d, f->args, f->nargs, false, "tc_args"),
+                          cg_value_descs(g, d, f->args, f->nargs, "tc_args"),
                           cg_i32(g, f->nresults),
-                          cg_value_descs(g, d, f->results, f->nresults, true, "tc_results"),
+                          cg_value_descs(g, d, f->results, f->nresults, "tc_results"),
                           cg_i32(g, f->nsyms),
                           cg_sym_names(g, f),
                           fns[k]};

@@ -117,10 +117,11 @@ CgDesc cg_desc_types(Cg *g) {
 
 /* ---- descriptors ---- */
 
-/* tc_argdesc[] for arguments or results.  An argument dim that is an
- * expression is (sym -1, value -1): the generated code checks it; a
- * result's is TC_DIM_COMPUTED. */
-LLVMValueRef cg_value_descs(Cg *g, const CgDesc *d, const IfValue *v, int n, bool results, const char *name) {
+/* tc_argdesc[] for arguments or results.  A dim that is an expression is
+ * TC_DIM_COMPUTED, its value the index of its text in the symbol names
+ * (the generated code checks an argument's; the runtime a result's after
+ * the call). */
+LLVMValueRef cg_value_descs(Cg *g, const CgDesc *d, const IfValue *v, int n, const char *name) {
   LLVMValueRef *descs = ir_alloc(sizeof(LLVMValueRef) * (size_t)(n + 1));
   for (int i = 0; i < n; i++) {
     LLVMValueRef dims[IR_MAX_RANK];
@@ -130,8 +131,6 @@ LLVMValueRef cg_value_descs(Cg *g, const CgDesc *d, const IfValue *v, int n, boo
       if (j < v[i].rank) {
         sym = v[i].dims[j].sym;
         value = v[i].dims[j].value;
-        if (sym == IF_DIM_COMPUTED && !results)
-          sym = value = -1;
       }
       LLVMValueRef f[2] = {cg_i32(g, sym), cg_i64(g, value)};
       dims[j] = LLVMConstNamedStruct(d->dim, f, 2);
@@ -226,7 +225,7 @@ LLVMValueRef cg_program_desc(Cg *g, const CgDesc *d, KModule *m, KFunc *mainf, L
     return NULL;
   LLVMValueRef pf[12] = {cg_cstr(g, m->name ? m->name : "tensorc"),
                          cg_i32(g, f.nargs),
-                         cg_value_descs(g, d, f.args, f.nargs, false, "tc_args"),
+                         cg_value_descs(g, d, f.args, f.nargs, "tc_args"),
                          cg_i32(g, f.nsyms),
                          cg_sym_names(g, &f),
                          cg_i32(g, nparams),

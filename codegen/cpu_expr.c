@@ -347,7 +347,9 @@ LLVMValueRef cg_expr(Cg *g, KExpr *e) {
   case KX_VAR:
     return cg_convert(g, LLVMBuildLoad2(g->b, g->t_i64, cg_var_slot(g, e->var), ""), DT_I64, e->dtype);
   case KX_SYM:
-    return cg_convert(g, LLVMBuildLoad2(g->b, g->t_i64, cg_sym_slot(g, e->sym), ""), DT_I64, e->dtype);
+    return cg_convert(
+        g, LLVMBuildLoad2(g->b, g->t_i64, cg_sym_slot(g, e->sym), cg_debug_name(g, ir_sym_name(e->sym))),
+        DT_I64, e->dtype);
   case KX_DIM: return cg_convert(g, cg_dim(g, e->dim), DT_I64, e->dtype);
   case KX_ARG_DIM: {
     if (e->ival < 0 || e->ival >= IR_MAX_RANK)
@@ -357,9 +359,12 @@ LLVMValueRef cg_expr(Cg *g, KExpr *e) {
     return cg_convert(g, LLVMBuildLoad2(g->b, g->t_i64, p, "argdim"), DT_I64, e->dtype);
   }
   case KX_LOAD: {
-    DType bt = k_buf(g->f, e->buf)->dtype;
-    LLVMValueRef v = cg_load_elem(g, cg_elem_ptr(g, e->buf, e->args, e->nargs, e->linear), bt);
-    return cg_convert(g, v, bt, e->dtype);
+    KBuf *kb = k_buf(g->f, e->buf);
+    LLVMValueRef v = cg_load_elem(g, cg_elem_ptr(g, e->buf, e->args, e->nargs, e->linear), kb->dtype);
+    const char *name = cg_debug_name(g, kb->name); /* -g: the element of x is %x */
+    if (*name && LLVMIsAInstruction(v))
+      LLVMSetValueName2(v, name, strlen(name));
+    return cg_convert(g, v, kb->dtype, e->dtype);
   }
   case KX_CAST:
     if (e->nargs != 1)

@@ -256,6 +256,7 @@ static void emit_stmt(Cg *g, KStmt *s);
 
 /* A kernel statement or a matmul between --profile's calls (cpu_profile.c). */
 void cg_emit_stmt(Cg *g, KStmt *s) {
+  cg_debug_loc(g, s->loc); /* -g: what follows is this statement's line */
   if (!cg_prof_wanted(g, s)) {
     emit_stmt(g, s);
     return;
@@ -396,6 +397,8 @@ static LLVMValueRef emit_func(Cg *g, KFunc *f, const char *prefix) {
   g->arr_tmp = g->errbuf = NULL;
   g->acc = g->acc_index = NULL;
 
+  cg_debug_func(g, fn, f->graph ? f->graph->loc : (Loc){0});
+
   /* 1. slots, in "entry"; the code starts in "start" */
   LLVMBasicBlockRef entry = cg_block(g, "entry"), start = cg_block(g, "start");
   LLVMPositionBuilderAtEnd(g->ab, entry);
@@ -494,7 +497,8 @@ static bool emit_program(Cg *g, const CgDesc *d, KModule *m, const IfModule *lib
 }
 
 LLVMModuleRef cg_cpu_module(LLVMContextRef c, KModule *m, LLVMTargetDataRef td, const char *triple,
-                            const IfModule *lib, bool shared, const CgGpu *gpu, const CgTwin *twin) {
+                            const IfModule *lib, bool shared, const CgGpu *gpu, const CgTwin *twin,
+                            const char *debug_source) {
   Cg g = {0};
   g.c = c;
   g.td = td;
@@ -519,6 +523,8 @@ LLVMModuleRef cg_cpu_module(LLVMContextRef c, KModule *m, LLVMTargetDataRef td, 
   g.t_fn = LLVMFunctionType(g.t_i32, fnp, 3, 0);
   g.b = LLVMCreateBuilderInContext(c);
   g.ab = LLVMCreateBuilderInContext(c);
+  if (debug_source)
+    cg_debug_begin(&g, debug_source);
   CgDesc d = cg_desc_types(&g);
 
   /* --device=auto: the CPU build first, its descriptor the GPU one's `cpu` */
@@ -533,6 +539,7 @@ LLVMModuleRef cg_cpu_module(LLVMContextRef c, KModule *m, LLVMTargetDataRef td, 
   }
   LLVMValueRef desc;
   ok = ok && emit_program(&g, &d, m, lib, shared, "tc_", cpu, true, &desc);
+  cg_debug_finish(&g);
   LLVMDisposeBuilder(g.b);
   LLVMDisposeBuilder(g.ab);
   if (!ok) {

@@ -6,6 +6,8 @@
  */
 #include "cg_internal.h"
 
+#include <string.h>
+
 /* ---- parallel loops ----
  *
  * A parallel loop (a KS_KERNEL's outermost loop, or a KS_FOR marked
@@ -90,6 +92,9 @@ void cg_emit_parallel(Cg *g, KStmt *s, LLVMValueRef trips, LLVMValueRef work, Ra
   g->syms = ir_alloc(sizeof(LLVMValueRef) * ((size_t)saved.nsyms + 1));
   g->arr_tmp = g->errbuf = g->acc = g->acc_index = NULL;
   g->in_body = true;
+  cg_debug_func(g, body, s->loc); /* -g: the body is at its kernel's line */
+  LLVMSetValueName2(LLVMGetParam(body, 1), cg_debug_name(g, "begin"), strlen(cg_debug_name(g, "begin")));
+  LLVMSetValueName2(LLVMGetParam(body, 2), cg_debug_name(g, "end"), strlen(cg_debug_name(g, "end")));
   LLVMBasicBlockRef entry = cg_block(g, "entry"), start = cg_block(g, "start");
   LLVMPositionBuilderAtEnd(g->ab, entry);
   LLVMPositionBuilderAtEnd(g->b, start);
@@ -100,11 +105,11 @@ void cg_emit_parallel(Cg *g, KStmt *s, LLVMValueRef trips, LLVMValueRef work, Ra
   for (int i = 0; i < nbl; i++) {
     KBuf *kb = k_buf(f, bl[i]);
     g->bufs[bl[i]] = cg_slot(g, g->t_ptr, ir_sprintf("%s.addr", kb->name ? kb->name : "buf"));
-    LLVMBuildStore(g->b, field(g, envt, envp, &k, ""), g->bufs[bl[i]]);
+    LLVMBuildStore(g->b, field(g, envt, envp, &k, cg_debug_name(g, kb->name)), g->bufs[bl[i]]);
   }
   for (int i = 0; i < nsl; i++) {
     g->syms[sl[i]] = cg_slot(g, g->t_i64, ir_sym_name(sl[i]));
-    LLVMBuildStore(g->b, field(g, envt, envp, &k, ""), g->syms[sl[i]]);
+    LLVMBuildStore(g->b, field(g, envt, envp, &k, cg_debug_name(g, ir_sym_name(sl[i]))), g->syms[sl[i]]);
   }
   for (int i = 0; i < nvl; i++)
     LLVMBuildStore(g->b, field(g, envt, envp, &k, ""), cg_var_slot(g, vl[i]));

@@ -358,7 +358,9 @@ static bool emit_llvm(KModule *m, CgEmit kind, const char *path, const CgOptions
     twin.lib = cg_iface(o->cpu_twin, lib->prefix, o->source_text, o->source_len);
     lib->device = "auto"; /* the header says so */
   }
-  LLVMModuleRef mod = cg_cpu_module(c, m, td, triple, lib, kind == CG_SHARED, gpu, gpu && o->cpu_twin ? &twin : NULL);
+  LLVMModuleRef mod =
+      cg_cpu_module(c, m, td, triple, lib, kind == CG_SHARED, gpu, gpu && o->cpu_twin ? &twin : NULL,
+                    o->debug_info ? (o->source ? o->source : "program.tc") : NULL);
   bool ok = mod != NULL;
   if (ok) {
     char *err = NULL;

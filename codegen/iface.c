@@ -116,7 +116,16 @@ IfFunc cg_iface_func(KFunc *kf) {
     for (int j = 0; j < a->type.rank; j++)
       v->dims[j] = describe_dim(&f, a->type.dims[j], true);
   }
-  f.texts = ir_alloc(sizeof(char *) * (size_t)(f.nresults * IR_MAX_RANK + 1));
+  /* the texts of computed dims ("N + 1"), numbered after every symbol:
+   * the arguments' first (once all their symbols are bound), then the
+   * results' */
+  f.texts = ir_alloc(sizeof(char *) * (size_t)((f.nargs + f.nresults) * IR_MAX_RANK + 1));
+  for (int i = 0; i < f.nargs; i++)
+    for (int j = 0; j < f.args[i].rank; j++)
+      if (f.args[i].dims[j].sym == IF_DIM_COMPUTED) {
+        f.args[i].dims[j].value = f.nsyms + f.ntexts;
+        f.texts[f.ntexts++] = f.args[i].dims[j].text;
+      }
   for (int r = 0; r < f.nresults; r++) {
     IfValue *v = &f.results[r];
     *v = describe_buf(&f, k_buf(kf, kf->results[r]), f.nresults == 1 ? "out" : ir_sprintf("out%d", r));

@@ -31,7 +31,7 @@ typedef struct IfFunc {
   int nargs, nresults, nsyms;
   IfValue *args, *results;
   int *syms;               /* symbol ids, in order of first appearance in the arguments */
-  int ntexts;              /* computed result dims: their text, numbered from nsyms on */
+  int ntexts;              /* computed dims (arguments', then results'): their text, numbered from nsyms on */
   const char **texts;
   const char *workspace;   /* bytes of temporaries per call, "1536*B + 256"; NULL: depends on data */
   const char *workspace_c; /* the same as a C macro body, "1536*(B) + 256" */

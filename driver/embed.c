@@ -48,7 +48,8 @@ bool dr_embed_files(IrModule *m) {
     tc_array a;
     if (!p->embed)
       continue;
-    if (!read_npy(p->embed, TC_UNKNOWN, p->loc, ir_sprintf("param %s: embed(\"%s\")", p->name, p->embed), &a)) {
+    if (!read_npy(p->embed, TC_UNKNOWN, p->loc, ir_sprintf("param %s: embed(\"%s\")", p->name, p->embed),
+                  &a)) {
       ok = false;
       continue;
     }

@@ -53,6 +53,7 @@ typedef struct Options {
   bool gpu_emulate;       /* --gpu-emulate */
   bool allow_tf32;        /* --allow-tf32 */
   const char *dump_dot;   /* --dump-dot=FILE */
+  bool debug_info;        /* -g */
 } Options;
 
 static const char usage[] =
@@ -72,6 +73,7 @@ static const char usage[] =
     "  --params=DIR        embed DIR/NAME.npy as the initial value of each param\n"
     "  --name=NAME         prefix of the C interface's names (default: FILE's stem)\n"
     "  -O0 .. -O3          optimisation level (default -O2)\n"
+    "  -g                  debug info: the .tc file and line of kernels, entries and their code\n"
     "  -I DIR              import path\n"
     "  --time-passes       time of every pass, LLVM and linking included\n"
     "  --no-fuse           skip the fusion pass: one kernel per op (for comparison)\n"
@@ -143,6 +145,8 @@ static void parse_options(int argc, char **argv, Options *o) {
       if (++i >= argc)
         usage_error("%s needs a path", "-o");
       o->output = argv[i];
+    } else if (strcmp(a, "-g") == 0) {
+      o->debug_info = true;
     } else if (strcmp(a, "-c") == 0) {
       o->emit = EMIT_OBJ;
       o->emit_given = true;
@@ -314,10 +318,16 @@ static bool emit_code(const Options *o, KModule *km, KModule *cpu_twin, IrModule
   const char *path = o->output ? o->output : ir_sprintf("%s%s", stem, ext[o->emit]);
   if (o->emit == EMIT_EXE && strcmp(path, o->input) == 0)
     path = ir_sprintf("%s.out", o->input);
-  CgOptions cgo = {.opt = o->opt, .prefix = o->name ? o->name : c_prefix(m->name), .source_text = text,
-                   .source_len = len, .source = o->input, .dump = dump_asked(o, "codegen"),
-                   .allow_tf32 = o->allow_tf32, .cpu_twin = cpu_twin,
-                   .time_stages = o->time_passes || o->debug >= 1};
+  CgOptions cgo = {.opt = o->opt,
+                   .prefix = o->name ? o->name : c_prefix(m->name),
+                   .source_text = text,
+                   .source_len = len,
+                   .source = o->input,
+                   .dump = dump_asked(o, "codegen"),
+                   .allow_tf32 = o->allow_tf32,
+                   .cpu_twin = cpu_twin,
+                   .time_stages = o->time_passes || o->debug >= 1,
+                   .debug_info = o->debug_info};
   /* -c: model.o and model.h beside it */
   if (o->emit == EMIT_OBJ && strcmp(path, "-") != 0) {
     size_t k = strlen(path);

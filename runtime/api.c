@@ -51,20 +51,9 @@ static tc_dtype dtype_of(DLDataType t) {
   return TC_UNKNOWN;
 }
 
-/* "f32[B, 64]" for a declaration. */
+/* "f32[B, 64]" for a declaration (bind.c). */
 static void decl_text(const tc_funcdesc *f, const tc_argdesc *d, char *buf, size_t size) {
-  size_t len = (size_t)snprintf(buf, size, "%s", tcrt_dtype_name(d->dtype));
-  for (int i = 0; i < d->rank && len < size; i++) {
-    const char *sep = i ? ", " : "[";
-    if (d->dims[i].sym >= 0)
-      len += (size_t)snprintf(buf + len, size - len, "%s%s", sep, f->sym_names[d->dims[i].sym]);
-    else if (d->dims[i].sym == TC_DIM_COMPUTED && d->dims[i].value >= f->nsyms)
-      len += (size_t)snprintf(buf + len, size - len, "%s%s", sep, f->sym_names[d->dims[i].value]);
-    else
-      len += (size_t)snprintf(buf + len, size - len, "%s%lld", sep, (long long)d->dims[i].value);
-  }
-  if (d->rank > 0 && len < size)
-    snprintf(buf + len, size - len, "]");
+  rt_decl_text(d, f->nsyms, f->sym_names, buf, size);
 }
 
 static int is_c_order(const DLTensor *t) {
@@ -319,30 +308,22 @@ typedef struct Call {
   bool device_args;   /* the GPU code takes device arguments (TC_GPU_DEVICE_ARGS) */
 } Call;
 
-/* Checks one dim against the declaration, binding its symbol if new. */
+/* Checks one dim against the declaration, binding its symbol if new (bind.c). */
 static int bind_dim(Call *c, int k, const tc_argdesc *d, int axis, int64_t got) {
   const tc_dimdesc *dd = &d->dims[axis];
+  RtBinder binder = {c->f->nsyms, c->sym_value, c->sym_arg, NULL};
+  RtBind how = rt_bind_dim(&binder, d, k, axis, got);
+  if (how == RT_BIND_OK)
+    return TC_OK;
   char type[256];
   decl_text(c->f, d, type, sizeof type);
-  if (dd->sym == TC_DIM_COMPUTED || (dd->sym < 0 && dd->value < 0))
-    return TC_OK; /* an expression of symbols: the generated code checks it */
-  if (dd->sym < 0) {
-    if (got != dd->value)
-      return tcrt_fail(c->ctx, TC_ERR_INPUT, "%s: argument '%s' (%s): axis %d is %lld, expected %lld",
-                       c->f->name, d->name, type, axis, (long long)got, (long long)dd->value);
-    return TC_OK;
-  }
-  if (c->sym_arg[dd->sym] < 0) {
-    c->sym_arg[dd->sym] = k;
-    c->sym_value[dd->sym] = got;
-    return TC_OK;
-  }
-  if (c->sym_value[dd->sym] != got)
-    return tcrt_fail(c->ctx, TC_ERR_INPUT,
-                     "%s: argument '%s' (%s): axis %d is %lld, but %s = %lld from argument '%s'", c->f->name,
-                     d->name, type, axis, (long long)got, c->f->sym_names[dd->sym],
-                     (long long)c->sym_value[dd->sym], c->f->args[c->sym_arg[dd->sym]].name);
-  return TC_OK;
+  if (how == RT_BIND_NOT_CONSTANT)
+    return tcrt_fail(c->ctx, TC_ERR_INPUT, "%s: argument '%s' (%s): axis %d is %lld, expected %lld",
+                     c->f->name, d->name, type, axis, (long long)got, (long long)dd->value);
+  return tcrt_fail(c->ctx, TC_ERR_INPUT,
+                   "%s: argument '%s' (%s): axis %d is %lld, but %s = %lld from argument '%s'", c->f->name,
+                   d->name, type, axis, (long long)got, c->f->sym_names[dd->sym],
+                   (long long)c->sym_value[dd->sym], c->f->args[c->sym_arg[dd->sym]].name);
 }
 
 /* Device, dtype and rank of a tensor (an argument, or an output). */

@@ -41,8 +41,10 @@ const char *rt_numpy_name(RtFileType t) {
   static const char *const floats[] = {"", "float16", "", "float32", "", "", "", "float64"};
   if (!rt_file_type_known(t))
     return "an unknown type";
-  return t.kind == 'b' ? "bool" : t.kind == 'i' ? ints[t.size - 1] : t.kind == 'u' ? uints[t.size - 1]
-                                                                                  : floats[t.size - 1];
+  return t.kind == 'b'   ? "bool"
+         : t.kind == 'i' ? ints[t.size - 1]
+         : t.kind == 'u' ? uints[t.size - 1]
+                         : floats[t.size - 1];
 }
 
 const char *rt_numpy_dtype_name(tc_dtype d) {
@@ -89,9 +91,16 @@ static long double element(RtFileType t, const unsigned char *src, int64_t i) {
   unsigned char b[8];
   for (int k = 0; k < t.size; k++)
     b[k] = src[i * t.size + (t.swap ? t.size - 1 - k : k)];
-  int8_t i8; int16_t i16; int32_t i32; int64_t i64;
-  uint8_t u8; uint16_t u16; uint32_t u32; uint64_t u64;
-  float f32; double f64;
+  int8_t i8;
+  int16_t i16;
+  int32_t i32;
+  int64_t i64;
+  uint8_t u8;
+  uint16_t u16;
+  uint32_t u32;
+  uint64_t u64;
+  float f32;
+  double f64;
   switch (t.kind) {
   case 'b': return b[0] != 0;
   case 'i':
@@ -155,7 +164,7 @@ void rt_cast_value_text(RtFileType from, const void *src, int64_t i, char *buf, 
 
 float rt_half_to_float(uint16_t h) {
   int exp = (h >> 10) & 0x1f, mant = h & 0x3ff;
-  float v = exp == 0 ? ldexpf((float)mant, -24)
+  float v = exp == 0    ? ldexpf((float)mant, -24)
             : exp == 31 ? (mant ? NAN : INFINITY)
                         : ldexpf((float)(mant | 0x400), exp - 25);
   return (h & 0x8000) ? -v : v;

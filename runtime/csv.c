@@ -253,13 +253,14 @@ int rt_csv_read(const char *path, tc_array *out, char *err, size_t errsize) {
       if (cell_number(&cells.v[i], &vals[nvals + i])) {
         char text[48];
         cell_text(&cells.v[i], text, sizeof text);
-        code = cells.v[i].start == cells.v[i].end
-                   ? rt_file_error(err, errsize, TC_ERR_INPUT, "%s: line %lld, column %lld: empty cell", path,
-                                   (long long)line, (long long)i + 1)
-                   : rt_file_error(err, errsize, TC_ERR_INPUT, "%s: line %lld, column %lld: '%s' is not a number%s",
-                                   path, (long long)line, (long long)i + 1, text,
-                                   sep == ';' && strchr(text, ',') ? " (a decimal comma? numbers are read with '.')"
-                                                                   : "");
+        code =
+            cells.v[i].start == cells.v[i].end
+                ? rt_file_error(err, errsize, TC_ERR_INPUT, "%s: line %lld, column %lld: empty cell", path,
+                                (long long)line, (long long)i + 1)
+                : rt_file_error(
+                      err, errsize, TC_ERR_INPUT, "%s: line %lld, column %lld: '%s' is not a number%s", path,
+                      (long long)line, (long long)i + 1, text,
+                      sep == ';' && strchr(text, ',') ? " (a decimal comma? numbers are read with '.')" : "");
         goto done;
       }
     }

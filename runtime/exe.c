@@ -71,21 +71,9 @@ static int bad(const Run *r, const char *fmt, ...) {
 
 /* ---------- describing types ---------- */
 
-/* "f32[N, 65]", or "i64" for a scalar. */
+/* "f32[N, 65]", or "i64" for a scalar (bind.c). */
 static void arg_type(const tc_program *prog, const tc_argdesc *d, char *buf, size_t size) {
-  size_t len = (size_t)snprintf(buf, size, "%s", tcrt_dtype_name(d->dtype));
-  if (d->rank == 0)
-    return;
-  for (int i = 0; i < d->rank && len < size; i++) {
-    const tc_dimdesc *dim = &d->dims[i];
-    const char *sep = i ? ", " : "[";
-    if (dim->sym >= 0 && dim->sym < prog->nsyms)
-      len += (size_t)snprintf(buf + len, size - len, "%s%s", sep, prog->sym_names[dim->sym]);
-    else
-      len += (size_t)snprintf(buf + len, size - len, "%s%lld", sep, (long long)dim->value);
-  }
-  if (len < size)
-    snprintf(buf + len, size - len, "]");
+  rt_decl_text(d, prog->nsyms, prog->sym_names, buf, size);
 }
 
 /* "90 rows (axis 0)", "1 column (axis 1)", "5 along axis 2". */
@@ -485,24 +473,18 @@ static int bind_tensor(Run *r, int k) {
     return bad(r, "%s: expected %s (rank %d), %s has rank %d, shape %s", d->name, type, d->rank, path,
                a->rank, shape);
 
-  /* dims: constants must match, symbols must agree with their first use */
+  /* dims: constants must match, symbols must agree with their first use,
+   * expressions (N + 1) are checked by main itself */
+  RtBinder binder = {p->nsyms, r->sym_value, r->sym_arg, r->sym_axis};
   for (int ax = 0; ax < d->rank; ax++) {
-    const tc_dimdesc *dim = &d->dims[ax];
     int64_t n = a->shape[ax];
-    if (dim->sym < 0 || dim->sym >= p->nsyms) {
-      if (n != dim->value) {
-        dim_phrase(n, ax, have, sizeof have);
-        return bad(r, "%s: expected %s, %s has %s, shape %s", d->name, type, path, have, shape);
-      }
-      continue;
+    RtBind how = rt_bind_dim(&binder, d, k, ax, n);
+    if (how == RT_BIND_NOT_CONSTANT) {
+      dim_phrase(n, ax, have, sizeof have);
+      return bad(r, "%s: expected %s, %s has %s, shape %s", d->name, type, path, have, shape);
     }
-    int s = dim->sym;
-    if (r->sym_arg[s] < 0) {
-      r->sym_value[s] = n;
-      r->sym_arg[s] = k;
-      r->sym_axis[s] = ax;
-    } else if (r->sym_value[s] != n) {
-      int j = r->sym_arg[s];
+    if (how == RT_BIND_SYMBOL_DISAGREES) {
+      int s = d->dims[ax].sym, j = r->sym_arg[s];
       dim_phrase(n, ax, have, sizeof have);
       snprintf(want, sizeof want, "%lld (axis %d)", (long long)r->sym_value[s], r->sym_axis[s]);
       return bad(r, "%s: %s=%s has %s but %s=%s has %s", p->sym_names[s], d->name, path, have,

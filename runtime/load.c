@@ -76,7 +76,8 @@ static int format_of(const char *path, char *err, size_t errsize, int *code) {
   return FMT_NONE;
 }
 
-int tcrt_load_as(const char *path, tc_dtype want, tc_array *out, const char **warning, char *err, size_t errsize) {
+int tcrt_load_as(const char *path, tc_dtype want, tc_array *out, const char **warning, char *err,
+                 size_t errsize) {
   /* the warning names the file, so it is made here; one per thread, kept
    * until this thread's next load */
   static _Thread_local char warning_text[1200];

@@ -55,7 +55,8 @@ static const char *unsupported_kind(char kind) {
 }
 
 /* The file type of a descr string such as "<f4"; else writes why not. */
-static int lookup_descr(const char *path, const char *s, size_t len, RtFileType *type, char *err, size_t errsize) {
+static int lookup_descr(const char *path, const char *s, size_t len, RtFileType *type, char *err,
+                        size_t errsize) {
   char descr[32];
   snprintf(descr, sizeof descr, "%.*s", (int)(len < 31 ? len : 31), s);
   rt_printable(descr);
@@ -76,8 +77,11 @@ static int lookup_descr(const char *path, const char *s, size_t len, RtFileType 
   if (rt_file_type_known(*type))
     return TC_OK;
   if (strchr("fiub", kind))
-    return rt_file_error(err, errsize, TC_ERR_INPUT, "%s: unsupported dtype '%s' (no %d-byte %s type)", path, descr,
-                         size, kind == 'f' ? "float" : kind == 'b' ? "bool" : "integer");
+    return rt_file_error(err, errsize, TC_ERR_INPUT, "%s: unsupported dtype '%s' (no %d-byte %s type)", path,
+                         descr, size,
+                         kind == 'f'   ? "float"
+                         : kind == 'b' ? "bool"
+                                       : "integer");
   return rt_file_error(err, errsize, TC_ERR_INPUT, "%s: unsupported dtype '%s' (%s)", path, descr,
                        unsupported_kind(kind));
 }
@@ -320,8 +324,8 @@ static int parse_header(const char *path, const char *text, size_t len, NpyHeade
 
 /* Reads `numel` elements of the file's type from f into `to` at out,
  * through cast.c; a value `to` cannot hold is an error naming it. */
-static int read_converted(FILE *f, const char *path, RtFileType t, tc_dtype to, void *out, int64_t numel, char *err,
-                          size_t errsize) {
+static int read_converted(FILE *f, const char *path, RtFileType t, tc_dtype to, void *out, int64_t numel,
+                          char *err, size_t errsize) {
   unsigned char buf[1 << 16];
   int64_t per = (int64_t)sizeof buf / t.size;
   size_t es = tcrt_dtype_size(to);
@@ -333,8 +337,9 @@ static int read_converted(FILE *f, const char *path, RtFileType t, tc_dtype to, 
     if (ok < m) {
       char value[64];
       rt_cast_value_text(t, buf, ok, value, sizeof value);
-      return rt_file_error(err, errsize, TC_ERR_INPUT, "%s holds %s, expected %s, and element %lld is %s, which %s cannot hold",
-                           path, rt_numpy_name(t), tcrt_dtype_name(to), (long long)(done + ok), value,
+      return rt_file_error(err, errsize, TC_ERR_INPUT,
+                           "%s holds %s, expected %s, and element %lld is %s, which %s cannot hold", path,
+                           rt_numpy_name(t), tcrt_dtype_name(to), (long long)(done + ok), value,
                            tcrt_dtype_name(to));
     }
     done += m;
@@ -362,8 +367,8 @@ static void *fortran_to_c(const void *src, const int64_t *shape, int rank, int64
 }
 
 /* Reads the data after the header into a new buffer of dtype `to`; *out is filled. */
-static int read_data(FILE *f, const char *path, const NpyHeader *h, tc_dtype to, int64_t file_data, tc_array *out,
-                     char *err, size_t errsize) {
+static int read_data(FILE *f, const char *path, const NpyHeader *h, tc_dtype to, int64_t file_data,
+                     tc_array *out, char *err, size_t errsize) {
   int64_t need = h->numel * h->type.size;
   char shape[256];
   rt_shape_repr(h->shape, h->rank, shape, sizeof shape);

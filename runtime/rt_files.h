@@ -31,11 +31,11 @@ typedef struct RtFileType {
   int size;  /* bytes per element */
   bool swap; /* big-endian data: bytes reversed when read */
 } RtFileType;
-bool rt_file_type_known(RtFileType t);      /* one of NumPy's bool, int8..uint64, float16..float64 */
-const char *rt_numpy_name(RtFileType t);    /* "int16", "float32", "bool" */
+bool rt_file_type_known(RtFileType t);       /* one of NumPy's bool, int8..uint64, float16..float64 */
+const char *rt_numpy_name(RtFileType t);     /* "int16", "float32", "bool" */
 const char *rt_numpy_dtype_name(tc_dtype d); /* np.int32's name for TC_I32 ("bool_" for TC_BOOL) */
-tc_dtype rt_same_dtype(RtFileType t);       /* the runtime dtype with the same values, or TC_UNKNOWN */
-tc_dtype rt_natural_dtype(RtFileType t);    /* what it loads as when no dtype is declared */
+tc_dtype rt_same_dtype(RtFileType t);        /* the runtime dtype with the same values, or TC_UNKNOWN */
+tc_dtype rt_natural_dtype(RtFileType t);     /* what it loads as when no dtype is declared */
 /* TC_OK when `from` data may become `to` (the values are checked by
  * rt_cast), else TC_ERR_INPUT with "PATH holds int16, expected bool (why;
  * the astype that would do it)" in err. */

@@ -95,6 +95,18 @@ struct tc_ctx {
 };
 
 /* params.c: text for messages */
+/* bind.c: declared types, for exe.c and api.c.  rt_decl_text writes
+ * "f32[N, N + 1]"; rt_bind_dim checks one dim of argument `arg` against
+ * its declaration, binding the symbol when it is new (sym_arg[s] < 0). */
+void rt_decl_text(const tc_argdesc *d, int nsyms, const char *const *sym_names, char *buf, size_t size);
+typedef struct RtBinder {
+  int nsyms;
+  int64_t *sym_value; /* per symbol: its value, once bound */
+  int *sym_arg;       /* the argument that bound it, or -1 */
+  int *sym_axis;      /* and the axis (NULL: not kept) */
+} RtBinder;
+typedef enum RtBind { RT_BIND_OK, RT_BIND_NOT_CONSTANT, RT_BIND_SYMBOL_DISAGREES } RtBind;
+RtBind rt_bind_dim(RtBinder *b, const tc_argdesc *d, int arg, int axis, int64_t got);
 void rt_param_type(const tc_paramdesc *p, char *buf, size_t size);          /* "f32[64, 10]" */
 void rt_shape_str(int rank, const int64_t *shape, char *buf, size_t size); /* NumPy's "(100, 65)" */
 char *rt_param_path(const char *dir, const char *name);                     /* DIR/NAME.npy, malloc'd */

@@ -30,6 +30,8 @@ if hasattr(config, "tensorc_build_dir"):  # a lit.site.cfg.py from before tests/
     config.substitutions.append(("%cc", '"%s"' % config.cc))
 if shutil.which("pkg-config", path=config.environment["PATH"]):
     config.available_features.add("pkg-config")
+if shutil.which("gdb", path=config.environment["PATH"]):
+    config.available_features.add("gdb")  # driver/debug_gdb.test
 
 if config.sanitize:
     config.available_features.add("sanitize")

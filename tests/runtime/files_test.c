@@ -232,6 +232,7 @@ int main(int argc, char **argv) {
     printf("files: %d of %d checks passed\n", checks - failures, checks);
     return failures ? 1 : 0;
   }
-  fprintf(stderr, "usage: files_test copy IN OUT [IN OUT ...] | load DTYPE IN OUT [...] | convert IN DTYPE OUT | unit DIR\n");
+  fprintf(stderr, "usage: files_test copy IN OUT [IN OUT ...] | load DTYPE IN OUT [...] | convert IN DTYPE "
+                  "OUT | unit DIR\n");
   return 2;
 }

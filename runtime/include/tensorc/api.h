@@ -52,11 +52,12 @@ typedef struct tensorc_options {
 } tensorc_options;
 
 /* One exported function.  Arguments use tc_argdesc (runtime.h) with
- * symbols indexing sym_names; results too, where a dim whose sym is
- * TC_DIM_COMPUTED is neither a constant nor one symbol (known only after
- * the call; its text, "N - 1", is sym_names[value], after the nsyms
- * symbols).  An argument dim (sym -1, value -1) is an expression the
- * function checks itself. */
+ * symbols indexing sym_names; results too.  A dim whose sym is
+ * TC_DIM_COMPUTED is neither a constant nor one symbol (its text, "N - 1",
+ * is sym_names[value], after the nsyms symbols): an argument's is checked
+ * by the function itself, a result's is known only after the call.  (An
+ * argument dim (sym -1, value -1), from older compilers, is the same
+ * without its text.) */
 #define TC_DIM_COMPUTED (-2)
 
 typedef struct tc_funcdesc {

@@ -250,7 +250,8 @@ int tcrt_load(const char *path, tc_array *out, const char **warning, char *err, 
  * float16/float32 to a wider float), with *warning "PATH holds int16,
  * converted to the declared i32"; a float to an integer, float64 to f32 and
  * a value that does not fit are errors naming the file (and the value). */
-int tcrt_load_as(const char *path, tc_dtype want, tc_array *out, const char **warning, char *err, size_t errsize);
+int tcrt_load_as(const char *path, tc_dtype want, tc_array *out, const char **warning, char *err,
+                 size_t errsize);
 /* Writes .npy (version 1.0) or .csv by extension, to a temporary name in
  * the same directory renamed at the end: never a half-written file. */
 int tcrt_save(const char *path, const tc_array *a, char *err, size_t errsize);

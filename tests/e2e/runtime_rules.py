@@ -1,10 +1,9 @@
 """Run-time rules against NumPy (issue 13): slice bounds known only at run
-time are clamped and count from the end when negative, as NumPy's; gathers
-with negative indices; integer division and modulo by a run-time zero give
-0 (NumPy's value, with a warning); f32 sums of many elements are as
-accurate as NumPy's pairwise summation; the gradient of max/min keeps the
-input's dtype.  The errors (indices out of range, sizes that overflow) are
-lit tests in tests/runtime/."""
+time (x[:i], x[i:j], with steps, on 1-D and 2-D tensors, read and assigned)
+are clamped and count from the end when negative, as NumPy's; each program
+runs on seven pairs of bounds (in range, past either end, negative,
+crossed, empty).  The errors (indices out of range) are lit tests:
+tests/runtime/index_errors.test."""
 import os
 import sys
 

@@ -71,9 +71,11 @@ void grad_mean(AdCtx *C, IrNode *n, IrNode *g) { ad_acc_shaped(C, n, 0, spread(C
 /* prod / x: right where no element is zero */
 void grad_prod(AdCtx *C, IrNode *n, IrNode *g) { ad_acc_shaped(C, n, 0, DIV(spread(C, n, MUL(g, n)), A(0))); }
 
-/* to the positions equal to the result, shared evenly among ties */
+/* to the positions equal to the result, shared evenly among ties; hit
+ * (and so the gradient) has x's dtype: the 0 is zeros_like(x) (two weak
+ * constants alone would make it f64) */
 static void maxmin(AdCtx *C, IrNode *n, IrNode *g) {
-  IrNode *hit = ad_where(C, ad_bin(C, IR_EQ, A(0), keep(C, n, n)), K(1), K(0));
+  IrNode *hit = ad_where(C, ad_bin(C, IR_EQ, A(0), keep(C, n, n)), K(1), ad_zeros_like(C, A(0)));
   IrNode *ties = ad_un(C, IR_SUM, hit);
   ties->at = n->at;
   ties->at.keepdims = true;

@@ -24,6 +24,60 @@ static KExpr *clampi(KExpr *a, KExpr *lo, KExpr *hi) {
   return lw_i64op(IR_MINIMUM, lw_i64op(IR_MAXIMUM, a, lo), hi);
 }
 
+/* -d <= raw < d: an index of an axis of size d, negative from the end */
+static KExpr *in_range(KExpr *raw, KExpr *d) {
+  KExpr *neg_d = lw_i64op(IR_SUB, k_int(0), d);
+  return k_op2(IR_AND, DT_BOOL, k_op2(IR_GE, DT_BOOL, raw, neg_d), k_op2(IR_LT, DT_BOOL, raw, d));
+}
+
+/* NumPy's message, of the index's value and the axis length. */
+static const char *axis_error(int ax) {
+  return ir_sprintf("index %%lld is out of bounds for axis %d with size %%lld", ax);
+}
+
+/* A gather's indices out of range are an error, not clamped: a kernel
+ * finds the largest index out of range of axis `ax` (size d) of x, or
+ * INT64_MIN (max's identity) when there is none, and a check before the
+ * gather reports it. */
+static bool is_const_int(IrNode *v, int64_t want) {
+  int64_t c;
+  return v->has_symval && dim_is_const(v->symval, &c) && c == want;
+}
+
+static void check_gather(LCtx *C, IrNode *n, IrNode *t, int ax, KExpr *d) {
+  /* arange(n) on an axis of size n (logp[arange(N), y]) is in range */
+  IrNode *x = n->args[0];
+  if (t->op == IR_ARANGE && t->type.rank == 1 && dim_eq(t->type.dims[0], x->type.dims[ax]) &&
+      is_const_int(t->args[0], 0) && is_const_int(t->args[2], 1))
+    return;
+  int tr = t->type.rank;
+  int bad = lw_new_buf(C, n, "bad_index", DT_I64, 0, NULL);
+  lw_emit_alloc(C, bad, n->loc);
+  ir_vec_push(&C->owned, (void *)(intptr_t)bad);
+  KStmt *k = k_stmt(KS_KERNEL, n->loc);
+  k->buf = bad;
+  k->combine = IR_MAX;
+  KExpr *ti[IR_MAX_RANK];
+  for (int j = 0; j < tr; j++) {
+    k->loopvar[j] = lw_new_var(C);
+    k->extent[j] = t->type.dims[j];
+    ti[j] = k_var(k->loopvar[j]);
+  }
+  k->nloops = k->nred = tr;
+  if (tr == 0) { /* a reduction over one element */
+    k->loopvar[0] = lw_new_var(C);
+    k->extent[0] = dim_const(1);
+    k->nloops = k->nred = 1;
+  }
+  k->store_idx = ir_alloc(sizeof(KExpr *));
+  KExpr *raw = k_cast(lw_at(C, t, ti), DT_I64);
+  KExpr *w[3] = {in_range(raw, d), k_int(INT64_MIN), raw};
+  k->value = k_op(IR_WHERE, DT_I64, 3, w);
+  lw_emit(C, k);
+  KExpr *found = k_load(bad, DT_I64, 0, NULL), *values[2] = {found, d};
+  lw_check_values(C, k_op2(IR_EQ, DT_BOOL, found, k_int(INT64_MIN)), n->loc, axis_error(ax), 2, values);
+}
+
 typedef struct Plan {
   KExpr *xi[IR_MAX_RANK]; /* per axis of x: its index */
   int rank;               /* of the result */
@@ -111,9 +165,8 @@ static bool make_plan(LCtx *C, IrNode *n, IrNode *x, IrType *res, KExpr **v, Pla
       KExpr *d = k_dim(x->type.dims[ax]);
       KExpr *raw = k_cast(lw_scalar(C, n->args[it->arg]), DT_I64);
       KExpr *idx = wrap(raw, d);
-      char buf[64];
-      lw_check(C, k_op2(IR_AND, DT_BOOL, k_op2(IR_GE, DT_BOOL, idx, k_int(0)), k_op2(IR_LT, DT_BOOL, idx, d)), n->loc,
-               ir_sprintf("index out of range for axis %d of size %s", ax, dim_format(x->type.dims[ax], buf, sizeof buf)));
+      KExpr *values[2] = {raw, d};
+      lw_check_values(C, in_range(raw, d), n->loc, axis_error(ax), 2, values);
       p->xi[ax++] = idx;
       break;
     }
@@ -153,8 +206,8 @@ static bool make_plan(LCtx *C, IrNode *n, IrNode *x, IrType *res, KExpr **v, Pla
       }
       KExpr *d = k_dim(x->type.dims[ax]);
       KExpr *raw = k_cast(lw_at(C, t, ti), DT_I64);
-      p->xi[ax++] = wrap(raw, d); /* gathered indices are wrapped; range checked by clamping */
-      p->xi[ax - 1] = clampi(p->xi[ax - 1], k_int(0), lw_i64op(IR_SUB, d, k_int(1)));
+      check_gather(C, n, t, ax, d);
+      p->xi[ax++] = wrap(raw, d);
       break;
     }
     }

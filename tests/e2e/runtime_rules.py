@@ -1,10 +1,10 @@
 """Run-time rules against NumPy (issue 13): slice bounds known only at run
-time are clamped and count from the end when negative, as NumPy's; gathers
-with negative indices; integer division and modulo by a run-time zero give
-0 (NumPy's value, with a warning); f32 sums of many elements are as
-accurate as NumPy's pairwise summation; the gradient of max/min keeps the
-input's dtype.  The errors (indices out of range, sizes that overflow) are
-lit tests in tests/runtime/."""
+time (x[:i], x[i:j], with steps, on 1-D and 2-D tensors, read and assigned)
+are clamped and count from the end when negative, as NumPy's; each program
+runs on seven pairs of bounds (in range, past either end, negative,
+crossed, empty).  The gradient of max/min reductions keeps the input's
+dtype (f32 stays f32).  The errors (indices out of range) are lit tests:
+tests/runtime/index_errors.test."""
 import os
 import sys
 
@@ -32,8 +32,21 @@ def slices(s):
             {"setij": "setitem(x, slice(i, j), 0.0)"})
 
 
+def maxmin_grads(s):
+    # the gradient of max/min keeps x's dtype (it came out f64 for f32 x)
+    p = s.program("gradmax", "x: f32[N, M], w: f64[N, M]")
+    p.run(x=s.normal((4, 5)), w=s.normal((4, 5), dtype=F64))
+    hit = "(lambda a, m: (a == m).astype(a.dtype) / (a == m).sum(%s).astype(a.dtype))"
+    p.check("grad(sum(max(x, axis=1)), x)", (hit % "1, keepdims=True") + "(x, x.max(1, keepdims=True))")
+    p.check("grad(sum(min(x, axis=0)), x)", (hit % "0, keepdims=True") + "(x, x.min(0, keepdims=True))")
+    p.check("grad(max(x), x)", (hit % "") + "(x, x.max())")
+    p.check("grad(min(w), w)", (hit % "") + "(w, w.min())")
+    p.check("grad(sum(max(w, axis=1)), w)", (hit % "1, keepdims=True") + "(w, w.max(1, keepdims=True))")
+
+
 def build(s):
     slices(s)
+    maxmin_grads(s)
 
 
 if __name__ == "__main__":

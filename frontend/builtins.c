@@ -65,7 +65,12 @@ static bool bind(Args *A, const char *fname, const char *sig, AstNode *call, Val
         if (strcmp(A->names[j], a->name) == 0 && j != A->varargs)
           k = j;
       if (k < 0) {
-        ir_error(a->loc, "%s() has no argument named '%s'", fname, a->name);
+        Suggest s;
+        rs_suggest_init(&s, a->name);
+        for (int j = 0; j < A->n; j++)
+          if (j != A->varargs)
+            rs_suggest_add(&s, A->names[j]);
+        ir_error(a->loc, "%s() has no argument named '%s'%s", fname, a->name, rs_suggest_text(&s));
         return false;
       }
       if (A->has[k]) {
@@ -369,8 +374,8 @@ static bool literal(Lower *L, AstNode *e, int depth, IrAttrs *at, PtrVec *vals, 
       at->rank = depth + 1;
       at->shape[depth] = e->items.n;
     } else if (at->shape[depth] != e->items.n) {
-      ir_error(e->loc, "ragged tensor literal: %d elements where %lld were expected", e->items.n,
-               (long long)at->shape[depth]);
+      ir_error(e->loc, "ragged tensor literal: %d element%s where %lld were expected (every row needs as many)",
+               e->items.n, e->items.n == 1 ? "" : "s", (long long)at->shape[depth]);
       return false;
     }
     for (int i = 0; i < e->items.n; i++)
@@ -384,7 +389,7 @@ static bool literal(Lower *L, AstNode *e, int depth, IrAttrs *at, PtrVec *vals, 
   }
   CVal c;
   if (!rs_ceval(L, e, &c, true)) {
-    ir_error(e->loc, "a tensor literal holds numbers known at compile time");
+    ir_error(e->loc, "a tensor literal holds numbers known at compile time (for tensors, use stack([...]))");
     return false;
   }
   double *d = ir_alloc(sizeof(double));
@@ -395,21 +400,18 @@ static bool literal(Lower *L, AstNode *e, int depth, IrAttrs *at, PtrVec *vals, 
   return true;
 }
 
-static Val h_tensor(Lower *L, Args *A, IrOp op, AstNode *call) {
-  AstNode *lit = A->ast[slot(A, "data")];
-  if (!lit) {
-    ir_error(call->loc, "tensor() needs a literal");
-    return rs_error();
-  }
+/* The dtype is NumPy's with PyTorch's default float: a float makes the
+ * literal f32, else an int makes it i64, else it is bool; [] is f32. */
+IrNode *rs_tensor_literal(Lower *L, AstNode *lit, bool has_dtype, DType dtype) {
   IrAttrs at = {0};
   PtrVec vals = {0};
   bool any_float = false, all_bool = true;
   if (!literal(L, lit, 0, &at, &vals, &any_float, &all_bool))
-    return rs_error();
-  DType dt = any_float ? DT_F32 : (all_bool && vals.n) ? DT_BOOL : DT_I64;
-  if (!arg_dtype(L, A, "dtype", &dt))
-    return rs_error();
-  IrNode *n = rs_emit(L, IR_TENSOR, call->loc, 0, NULL);
+    return NULL;
+  DType dt = any_float || vals.n == 0 ? DT_F32 : all_bool ? DT_BOOL : DT_I64;
+  if (has_dtype)
+    dt = dtype;
+  IrNode *n = rs_emit(L, IR_TENSOR, lit->loc, 0, NULL);
   n->at.rank = at.rank;
   memcpy(n->at.shape, at.shape, sizeof at.shape);
   n->at.ndata = vals.n;
@@ -417,6 +419,22 @@ static Val h_tensor(Lower *L, Args *A, IrOp op, AstNode *call) {
   for (int i = 0; i < vals.n; i++)
     n->at.data[i] = *(double *)vals.v[i];
   n->at.dtype = dt;
+  return n;
+}
+
+static Val h_tensor(Lower *L, Args *A, IrOp op, AstNode *call) {
+  AstNode *lit = A->ast[slot(A, "data")];
+  if (!lit) {
+    ir_error(call->loc, "tensor() needs a literal");
+    return rs_error();
+  }
+  DType dt = DT_UNKNOWN;
+  if (!arg_dtype(L, A, "dtype", &dt))
+    return rs_error();
+  IrNode *n = rs_tensor_literal(L, lit, dt != DT_UNKNOWN, dt);
+  if (!n)
+    return rs_error();
+  n->loc = call->loc;
   return rs_node(n, call->loc);
 }
 
@@ -782,6 +800,12 @@ static const Builtin *find(const char *name) {
 }
 
 bool rs_is_builtin(const char *name) { return find(name) != NULL; }
+
+void rs_suggest_builtins(Suggest *s, bool methods) {
+  for (size_t i = 0; i < sizeof builtins / sizeof builtins[0]; i++)
+    if (!methods || builtins[i].method)
+      rs_suggest_add(s, builtins[i].name);
+}
 
 Val rs_builtin_call(Lower *L, const char *name, AstNode *call, Val *self) {
   const Builtin *b = find(name);

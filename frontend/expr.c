@@ -122,7 +122,7 @@ static Val lower_index(Lower *L, AstNode *e) {
 }
 
 static Val lower_seq(Lower *L, AstNode *e, ValKind kind) {
-  Val v = {.kind = kind, .loc = e->loc, .n = e->items.n};
+  Val v = {.kind = kind, .loc = e->loc, .n = e->items.n, .lit = kind == V_LIST ? e : NULL};
   v.elems = ir_alloc(sizeof(Val) * (size_t)(v.n ? v.n : 1));
   for (int i = 0; i < v.n; i++) {
     v.elems[i] = rs_expr(L, e->items.v[i]);
@@ -130,6 +130,17 @@ static Val lower_seq(Lower *L, AstNode *e, ValKind kind) {
       return rs_error();
   }
   return v;
+}
+
+/* The closest function a call of an unknown `name` may have meant. */
+static Suggest *suggest_function(Scope *module, const char *name) {
+  Suggest *s = ir_alloc(sizeof *s);
+  rs_suggest_init(s, name);
+  for (int i = 0; i < module->decls.n; i++)
+    if (((Decl *)module->decls.v[i])->kind == D_DEF)
+      rs_suggest_add(s, ((Decl *)module->decls.v[i])->name);
+  rs_suggest_builtins(s, false);
+  return s;
 }
 
 static Val lower_call(Lower *L, AstNode *e) {
@@ -147,7 +158,8 @@ static Val lower_call(Lower *L, AstNode *e) {
     if (strcmp(callee->name, "range") == 0 || strcmp(callee->name, "batches") == 0)
       ir_error(callee->loc, "%s() can only be used as the iterable of a for loop", callee->name);
     else
-      ir_error(callee->loc, "unknown function '%s'", callee->name);
+      ir_error(callee->loc, "unknown function '%s'%s", callee->name,
+               rs_suggest_text(suggest_function(L->frame->module, callee->name)));
     return rs_error();
   }
   if (callee->kind == AST_ATTR) {
@@ -157,13 +169,22 @@ static Val lower_call(Lower *L, AstNode *e) {
     if (obj.kind == V_MODULE) {
       Decl *d = rs_lookup_decl(obj.module, callee->name);
       if (!d || d->kind != D_DEF) {
-        ir_error(callee->loc, "module '%s' has no function '%s'", obj.module->name, callee->name);
+        Suggest s;
+        rs_suggest_init(&s, callee->name);
+        for (int i = 0; i < obj.module->decls.n; i++)
+          if (((Decl *)obj.module->decls.v[i])->kind == D_DEF)
+            rs_suggest_add(&s, ((Decl *)obj.module->decls.v[i])->name);
+        ir_error(callee->loc, "module '%s' has no function '%s'%s", obj.module->name, callee->name,
+                 rs_suggest_text(&s));
         return rs_error();
       }
       return rs_inline_call(L, obj.module, d, e, NULL);
     }
     if (!rs_is_builtin(callee->name)) {
-      ir_error(callee->loc, "a tensor has no method '%s'", callee->name);
+      Suggest s;
+      rs_suggest_init(&s, callee->name);
+      rs_suggest_builtins(&s, true);
+      ir_error(callee->loc, "a tensor has no method '%s'%s", callee->name, rs_suggest_text(&s));
       return rs_error();
     }
     return rs_builtin_call(L, callee->name, e, &obj);

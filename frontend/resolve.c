@@ -90,6 +90,8 @@ const char *rs_val_kind_text(ValKind k) {
 IrNode *rs_as_node(Lower *L, Val v, const char *what) {
   if (v.kind == V_NODE)
     return v.node;
+  if (v.kind == V_LIST && v.lit) /* a bare list literal is a tensor (SPEC 1.6) */
+    return rs_tensor_literal(L, v.lit, false, DT_UNKNOWN);
   if (v.kind != V_ERROR)
     ir_error(v.loc, "%s must be a tensor or number, not %s", what, rs_val_kind_text(v.kind));
   return NULL;
@@ -108,6 +110,7 @@ void rs_env_set(Env *e, const char *name, IrNode *node) {
   Binding *b = rs_env_get(e, name);
   if (b) {
     b->node = node;
+    b->unset = NULL; /* a new value is assigned on every path to here */
     return;
   }
   if (e->n == e->cap) {
@@ -214,12 +217,54 @@ static Val param_value(Lower *L, IrParam *p, Loc loc) {
   return v;
 }
 
+/* A symbolic dim of the function's signature, as an i64 scalar: zeros(N)
+ * then has the shape f32[N] (the shape pass reads dim's operand type). */
+static Val dim_value(Lower *L, const char *name, Loc loc) {
+  for (int i = 0; i < L->frame->dimvals.n; i++) {
+    DimValue *d = L->frame->dimvals.v[i];
+    if (strcmp(d->name, name) != 0)
+      continue;
+    IrNode *n = rs_emit(L, IR_DIM, loc, 1, &d->arg);
+    n->at.ival = d->axis;
+    n->name = name;
+    return rs_node(n, loc);
+  }
+  return rs_error();
+}
+
+void rs_note_dim_values(Lower *L, IrNode *arg, AstNode *type) {
+  if (type->kind != AST_TYPE)
+    return;
+  for (int k = 0; k < type->items.n; k++) {
+    AstNode *d = type->items.v[k];
+    if (d->kind != AST_NAME || rs_lookup_decl(L->frame->module, d->name))
+      continue; /* a const or an expression (N-1) is not a symbol */
+    bool known = false;
+    for (int i = 0; i < L->frame->dimvals.n; i++)
+      known |= strcmp(((DimValue *)L->frame->dimvals.v[i])->name, d->name) == 0;
+    if (known)
+      continue;
+    DimValue *v = ir_alloc(sizeof *v);
+    *v = (DimValue){d->name, arg, k};
+    ir_vec_push(&L->frame->dimvals, v);
+  }
+}
+
 Val rs_lookup_name(Lower *L, const char *name, Loc loc) {
   Binding *b = rs_env_get(&L->frame->locals, name);
   if (b) {
     if (b->alias) {
       IrParam *p = ir_module_param(L->m, b->alias);
       return param_value(L, p, loc);
+    }
+    if (b->unset && !b->unset->why)
+      return rs_error(); /* poisoned: its definition's error was reported */
+    if (b->unset && b->unset->guard) {
+      b->unset->guard->at.str = name; /* lowering checks that batches() ran */
+    } else if (b->unset) {
+      ir_error(loc, "name '%s' may be unassigned here", name);
+      ir_note(b->unset->assigned, "'%s' is %s", name, b->unset->why);
+      return rs_error();
     }
     return rs_node(b->node, loc);
   }
@@ -252,11 +297,46 @@ Val rs_lookup_name(Lower *L, const char *name, Loc loc) {
     IrNode *n = rs_const_float(L, loc, v);
     return rs_node(n, loc);
   }
+  Val dim = dim_value(L, name, loc);
+  if (dim.kind != V_ERROR)
+    return dim;
   if (rs_is_builtin(name))
     ir_error(loc, "'%s' is a built-in function: call it", name);
   else
-    ir_error(loc, "name '%s' is not defined", name);
+    ir_error(loc, "name '%s' is not defined%s", name, rs_suggest_text(rs_suggest_name(L->frame->module, &L->frame->locals, name)));
   return rs_error();
+}
+
+const Unassigned *rs_unassigned(const char *why, Loc assigned, IrNode *guard) {
+  Unassigned *u = ir_alloc(sizeof *u);
+  *u = (Unassigned){why, assigned, guard};
+  return u;
+}
+
+/* The closest name defined where `name` is not. */
+Suggest *rs_suggest_name(Scope *module, Env *locals, const char *name) {
+  static const char *const constants[] = {"inf", "nan", "pi", "True", "False", "None"};
+  Suggest *s = ir_alloc(sizeof *s);
+  rs_suggest_init(s, name);
+  for (int i = 0; locals && i < locals->n; i++)
+    rs_suggest_add(s, locals->v[i].name);
+  for (int i = 0; i < module->decls.n; i++)
+    rs_suggest_add(s, ((Decl *)module->decls.v[i])->name);
+  for (size_t i = 0; i < sizeof constants / sizeof constants[0]; i++)
+    rs_suggest_add(s, constants[i]);
+  return s;
+}
+
+/* After an error in the value of `name`: reading it later is a quiet
+ * error, so one mistake does not cascade through everything computed from
+ * it.  Params and consts keep their meaning. */
+void rs_poison(Lower *L, const char *name, Loc loc) {
+  static const Unassigned poisoned = {.why = NULL};
+  Binding *b = rs_env_get(&L->frame->locals, name);
+  if ((b && b->alias) || (!b && rs_lookup_decl(L->frame->module, name)))
+    return;
+  rs_env_set(&L->frame->locals, name, rs_undef(L, loc, name));
+  rs_env_get(&L->frame->locals, name)->unset = &poisoned;
 }
 
 /* Binds a variable.  A loop variable of `for p in params()` stands for a
@@ -282,6 +362,7 @@ void rs_assign_name(Lower *L, const char *name, IrNode *node, Loc loc) {
     }
   }
   rs_env_set(&L->frame->locals, name, node);
+  rs_env_get(&L->frame->locals, name)->assigned = loc;
 }
 
 /* ===== types in annotations ===== */
@@ -469,6 +550,7 @@ Val rs_inline_call(Lower *L, Scope *module, Decl *d, AstNode *call, Val *self) {
         ok = false;
         break;
       }
+      rs_note_dim_values(L, n, param->a);
     }
     rs_env_set(&frame.locals, param->name, n);
   }
@@ -687,6 +769,7 @@ static void lower_entry(IrModule *m, Scope *root, AstNode *def) {
     if (!t)
       continue;
     n->type = *t;
+    rs_note_dim_values(&L, n, a->a);
     if (a->b) {
       CVal c;
       if (t->rank != 0)

@@ -12,7 +12,7 @@
 
 static double as_f(CVal v) { return v.is_float ? v.f : (double)v.i; }
 
-static bool eval(Scope *s, Lower *L, AstNode *e, CVal *out, bool quiet);
+static bool eval(Scope *s, Resolver *L, AstNode *e, CVal *out, bool quiet);
 
 bool rs_ceval_decl(Scope *s, Decl *d) {
   if (d->cval_ready)
@@ -30,7 +30,7 @@ bool rs_ceval_decl(Scope *s, Decl *d) {
   return ok;
 }
 
-bool rs_ceval(Lower *L, AstNode *e, CVal *out, bool quiet) {
+bool rs_ceval(Resolver *L, AstNode *e, CVal *out, bool quiet) {
   return eval(L->frame->module, L, e, out, quiet);
 }
 
@@ -40,7 +40,7 @@ static bool fail(AstNode *e, bool quiet) {
   return false;
 }
 
-static bool eval(Scope *s, Lower *L, AstNode *e, CVal *out, bool quiet) {
+static bool eval(Scope *s, Resolver *L, AstNode *e, CVal *out, bool quiet) {
   *out = (CVal){0};
   switch (e->kind) {
   case AST_INT: out->i = e->ival; return true;

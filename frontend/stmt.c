@@ -53,7 +53,7 @@ static const Unassigned *worse(const Unassigned *a, const Unassigned *b) {
 
 /* Poisons the names the statements assign (a loop or an if that could not
  * be lowered), so their later uses report nothing more. */
-static void poison_targets(Lower *L, AstList *stmts) {
+static void poison_targets(Resolver *L, AstList *stmts) {
   for (int i = 0; i < stmts->n; i++) {
     AstNode *s = stmts->v[i];
     if (s->kind == AST_ASSIGN || s->kind == AST_FOR)
@@ -70,7 +70,7 @@ static void poison_targets(Lower *L, AstList *stmts) {
 }
 
 /* Poisons the names assigned by one statement. */
-static void poison_stmt(Lower *L, AstNode *stmt) {
+static void poison_stmt(Resolver *L, AstNode *stmt) {
   AstList one = {.v = &stmt, .n = 1};
   poison_targets(L, &one);
 }
@@ -85,7 +85,7 @@ static void push_slot(PtrVec *slots, const char *name, bool is_param, IrNode *in
 }
 
 /* Emits RESULT nodes for the kept slots after `op` and rebinds the names. */
-static void bind_results(Lower *L, IrNode *op, PtrVec *slots) {
+static void bind_results(Resolver *L, IrNode *op, PtrVec *slots) {
   for (int i = 0; i < slots->n; i++) {
     Slot *s = slots->v[i];
     IrNode *r = rs_emit(L, IR_RESULT, op->loc, 1, &op);
@@ -100,7 +100,7 @@ static void bind_results(Lower *L, IrNode *op, PtrVec *slots) {
 
 /* The loop runs at least once: range() of numbers known at compile time
  * with a positive trip count. */
-static bool runs_at_least_once(Lower *L, AstNode *stmt) {
+static bool runs_at_least_once(Resolver *L, AstNode *stmt) {
   AstNode *call = stmt->a;
   if (call->kind != AST_CALL || call->a->kind != AST_NAME || strcmp(call->a->name, "range") != 0 ||
       call->items.n < 1 || call->items.n > 3)
@@ -114,12 +114,12 @@ static bool runs_at_least_once(Lower *L, AstNode *stmt) {
   return (step > 0 && start < stop) || (step < 0 && start > stop);
 }
 
-typedef void (*BindLoopVars)(Lower *L, AstNode *stmt, IrNode *iv, void *ctx);
+typedef void (*BindLoopVars)(Resolver *L, AstNode *stmt, IrNode *iv, void *ctx);
 
 /* Lowers a loop body into a FOR region (step 4 of the file comment).
  * `bind` names the loop variables at the top of the body; `guard` is the
  * num_batches of a batches() loop, else NULL. */
-static void lower_for_region(Lower *L, AstNode *stmt, IrNode *start, IrNode *stop, IrNode *step,
+static void lower_for_region(Resolver *L, AstNode *stmt, IrNode *start, IrNode *stop, IrNode *step,
                              BindLoopVars bind, void *ctx, IrNode *guard) {
   IrNode *args3[3] = {start, stop, step};
   IrNode *loop = ir_node_new(IR_FOR, stmt->loc, 3, args3);
@@ -221,7 +221,7 @@ static void lower_for_region(Lower *L, AstNode *stmt, IrNode *start, IrNode *sto
   bind_results(L, loop, &kept);
 }
 
-static void bind_range_var(Lower *L, AstNode *stmt, IrNode *iv, void *ctx) {
+static void bind_range_var(Resolver *L, AstNode *stmt, IrNode *iv, void *ctx) {
   rs_assign_name(L, stmt->items.v[0]->name, iv, stmt->items.v[0]->loc);
 }
 
@@ -232,7 +232,7 @@ typedef struct BatchLoop {
   int sym;
 } BatchLoop;
 
-static void bind_batch_vars(Lower *L, AstNode *stmt, IrNode *iv, void *ctx) {
+static void bind_batch_vars(Resolver *L, AstNode *stmt, IrNode *iv, void *ctx) {
   BatchLoop *bl = ctx;
   for (int k = 0; k < bl->n; k++) {
     IrNode *args[3] = {bl->xs[k], bl->perm, iv};
@@ -244,7 +244,7 @@ static void bind_batch_vars(Lower *L, AstNode *stmt, IrNode *iv, void *ctx) {
 }
 
 /* for i in range(n) / range(a, b) / range(a, b, step) */
-static bool lower_for_range(Lower *L, AstNode *stmt, AstNode *call) {
+static bool lower_for_range(Resolver *L, AstNode *stmt, AstNode *call) {
   if (stmt->items.n != 1) {
     ir_error(stmt->loc, "a range() loop has one loop variable, not %d", stmt->items.n);
     return false;
@@ -275,7 +275,7 @@ static bool lower_for_range(Lower *L, AstNode *stmt, AstNode *call) {
 }
 
 /* for xb, yb in batches(X, y, size=64, shuffle=True, drop_last=False) */
-static bool lower_for_batches(Lower *L, AstNode *stmt, AstNode *call) {
+static bool lower_for_batches(Resolver *L, AstNode *stmt, AstNode *call) {
   PtrVec xs = {0};
   int64_t size = 0;
   bool shuffle = false, drop_last = false, have_size = false;
@@ -339,7 +339,7 @@ static bool lower_for_batches(Lower *L, AstNode *stmt, AstNode *call) {
 
 /* for p in params(): / for t in [a, b, c]: unrolled at compile time; a
  * loop variable standing for a param updates that param when assigned. */
-static void lower_for_unrolled(Lower *L, AstNode *stmt, Val list) {
+static void lower_for_unrolled(Resolver *L, AstNode *stmt, Val list) {
   if (stmt->items.n != 1) {
     ir_error(stmt->loc, "an unrolled loop has one loop variable");
     return;
@@ -364,7 +364,7 @@ static void lower_for_unrolled(Lower *L, AstNode *stmt, Val list) {
   }
 }
 
-static void lower_for(Lower *L, AstNode *stmt) {
+static void lower_for(Resolver *L, AstNode *stmt) {
   AstNode *it = stmt->a;
   for (int i = 0; i < stmt->items.n; i++)
     if (stmt->items.v[i]->kind != AST_NAME) {
@@ -414,7 +414,7 @@ bool rs_contains_return(AstList *stmts) {
 
 /* Lowers one branch: its statements, then `rest` (the statements after the
  * if) when the branch falls through while the other returns. */
-static bool lower_branch(Lower *L, AstList *branch, AstList *rest, int rest_from) {
+static bool lower_branch(Resolver *L, AstList *branch, AstList *rest, int rest_from) {
   bool ret = rs_lower_stmts(L, branch, 0);
   if (!ret && rest)
     ret = rs_lower_stmts(L, rest, rest_from);
@@ -424,7 +424,7 @@ static bool lower_branch(Lower *L, AstList *branch, AstList *rest, int rest_from
 /* if/elif/else.  Returns true when both branches returned.  When exactly
  * one returns, the statements after the if (stmts[next..]) are lowered into
  * the other, and *consumed is set. */
-static bool lower_if(Lower *L, AstNode *stmt, AstList *stmts, int next, bool *consumed) {
+static bool lower_if(Resolver *L, AstNode *stmt, AstList *stmts, int next, bool *consumed) {
   IrNode *cond = rs_as_node(L, rs_expr(L, stmt->a), "an if condition");
   if (!cond) {
     poison_stmt(L, stmt);
@@ -516,7 +516,7 @@ static bool lower_if(Lower *L, AstNode *stmt, AstList *stmts, int next, bool *co
   return r1 && r2;
 }
 
-static void lower_return(Lower *L, AstNode *stmt) {
+static void lower_return(Resolver *L, AstNode *stmt) {
   if (!L->frame->def) {
     ir_error(stmt->loc, "return outside a function");
     return;
@@ -550,7 +550,7 @@ static void lower_return(Lower *L, AstNode *stmt) {
 
 /* target = value, where target is a name or x[...]; returns the
  * index_set of x[...] = value. */
-static IrNode *assign_to(Lower *L, AstNode *target, IrNode *value, Loc loc) {
+static IrNode *assign_to(Resolver *L, AstNode *target, IrNode *value, Loc loc) {
   if (target->kind == AST_NAME) {
     rs_assign_name(L, target->name, value, loc);
     return NULL;
@@ -564,7 +564,7 @@ static IrNode *assign_to(Lower *L, AstNode *target, IrNode *value, Loc loc) {
   IrNode *x = rs_as_node(L, base, "an indexed assignment's target");
   if (!x)
     return NULL;
-  extern IrNode *rs_index_node(Lower * L, IrNode * x, IrNode * value, AstNode * index);
+  extern IrNode *rs_index_node(Resolver * L, IrNode * x, IrNode * value, AstNode * index);
   IrNode *n = rs_index_node(L, x, value, target);
   if (n)
     rs_assign_name(L, target->a->name, n, loc);
@@ -576,7 +576,7 @@ static const IrOp augop[] = {
     [AOP_FLOORDIV] = IR_FLOORDIV, [AOP_MOD] = IR_MOD, [AOP_POW] = IR_POW, [AOP_MATMUL] = IR_MATMUL,
 };
 
-static void lower_assign(Lower *L, AstNode *stmt) {
+static void lower_assign(Resolver *L, AstNode *stmt) {
   Val v = rs_expr(L, stmt->a);
   if (v.kind == V_ERROR)
     return poison_stmt(L, stmt);
@@ -602,7 +602,7 @@ static void lower_assign(Lower *L, AstNode *stmt) {
   }
 }
 
-static void lower_augassign(Lower *L, AstNode *stmt) {
+static void lower_augassign(Resolver *L, AstNode *stmt) {
   IrNode *old = rs_as_node(L, rs_expr(L, stmt->a), "the target of an augmented assignment");
   IrNode *rhs = rs_as_node(L, rs_expr(L, stmt->b), "the right-hand side");
   if (!old || !rhs)
@@ -619,7 +619,7 @@ static void lower_augassign(Lower *L, AstNode *stmt) {
 }
 
 /* Lowers stmts[from..]; returns true when they returned. */
-bool rs_lower_stmts(Lower *L, AstList *stmts, int from) {
+bool rs_lower_stmts(Resolver *L, AstList *stmts, int from) {
   for (int i = from; i < stmts->n; i++) {
     AstNode *s = stmts->v[i];
     switch (s->kind) {

@@ -65,7 +65,12 @@ static bool bind(Args *A, const char *fname, const char *sig, AstNode *call, Val
         if (strcmp(A->names[j], a->name) == 0 && j != A->varargs)
           k = j;
       if (k < 0) {
-        ir_error(a->loc, "%s() has no argument named '%s'", fname, a->name);
+        Suggest s;
+        rs_suggest_init(&s, a->name);
+        for (int j = 0; j < A->n; j++)
+          if (j != A->varargs)
+            rs_suggest_add(&s, A->names[j]);
+        ir_error(a->loc, "%s() has no argument named '%s'%s", fname, a->name, rs_suggest_text(&s));
         return false;
       }
       if (A->has[k]) {
@@ -109,19 +114,19 @@ static int slot(Args *A, const char *name) {
 
 static bool given(Args *A, const char *name) { return A->has[slot(A, name)]; }
 
-static Val arg_val(Lower *L, Args *A, const char *name) {
+static Val arg_val(Resolver *L, Args *A, const char *name) {
   int k = slot(A, name);
   if (A->val[k].kind == V_ERROR && A->ast[k])
     A->val[k] = rs_expr(L, A->ast[k]);
   return A->val[k];
 }
 
-static IrNode *arg_node(Lower *L, Args *A, const char *name) {
+static IrNode *arg_node(Resolver *L, Args *A, const char *name) {
   return rs_as_node(L, arg_val(L, A, name), ir_sprintf("argument '%s' of %s()", name, A->fname));
 }
 
 /* An argument known at compile time (an integer or bool). */
-static bool arg_int(Lower *L, Args *A, const char *name, int64_t dflt, int64_t *out) {
+static bool arg_int(Resolver *L, Args *A, const char *name, int64_t dflt, int64_t *out) {
   int k = slot(A, name);
   *out = dflt;
   if (!A->has[k])
@@ -137,7 +142,7 @@ static bool arg_int(Lower *L, Args *A, const char *name, int64_t dflt, int64_t *
 }
 
 /* axis=None | int | tuple of ints. */
-static bool arg_axes(Lower *L, Args *A, const char *name, IrAttrs *at) {
+static bool arg_axes(Resolver *L, Args *A, const char *name, IrAttrs *at) {
   int k = slot(A, name);
   AstNode *e = A->ast[k];
   at->has_axes = false;
@@ -167,7 +172,7 @@ static bool arg_axes(Lower *L, Args *A, const char *name, IrAttrs *at) {
   return true;
 }
 
-static bool arg_dtype(Lower *L, Args *A, const char *name, DType *dt) {
+static bool arg_dtype(Resolver *L, Args *A, const char *name, DType *dt) {
   if (!given(A, name))
     return true;
   Val v = arg_val(L, A, name);
@@ -181,7 +186,7 @@ static bool arg_dtype(Lower *L, Args *A, const char *name, DType *dt) {
 }
 
 /* Sizes given as f(2, 3), f((2, 3)) or f(x.shape). */
-static bool shape_args(Lower *L, Args *A, PtrVec *dims, IrNode **like) {
+static bool shape_args(Resolver *L, Args *A, PtrVec *dims, IrNode **like) {
   *like = NULL;
   AstNode **src = A->rest;
   int n = A->nrest;
@@ -209,14 +214,14 @@ static bool shape_args(Lower *L, Args *A, PtrVec *dims, IrNode **like) {
 
 /* ===== handlers ===== */
 
-typedef Val (*Handler)(Lower *L, Args *A, IrOp op, AstNode *call);
+typedef Val (*Handler)(Resolver *L, Args *A, IrOp op, AstNode *call);
 
-static Val emit(Lower *L, IrOp op, Loc loc, int n, IrNode **args) {
+static Val emit(Resolver *L, IrOp op, Loc loc, int n, IrNode **args) {
   return rs_node(rs_emit(L, op, loc, n, args), loc);
 }
 
 /* f(x), f(a, b), f(c, a, b): every parameter is a tensor operand. */
-static Val h_operands(Lower *L, Args *A, IrOp op, AstNode *call) {
+static Val h_operands(Resolver *L, Args *A, IrOp op, AstNode *call) {
   IrNode *args[MAX_SIG];
   for (int k = 0; k < A->n; k++)
     if (!(args[k] = arg_node(L, A, A->names[k])))
@@ -224,7 +229,7 @@ static Val h_operands(Lower *L, Args *A, IrOp op, AstNode *call) {
   return emit(L, op, call->loc, A->n, args);
 }
 
-static Val h_reduce(Lower *L, Args *A, IrOp op, AstNode *call) {
+static Val h_reduce(Resolver *L, Args *A, IrOp op, AstNode *call) {
   IrNode *x = arg_node(L, A, "x");
   int64_t keep, ddof = 0;
   IrAttrs at = {0};
@@ -242,7 +247,7 @@ static Val h_reduce(Lower *L, Args *A, IrOp op, AstNode *call) {
 }
 
 /* zeros ones empty full rand randn, and their *_like forms. */
-static Val h_create(Lower *L, Args *A, IrOp op, AstNode *call) {
+static Val h_create(Resolver *L, Args *A, IrOp op, AstNode *call) {
   const char *f = A->fname;
   double fill = strcmp(f, "ones") == 0 ? 1 : 0;
   DType dt = DT_F32;
@@ -282,7 +287,7 @@ static Val h_create(Lower *L, Args *A, IrOp op, AstNode *call) {
   return rs_node(n, call->loc);
 }
 
-static Val h_like(Lower *L, Args *A, IrOp op, AstNode *call) {
+static Val h_like(Resolver *L, Args *A, IrOp op, AstNode *call) {
   IrNode *x = arg_node(L, A, "x");
   DType dt = DT_UNKNOWN;
   if (!x || !arg_dtype(L, A, "dtype", &dt))
@@ -304,7 +309,7 @@ static Val h_like(Lower *L, Args *A, IrOp op, AstNode *call) {
 }
 
 /* arange(n), arange(a, b), arange(a, b, step) */
-static Val h_arange(Lower *L, Args *A, IrOp op, AstNode *call) {
+static Val h_arange(Resolver *L, Args *A, IrOp op, AstNode *call) {
   IrNode *a = arg_node(L, A, "start");
   if (!a)
     return rs_error();
@@ -325,7 +330,7 @@ static Val h_arange(Lower *L, Args *A, IrOp op, AstNode *call) {
   return rs_node(n, call->loc);
 }
 
-static Val h_eye(Lower *L, Args *A, IrOp op, AstNode *call) {
+static Val h_eye(Resolver *L, Args *A, IrOp op, AstNode *call) {
   IrNode *n = arg_node(L, A, "n");
   DType dt = DT_F32;
   if (!n || !arg_dtype(L, A, "dtype", &dt))
@@ -335,7 +340,7 @@ static Val h_eye(Lower *L, Args *A, IrOp op, AstNode *call) {
   return rs_node(r, call->loc);
 }
 
-static Val h_randint(Lower *L, Args *A, IrOp op, AstNode *call) {
+static Val h_randint(Resolver *L, Args *A, IrOp op, AstNode *call) {
   PtrVec ops = {0}, dims = {0};
   IrNode *lo = arg_node(L, A, "low"), *hi = arg_node(L, A, "high"), *like;
   if (!lo || !hi || !shape_args(L, A, &dims, &like))
@@ -354,7 +359,7 @@ static Val h_randint(Lower *L, Args *A, IrOp op, AstNode *call) {
 }
 
 /* tensor([[1, 2], [3, 4]], dtype=) - the literal is read at compile time. */
-static bool literal(Lower *L, AstNode *e, int depth, IrAttrs *at, PtrVec *vals, bool *any_float,
+static bool literal(Resolver *L, AstNode *e, int depth, IrAttrs *at, PtrVec *vals, bool *any_float,
                     bool *all_bool) {
   if (e->kind == AST_LIST || e->kind == AST_TUPLE) {
     if (depth >= IR_MAX_RANK) {
@@ -369,8 +374,8 @@ static bool literal(Lower *L, AstNode *e, int depth, IrAttrs *at, PtrVec *vals, 
       at->rank = depth + 1;
       at->shape[depth] = e->items.n;
     } else if (at->shape[depth] != e->items.n) {
-      ir_error(e->loc, "ragged tensor literal: %d elements where %lld were expected", e->items.n,
-               (long long)at->shape[depth]);
+      ir_error(e->loc, "ragged tensor literal: %d element%s where %lld were expected (every row needs as many)",
+               e->items.n, e->items.n == 1 ? "" : "s", (long long)at->shape[depth]);
       return false;
     }
     for (int i = 0; i < e->items.n; i++)
@@ -384,7 +389,7 @@ static bool literal(Lower *L, AstNode *e, int depth, IrAttrs *at, PtrVec *vals, 
   }
   CVal c;
   if (!rs_ceval(L, e, &c, true)) {
-    ir_error(e->loc, "a tensor literal holds numbers known at compile time");
+    ir_error(e->loc, "a tensor literal holds numbers known at compile time (for tensors, use stack([...]))");
     return false;
   }
   double *d = ir_alloc(sizeof(double));
@@ -395,21 +400,18 @@ static bool literal(Lower *L, AstNode *e, int depth, IrAttrs *at, PtrVec *vals, 
   return true;
 }
 
-static Val h_tensor(Lower *L, Args *A, IrOp op, AstNode *call) {
-  AstNode *lit = A->ast[slot(A, "data")];
-  if (!lit) {
-    ir_error(call->loc, "tensor() needs a literal");
-    return rs_error();
-  }
+/* The dtype is NumPy's with PyTorch's default float: a float makes the
+ * literal f32, else an int makes it i64, else it is bool; [] is f32. */
+IrNode *rs_tensor_literal(Resolver *L, AstNode *lit, bool has_dtype, DType dtype) {
   IrAttrs at = {0};
   PtrVec vals = {0};
   bool any_float = false, all_bool = true;
   if (!literal(L, lit, 0, &at, &vals, &any_float, &all_bool))
-    return rs_error();
-  DType dt = any_float ? DT_F32 : (all_bool && vals.n) ? DT_BOOL : DT_I64;
-  if (!arg_dtype(L, A, "dtype", &dt))
-    return rs_error();
-  IrNode *n = rs_emit(L, IR_TENSOR, call->loc, 0, NULL);
+    return NULL;
+  DType dt = any_float || vals.n == 0 ? DT_F32 : all_bool ? DT_BOOL : DT_I64;
+  if (has_dtype)
+    dt = dtype;
+  IrNode *n = rs_emit(L, IR_TENSOR, lit->loc, 0, NULL);
   n->at.rank = at.rank;
   memcpy(n->at.shape, at.shape, sizeof at.shape);
   n->at.ndata = vals.n;
@@ -417,11 +419,27 @@ static Val h_tensor(Lower *L, Args *A, IrOp op, AstNode *call) {
   for (int i = 0; i < vals.n; i++)
     n->at.data[i] = *(double *)vals.v[i];
   n->at.dtype = dt;
+  return n;
+}
+
+static Val h_tensor(Resolver *L, Args *A, IrOp op, AstNode *call) {
+  AstNode *lit = A->ast[slot(A, "data")];
+  if (!lit) {
+    ir_error(call->loc, "tensor() needs a literal");
+    return rs_error();
+  }
+  DType dt = DT_UNKNOWN;
+  if (!arg_dtype(L, A, "dtype", &dt))
+    return rs_error();
+  IrNode *n = rs_tensor_literal(L, lit, dt != DT_UNKNOWN, dt);
+  if (!n)
+    return rs_error();
+  n->loc = call->loc;
   return rs_node(n, call->loc);
 }
 
 /* reshape(x, 2, -1) / reshape(x, (2, -1)); broadcast_to likewise. */
-static Val h_sized(Lower *L, Args *A, IrOp op, AstNode *call) {
+static Val h_sized(Resolver *L, Args *A, IrOp op, AstNode *call) {
   IrNode *x = arg_node(L, A, "x"), *like;
   PtrVec ops = {0};
   if (!x)
@@ -441,7 +459,7 @@ static Val h_sized(Lower *L, Args *A, IrOp op, AstNode *call) {
 }
 
 /* transpose(x, axes) / x.transpose(1, 0) / permute(x, 1, 0) */
-static Val h_transpose(Lower *L, Args *A, IrOp op, AstNode *call) {
+static Val h_transpose(Resolver *L, Args *A, IrOp op, AstNode *call) {
   IrNode *x = arg_node(L, A, "x");
   if (!x)
     return rs_error();
@@ -476,7 +494,7 @@ static Val h_transpose(Lower *L, Args *A, IrOp op, AstNode *call) {
 }
 
 /* squeeze(x, axis=), unsqueeze(x, axis), flip(x, axis=), flatten(x) */
-static Val h_axes(Lower *L, Args *A, IrOp op, AstNode *call) {
+static Val h_axes(Resolver *L, Args *A, IrOp op, AstNode *call) {
   IrNode *x = arg_node(L, A, "x");
   IrAttrs at = {0};
   if (!x || (A->n > 1 && !arg_axes(L, A, "axis", &at)))
@@ -493,7 +511,7 @@ static Val h_axes(Lower *L, Args *A, IrOp op, AstNode *call) {
 }
 
 /* cat(xs, axis=0), stack(xs, axis=0) */
-static Val h_join(Lower *L, Args *A, IrOp op, AstNode *call) {
+static Val h_join(Resolver *L, Args *A, IrOp op, AstNode *call) {
   Val xs = arg_val(L, A, "tensors");
   int64_t axis;
   if (xs.kind == V_ERROR || !arg_int(L, A, "axis", 0, &axis))
@@ -521,7 +539,7 @@ static Val h_join(Lower *L, Args *A, IrOp op, AstNode *call) {
 }
 
 /* split(x, sections, axis=0): a tuple of equal parts, as np.split. */
-static Val h_split(Lower *L, Args *A, IrOp op, AstNode *call) {
+static Val h_split(Resolver *L, Args *A, IrOp op, AstNode *call) {
   IrNode *x = arg_node(L, A, "x");
   int64_t parts, axis;
   if (!x || !arg_int(L, A, "sections", 1, &parts) || !arg_int(L, A, "axis", 0, &axis))
@@ -546,7 +564,7 @@ static Val h_split(Lower *L, Args *A, IrOp op, AstNode *call) {
   return t;
 }
 
-static Val h_cast(Lower *L, Args *A, IrOp op, AstNode *call) {
+static Val h_cast(Resolver *L, Args *A, IrOp op, AstNode *call) {
   IrNode *x = arg_node(L, A, "x");
   DType dt = DT_UNKNOWN;
   if (!x || !arg_dtype(L, A, "dtype", &dt))
@@ -557,7 +575,7 @@ static Val h_cast(Lower *L, Args *A, IrOp op, AstNode *call) {
 }
 
 /* x.to(cuda), x.cpu(), x.cuda() */
-static Val h_to(Lower *L, Args *A, IrOp op, AstNode *call) {
+static Val h_to(Resolver *L, Args *A, IrOp op, AstNode *call) {
   IrNode *x = arg_node(L, A, "x");
   if (!x)
     return rs_error();
@@ -579,7 +597,7 @@ static Val h_to(Lower *L, Args *A, IrOp op, AstNode *call) {
 static const char *value_name(Val v) { return v.param ? v.param : v.node && v.node->name ? v.node->name : "value"; }
 
 /* grad(y, x) or grad(y, [x1, x2]) */
-static Val h_grad(Lower *L, Args *A, IrOp op, AstNode *call) {
+static Val h_grad(Resolver *L, Args *A, IrOp op, AstNode *call) {
   Val y = arg_val(L, A, "y"), x = arg_val(L, A, "x");
   IrNode *yn = rs_as_node(L, y, "the first argument of grad()");
   if (!yn || x.kind == V_ERROR)
@@ -601,7 +619,7 @@ static Val h_grad(Lower *L, Args *A, IrOp op, AstNode *call) {
   return many ? out : out.elems[0];
 }
 
-static Val h_params(Lower *L, Args *A, IrOp op, AstNode *call) {
+static Val h_params(Resolver *L, Args *A, IrOp op, AstNode *call) {
   Val v = {.kind = V_LIST, .n = L->m->params.n, .loc = call->loc};
   v.elems = ir_alloc(sizeof(Val) * (size_t)(v.n ? v.n : 1));
   for (int i = 0; i < v.n; i++) {
@@ -617,7 +635,7 @@ static Val h_params(Lower *L, Args *A, IrOp op, AstNode *call) {
   return v;
 }
 
-static Val h_print(Lower *L, Args *A, IrOp op, AstNode *call) {
+static Val h_print(Resolver *L, Args *A, IrOp op, AstNode *call) {
   PtrVec ops = {0}, strs = {0};
   for (int i = 0; i < call->items.n; i++) {
     AstNode *a = call->items.v[i];
@@ -642,7 +660,7 @@ static Val h_print(Lower *L, Args *A, IrOp op, AstNode *call) {
   return (Val){.kind = V_NONE, .loc = call->loc};
 }
 
-static Val h_save(Lower *L, Args *A, IrOp op, AstNode *call) {
+static Val h_save(Resolver *L, Args *A, IrOp op, AstNode *call) {
   Val path = arg_val(L, A, "path");
   IrNode *x = arg_node(L, A, "x");
   if (path.kind != V_STRING) {
@@ -662,7 +680,7 @@ static Val h_save(Lower *L, Args *A, IrOp op, AstNode *call) {
   return (Val){.kind = V_NONE, .loc = call->loc};
 }
 
-static Val h_seed(Lower *L, Args *A, IrOp op, AstNode *call) {
+static Val h_seed(Resolver *L, Args *A, IrOp op, AstNode *call) {
   IrNode *x = arg_node(L, A, "n");
   if (!x)
     return rs_error();
@@ -670,7 +688,7 @@ static Val h_seed(Lower *L, Args *A, IrOp op, AstNode *call) {
   return (Val){.kind = V_NONE, .loc = call->loc};
 }
 
-static Val h_linspace(Lower *L, Args *A, IrOp op, AstNode *call) { return h_operands(L, A, op, call); }
+static Val h_linspace(Resolver *L, Args *A, IrOp op, AstNode *call) { return h_operands(L, A, op, call); }
 
 /* ===== the table ===== */
 
@@ -783,7 +801,13 @@ static const Builtin *find(const char *name) {
 
 bool rs_is_builtin(const char *name) { return find(name) != NULL; }
 
-Val rs_builtin_call(Lower *L, const char *name, AstNode *call, Val *self) {
+void rs_suggest_builtins(Suggest *s, bool methods) {
+  for (size_t i = 0; i < sizeof builtins / sizeof builtins[0]; i++)
+    if (!methods || builtins[i].method)
+      rs_suggest_add(s, builtins[i].name);
+}
+
+Val rs_builtin_call(Resolver *L, const char *name, AstNode *call, Val *self) {
   const Builtin *b = find(name);
   if (self && !b->method) {
     ir_error(call->a->loc, "%s() is a function, not a method: write %s(...)", name, name);
@@ -802,7 +826,7 @@ Val rs_builtin_call(Lower *L, const char *name, AstNode *call, Val *self) {
   return b->fn(L, &A, b->op, call);
 }
 
-Val rs_attribute(Lower *L, Val obj, AstNode *attr) {
+Val rs_attribute(Resolver *L, Val obj, AstNode *attr) {
   IrNode *x = rs_as_node(L, obj, ir_sprintf("the object of '.%s'", attr->name));
   if (!x)
     return rs_error();

@@ -12,7 +12,7 @@
 
 static double as_f(CVal v) { return v.is_float ? v.f : (double)v.i; }
 
-static bool eval(Scope *s, Lower *L, AstNode *e, CVal *out, bool quiet);
+static bool eval(Scope *s, Resolver *L, AstNode *e, CVal *out, bool quiet);
 
 bool rs_ceval_decl(Scope *s, Decl *d) {
   if (d->cval_ready)
@@ -30,7 +30,7 @@ bool rs_ceval_decl(Scope *s, Decl *d) {
   return ok;
 }
 
-bool rs_ceval(Lower *L, AstNode *e, CVal *out, bool quiet) {
+bool rs_ceval(Resolver *L, AstNode *e, CVal *out, bool quiet) {
   return eval(L->frame->module, L, e, out, quiet);
 }
 
@@ -40,7 +40,7 @@ static bool fail(AstNode *e, bool quiet) {
   return false;
 }
 
-static bool eval(Scope *s, Lower *L, AstNode *e, CVal *out, bool quiet) {
+static bool eval(Scope *s, Resolver *L, AstNode *e, CVal *out, bool quiet) {
   *out = (CVal){0};
   switch (e->kind) {
   case AST_INT: out->i = e->ival; return true;
@@ -59,6 +59,8 @@ static bool eval(Scope *s, Lower *L, AstNode *e, CVal *out, bool quiet) {
       out->f = b->node->at.fval;
       return true;
     }
+    if (b && b->unset && !b->unset->why)
+      return false; /* poisoned: its error is reported already */
     if (b)
       return fail(e, quiet); /* a variable: a run-time value */
     Decl *d = rs_lookup_decl(s, e->name);
@@ -68,8 +70,14 @@ static bool eval(Scope *s, Lower *L, AstNode *e, CVal *out, bool quiet) {
       *out = d->cval;
       return true;
     }
+    if (!d && (strcmp(e->name, "inf") == 0 || strcmp(e->name, "nan") == 0 || strcmp(e->name, "pi") == 0)) {
+      out->is_float = true; /* the floats every module knows (docs/language.md) */
+      out->f = e->name[0] == 'i' ? INFINITY : e->name[0] == 'n' ? NAN : 3.14159265358979323846;
+      return true;
+    }
     if (!d && !quiet) {
-      ir_error(e->loc, "name '%s' is not defined", e->name);
+      ir_error(e->loc, "name '%s' is not defined%s", e->name,
+               rs_suggest_text(rs_suggest_name(s, L ? &L->frame->locals : NULL, e->name)));
       return false;
     }
     return fail(e, quiet);

@@ -16,7 +16,7 @@ static const IrOp binop[] = {
     [AOP_NE] = IR_NE, [AOP_AND] = IR_AND, [AOP_OR] = IR_OR,
 };
 
-static Val lower_binop(Lower *L, AstNode *e) {
+static Val lower_binop(Resolver *L, AstNode *e) {
   Val a = rs_expr(L, e->a), b = rs_expr(L, e->b);
   IrNode *x = rs_as_node(L, a, ir_sprintf("the left operand of '%s'", fe_ast_op_text(e->op)));
   IrNode *y = rs_as_node(L, b, ir_sprintf("the right operand of '%s'", fe_ast_op_text(e->op)));
@@ -28,7 +28,7 @@ static Val lower_binop(Lower *L, AstNode *e) {
   return rs_node(rs_emit(L, binop[e->op], e->loc, 2, args), e->loc);
 }
 
-static Val lower_unop(Lower *L, AstNode *e) {
+static Val lower_unop(Resolver *L, AstNode *e) {
   IrNode *x = rs_as_node(L, rs_expr(L, e->a), ir_sprintf("the operand of '%s'", fe_ast_op_text(e->op)));
   if (!x)
     return rs_error();
@@ -45,7 +45,7 @@ static Val lower_unop(Lower *L, AstNode *e) {
 }
 
 /* x[items] (value == NULL) or x with x[items] = value. */
-IrNode *rs_index_node(Lower *L, IrNode *x, IrNode *value, AstNode *index) {
+IrNode *rs_index_node(Resolver *L, IrNode *x, IrNode *value, AstNode *index) {
   PtrVec ops = {0};
   ir_vec_push(&ops, x);
   if (value)
@@ -91,7 +91,7 @@ IrNode *rs_index_node(Lower *L, IrNode *x, IrNode *value, AstNode *index) {
   return r;
 }
 
-static Val lower_index(Lower *L, AstNode *e) {
+static Val lower_index(Resolver *L, AstNode *e) {
   Val obj = rs_expr(L, e->a);
   if (obj.kind == V_ERROR)
     return obj;
@@ -121,8 +121,8 @@ static Val lower_index(Lower *L, AstNode *e) {
   return r ? rs_node(r, e->loc) : rs_error();
 }
 
-static Val lower_seq(Lower *L, AstNode *e, ValKind kind) {
-  Val v = {.kind = kind, .loc = e->loc, .n = e->items.n};
+static Val lower_seq(Resolver *L, AstNode *e, ValKind kind) {
+  Val v = {.kind = kind, .loc = e->loc, .n = e->items.n, .lit = kind == V_LIST ? e : NULL};
   v.elems = ir_alloc(sizeof(Val) * (size_t)(v.n ? v.n : 1));
   for (int i = 0; i < v.n; i++) {
     v.elems[i] = rs_expr(L, e->items.v[i]);
@@ -132,7 +132,18 @@ static Val lower_seq(Lower *L, AstNode *e, ValKind kind) {
   return v;
 }
 
-static Val lower_call(Lower *L, AstNode *e) {
+/* The closest function a call of an unknown `name` may have meant. */
+static Suggest *suggest_function(Scope *module, const char *name) {
+  Suggest *s = ir_alloc(sizeof *s);
+  rs_suggest_init(s, name);
+  for (int i = 0; i < module->decls.n; i++)
+    if (((Decl *)module->decls.v[i])->kind == D_DEF)
+      rs_suggest_add(s, ((Decl *)module->decls.v[i])->name);
+  rs_suggest_builtins(s, false);
+  return s;
+}
+
+static Val lower_call(Resolver *L, AstNode *e) {
   AstNode *callee = e->a;
   if (callee->kind == AST_NAME) {
     Decl *d = rs_lookup_decl(L->frame->module, callee->name);
@@ -147,7 +158,8 @@ static Val lower_call(Lower *L, AstNode *e) {
     if (strcmp(callee->name, "range") == 0 || strcmp(callee->name, "batches") == 0)
       ir_error(callee->loc, "%s() can only be used as the iterable of a for loop", callee->name);
     else
-      ir_error(callee->loc, "unknown function '%s'", callee->name);
+      ir_error(callee->loc, "unknown function '%s'%s", callee->name,
+               rs_suggest_text(suggest_function(L->frame->module, callee->name)));
     return rs_error();
   }
   if (callee->kind == AST_ATTR) {
@@ -157,13 +169,22 @@ static Val lower_call(Lower *L, AstNode *e) {
     if (obj.kind == V_MODULE) {
       Decl *d = rs_lookup_decl(obj.module, callee->name);
       if (!d || d->kind != D_DEF) {
-        ir_error(callee->loc, "module '%s' has no function '%s'", obj.module->name, callee->name);
+        Suggest s;
+        rs_suggest_init(&s, callee->name);
+        for (int i = 0; i < obj.module->decls.n; i++)
+          if (((Decl *)obj.module->decls.v[i])->kind == D_DEF)
+            rs_suggest_add(&s, ((Decl *)obj.module->decls.v[i])->name);
+        ir_error(callee->loc, "module '%s' has no function '%s'%s", obj.module->name, callee->name,
+                 rs_suggest_text(&s));
         return rs_error();
       }
       return rs_inline_call(L, obj.module, d, e, NULL);
     }
     if (!rs_is_builtin(callee->name)) {
-      ir_error(callee->loc, "a tensor has no method '%s'", callee->name);
+      Suggest s;
+      rs_suggest_init(&s, callee->name);
+      rs_suggest_builtins(&s, true);
+      ir_error(callee->loc, "a tensor has no method '%s'%s", callee->name, rs_suggest_text(&s));
       return rs_error();
     }
     return rs_builtin_call(L, callee->name, e, &obj);
@@ -172,7 +193,7 @@ static Val lower_call(Lower *L, AstNode *e) {
   return rs_error();
 }
 
-Val rs_expr(Lower *L, AstNode *e) {
+Val rs_expr(Resolver *L, AstNode *e) {
   switch (e->kind) {
   case AST_NAME: return rs_lookup_name(L, e->name, e->loc);
   case AST_INT: return rs_node(rs_const_int(L, e->loc, e->ival), e->loc);

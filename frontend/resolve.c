@@ -36,13 +36,13 @@ Val rs_error(void) { return (Val){.kind = V_ERROR}; }
 
 Val rs_node(IrNode *n, Loc loc) { return (Val){.kind = V_NODE, .node = n, .loc = loc}; }
 
-IrNode *rs_emit(Lower *L, IrOp op, Loc loc, int nargs, IrNode **args) {
+IrNode *rs_emit(Resolver *L, IrOp op, Loc loc, int nargs, IrNode **args) {
   IrNode *n = ir_node_new(op, loc, nargs, args);
   ir_block_append(L->block, n);
   return n;
 }
 
-IrNode *rs_const_int(Lower *L, Loc loc, int64_t v) {
+IrNode *rs_const_int(Resolver *L, Loc loc, int64_t v) {
   IrNode *n = rs_emit(L, IR_CONST, loc, 0, NULL);
   n->at.dtype = DT_I64;
   n->at.ival = v;
@@ -50,14 +50,14 @@ IrNode *rs_const_int(Lower *L, Loc loc, int64_t v) {
   return n;
 }
 
-IrNode *rs_const_float(Lower *L, Loc loc, double v) {
+IrNode *rs_const_float(Resolver *L, Loc loc, double v) {
   IrNode *n = rs_emit(L, IR_CONST, loc, 0, NULL);
   n->at.dtype = DT_F32;
   n->at.fval = v;
   return n;
 }
 
-static IrNode *const_bool(Lower *L, Loc loc, bool v) {
+static IrNode *const_bool(Resolver *L, Loc loc, bool v) {
   IrNode *n = rs_emit(L, IR_CONST, loc, 0, NULL);
   n->at.dtype = DT_BOOL;
   n->at.ival = v;
@@ -65,7 +65,7 @@ static IrNode *const_bool(Lower *L, Loc loc, bool v) {
   return n;
 }
 
-IrNode *rs_undef(Lower *L, Loc loc, const char *name) {
+IrNode *rs_undef(Resolver *L, Loc loc, const char *name) {
   IrNode *n = rs_emit(L, IR_UNDEF, loc, 0, NULL);
   n->name = name;
   return n;
@@ -87,9 +87,11 @@ const char *rs_val_kind_text(ValKind k) {
   return "?";
 }
 
-IrNode *rs_as_node(Lower *L, Val v, const char *what) {
+IrNode *rs_as_node(Resolver *L, Val v, const char *what) {
   if (v.kind == V_NODE)
     return v.node;
+  if (v.kind == V_LIST && v.lit) /* a bare list literal is a tensor (SPEC 1.6) */
+    return rs_tensor_literal(L, v.lit, false, DT_UNKNOWN);
   if (v.kind != V_ERROR)
     ir_error(v.loc, "%s must be a tensor or number, not %s", what, rs_val_kind_text(v.kind));
   return NULL;
@@ -108,6 +110,7 @@ void rs_env_set(Env *e, const char *name, IrNode *node) {
   Binding *b = rs_env_get(e, name);
   if (b) {
     b->node = node;
+    b->unset = NULL; /* a new value is assigned on every path to here */
     return;
   }
   if (e->n == e->cap) {
@@ -202,7 +205,7 @@ static Scope *build_scope(IrModule *m, AstNode *ast, const char *name, int depth
 
 /* ===== names ===== */
 
-static Val param_value(Lower *L, IrParam *p, Loc loc) {
+static Val param_value(Resolver *L, IrParam *p, Loc loc) {
   Binding *b = rs_env_get(&L->params, p->name);
   if (!b || !b->node) {
     ir_error(loc, "param '%s' is used before it is initialised", p->name);
@@ -214,12 +217,54 @@ static Val param_value(Lower *L, IrParam *p, Loc loc) {
   return v;
 }
 
-Val rs_lookup_name(Lower *L, const char *name, Loc loc) {
+/* A symbolic dim of the function's signature, as an i64 scalar: zeros(N)
+ * then has the shape f32[N] (the shape pass reads dim's operand type). */
+static Val dim_value(Resolver *L, const char *name, Loc loc) {
+  for (int i = 0; i < L->frame->dimvals.n; i++) {
+    DimValue *d = L->frame->dimvals.v[i];
+    if (strcmp(d->name, name) != 0)
+      continue;
+    IrNode *n = rs_emit(L, IR_DIM, loc, 1, &d->arg);
+    n->at.ival = d->axis;
+    n->name = name;
+    return rs_node(n, loc);
+  }
+  return rs_error();
+}
+
+void rs_note_dim_values(Resolver *L, IrNode *arg, AstNode *type) {
+  if (type->kind != AST_TYPE)
+    return;
+  for (int k = 0; k < type->items.n; k++) {
+    AstNode *d = type->items.v[k];
+    if (d->kind != AST_NAME || rs_lookup_decl(L->frame->module, d->name))
+      continue; /* a const or an expression (N-1) is not a symbol */
+    bool known = false;
+    for (int i = 0; i < L->frame->dimvals.n; i++)
+      known |= strcmp(((DimValue *)L->frame->dimvals.v[i])->name, d->name) == 0;
+    if (known)
+      continue;
+    DimValue *v = ir_alloc(sizeof *v);
+    *v = (DimValue){d->name, arg, k};
+    ir_vec_push(&L->frame->dimvals, v);
+  }
+}
+
+Val rs_lookup_name(Resolver *L, const char *name, Loc loc) {
   Binding *b = rs_env_get(&L->frame->locals, name);
   if (b) {
     if (b->alias) {
       IrParam *p = ir_module_param(L->m, b->alias);
       return param_value(L, p, loc);
+    }
+    if (b->unset && !b->unset->why)
+      return rs_error(); /* poisoned: its definition's error was reported */
+    if (b->unset && b->unset->guard) {
+      b->unset->guard->at.str = name; /* lowering checks that batches() ran */
+    } else if (b->unset) {
+      ir_error(loc, "name '%s' may be unassigned here", name);
+      ir_note(b->unset->assigned, "'%s' is %s", name, b->unset->why);
+      return rs_error();
     }
     return rs_node(b->node, loc);
   }
@@ -252,16 +297,51 @@ Val rs_lookup_name(Lower *L, const char *name, Loc loc) {
     IrNode *n = rs_const_float(L, loc, v);
     return rs_node(n, loc);
   }
+  Val dim = dim_value(L, name, loc);
+  if (dim.kind != V_ERROR)
+    return dim;
   if (rs_is_builtin(name))
     ir_error(loc, "'%s' is a built-in function: call it", name);
   else
-    ir_error(loc, "name '%s' is not defined", name);
+    ir_error(loc, "name '%s' is not defined%s", name, rs_suggest_text(rs_suggest_name(L->frame->module, &L->frame->locals, name)));
   return rs_error();
+}
+
+const Unassigned *rs_unassigned(const char *why, Loc assigned, IrNode *guard) {
+  Unassigned *u = ir_alloc(sizeof *u);
+  *u = (Unassigned){why, assigned, guard};
+  return u;
+}
+
+/* The closest name defined where `name` is not. */
+Suggest *rs_suggest_name(Scope *module, Env *locals, const char *name) {
+  static const char *const constants[] = {"inf", "nan", "pi", "True", "False", "None"};
+  Suggest *s = ir_alloc(sizeof *s);
+  rs_suggest_init(s, name);
+  for (int i = 0; locals && i < locals->n; i++)
+    rs_suggest_add(s, locals->v[i].name);
+  for (int i = 0; i < module->decls.n; i++)
+    rs_suggest_add(s, ((Decl *)module->decls.v[i])->name);
+  for (size_t i = 0; i < sizeof constants / sizeof constants[0]; i++)
+    rs_suggest_add(s, constants[i]);
+  return s;
+}
+
+/* After an error in the value of `name`: reading it later is a quiet
+ * error, so one mistake does not cascade through everything computed from
+ * it.  Params and consts keep their meaning. */
+void rs_poison(Resolver *L, const char *name, Loc loc) {
+  static const Unassigned poisoned = {.why = NULL};
+  Binding *b = rs_env_get(&L->frame->locals, name);
+  if ((b && b->alias) || (!b && rs_lookup_decl(L->frame->module, name)))
+    return;
+  rs_env_set(&L->frame->locals, name, rs_undef(L, loc, name));
+  rs_env_get(&L->frame->locals, name)->unset = &poisoned;
 }
 
 /* Binds a variable.  A loop variable of `for p in params()` stands for a
  * param, so assigning to it updates that param. */
-void rs_assign_name(Lower *L, const char *name, IrNode *node, Loc loc) {
+void rs_assign_name(Resolver *L, const char *name, IrNode *node, Loc loc) {
   Binding *b = rs_env_get(&L->frame->locals, name);
   if (!node->name)
     node->name = b && b->alias ? b->alias : name; /* p -= ... names the new W1 */
@@ -282,12 +362,13 @@ void rs_assign_name(Lower *L, const char *name, IrNode *node, Loc loc) {
     }
   }
   rs_env_set(&L->frame->locals, name, node);
+  rs_env_get(&L->frame->locals, name)->assigned = loc;
 }
 
 /* ===== types in annotations ===== */
 
 /* Dimension symbols are per frame: each inlined call gets fresh ones. */
-int rs_dim_symbol(Lower *L, const char *name, Loc loc) {
+int rs_dim_symbol(Resolver *L, const char *name, Loc loc) {
   PtrVec *syms = &L->frame->dimsyms;
   for (int i = 0; i + 1 < syms->n; i += 2)
     if (strcmp(syms->v[i], name) == 0)
@@ -298,7 +379,7 @@ int rs_dim_symbol(Lower *L, const char *name, Loc loc) {
   return sym;
 }
 
-static bool eval_dim(Lower *L, AstNode *e, Dim *out) {
+static bool eval_dim(Resolver *L, AstNode *e, Dim *out) {
   switch (e->kind) {
   case AST_INT:
     *out = dim_const(e->ival);
@@ -339,7 +420,7 @@ static bool eval_dim(Lower *L, AstNode *e, Dim *out) {
   return false;
 }
 
-IrType *rs_decl_type(Lower *L, AstNode *t) {
+IrType *rs_decl_type(Resolver *L, AstNode *t) {
   if (t->kind != AST_TYPE) {
     ir_error(t->loc, "expected a type such as f32[N, 64]");
     return NULL;
@@ -370,7 +451,7 @@ IrType *rs_decl_type(Lower *L, AstNode *t) {
 
 /* `v` must have the declared type; loc is where the value is given (the
  * call's argument, the returned value). */
-static IrNode *check_type(Lower *L, IrNode *v, Loc loc, AstNode *type, const char *name) {
+static IrNode *check_type(Resolver *L, IrNode *v, Loc loc, AstNode *type, const char *name) {
   IrType *decl = rs_decl_type(L, type);
   if (!decl)
     return NULL;
@@ -385,7 +466,7 @@ static IrNode *check_type(Lower *L, IrNode *v, Loc loc, AstNode *type, const cha
 
 /* Binds the call's arguments to the callee's parameters, lowers its body
  * in a fresh frame, and returns its result. */
-Val rs_inline_call(Lower *L, Scope *module, Decl *d, AstNode *call, Val *self) {
+Val rs_inline_call(Resolver *L, Scope *module, Decl *d, AstNode *call, Val *self) {
   AstNode *def = d->ast;
   for (Frame *f = L->frame; f; f = f->caller)
     if (f->def == def) {
@@ -469,6 +550,7 @@ Val rs_inline_call(Lower *L, Scope *module, Decl *d, AstNode *call, Val *self) {
         ok = false;
         break;
       }
+      rs_note_dim_values(L, n, param->a);
     }
     rs_env_set(&frame.locals, param->name, n);
   }
@@ -639,7 +721,7 @@ static IrFunc *new_func(IrModule *m, const char *name, Loc loc) {
 }
 
 /* Reads every param at entry, so loops and branches can carry them. */
-static void read_params(Lower *L) {
+static void read_params(Resolver *L) {
   for (int i = 0; i < L->m->params.n; i++) {
     IrParam *p = L->m->params.v[i];
     IrNode *n = rs_emit(L, IR_PARAM, p->loc, 0, NULL);
@@ -650,7 +732,7 @@ static void read_params(Lower *L) {
 }
 
 /* Stores the params whose value changed, before the function returns. */
-static void store_params(Lower *L, Env *initial, Loc loc) {
+static void store_params(Resolver *L, Env *initial, Loc loc) {
   for (int i = 0; i < L->params.n; i++) {
     Binding *b = &L->params.v[i];
     Binding *o = rs_env_get(initial, b->name);
@@ -662,7 +744,7 @@ static void store_params(Lower *L, Env *initial, Loc loc) {
 }
 
 static void lower_entry(IrModule *m, Scope *root, AstNode *def) {
-  Lower L = {.m = m};
+  Resolver L = {.m = m};
   IrFunc *f = new_func(m, def->name, def->loc);
   f->exported = def->exported;
   f->is_main = strcmp(def->name, "main") == 0;
@@ -687,6 +769,7 @@ static void lower_entry(IrModule *m, Scope *root, AstNode *def) {
     if (!t)
       continue;
     n->type = *t;
+    rs_note_dim_values(&L, n, a->a);
     if (a->b) {
       CVal c;
       if (t->rank != 0)
@@ -735,7 +818,7 @@ static void lower_entry(IrModule *m, Scope *root, AstNode *def) {
  * that says so and read by the driver before the shape pass (it sets the
  * param's type and value, driver/embed.c); init only reads the param, so
  * the params after it can use its value. */
-static void embed_param(Lower *L, Decl *d, AstNode *e) {
+static void embed_param(Resolver *L, Decl *d, AstNode *e) {
   AstNode *arg = e->items.n == 1 ? e->items.v[0] : NULL;
   if (!arg || arg->kind != AST_STRING) {
     ir_error(arg ? arg->loc : e->loc, "embed() takes one string, the path of a .npy file");
@@ -754,7 +837,7 @@ static void embed_param(Lower *L, Decl *d, AstNode *e) {
 /* `init`: the params' initial values, in declaration order (imports'
  * params first, as Python would run the imported module first). */
 static void lower_init(IrModule *m) {
-  Lower L = {.m = m};
+  Resolver L = {.m = m};
   IrFunc *f = new_func(m, "init", (Loc){0});
   f->is_init = true;
   L.fn = f;

@@ -70,14 +70,28 @@ struct Val {
   Device device;      /* V_DEVICE */
   const char *str;    /* V_STRING */
   const char *param;  /* V_NODE read from a param (so `for p in [W1, W2]` aliases it) */
+  AstNode *lit;       /* V_LIST: the literal, made a tensor where one is expected */
 };
 
 /* ---- the lowering state ---- */
+
+/* Why a name may be unassigned, for the note at its assignment. */
+typedef struct Unassigned {
+  const char *why;  /* "assigned only inside this loop, which may run zero times";
+                       NULL: poisoned, its value had an error (rs_poison) */
+  Loc assigned;
+  IrNode *guard;    /* a batches() loop's num_batches: reading is allowed, and
+                       makes the program check at run time that it is >= 1 */
+} Unassigned;
 
 typedef struct Binding {
   const char *name;
   IrNode *node;
   const char *alias; /* a loop variable standing for this param */
+  /* Some path reaches here without assigning the name: reading it is an
+   * error, or, past a batches() loop, a run-time check that it ran. */
+  const struct Unassigned *unset;
+  Loc assigned; /* its last assignment on the path that assigns it */
 } Binding;
 
 typedef struct Env {
@@ -85,18 +99,27 @@ typedef struct Env {
   int n, cap;
 } Env;
 
+/* `N` of `x: f32[N, 4]` used as a value is x.shape[0] of the argument as
+ * it was passed (x may be reassigned later). */
+typedef struct DimValue {
+  const char *name;
+  IrNode *arg;
+  int axis;
+} DimValue;
+
 typedef struct Frame Frame;
 struct Frame {
   Scope *module;   /* where the function's names are looked up */
   AstNode *def;    /* the function being inlined, NULL for param init */
   Env locals;
   PtrVec dimsyms;  /* Binding-like pairs: name -> symbol id (as node=NULL, alias=(char*)sym) */
+  PtrVec dimvals;  /* DimValue*: where each symbolic dim of the signature can be read */
   Frame *caller;
   Loc call_loc;
   int nret;        /* values returned; -1 until the first return */
 };
 
-typedef struct Lower {
+typedef struct Resolver {
   IrModule *m;
   IrFunc *fn;
   IrBlock *block; /* where new nodes go */
@@ -104,44 +127,67 @@ typedef struct Lower {
   Frame *frame;
   int depth;      /* inlining depth */
   int loops;      /* loops around the current statement */
-} Lower;
+} Resolver;
 
 /* resolve.c */
-IrNode *rs_emit(Lower *L, IrOp op, Loc loc, int nargs, IrNode **args);
-IrNode *rs_const_int(Lower *L, Loc loc, int64_t v);
-IrNode *rs_const_float(Lower *L, Loc loc, double v);
+IrNode *rs_emit(Resolver *L, IrOp op, Loc loc, int nargs, IrNode **args);
+IrNode *rs_const_int(Resolver *L, Loc loc, int64_t v);
+IrNode *rs_const_float(Resolver *L, Loc loc, double v);
 Val rs_node(IrNode *n, Loc loc);
 Val rs_error(void);
 const char *rs_val_kind_text(ValKind k); /* "a tensor", "a module", ... */
-Val rs_expr(Lower *L, AstNode *e);
+Val rs_expr(Resolver *L, AstNode *e);
 /* The value as a tensor node; reports "expected a tensor" otherwise. */
-IrNode *rs_as_node(Lower *L, Val v, const char *what);
-Val rs_inline_call(Lower *L, Scope *module, Decl *def, AstNode *call, Val *self);
+IrNode *rs_as_node(Resolver *L, Val v, const char *what);
+Val rs_inline_call(Resolver *L, Scope *module, Decl *def, AstNode *call, Val *self);
 Binding *rs_env_get(Env *e, const char *name);
 void rs_env_set(Env *e, const char *name, IrNode *node);
-void rs_assign_name(Lower *L, const char *name, IrNode *node, Loc loc);
-Val rs_lookup_name(Lower *L, const char *name, Loc loc);
-int rs_dim_symbol(Lower *L, const char *name, Loc loc);
-IrType *rs_decl_type(Lower *L, AstNode *type);
+void rs_assign_name(Resolver *L, const char *name, IrNode *node, Loc loc);
+void rs_poison(Resolver *L, const char *name, Loc loc);
+Val rs_lookup_name(Resolver *L, const char *name, Loc loc);
+const Unassigned *rs_unassigned(const char *why, Loc assigned, IrNode *guard);
+int rs_dim_symbol(Resolver *L, const char *name, Loc loc);
+IrType *rs_decl_type(Resolver *L, AstNode *type);
+/* Records where the symbolic dims of `type` (the annotation of argument
+ * node `arg`) can be read, so they can be used as values. */
+void rs_note_dim_values(Resolver *L, IrNode *arg, AstNode *type);
 
-IrNode *rs_undef(Lower *L, Loc loc, const char *name);
+IrNode *rs_undef(Resolver *L, Loc loc, const char *name);
 Env rs_env_copy(const Env *e);
 void rs_set_args(IrNode *n, PtrVec *args); /* replaces n's operands */
 
 /* stmt.c: statements and control flow */
-bool rs_lower_stmts(Lower *L, AstList *stmts, int from); /* true: they returned */
+bool rs_lower_stmts(Resolver *L, AstList *stmts, int from); /* true: they returned */
 bool rs_always_returns(AstList *stmts);
 bool rs_contains_return(AstList *stmts);
 
 /* consteval.c: numbers known while lowering (const, axis=, size=) */
-bool rs_ceval(Lower *L, AstNode *e, CVal *out, bool quiet);
+bool rs_ceval(Resolver *L, AstNode *e, CVal *out, bool quiet);
 bool rs_ceval_decl(Scope *s, Decl *d);
 
 /* builtins.c: calls of built-in functions and methods */
+/* [[1, 2], [3, 4]] as a TENSOR node, read at compile time; NULL after an error. */
+IrNode *rs_tensor_literal(Resolver *L, AstNode *lit, bool has_dtype, DType dtype);
 bool rs_is_builtin(const char *name);
 /* `self` is the object of a method call (x.sum()), else NULL. */
-Val rs_builtin_call(Lower *L, const char *name, AstNode *call, Val *self);
+Val rs_builtin_call(Resolver *L, const char *name, AstNode *call, Val *self);
 /* Attributes that are not calls: x.T, x.shape. */
-Val rs_attribute(Lower *L, Val obj, AstNode *attr);
+Val rs_attribute(Resolver *L, Val obj, AstNode *attr);
+
+/* suggest.c: "did you mean 'y1'?" -- offer every valid name, then append
+ * rs_suggest_text() (empty when none is close) to the error message. */
+typedef struct Suggest {
+  const char *name; /* the unknown one */
+  const char *best;
+  int dist, prefix;
+} Suggest;
+void rs_suggest_init(Suggest *s, const char *name);
+/* resolve.c: offers the locals, the module's names and inf/nan/pi. */
+Suggest *rs_suggest_name(Scope *module, Env *locals, const char *name);
+void rs_suggest_add(Suggest *s, const char *candidate);
+const char *rs_suggest_text(const Suggest *s);
+/* builtins.c: offers the built-in functions (or, when `methods`, those
+ * that are methods too). */
+void rs_suggest_builtins(Suggest *s, bool methods);
 
 #endif

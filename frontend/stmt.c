@@ -39,7 +39,41 @@ typedef struct Slot {
   const char *name;
   bool is_param;
   IrNode *init, *arg, *yield;
+  const Unassigned *unset; /* after the region: why some path leaves it unassigned */
 } Slot;
+
+/* Of two reasons, the one that makes reading an error. */
+static const Unassigned *worse(const Unassigned *a, const Unassigned *b) {
+  if (!a || !b)
+    return a ? a : b;
+  if (!a->why || !b->why) /* poisoned: reading is a quiet error */
+    return a->why ? b : a;
+  return a->guard ? b : a;
+}
+
+/* Poisons the names the statements assign (a loop or an if that could not
+ * be lowered), so their later uses report nothing more. */
+static void poison_targets(Resolver *L, AstList *stmts) {
+  for (int i = 0; i < stmts->n; i++) {
+    AstNode *s = stmts->v[i];
+    if (s->kind == AST_ASSIGN || s->kind == AST_FOR)
+      for (int k = 0; k < s->items.n; k++)
+        if (s->items.v[k]->kind == AST_NAME)
+          rs_poison(L, s->items.v[k]->name, s->items.v[k]->loc);
+    if (s->kind == AST_AUGASSIGN && s->a->kind == AST_NAME)
+      rs_poison(L, s->a->name, s->a->loc);
+    if (s->kind == AST_FOR || s->kind == AST_IF) {
+      poison_targets(L, &s->body);
+      poison_targets(L, &s->orelse);
+    }
+  }
+}
+
+/* Poisons the names assigned by one statement. */
+static void poison_stmt(Resolver *L, AstNode *stmt) {
+  AstList one = {.v = &stmt, .n = 1};
+  poison_targets(L, &one);
+}
 
 static void push_slot(PtrVec *slots, const char *name, bool is_param, IrNode *init, IrNode *arg) {
   Slot *s = ir_alloc(sizeof *s);
@@ -51,23 +85,42 @@ static void push_slot(PtrVec *slots, const char *name, bool is_param, IrNode *in
 }
 
 /* Emits RESULT nodes for the kept slots after `op` and rebinds the names. */
-static void bind_results(Lower *L, IrNode *op, PtrVec *slots) {
+static void bind_results(Resolver *L, IrNode *op, PtrVec *slots) {
   for (int i = 0; i < slots->n; i++) {
     Slot *s = slots->v[i];
     IrNode *r = rs_emit(L, IR_RESULT, op->loc, 1, &op);
     r->parent = op;
     r->at.ival = i;
     r->name = s->name;
-    rs_env_set(s->is_param ? &L->params : &L->frame->locals, s->name, r);
+    Env *env = s->is_param ? &L->params : &L->frame->locals;
+    rs_env_set(env, s->name, r);
+    rs_env_get(env, s->name)->unset = s->unset;
   }
 }
 
-typedef void (*BindLoopVars)(Lower *L, AstNode *stmt, IrNode *iv, void *ctx);
+/* The loop runs at least once: range() of numbers known at compile time
+ * with a positive trip count. */
+static bool runs_at_least_once(Resolver *L, AstNode *stmt) {
+  AstNode *call = stmt->a;
+  if (call->kind != AST_CALL || call->a->kind != AST_NAME || strcmp(call->a->name, "range") != 0 ||
+      call->items.n < 1 || call->items.n > 3)
+    return false;
+  CVal v[3];
+  for (int i = 0; i < call->items.n; i++)
+    if (!rs_ceval(L, call->items.v[i], &v[i], true) || v[i].is_float)
+      return false;
+  int64_t start = call->items.n == 1 ? 0 : v[0].i, stop = call->items.n == 1 ? v[0].i : v[1].i;
+  int64_t step = call->items.n == 3 ? v[2].i : 1;
+  return (step > 0 && start < stop) || (step < 0 && start > stop);
+}
+
+typedef void (*BindLoopVars)(Resolver *L, AstNode *stmt, IrNode *iv, void *ctx);
 
 /* Lowers a loop body into a FOR region (step 4 of the file comment).
- * `bind` names the loop variables at the top of the body. */
-static void lower_for_region(Lower *L, AstNode *stmt, IrNode *start, IrNode *stop, IrNode *step,
-                             BindLoopVars bind, void *ctx) {
+ * `bind` names the loop variables at the top of the body; `guard` is the
+ * num_batches of a batches() loop, else NULL. */
+static void lower_for_region(Resolver *L, AstNode *stmt, IrNode *start, IrNode *stop, IrNode *step,
+                             BindLoopVars bind, void *ctx, IrNode *guard) {
   IrNode *args3[3] = {start, stop, step};
   IrNode *loop = ir_node_new(IR_FOR, stmt->loc, 3, args3);
   IrBlock *body = ir_block_new(loop);
@@ -92,6 +145,7 @@ static void lower_for_region(Lower *L, AstNode *stmt, IrNode *start, IrNode *sto
       arg->parent = loop;
       arg->name = b->name;
       push_slot(&slots, b->name, e == 1, b->node, arg);
+      ((Slot *)slots.v[slots.n - 1])->unset = b->unset; /* stays set on the arg until assigned */
       b->node = arg;
     }
   int carried_before = slots.n;
@@ -104,6 +158,10 @@ static void lower_for_region(Lower *L, AstNode *stmt, IrNode *start, IrNode *sto
   rs_lower_stmts(L, &stmt->body, 0);
   L->loops--;
   L->block = outer;
+  /* After a loop that may run zero times, a name assigned in it may be
+   * unassigned; a batches() loop is taken to run (its num_batches checks it
+   * at run time, where such a name is read), as training loops rely on. */
+  bool runs = runs_at_least_once(L, stmt);
 
   /* Unchanged variables are not carried: uses see the initial value. */
   PtrVec kept = {0}, dropped = {0};
@@ -116,6 +174,12 @@ static void lower_for_region(Lower *L, AstNode *stmt, IrNode *start, IrNode *sto
       continue;
     }
     s->yield = b->node;
+    if (s->unset && !s->unset->guard) /* not read before the body assigns it: no value flows in */
+      s->init = rs_undef(L, stmt->loc, s->name);
+    if (runs || !s->unset)
+      s->unset = b->unset;
+    else
+      s->unset = worse(b->unset, guard ? rs_unassigned(s->unset->why, s->unset->assigned, guard) : s->unset);
     ir_vec_push(&kept, s);
   }
   /* Variables first assigned in the body are visible after it (Python
@@ -129,7 +193,11 @@ static void lower_for_region(Lower *L, AstNode *stmt, IrNode *start, IrNode *sto
     arg->parent = loop;
     arg->name = b->name;
     push_slot(&kept, b->name, false, u, arg);
-    ((Slot *)kept.v[kept.n - 1])->yield = b->node;
+    Slot *s = kept.v[kept.n - 1];
+    s->yield = b->node;
+    const Unassigned *zero_trips =
+        runs ? NULL : rs_unassigned("assigned only inside this loop, which may run zero times", b->assigned, guard);
+    s->unset = worse(b->unset, zero_trips);
   }
   /* Assemble operands, block params and the yield. */
   PtrVec args = {0}, yields = {0};
@@ -153,7 +221,7 @@ static void lower_for_region(Lower *L, AstNode *stmt, IrNode *start, IrNode *sto
   bind_results(L, loop, &kept);
 }
 
-static void bind_range_var(Lower *L, AstNode *stmt, IrNode *iv, void *ctx) {
+static void bind_range_var(Resolver *L, AstNode *stmt, IrNode *iv, void *ctx) {
   rs_assign_name(L, stmt->items.v[0]->name, iv, stmt->items.v[0]->loc);
 }
 
@@ -164,7 +232,7 @@ typedef struct BatchLoop {
   int sym;
 } BatchLoop;
 
-static void bind_batch_vars(Lower *L, AstNode *stmt, IrNode *iv, void *ctx) {
+static void bind_batch_vars(Resolver *L, AstNode *stmt, IrNode *iv, void *ctx) {
   BatchLoop *bl = ctx;
   for (int k = 0; k < bl->n; k++) {
     IrNode *args[3] = {bl->xs[k], bl->perm, iv};
@@ -176,37 +244,38 @@ static void bind_batch_vars(Lower *L, AstNode *stmt, IrNode *iv, void *ctx) {
 }
 
 /* for i in range(n) / range(a, b) / range(a, b, step) */
-static void lower_for_range(Lower *L, AstNode *stmt, AstNode *call) {
+static bool lower_for_range(Resolver *L, AstNode *stmt, AstNode *call) {
   if (stmt->items.n != 1) {
     ir_error(stmt->loc, "a range() loop has one loop variable, not %d", stmt->items.n);
-    return;
+    return false;
   }
   int np = 0;
   for (int i = 0; i < call->items.n; i++) {
     if (call->items.v[i]->kind == AST_KWARG) {
       ir_error(call->items.v[i]->loc, "range() takes no keyword arguments");
-      return;
+      return false;
     }
     np++;
   }
   if (np < 1 || np > 3) {
     ir_error(call->loc, "range() takes 1 to 3 arguments, got %d", np);
-    return;
+    return false;
   }
   IrNode *v[3] = {0};
   for (int i = 0; i < np; i++) {
     v[i] = rs_as_node(L, rs_expr(L, call->items.v[i]), "a range() bound");
     if (!v[i])
-      return;
+      return false;
   }
   IrNode *start = np == 1 ? rs_const_int(L, call->loc, 0) : v[0];
   IrNode *stop = np == 1 ? v[0] : v[1];
   IrNode *step = np == 3 ? v[2] : rs_const_int(L, call->loc, 1);
-  lower_for_region(L, stmt, start, stop, step, bind_range_var, NULL);
+  lower_for_region(L, stmt, start, stop, step, bind_range_var, NULL, NULL);
+  return true;
 }
 
 /* for xb, yb in batches(X, y, size=64, shuffle=True, drop_last=False) */
-static void lower_for_batches(Lower *L, AstNode *stmt, AstNode *call) {
+static bool lower_for_batches(Resolver *L, AstNode *stmt, AstNode *call) {
   PtrVec xs = {0};
   int64_t size = 0;
   bool shuffle = false, drop_last = false, have_size = false;
@@ -215,36 +284,36 @@ static void lower_for_batches(Lower *L, AstNode *stmt, AstNode *call) {
     if (a->kind != AST_KWARG) {
       IrNode *x = rs_as_node(L, rs_expr(L, a), "an argument of batches()");
       if (!x)
-        return;
+        return false;
       ir_vec_push(&xs, x);
       continue;
     }
     CVal c;
     if (!rs_ceval(L, a->a, &c, false))
-      return;
+      return false;
     if (strcmp(a->name, "size") == 0 && !c.is_float && !c.is_bool && c.i > 0) {
       size = c.i;
       have_size = true;
     } else if (strcmp(a->name, "size") == 0) {
       ir_error(a->a->loc, "batches(size=) must be a positive integer");
-      return;
+      return false;
     } else if (strcmp(a->name, "shuffle") == 0) {
       shuffle = c.is_float ? c.f != 0 : c.i != 0;
     } else if (strcmp(a->name, "drop_last") == 0) {
       drop_last = c.is_float ? c.f != 0 : c.i != 0;
     } else {
       ir_error(a->loc, "batches() has no argument '%s' (it takes size=, shuffle=, drop_last=)", a->name);
-      return;
+      return false;
     }
   }
   if (!have_size) {
     ir_error(call->loc, "batches() needs size=");
-    return;
+    return false;
   }
   if (xs.n == 0 || xs.n != stmt->items.n) {
     ir_error(stmt->loc, "batches() of %d tensor%s is unpacked into %d loop variable%s", xs.n,
              xs.n == 1 ? "" : "s", stmt->items.n, stmt->items.n == 1 ? "" : "s");
-    return;
+    return false;
   }
   IrNode *x0 = xs.v[0];
   IrNode *n = rs_emit(L, IR_DIM, call->loc, 1, &x0);
@@ -264,12 +333,13 @@ static void lower_for_batches(Lower *L, AstNode *stmt, AstNode *call) {
   nb->name = "num_batches";
   BatchLoop bl = {(IrNode **)xs.v, perm, xs.n, size, ir_sym_new("batch", call->loc)};
   lower_for_region(L, stmt, rs_const_int(L, call->loc, 0), nb, rs_const_int(L, call->loc, 1),
-                   bind_batch_vars, &bl);
+                   bind_batch_vars, &bl, nb);
+  return true;
 }
 
 /* for p in params(): / for t in [a, b, c]: unrolled at compile time; a
  * loop variable standing for a param updates that param when assigned. */
-static void lower_for_unrolled(Lower *L, AstNode *stmt, Val list) {
+static void lower_for_unrolled(Resolver *L, AstNode *stmt, Val list) {
   if (stmt->items.n != 1) {
     ir_error(stmt->loc, "an unrolled loop has one loop variable");
     return;
@@ -294,7 +364,7 @@ static void lower_for_unrolled(Lower *L, AstNode *stmt, Val list) {
   }
 }
 
-static void lower_for(Lower *L, AstNode *stmt) {
+static void lower_for(Resolver *L, AstNode *stmt) {
   AstNode *it = stmt->a;
   for (int i = 0; i < stmt->items.n; i++)
     if (stmt->items.v[i]->kind != AST_NAME) {
@@ -302,18 +372,21 @@ static void lower_for(Lower *L, AstNode *stmt) {
       return;
     }
   if (it->kind == AST_CALL && it->a->kind == AST_NAME && !rs_lookup_decl(L->frame->module, it->a->name)) {
-    if (strcmp(it->a->name, "range") == 0)
-      return lower_for_range(L, stmt, it);
-    if (strcmp(it->a->name, "batches") == 0)
-      return lower_for_batches(L, stmt, it);
+    bool range = strcmp(it->a->name, "range") == 0;
+    if (range || strcmp(it->a->name, "batches") == 0) {
+      if (!(range ? lower_for_range : lower_for_batches)(L, stmt, it))
+        poison_stmt(L, stmt);
+      return;
+    }
   }
   Val v = rs_expr(L, it);
   if (v.kind == V_ERROR)
-    return;
+    return poison_stmt(L, stmt);
   if (v.kind == V_LIST || v.kind == V_TUPLE)
     return lower_for_unrolled(L, stmt, v);
   ir_error(it->loc, "a for loop runs over range(), batches(), params() or a list, not %s",
            rs_val_kind_text(v.kind));
+  poison_stmt(L, stmt);
 }
 
 /* True when every path through the statements ends in a return. */
@@ -341,7 +414,7 @@ bool rs_contains_return(AstList *stmts) {
 
 /* Lowers one branch: its statements, then `rest` (the statements after the
  * if) when the branch falls through while the other returns. */
-static bool lower_branch(Lower *L, AstList *branch, AstList *rest, int rest_from) {
+static bool lower_branch(Resolver *L, AstList *branch, AstList *rest, int rest_from) {
   bool ret = rs_lower_stmts(L, branch, 0);
   if (!ret && rest)
     ret = rs_lower_stmts(L, rest, rest_from);
@@ -351,10 +424,12 @@ static bool lower_branch(Lower *L, AstList *branch, AstList *rest, int rest_from
 /* if/elif/else.  Returns true when both branches returned.  When exactly
  * one returns, the statements after the if (stmts[next..]) are lowered into
  * the other, and *consumed is set. */
-static bool lower_if(Lower *L, AstNode *stmt, AstList *stmts, int next, bool *consumed) {
+static bool lower_if(Resolver *L, AstNode *stmt, AstList *stmts, int next, bool *consumed) {
   IrNode *cond = rs_as_node(L, rs_expr(L, stmt->a), "an if condition");
-  if (!cond)
+  if (!cond) {
+    poison_stmt(L, stmt);
     return false;
+  }
   bool then_ret = rs_always_returns(&stmt->body), else_ret = rs_always_returns(&stmt->orelse);
   bool cont = then_ret != else_ret && next < stmts->n;
   *consumed = cont;
@@ -402,8 +477,12 @@ static bool lower_if(Lower *L, AstNode *stmt, AstList *stmts, int next, bool *co
           }
           continue;
         }
+        const Unassigned *unset = worse(b->unset, o ? o->unset : NULL);
         if (o && o->node == b->node) {
-          rs_env_set(e ? &L->params : &L->frame->locals, b->name, b->node);
+          Env *env = e ? &L->params : &L->frame->locals;
+          rs_env_set(env, b->name, b->node);
+          rs_env_get(env, b->name)->unset = unset;
+          rs_env_get(env, b->name)->assigned = b->assigned;
           continue;
         }
         IrNode *t = pass == 0 ? b->node : (o ? o->node : NULL);
@@ -415,6 +494,12 @@ static bool lower_if(Lower *L, AstNode *stmt, AstList *stmts, int next, bool *co
         if (!f)
           f = rs_undef(L, stmt->loc, b->name);
         push_slot(&slots, b->name, e == 1, NULL, NULL);
+        Slot *s = slots.v[slots.n - 1];
+        if (!o)
+          unset = worse(unset, rs_unassigned(pass == 0 ? "assigned only when this if's condition is true"
+                                                       : "assigned only when this if's condition is false",
+                                             b->assigned, NULL));
+        s->unset = unset;
         ir_vec_push(&ty, t);
         ir_vec_push(&ey, f);
       }
@@ -431,7 +516,7 @@ static bool lower_if(Lower *L, AstNode *stmt, AstList *stmts, int next, bool *co
   return r1 && r2;
 }
 
-static void lower_return(Lower *L, AstNode *stmt) {
+static void lower_return(Resolver *L, AstNode *stmt) {
   if (!L->frame->def) {
     ir_error(stmt->loc, "return outside a function");
     return;
@@ -463,25 +548,27 @@ static void lower_return(Lower *L, AstNode *stmt) {
       rs_env_set(&L->frame->locals, ir_sprintf("$return.%d", i), vals.v[i]);
 }
 
-/* target = value, where target is a name or x[...]. */
-static void assign_to(Lower *L, AstNode *target, IrNode *value, Loc loc) {
+/* target = value, where target is a name or x[...]; returns the
+ * index_set of x[...] = value. */
+static IrNode *assign_to(Resolver *L, AstNode *target, IrNode *value, Loc loc) {
   if (target->kind == AST_NAME) {
     rs_assign_name(L, target->name, value, loc);
-    return;
+    return NULL;
   }
   if (target->kind != AST_INDEX || target->a->kind != AST_NAME) {
     ir_error(target->loc, "cannot assign to this expression (expected a name or name[...])");
-    return;
+    return NULL;
   }
   /* x[idx] = v  ->  x = index_set(x, v, idx) */
   Val base = rs_lookup_name(L, target->a->name, target->a->loc);
   IrNode *x = rs_as_node(L, base, "an indexed assignment's target");
   if (!x)
-    return;
-  extern IrNode *rs_index_node(Lower * L, IrNode * x, IrNode * value, AstNode * index);
+    return NULL;
+  extern IrNode *rs_index_node(Resolver * L, IrNode * x, IrNode * value, AstNode * index);
   IrNode *n = rs_index_node(L, x, value, target);
   if (n)
     rs_assign_name(L, target->a->name, n, loc);
+  return n;
 }
 
 static const IrOp augop[] = {
@@ -489,42 +576,50 @@ static const IrOp augop[] = {
     [AOP_FLOORDIV] = IR_FLOORDIV, [AOP_MOD] = IR_MOD, [AOP_POW] = IR_POW, [AOP_MATMUL] = IR_MATMUL,
 };
 
-static void lower_assign(Lower *L, AstNode *stmt) {
+static void lower_assign(Resolver *L, AstNode *stmt) {
   Val v = rs_expr(L, stmt->a);
   if (v.kind == V_ERROR)
-    return;
+    return poison_stmt(L, stmt);
   if (stmt->items.n == 1) {
     IrNode *n = rs_as_node(L, v, "an assigned value");
     if (n)
       assign_to(L, stmt->items.v[0], n, stmt->loc);
+    else
+      poison_stmt(L, stmt);
     return;
   }
   if (v.kind != V_TUPLE || v.n != stmt->items.n) {
     ir_error(stmt->loc, "cannot unpack %s into %d names", v.kind == V_TUPLE ? ir_sprintf("%d values", v.n) : rs_val_kind_text(v.kind),
              stmt->items.n);
-    return;
+    return poison_stmt(L, stmt);
   }
   for (int i = 0; i < v.n; i++) {
     IrNode *n = rs_as_node(L, v.elems[i], "an assigned value");
     if (n)
       assign_to(L, stmt->items.v[i], n, stmt->loc);
+    else if (stmt->items.v[i]->kind == AST_NAME)
+      rs_poison(L, stmt->items.v[i]->name, stmt->items.v[i]->loc);
   }
 }
 
-static void lower_augassign(Lower *L, AstNode *stmt) {
+static void lower_augassign(Resolver *L, AstNode *stmt) {
   IrNode *old = rs_as_node(L, rs_expr(L, stmt->a), "the target of an augmented assignment");
   IrNode *rhs = rs_as_node(L, rs_expr(L, stmt->b), "the right-hand side");
   if (!old || !rhs)
-    return;
+    return poison_stmt(L, stmt);
   if (stmt->op >= sizeof augop / sizeof augop[0] || !augop[stmt->op])
     ir_die(stmt->loc, "bad augmented operator");
   IrNode *args[2] = {old, rhs};
   IrNode *n = rs_emit(L, augop[stmt->op], stmt->loc, 2, args);
-  assign_to(L, stmt->a, n, stmt->loc);
+  if (old->op == IR_INDEX) /* x[mask] += v reads x[mask] with x's shape (shape_rules_index.c) */
+    old->at.keepdims = true;
+  IrNode *set = assign_to(L, stmt->a, n, stmt->loc);
+  if (old->op == IR_INDEX && set)
+    set->at.keepdims = true;
 }
 
 /* Lowers stmts[from..]; returns true when they returned. */
-bool rs_lower_stmts(Lower *L, AstList *stmts, int from) {
+bool rs_lower_stmts(Resolver *L, AstList *stmts, int from) {
   for (int i = from; i < stmts->n; i++) {
     AstNode *s = stmts->v[i];
     switch (s->kind) {

@@ -196,6 +196,8 @@ static void print_attrs(FILE *out, IrNode *n) {
     SEP(), fprintf(out, "size=%lld", (long long)at->ival);
     if (at->keepdims)
       fputs(", drop_last", out);
+    if (at->str) /* frontend/stmt.c: a name from the loop is read after it */
+      fprintf(out, ", checked_for=%s", at->str);
     break;
   case IR_CHECK_TYPE:
     if (at->decl)
@@ -267,6 +269,8 @@ static void print_node(FILE *out, Namer *nm, IrNode *n, int depth) {
       print_ref(out, n->args[1]);
     }
     print_index(out, n);
+    if (n->op != IR_INDEX_ADD && n->at.keepdims)
+      fputs(" augmented", out); /* x[...] op= v: a mask keeps x's shape */
   } else {
     for (int i = 0; i < n->nargs; i++) {
       fputs(i ? ", " : " ", out);

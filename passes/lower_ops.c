@@ -987,6 +987,10 @@ bool lw_op(LCtx *C, IrNode *n) {
       KExpr *size = k_int(n->at.ival);
       KExpr *num = n->at.keepdims ? rows : lw_i64op(IR_ADD, rows, k_int(n->at.ival - 1));
       lw_set_scalar(C, n, lw_i64op(IR_FLOORDIV, num, size));
+      if (n->at.str) /* a name assigned only in the loop is read after it */
+        lw_check(C, k_op2(IR_GE, DT_BOOL, lw_scalar(C, n), k_int(1)), n->loc,
+                 ir_sprintf("batches() gave no batch, so '%s', assigned only inside the loop, has no value after it",
+                            n->at.str));
       return true;
     }
     default: break;

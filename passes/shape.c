@@ -795,6 +795,8 @@ bool pass_shape(IrModule *m) {
     rewrite_block(S, f->body);
   }
   bool ok = S->nerrors == 0;
+  for (int i = 0; ok && i < m->funcs.n; i++)
+    sh_masks_to_where(m->funcs.v[i]);
   free(S->bind);
   free(S->bound);
   free(S->info);

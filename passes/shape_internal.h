@@ -106,6 +106,8 @@ void sh_walk_block(ShapeCtx *S, IrBlock *b);
 /* Inserts a CAST of v to dtype before node `before` of block b (whose
  * index the caller knows) and returns it, typed. */
 IrNode *sh_insert_cast(IrBlock *b, int index, IrNode *v, DType dt);
+/* shape_masks.c: x[mask] = v and x[mask] op= v become where(); after the pass. */
+void sh_masks_to_where(IrFunc *f);
 
 /* ---- shape.c: the shared typing rules ---- */
 int sh_category(DType dt); /* 0 bool, 1 integer, 2 float */

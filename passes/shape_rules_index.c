@@ -326,7 +326,76 @@ static bool index_type(ShapeCtx *S, IrNode *n, int xpos, int first, IrType *res)
   return true;
 }
 
+/* ---- boolean masks ----
+ * x[mask] has one element per True value, a size known only at run time,
+ * so it may only be assigned to.  x[mask] = v takes a scalar v (NumPy
+ * would put the values of a longer v in order at the True positions);
+ * x[mask] op= v reads x[mask] with x's shape (at.keepdims), and v must be a
+ * scalar too.  After the pass, sh_masks_to_where() makes them selects. */
+
+/* The operand position of the bool tensor among n's index items, or -1. */
+static int mask_operand(ShapeCtx *S, IrNode *n, int first) {
+  for (int i = 0; i < n->at.nidx; i++) {
+    IrIndexItem *it = &n->at.idx[i];
+    if ((it->kind == IDX_SCALAR || it->kind == IDX_TENSOR) && it->arg >= first && it->arg < n->nargs) {
+      IrType t = sh_type(S, n->args[it->arg]);
+      if (t.kind == TY_TENSOR && t.dtype == DT_BOOL && t.rank > 0)
+        return it->arg;
+    }
+  }
+  return -1;
+}
+
+/* The mask is the only item and has x's shape. */
+static bool check_mask(ShapeCtx *S, IrNode *n, int arg) {
+  IrType x = sh_type(S, n->args[0]), m = sh_type(S, n->args[arg]);
+  if (n->at.nidx != 1) {
+    sh_error(S, n->loc, "a boolean mask must be the only index (x[mask] = v), not one of %d", n->at.nidx);
+    return false;
+  }
+  bool ok = m.rank == x.rank;
+  for (int k = 0; ok && k < m.rank; k++)
+    ok = sh_unify(S, sh_resolve(S, x.dims[k]), sh_resolve(S, m.dims[k]));
+  if (!ok) {
+    sh_error(S, n->loc, "boolean mask %s does not have the shape of the indexed tensor %s", sh_tstr(&m), sh_tstr(&x));
+    sh_note_operand(S, n, arg, "the mask");
+  }
+  return ok;
+}
+
+/* v of x[mask] = v has one element (NumPy: a 0- or 1-dimensional input). */
+static bool check_mask_value(ShapeCtx *S, IrNode *n, IrNode *v) {
+  IrType t = sh_type(S, v);
+  bool ok = t.rank <= 1;
+  for (int k = 0; ok && k < t.rank; k++) {
+    int64_t c;
+    ok = dim_is_const(sh_resolve(S, t.dims[k]), &c) && c == 1;
+  }
+  if (!ok) {
+    sh_error(S, n->loc, "x[mask] = v needs a scalar v, not %s: the number of True values is known only at run "
+             "time; to choose elementwise, write where(mask, v, x)", sh_tstr(&t));
+    sh_note(S, v->loc, "the value %s comes from here", sh_tstr(&t));
+  }
+  return ok;
+}
+
 void shape_index(ShapeCtx *S, IrNode *n) {
+  int mask = mask_operand(S, n, 1);
+  if (mask >= 0 && !n->at.keepdims) {
+    sh_error(S, n->loc, "x[mask] has a data-dependent shape (one element per True value), so it can only be "
+             "assigned to (x[mask] = v, x[mask] += v); to keep the shape, write where(mask, x, 0)");
+    sh_poison(n);
+    return;
+  }
+  if (mask >= 0) { /* the read of x[mask] op= v: all of x, the set picks */
+    if (!check_mask(S, n, mask)) {
+      sh_poison(n);
+      return;
+    }
+    n->type = sh_type(S, n->args[0]);
+    n->type.weak = false;
+    return;
+  }
   IrType t;
   if (!index_type(S, n, 0, 1, &t)) {
     sh_poison(n);
@@ -339,7 +408,21 @@ void shape_index(ShapeCtx *S, IrNode *n) {
 void shape_index_set(ShapeCtx *S, IrNode *n) {
   if (n->nargs < 2)
     ir_die(n->loc, "index_set without a value");
+  int mask = n->op == IR_INDEX_SET ? mask_operand(S, n, 2) : -1;
+  if (mask >= 0) {
+    IrNode *v = n->args[1];
+    /* x[mask] op= w: the value is op(read, w); w must be a scalar */
+    if (n->at.keepdims && v->nargs == 2 && v->args[0]->op == IR_INDEX && v->args[0]->at.keepdims)
+      v = v->args[1];
+    if (!check_mask(S, n, mask) || !check_mask_value(S, n, v)) {
+      sh_poison(n);
+      return;
+    }
+  }
   IrType sel, x = sh_type(S, n->args[0]), v = sh_type(S, n->args[1]);
+  if (mask >= 0) /* checked above; the selection is all of x for the broadcast check */
+    sel = x;
+  else
   if (!index_type(S, n, 0, 2, &sel)) {
     sh_poison(n);
     return;

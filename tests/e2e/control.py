@@ -117,8 +117,10 @@ def build(s):
     p.block("for range(1, 10, 3) and the loop variable after the loop",
             ["for k5 in range(1, 10, 3):", "    sq = k5 * k5", 'save("k5.npy", k5)', 'save("sq.npy", sq)'],
             {"k5": "np.int64(7)", "sq": "np.int64(49)"})
+    # A name set only in a range(n) loop may be unassigned after it (a compile
+    # error, tests/frontend/resolve/unassigned.tc): give it a value first.
     p.block("the loop variable of range(n) after the loop",
-            ["for k6 in range(n):", "    last6 = x * k6", 'save("k6.npy", k6)', 'save("last6.npy", last6)'],
+            ["k6 = -1", "last6 = x", "for k6 in range(n):", "    last6 = x * k6", 'save("k6.npy", k6)', 'save("last6.npy", last6)'],
             {"k6": "np.int64(n - 1)", "last6": "x * np.float32(n - 1)"})
     p.block("an empty range leaves the carried value",
             ["e7 = x", "for k7 in range(n, n):", "    e7 = e7 * 0.0", 'save("e7.npy", e7)'], {"e7": "x"})

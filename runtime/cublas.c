@@ -53,10 +53,7 @@ typedef struct CublasApi {
 } CublasApi;
 
 #define BLAS_SYM(field, name) {offsetof(CublasApi, field), name}
-static const struct {
-  size_t offset;
-  const char *name;
-} blas_syms[] = {
+static const rt_cuda_sym blas_syms[] = {
     BLAS_SYM(Create, "cublasCreate_v2"),
     BLAS_SYM(Destroy, "cublasDestroy_v2"),
     BLAS_SYM(SetStream, "cublasSetStream_v2"),
@@ -88,26 +85,36 @@ void *rt_cuda_dlopen(const char *env, const char *const *names, int count, char 
   return path && *path ? open_first(&path, 1, why, whysize) : open_first(names, count, why, whysize);
 }
 
+void *rt_cuda_load_api(const char *libname, const char *env, const char *const *names, int count,
+                       const rt_cuda_sym *syms, size_t nsyms, void *api, size_t apisize, char *err, size_t errsize) {
+  char why[200] = "";
+  void *lib = rt_cuda_dlopen(env, names, count, why, sizeof why);
+  if (!lib) {
+    snprintf(err, errsize, "no %s: %s", libname, why);
+    return NULL;
+  }
+  for (size_t i = 0; i < nsyms; i++) {
+    void *fn = dlsym(lib, syms[i].name);
+    if (!fn) {
+      snprintf(err, errsize, "%s has no %s", libname, syms[i].name);
+      memset(api, 0, apisize);
+      return NULL;
+    }
+    memcpy((char *)api + syms[i].offset, &fn, sizeof fn);
+  }
+  return lib;
+}
+
 static void load_cublas(void) {
   static const char *const names[] = {
       "libcublas.so.13", "libcublas.so.12", "libcublas.so.11", "libcublas.so",
       "/usr/local/cuda/lib64/libcublas.so.13", "/usr/local/cuda/lib64/libcublas.so.12",
       "/usr/local/cuda/lib64/libcublas.so.11"};
-  char why[200] = "";
-  void *lib = rt_cuda_dlopen("TENSORC_LIBCUBLAS", names, (int)(sizeof names / sizeof *names), why, sizeof why);
-  if (!lib) {
-    snprintf(blas_load_error, sizeof blas_load_error, "no libcublas: %s", why);
+  void *lib = rt_cuda_load_api("libcublas", "TENSORC_LIBCUBLAS", names, (int)(sizeof names / sizeof *names),
+                               blas_syms, sizeof blas_syms / sizeof *blas_syms, &blas, sizeof blas, blas_load_error,
+                               sizeof blas_load_error);
+  if (!lib)
     return;
-  }
-  for (size_t i = 0; i < sizeof blas_syms / sizeof *blas_syms; i++) {
-    void *fn = dlsym(lib, blas_syms[i].name);
-    if (!fn) {
-      snprintf(blas_load_error, sizeof blas_load_error, "libcublas has no %s", blas_syms[i].name);
-      memset(&blas, 0, sizeof blas);
-      return;
-    }
-    memcpy((char *)&blas + blas_syms[i].offset, &fn, sizeof fn);
-  }
   void *name_fn = dlsym(lib, "cublasGetStatusName");
   memcpy(&blas.GetStatusName, &name_fn, sizeof name_fn);
 }

@@ -84,10 +84,7 @@ typedef struct LtApi {
 } LtApi;
 
 #define LT_SYM(field, name) {offsetof(LtApi, field), name}
-static const struct {
-  size_t offset;
-  const char *name;
-} lt_syms[] = {
+static const rt_cuda_sym lt_syms[] = {
     LT_SYM(Create, "cublasLtCreate"),
     LT_SYM(Destroy, "cublasLtDestroy"),
     LT_SYM(DescCreate, "cublasLtMatmulDescCreate"),
@@ -126,21 +123,8 @@ static void load_cublaslt(void) {
       "libcublasLt.so.13", "libcublasLt.so.12", "libcublasLt.so.11", "libcublasLt.so",
       "/usr/local/cuda/lib64/libcublasLt.so.13", "/usr/local/cuda/lib64/libcublasLt.so.12",
       "/usr/local/cuda/lib64/libcublasLt.so.11"};
-  char why[200] = "";
-  void *lib = rt_cuda_dlopen("TENSORC_LIBCUBLASLT", names, (int)(sizeof names / sizeof *names), why, sizeof why);
-  if (!lib) {
-    snprintf(lt_load_error, sizeof lt_load_error, "no libcublasLt: %s", why);
-    return;
-  }
-  for (size_t i = 0; i < sizeof lt_syms / sizeof *lt_syms; i++) {
-    void *fn = dlsym(lib, lt_syms[i].name);
-    if (!fn) {
-      snprintf(lt_load_error, sizeof lt_load_error, "libcublasLt has no %s", lt_syms[i].name);
-      memset(&lt, 0, sizeof lt);
-      return;
-    }
-    memcpy((char *)&lt + lt_syms[i].offset, &fn, sizeof fn);
-  }
+  rt_cuda_load_api("libcublasLt", "TENSORC_LIBCUBLASLT", names, (int)(sizeof names / sizeof *names), lt_syms,
+                   sizeof lt_syms / sizeof *lt_syms, &lt, sizeof lt, lt_load_error, sizeof lt_load_error);
 }
 
 int rt_cublaslt_epilogue(int epilogue) {

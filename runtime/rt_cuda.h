@@ -94,6 +94,19 @@ void rt_cublas_close(rt_cuda *cu); /* destroys the handle (the library stays loa
  * first of names that opens; NULL with the reason in why. */
 void *rt_cuda_dlopen(const char *env, const char *const *names, int count, char *why, size_t whysize);
 
+/* One function of a CUDA library: its name and where its pointer goes in
+ * the library's table of functions. */
+typedef struct rt_cuda_sym {
+  size_t offset;
+  const char *name;
+} rt_cuda_sym;
+
+/* cublas.c: rt_cuda_dlopen, then every one of syms into api (a table of
+ * apisize bytes).  NULL with api zeroed and the reason in err ("no LIB:
+ * why" or "LIB has no SYM") when the library or a function is missing. */
+void *rt_cuda_load_api(const char *libname, const char *env, const char *const *names, int count,
+                       const rt_cuda_sym *syms, size_t nsyms, void *api, size_t apisize, char *err, size_t errsize);
+
 /* cublaslt.c: the rt_device.matmul_epilogue hook (one cublasLtMatmul);
  * *done false when libcublasLt cannot be loaded or refuses the shape. */
 int rt_cublaslt_matmul(tc_ctx *ctx, const rt_matmul *mm, int epilogue, const void *bias, bool *done);

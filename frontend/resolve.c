@@ -97,43 +97,6 @@ IrNode *rs_as_node(Resolver *L, Val v, const char *what) {
   return NULL;
 }
 
-/* ===== environments ===== */
-
-Binding *rs_env_get(Env *e, const char *name) {
-  for (int i = 0; i < e->n; i++)
-    if (strcmp(e->v[i].name, name) == 0)
-      return &e->v[i];
-  return NULL;
-}
-
-void rs_env_set(Env *e, const char *name, IrNode *node) {
-  Binding *b = rs_env_get(e, name);
-  if (b) {
-    b->node = node;
-    b->unset = NULL; /* a new value is assigned on every path to here */
-    return;
-  }
-  if (e->n == e->cap) {
-    int cap = e->cap ? e->cap * 2 : 16;
-    Binding *v = ir_alloc(sizeof(Binding) * (size_t)cap);
-    if (e->n)
-      memcpy(v, e->v, sizeof(Binding) * (size_t)e->n);
-    e->v = v;
-    e->cap = cap;
-  }
-  e->v[e->n++] = (Binding){.name = name, .node = node};
-}
-
-Env rs_env_copy(const Env *e) {
-  Env c = {0};
-  c.cap = e->n ? e->n : 1;
-  c.v = ir_alloc(sizeof(Binding) * (size_t)c.cap);
-  if (e->n)
-    memcpy(c.v, e->v, sizeof(Binding) * (size_t)e->n);
-  c.n = e->n;
-  return c;
-}
-
 /* ===== scopes ===== */
 
 Decl *rs_lookup_decl(Scope *s, const char *name) {
@@ -305,12 +268,6 @@ Val rs_lookup_name(Resolver *L, const char *name, Loc loc) {
   else
     ir_error(loc, "name '%s' is not defined%s", name, rs_suggest_text(rs_suggest_name(L->frame->module, &L->frame->locals, name)));
   return rs_error();
-}
-
-const Unassigned *rs_unassigned(const char *why, Loc assigned, IrNode *guard) {
-  Unassigned *u = ir_alloc(sizeof *u);
-  *u = (Unassigned){why, assigned, guard};
-  return u;
 }
 
 /* The closest name defined where `name` is not. */
@@ -601,114 +558,6 @@ Val rs_inline_call(Resolver *L, Scope *module, Decl *d, AstNode *call, Val *self
   return result;
 }
 
-/* ===== pruning unused loop and branch results ===== */
-
-static void count_uses(IrBlock *b) {
-  for (int i = 0; i < b->nodes.n; i++) {
-    IrNode *n = b->nodes.v[i];
-    for (int k = 0; k < n->nargs; k++)
-      n->args[k]->mark++;
-    if (n->body)
-      count_uses(n->body);
-    if (n->orelse)
-      count_uses(n->orelse);
-  }
-}
-
-static IrNode *last_node(IrBlock *b) { return b->nodes.v[b->nodes.n - 1]; }
-
-static void remove_arg(IrNode *n, int k) {
-  for (int i = k; i + 1 < n->nargs; i++)
-    n->args[i] = n->args[i + 1];
-  n->nargs--;
-}
-
-static void remove_param(IrBlock *b, int k) {
-  for (int i = k; i + 1 < b->params.n; i++)
-    b->params.v[i] = b->params.v[i + 1];
-  b->params.n--;
-}
-
-/* Drops result k of FOR/IF `op` (whose RESULT nodes live in `b`). */
-static void drop_result(IrBlock *b, IrNode *op, int k) {
-  int w = 0;
-  for (int i = 0; i < b->nodes.n; i++) {
-    IrNode *n = b->nodes.v[i];
-    if (n->op == IR_RESULT && n->parent == op) {
-      if (n->at.ival == k)
-        continue;
-      if (n->at.ival > k)
-        n->at.ival--;
-    }
-    b->nodes.v[w++] = n;
-  }
-  b->nodes.n = w;
-  if (op->op == IR_FOR) {
-    remove_arg(op, 3 + k);
-    remove_param(op->body, 1 + k);
-    remove_arg(last_node(op->body), k);
-  } else {
-    remove_arg(last_node(op->body), k);
-    remove_arg(last_node(op->orelse), k);
-  }
-}
-
-static IrNode *find_result(IrBlock *b, IrNode *op, int k) {
-  for (int i = 0; i < b->nodes.n; i++) {
-    IrNode *n = b->nodes.v[i];
-    if (n->op == IR_RESULT && n->parent == op && n->at.ival == k)
-      return n;
-  }
-  return NULL;
-}
-
-static bool prune_block(IrBlock *b) {
-  bool changed = false;
-  for (int i = 0; i < b->nodes.n; i++) {
-    IrNode *n = b->nodes.v[i];
-    if (n->body)
-      changed |= prune_block(n->body);
-    if (n->orelse)
-      changed |= prune_block(n->orelse);
-    if (n->op != IR_FOR && n->op != IR_IF)
-      continue;
-    int count = last_node(n->body)->nargs;
-    for (int k = count - 1; k >= 0; k--) {
-      IrNode *r = find_result(b, n, k);
-      bool used = r && r->mark > 0;
-      if (n->op == IR_FOR && ((IrNode *)n->body->params.v[1 + k])->mark > 0)
-        used = true;
-      if (!used) {
-        drop_result(b, n, k);
-        changed = true;
-      }
-    }
-  }
-  /* Unused UNDEF placeholders go too. */
-  int w = 0;
-  for (int i = 0; i < b->nodes.n; i++) {
-    IrNode *n = b->nodes.v[i];
-    if (n->op == IR_UNDEF && n->mark == 0) {
-      changed = true;
-      continue;
-    }
-    b->nodes.v[w++] = n;
-  }
-  b->nodes.n = w;
-  return changed;
-}
-
-static void prune_results(IrFunc *f) {
-  for (;;) {
-    ir_clear_marks(f->body);
-    count_uses(f->body);
-    if (!prune_block(f->body))
-      break;
-  }
-  ir_clear_marks(f->body);
-}
-
-
 /* ===== entry functions ===== */
 
 static IrFunc *new_func(IrModule *m, const char *name, Loc loc) {
@@ -811,7 +660,7 @@ static void lower_entry(IrModule *m, Scope *root, AstNode *def) {
   IrNode *ret = ir_node_new(IR_RETURN, def->loc, 0, NULL);
   rs_set_args(ret, &outs);
   ir_block_append(L.block, ret);
-  prune_results(f);
+  rs_prune_results(f);
 }
 
 /* `param W = embed("w.npy")`: the file is named relative to the .tc file

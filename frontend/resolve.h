@@ -1,5 +1,7 @@
 /* frontend/resolve.h - private to the resolve stage (resolve.c, stmt.c,
- * expr.c, builtins.c, consteval.c): the state of lowering one entry function.
+ * expr.c, builtins.c, consteval.c, suggest.c, resolve_prune.c, with the
+ * environments of names in resolve_env.h): the state of lowering one entry
+ * function, then each file's functions.
  *
  * Resolve turns the syntax tree into graph IR.  Calls are inlined as they
  * are lowered (each call site gets its own copy, so untyped parameters are
@@ -12,6 +14,7 @@
 #define TENSORC_RESOLVE_H
 
 #include "frontend.h"
+#include "resolve_env.h"
 
 /* ---- module scopes ---- */
 
@@ -40,8 +43,6 @@ struct Scope {
   AstNode *ast;
   PtrVec decls;       /* Decl* */
 };
-
-Decl *rs_lookup_decl(Scope *s, const char *name);
 
 /* ---- values produced while lowering expressions ---- */
 
@@ -73,31 +74,7 @@ struct Val {
   AstNode *lit;       /* V_LIST: the literal, made a tensor where one is expected */
 };
 
-/* ---- the lowering state ---- */
-
-/* Why a name may be unassigned, for the note at its assignment. */
-typedef struct Unassigned {
-  const char *why;  /* "assigned only inside this loop, which may run zero times";
-                       NULL: poisoned, its value had an error (rs_poison) */
-  Loc assigned;
-  IrNode *guard;    /* a batches() loop's num_batches: reading is allowed, and
-                       makes the program check at run time that it is >= 1 */
-} Unassigned;
-
-typedef struct Binding {
-  const char *name;
-  IrNode *node;
-  const char *alias; /* a loop variable standing for this param */
-  /* Some path reaches here without assigning the name: reading it is an
-   * error, or, past a batches() loop, a run-time check that it ran. */
-  const struct Unassigned *unset;
-  Loc assigned; /* its last assignment on the path that assigns it */
-} Binding;
-
-typedef struct Env {
-  Binding *v;
-  int n, cap;
-} Env;
+/* ---- the resolver state ---- */
 
 /* `N` of `x: f32[N, 4]` used as a value is x.shape[0] of the argument as
  * it was passed (x may be reassigned later). */
@@ -129,37 +106,46 @@ typedef struct Resolver {
   int loops;      /* loops around the current statement */
 } Resolver;
 
-/* resolve.c */
+/* ---- functions, by the file that defines them ---- */
+
+/* resolve.c: building nodes and values */
 IrNode *rs_emit(Resolver *L, IrOp op, Loc loc, int nargs, IrNode **args);
 IrNode *rs_const_int(Resolver *L, Loc loc, int64_t v);
 IrNode *rs_const_float(Resolver *L, Loc loc, double v);
+IrNode *rs_undef(Resolver *L, Loc loc, const char *name);
 Val rs_node(IrNode *n, Loc loc);
 Val rs_error(void);
 const char *rs_val_kind_text(ValKind k); /* "a tensor", "a module", ... */
-Val rs_expr(Resolver *L, AstNode *e);
 /* The value as a tensor node; reports "expected a tensor" otherwise. */
 IrNode *rs_as_node(Resolver *L, Val v, const char *what);
-Val rs_inline_call(Resolver *L, Scope *module, Decl *def, AstNode *call, Val *self);
-Binding *rs_env_get(Env *e, const char *name);
-void rs_env_set(Env *e, const char *name, IrNode *node);
+
+/* resolve.c: names */
+Decl *rs_lookup_decl(Scope *s, const char *name);
+Val rs_lookup_name(Resolver *L, const char *name, Loc loc);
 void rs_assign_name(Resolver *L, const char *name, IrNode *node, Loc loc);
 void rs_poison(Resolver *L, const char *name, Loc loc);
-Val rs_lookup_name(Resolver *L, const char *name, Loc loc);
-const Unassigned *rs_unassigned(const char *why, Loc assigned, IrNode *guard);
+/* Offers the locals, the module's names and inf/nan/pi (see suggest.c). */
+struct Suggest *rs_suggest_name(Scope *module, Env *locals, const char *name);
+
+/* resolve.c: types, symbolic dims and calls */
 int rs_dim_symbol(Resolver *L, const char *name, Loc loc);
 IrType *rs_decl_type(Resolver *L, AstNode *type);
 /* Records where the symbolic dims of `type` (the annotation of argument
  * node `arg`) can be read, so they can be used as values. */
 void rs_note_dim_values(Resolver *L, IrNode *arg, AstNode *type);
+Val rs_inline_call(Resolver *L, Scope *module, Decl *def, AstNode *call, Val *self);
 
-IrNode *rs_undef(Resolver *L, Loc loc, const char *name);
-Env rs_env_copy(const Env *e);
-void rs_set_args(IrNode *n, PtrVec *args); /* replaces n's operands */
+/* expr.c: expressions (operators, slices, calls) */
+Val rs_expr(Resolver *L, AstNode *e);
+
+/* resolve_prune.c: drops FOR/IF results nobody reads */
+void rs_prune_results(IrFunc *f);
 
 /* stmt.c: statements and control flow */
 bool rs_lower_stmts(Resolver *L, AstList *stmts, int from); /* true: they returned */
 bool rs_always_returns(AstList *stmts);
 bool rs_contains_return(AstList *stmts);
+void rs_set_args(IrNode *n, PtrVec *args); /* replaces n's operands */
 
 /* consteval.c: numbers known while lowering (const, axis=, size=) */
 bool rs_ceval(Resolver *L, AstNode *e, CVal *out, bool quiet);
@@ -173,6 +159,9 @@ bool rs_is_builtin(const char *name);
 Val rs_builtin_call(Resolver *L, const char *name, AstNode *call, Val *self);
 /* Attributes that are not calls: x.T, x.shape. */
 Val rs_attribute(Resolver *L, Val obj, AstNode *attr);
+/* Offers the built-in functions (or, when `methods`, those that are
+ * methods too) to a "did you mean" search. */
+void rs_suggest_builtins(struct Suggest *s, bool methods);
 
 /* suggest.c: "did you mean 'y1'?" -- offer every valid name, then append
  * rs_suggest_text() (empty when none is close) to the error message. */
@@ -182,12 +171,7 @@ typedef struct Suggest {
   int dist, prefix;
 } Suggest;
 void rs_suggest_init(Suggest *s, const char *name);
-/* resolve.c: offers the locals, the module's names and inf/nan/pi. */
-Suggest *rs_suggest_name(Scope *module, Env *locals, const char *name);
 void rs_suggest_add(Suggest *s, const char *candidate);
 const char *rs_suggest_text(const Suggest *s);
-/* builtins.c: offers the built-in functions (or, when `methods`, those
- * that are methods too). */
-void rs_suggest_builtins(Suggest *s, bool methods);
 
 #endif

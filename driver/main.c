@@ -80,7 +80,8 @@ static const char usage[] =
     "  --no-memplan        skip the memplan pass (in-place updates, reuse, hoisting)\n"
     "  --version, --help\n"
     "Dumps, --time-passes and --dump-dot are side channels: the output is written as well.\n"
-    "Environment: TENSORC_DEBUG=1 pass names and times, 2 also the IR after each pass.\n"
+    "Environment: TENSORC_DEBUG=1 pass names and times, 2 also the IR after each pass,\n"
+    "  3 also the generated LLVM IR and CUDA C, 4 also optimised LLVM IR and NVRTC's log.\n"
     "Exit codes: 0 success, 1 compile errors, 2 usage errors, 3 internal errors.\n";
 
 static _Noreturn void usage_error(const char *fmt, const char *arg) {

@@ -209,6 +209,7 @@ static LLVMValueRef ipow(Cg *g, LLVMValueRef base, LLVMValueRef ex) {
   if (!fn) {
     fn = LLVMAddFunction(g->mod, name, fty);
     LLVMSetLinkage(fn, LLVMInternalLinkage);
+    cg_add_attr(g, fn, "alwaysinline"); /* inside vectorised loops; emit.c inlines only these */
     LLVMBuilderRef b = LLVMCreateBuilderInContext(g->c);
     LLVMBasicBlockRef entry = LLVMAppendBasicBlockInContext(g->c, fn, "entry");
     LLVMBasicBlockRef head = LLVMAppendBasicBlockInContext(g->c, fn, "head");

@@ -82,6 +82,9 @@ void cg_emit_parallel(Cg *g, KStmt *s, LLVMValueRef trips, LLVMValueRef work, Ra
   LLVMValueRef body = LLVMAddFunction(g->mod, ir_sprintf("%s.par%d", LLVMGetValueName(g->fn), g->nbodies++), bty);
   LLVMSetLinkage(body, LLVMInternalLinkage);
   cg_add_attr(g, body, "nounwind");
+  /* the serial path calls it directly: never copy the kernel into the host
+   * function a second time (compile time; emit.c's pipeline) */
+  cg_add_attr(g, body, "noinline");
   Cg saved = *g;
   g->fn = body;
   g->b = LLVMCreateBuilderInContext(g->c);

@@ -8,11 +8,11 @@
  * 2. cpu_host.c builds the module with the machine's data layout (struct
  *    offsets and GEPs depend on it); LLVMVerifyModule checks it, and a
  *    failure is a compiler bug.
- * 3. At -O1..-O3 the legacy PassManagerBuilder's function and module
- *    pipelines run, with the machine's TargetTransformInfo (without it the
- *    vectorisers see no vector registers); -O2 and up also run the SLP
- *    vectoriser, which the C API cannot switch on in the builder; loops are
- *    unrolled only at -O3 (see optimise()).
+ * 3. At -O1 and -O2 a short function pipeline chosen for this code runs
+ *    (kernel_pipeline: simplification, LICM, the loop and SLP vectorisers);
+ *    -O3 runs LLVM's default<O3>, loop unrolling included.  Both through
+ *    the new pass manager with the target machine, so the vectorisers see
+ *    the host's vector registers.
  * 4. The output is written to a temporary name and renamed, so a failed run
  *    never leaves a half-written file.  An executable is the object in a
  *    temporary file linked by the system C compiler against libtensorc_rt:
@@ -33,8 +33,8 @@
 #include <llvm-c/Analysis.h>
 #include <llvm-c/Support.h>
 #include <llvm-c/TargetMachine.h>
-#include <llvm-c/Transforms/PassManagerBuilder.h>
-#include <llvm-c/Transforms/Vectorize.h>
+#include <llvm-c/Error.h>
+#include <llvm-c/Transforms/PassBuilder.h>
 
 #include <errno.h>
 #include <spawn.h>
@@ -111,40 +111,40 @@ static LLVMTargetMachineRef host_machine(int opt, char **triple_out) {
 
 /* ---- 3. optimisation ---- */
 
+/* The pipeline for -O1 and -O2, chosen for this code instead of LLVM's
+ * whole -O2 module pipeline, which spent most of its time on work our
+ * modules do not need (the CGSCC inliner walk, repeated instcombines,
+ * jump threading, ...): the host functions are straight-line calls into
+ * the runtime, and the kernels are loop nests whose one big win is the
+ * loop vectoriser.  Every function gets: SSA form (sroa), local
+ * simplification, loop-invariant code motion (loads of the parallel
+ * body's environment, the buffer pointers), loops in the shape the
+ * vectoriser wants (rotated, canonical induction variable), libmvec's
+ * vector math functions made known to it (inject-tli-mappings; see
+ * host_machine), the loop and SLP vectorisers, and a clean-up.  The only calls worth inlining are the
+ * small helpers cpu_expr.c marks alwaysinline (integer powers); parallel
+ * bodies are noinline (cpu_parallel.c), so the serial path's direct call
+ * does not copy the kernel into the host function a second time.
+ * On digits.tc this takes a third of the time of -O2 and makes the same
+ * vector code (docs/performance.md, "Compile time"). */
+static const char *const kernel_pipeline =
+    "always-inline,"
+    "function(sroa,early-cse<memssa>,simplifycfg,instcombine,"
+    "loop-simplify,lcssa,loop-mssa(licm),loop-rotate,indvars,"
+    "inject-tli-mappings,loop-vectorize,slp-vectorizer,instcombine,simplifycfg)";
+
 static void optimise(LLVMModuleRef mod, LLVMTargetMachineRef tm, int opt) {
   if (opt <= 0)
     return;
-  LLVMPassManagerBuilderRef pmb = LLVMPassManagerBuilderCreate();
-  LLVMPassManagerBuilderSetOptLevel(pmb, (unsigned)(opt > 3 ? 3 : opt));
-  LLVMPassManagerBuilderSetSizeLevel(pmb, 0);
-  /* clang's thresholds: 225 at -O1/-O2, 275 at -O3 */
-  LLVMPassManagerBuilderUseInlinerWithThreshold(pmb, opt >= 3 ? 275 : 225);
-  /* Below -O3, no loop unrolling: the unroller copies every outer loop
-   * whose inner loop was just vectorised (and interleaved), which made
-   * code 10x larger and instruction selection 10-30x slower (4.5 s instead
-   * of 0.3 s for a 20-kernel program) for no measurable speed on
-   * memory-bound kernels; the vectoriser still interleaves. */
-  if (opt < 3)
-    LLVMPassManagerBuilderSetDisableUnrollLoops(pmb, 1);
-
-  LLVMPassManagerRef fpm = LLVMCreateFunctionPassManagerForModule(mod);
-  LLVMAddAnalysisPasses(tm, fpm);
-  LLVMPassManagerBuilderPopulateFunctionPassManager(pmb, fpm);
-  LLVMInitializeFunctionPassManager(fpm);
-  for (LLVMValueRef fn = LLVMGetFirstFunction(mod); fn; fn = LLVMGetNextFunction(fn))
-    if (!LLVMIsDeclaration(fn))
-      LLVMRunFunctionPassManager(fpm, fn);
-  LLVMFinalizeFunctionPassManager(fpm);
-  LLVMDisposePassManager(fpm);
-
-  LLVMPassManagerRef mpm = LLVMCreatePassManager();
-  LLVMAddAnalysisPasses(tm, mpm);
-  LLVMPassManagerBuilderPopulateModulePassManager(pmb, mpm);
-  if (opt >= 2)
-    LLVMAddSLPVectorizePass(mpm);
-  LLVMRunPassManager(mpm, mod);
-  LLVMDisposePassManager(mpm);
-  LLVMPassManagerBuilderDispose(pmb);
+  /* -O3: LLVM's own pipeline, loop unrolling included. */
+  const char *pipeline = opt >= 3 ? "default<O3>" : kernel_pipeline;
+  LLVMPassBuilderOptionsRef po = LLVMCreatePassBuilderOptions();
+  LLVMErrorRef err = LLVMRunPasses(mod, pipeline, tm, po);
+  LLVMDisposePassBuilderOptions(po);
+  if (err) {
+    char *msg = LLVMGetErrorMessage(err);
+    ir_die(nowhere, "codegen: the LLVM pass pipeline failed: %s", msg);
+  }
 }
 
 /* ---- 4. files ---- */

@@ -509,7 +509,7 @@ static void lower_node(LCtx *C, IrNode *n) {
     else
       lw_set_scalar(C, n, ir_dtype_is_float(n->at.dtype) ? k_const(n->type.dtype, n->at.fval)
                                                          : k_cast(k_int(n->at.ival), n->type.dtype));
-    return;
+    break; /* a size the simplify pass folded still sets its symbol (below) */
   case IR_GRAD:
     ir_error(n->loc, "grad() was not expanded by the autodiff pass");
     C->failed = true;

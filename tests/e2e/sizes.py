@@ -1,0 +1,96 @@
+"""Sizes against NumPy (issue 13 items 2 and 16): a size given by any
+integer expression, constant or known only at run time (`**`, `//`, `%`,
+maximum/minimum, unary minus, abs, astype(i64), x.shape arithmetic, an
+inlined function's result), makes a tensor of exactly that many elements,
+for every creation op and for reshape/broadcast_to.  (`zeros(2**3)` had 0
+elements: the shape pass did not evaluate `**`, so the size became a
+symbol, and the lowering never set a symbol whose node the simplify pass
+had folded into a constant.)  arange with a negative count is empty, as
+NumPy's.  The errors (negative and overflowing sizes) are lit tests:
+tests/runtime/size_errors.test and tests/passes/shape/size_limits.tc."""
+import os
+import sys
+
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import oracle  # noqa: E402
+from oracle import F32, F64, I32, I64, np  # noqa: E402
+
+KNOWN_FAILURES = {
+    'arange: arange(a, b)': 'a negative run-time count is an error, not an empty arange',
+    'arange: arange(b, a)': 'a negative run-time count is an error, not an empty arange',
+    'arange: arange(a, b, -1)': 'a negative run-time count is an error, not an empty arange',
+    'arange: arange(a - b)': 'a negative run-time count is an error, not an empty arange',
+    'arange: sum(arange(a, b) * 2)': 'a negative run-time count is an error, not an empty arange',
+}
+
+# an inlined function whose integer result is a size
+HEADER = ["def sq(k):", "    return k * k + 1", ""]
+
+
+def constant_sizes(s):
+    p = s.program("const", "x: f32[N]", header=HEADER)
+    p.run(x=s.normal((6,)))
+    for e, want in (
+            ("zeros(2**3)", "np.zeros(2**3, F32)"), ("ones(3**2, 2)", "np.ones((9, 2), F32)"),
+            ("full(2**4, 1.5)", "np.full(16, 1.5, F32)"), ("full(10**7, 0.5).shape[0]", "np.int64(10**7)"),
+            ("mean(full(10**6, 0.5))", "np.float32(0.5)"),
+            ("arange(2**5)", "np.arange(32, dtype=I64)"), ("eye(2**2)", "np.eye(4, dtype=F32)"),
+            ("linspace(0, 1, 2**2 + 1)", "np.linspace(0, 1, 5).astype(F32)"),
+            ("zeros(7 // 2)", "np.zeros(3, F32)"), ("zeros(-7 // -2)", "np.zeros(3, F32)"),
+            ("zeros(17 % 5)", "np.zeros(2, F32)"), ("zeros(-3 % 5)", "np.zeros(2, F32)"),
+            ("zeros(maximum(2, 5))", "np.zeros(5, F32)"), ("zeros(minimum(2, 5))", "np.zeros(2, F32)"),
+            ("zeros(-(-4))", "np.zeros(4, F32)"), ("zeros(abs(-3))", "np.zeros(3, F32)"),
+            ("zeros((3.7).astype(i64))", "np.zeros(3, F32)"), ("zeros(sq(3))", "np.zeros(10, F32)"),
+            ("zeros(2**3 - 2**2, 2 * 3 // 4)", "np.zeros((4, 1), F32)"),
+            ("rand(2**3, dtype=f64).shape[0]", "np.int64(8)"), ("randint(0, 5, 3**2).shape[0]", "np.int64(9)"),
+            ("reshape(arange(12), 2**2, -1)", "np.arange(12, dtype=I64).reshape(4, -1)"),
+            ("broadcast_to(x, 2**1, x.shape[0])", "np.broadcast_to(x, (2, 6))"),
+            ("zeros(x.shape[0] ** 2)", "np.zeros(36, F32)"), ("zeros(x.shape[0] // 4, x.shape[0] % 4)", "np.zeros((1, 2), F32)"),
+            ("zeros(2**62 // 2**60)", "np.zeros(4, F32)")):
+        p.check(e, want)
+
+
+def runtime_sizes(s):
+    p = s.program("runtime", "x: f32[N], n: i64, f: f32", header=HEADER)
+    p.run(x=s.uniform(0.5, 2.0, (5,)), n=5, f=np.float32(4.5))
+    p.run(x=s.uniform(0.5, 2.0, (2,)), n=2, f=np.float32(0.25), label="small")
+    for e, want in (
+            ("zeros(n**2)", "np.zeros(n**2, F32)"), ("ones(2**n)", "np.ones(2**n, F32)"),
+            ("zeros(n // 2)", "np.zeros(n // 2, F32)"), ("zeros(n % 3, 2)", "np.zeros((n % 3, 2), F32)"),
+            ("zeros(maximum(n, 3))", "np.zeros(max(n, 3), F32)"), ("zeros(minimum(n, 3))", "np.zeros(min(n, 3), F32)"),
+            ("zeros(-(1 - n))", "np.zeros(n - 1, F32)"), ("zeros(abs(1 - n))", "np.zeros(abs(1 - n), F32)"),
+            ("zeros(f.astype(i64))", "np.zeros(int(f), F32)"), ("zeros(sum(x).astype(i64))", "np.zeros(int(np.sum(x)), F32)"),
+            ("zeros(x.shape[0] ** 2)", "np.zeros(len(x) ** 2, F32)"), ("zeros(x.shape[0] // 2 + 1)", "np.zeros(len(x) // 2 + 1, F32)"),
+            ("zeros(sq(n))", "np.zeros(n * n + 1, F32)"), ("full(n**2, 2.5)", "np.full(n**2, 2.5, F32)"),
+            ("arange(n**2)", "np.arange(n**2, dtype=I64)"), ("arange(n, n**2)", "np.arange(n, n**2, dtype=I64)"),
+            ("eye(n // 2 + 1)", "np.eye(n // 2 + 1, dtype=F32)"), ("linspace(0, 1, n**2)", "np.linspace(0, 1, n**2).astype(F32)"),
+            ("reshape(arange(n**2), n, -1)", "np.arange(n**2, dtype=I64).reshape(n, -1)"),
+            ("broadcast_to(x, n // 2 + 1, x.shape[0])", "np.broadcast_to(x, (n // 2 + 1, len(x)))"),
+            ("rand(n**2).shape[0]", "np.int64(n**2)"), ("randn(n, n % 3 + 1).shape[1]", "np.int64(n % 3 + 1)"),
+            ("sum(ones(n**2, dtype=i64))", "np.int64(n**2)")):
+        p.check(e, want)
+
+
+def negative_arange(s):
+    # arange with a count that is negative is empty (NumPy), constant or not
+    p = s.program("arange", "a: i64, b: i64")
+    for a, b in ((5, 2), (2, 5), (-3, -7), (0, 0)):
+        p.run(a=a, b=b, label="a%d_b%d" % (a, b))
+    for e, want in (
+            ("arange(a, b)", "np.arange(a, b, dtype=I64)"), ("arange(b, a)", "np.arange(b, a, dtype=I64)"),
+            ("arange(a, b, -1)", "np.arange(a, b, -1, dtype=I64)"), ("arange(a - b)", "np.arange(a - b, dtype=I64)"),
+            ("arange(5, 2)", "np.arange(5, 2, dtype=I64)"), ("arange(-4)", "np.arange(-4, dtype=I64)"),
+            ("arange(a, b, 2)", "np.arange(a, b, 2, dtype=I64)"),
+            ("sum(arange(a, b) * 2)", "np.int64(np.sum(np.arange(a, b) * 2))")):
+        p.check(e, want)
+
+
+def build(s):
+    constant_sizes(s)
+    runtime_sizes(s)
+    negative_arange(s)
+
+
+if __name__ == "__main__":
+    oracle.main(build, KNOWN_FAILURES)

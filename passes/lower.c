@@ -190,7 +190,7 @@ void lw_check_values(LCtx *C, KExpr *cond, Loc loc, const char *fmt, int n, KExp
 }
 
 /* Every symbol of d has a run-time value. */
-static bool dim_known(LCtx *C, Dim d) {
+bool lw_dim_known(LCtx *C, Dim d) {
   for (int i = 0; i < d.n; i++)
     for (int j = 0; j < d.t[i].deg; j++)
       if (d.t[i].sym[j] >= C->nsyms || !C->symset[d.t[i].sym[j]])
@@ -232,7 +232,7 @@ void lw_bind_sym(LCtx *C, Dim d, KExpr *value, Loc loc) {
     /* The shape pass decided what this size must be (unifying it with the
      * shapes around it): a run-time value must agree. */
     char want[128];
-    if (value->kind != KX_CONST && dim_known(C, d))
+    if (value->kind != KX_CONST && lw_dim_known(C, d))
       lw_check(C, k_op2(IR_EQ, DT_BOOL, k_cast(value, DT_I64), k_dim(d)), loc,
                ir_sprintf("this size must be %s, as the shapes it is used with require",
                           dim_format(d, want, sizeof want)));

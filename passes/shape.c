@@ -33,6 +33,7 @@
 #include "shape_internal.h"
 
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -696,6 +697,34 @@ static bool check_operands(ShapeCtx *S, IrNode *n) {
   return ok;
 }
 
+/* A tensor of constant shape holds at most IR_MAX_TENSOR_BYTES: NumPy
+ * refuses larger ones ("array is too big"), and their byte count could
+ * wrap around in the generated code.  Checked for every op, so a product
+ * of dims (broadcasting, matmul, outer), a sum (cat) or a creation op
+ * cannot make one.  A symbolic shape is checked by the lowering. */
+static void check_bytes(ShapeCtx *S, IrNode *n) {
+  IrType *t = &n->type;
+  int64_t bytes = ir_dtype_size(t->dtype), d;
+  double approx = (double)bytes;
+  bool over = false;
+  for (int i = 0; i < t->rank; i++) {
+    if (!dim_is_const(sh_resolve(S, t->dims[i]), &d))
+      return;
+    approx *= (double)d;
+    over |= __builtin_mul_overflow(bytes, d, &bytes);
+  }
+  if (!over && bytes <= IR_MAX_TENSOR_BYTES)
+    return;
+  char size[64];
+  if (over)
+    snprintf(size, sizeof size, "%.3g", approx);
+  else
+    snprintf(size, sizeof size, "%lld", (long long)bytes);
+  sh_error(S, n->loc, "%s: %s needs %s bytes, more than the %lld bytes (2^48, 256 TiB) a tensor may hold",
+           ir_op_name(n->op), sh_tstr(t), size, (long long)IR_MAX_TENSOR_BYTES);
+  sh_poison(n);
+}
+
 /* A rule's result must fit the representation: rank, dims, no overflow. */
 static void check_result(ShapeCtx *S, IrNode *n) {
   IrType *t = &n->type;
@@ -712,6 +741,7 @@ static void check_result(ShapeCtx *S, IrNode *n) {
       sh_poison(n);
       return;
     }
+  check_bytes(S, n);
 }
 
 static void visit(ShapeCtx *S, IrNode *n) {

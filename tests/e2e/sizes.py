@@ -16,13 +16,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import oracle  # noqa: E402
 from oracle import F32, F64, I32, I64, np  # noqa: E402
 
-KNOWN_FAILURES = {
-    'arange: arange(a, b)': 'a negative run-time count is an error, not an empty arange',
-    'arange: arange(b, a)': 'a negative run-time count is an error, not an empty arange',
-    'arange: arange(a, b, -1)': 'a negative run-time count is an error, not an empty arange',
-    'arange: arange(a - b)': 'a negative run-time count is an error, not an empty arange',
-    'arange: sum(arange(a, b) * 2)': 'a negative run-time count is an error, not an empty arange',
-}
+KNOWN_FAILURES = {}
 
 # an inlined function whose integer result is a size
 HEADER = ["def sq(k):", "    return k * k + 1", ""]

@@ -70,6 +70,10 @@ void lw_emit_alloc(LCtx *C, int buf, Loc loc) {
 
 int lw_alloc(LCtx *C, IrNode *n) {
   int b = lw_new_buf(C, n, NULL, n->type.dtype, n->type.rank, n->type.dims);
+  KList *out = C->out; /* the check goes where the allocation goes */
+  C->out = C->allocs ? C->allocs : out;
+  lw_check_alloc(C, n);
+  C->out = out;
   lw_emit_alloc(C, b, n->loc);
   lw_set(C, n, b, true);
   return b;

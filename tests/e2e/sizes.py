@@ -6,7 +6,7 @@ for every creation op and for reshape/broadcast_to.  (`zeros(2**3)` had 0
 elements: the shape pass did not evaluate `**`, so the size became a
 symbol, and the lowering never set a symbol whose node the simplify pass
 had folded into a constant.)  arange with a negative count is empty, as
-NumPy's.  The errors (negative and overflowing sizes) are lit tests:
+NumPy's.  full/full_like take a fill value known only at run time.  The errors (negative and overflowing sizes) are lit tests:
 tests/runtime/size_errors.test and tests/passes/shape/size_limits.tc."""
 import os
 import sys
@@ -66,6 +66,22 @@ def runtime_sizes(s):
         p.check(e, want)
 
 
+def runtime_fill(s):
+    # full / full_like with a fill value known only at run time (was refused:
+    # "full() needs a fill value known at compile time"): NumPy's dtypes
+    p = s.program("fill", "x: f32[N, M], i: i64[N], n: i64, a: f32, w: f64")
+    p.run(x=s.normal((2, 3)), i=s.ints(-5, 5, (2,)), n=3, a=np.float32(2.5), w=np.float64(-0.125))
+    for e, want in (
+            ("full(3, a)", "np.full(3, a, F32)"), ("full((2, n), a, dtype=f64)", "np.full((2, n), a, F64)"),
+            ("full(x.shape, w)", "np.full(x.shape, w, F64)"), ("full(2, n * 2)", "np.full(2, n * 2, I64)"),
+            ("full(n**2, a) * 2.0", "np.full(n**2, a, F32) * F32(2)"), ("full(2, 2, fill_value=w)", "np.full((2, 2), w, F64)"),
+            ("full_like(i, a)", "np.full_like(i, a)"), ("full_like(x, w)", "np.full_like(x, w)"),
+            ("full_like(i, a, dtype=f32)", "np.full(i.shape, a, F32)")):
+        p.check(e, want)
+    p.block("y = full(3, a); y[0] = 7.0", ["y = full(3, a)", "y[0] = 7.0", 'save("fillset.npy", y)', 'save("filla.npy", a)'],
+            {"fillset": "setitem(np.full(3, a, F32), 0, 7.0)", "filla": "a"})
+
+
 def negative_arange(s):
     # arange with a count that is negative is empty (NumPy), constant or not
     p = s.program("arange", "a: i64, b: i64")
@@ -83,6 +99,7 @@ def negative_arange(s):
 def build(s):
     constant_sizes(s)
     runtime_sizes(s)
+    runtime_fill(s)
     negative_arange(s)
 
 

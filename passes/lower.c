@@ -624,8 +624,15 @@ static void lower_args(LCtx *C, IrFunc *g) {
         continue;
       }
       char buf[128];
-      lw_check(C, k_op2(IR_EQ, DT_BOOL, got, k_dim(want)), a->loc,
-               ir_sprintf("argument '%s': axis %d must have size %s", a->name, d, dim_format(want, buf, sizeof buf)));
+      const char *msg = ir_sprintf("argument '%s': axis %d must have size %s", a->name, d, dim_format(want, buf, sizeof buf));
+      if (dim_is_const(want, NULL) || !lw_dim_known(C, want)) {
+        lw_check(C, k_op2(IR_EQ, DT_BOOL, got, k_dim(want)), a->loc, msg);
+        continue;
+      }
+      /* N + 1: the values, not only the symbols ("= 4, but has 5") */
+      KExpr *values[2] = {k_dim(want), got};
+      lw_check_values(C, k_op2(IR_EQ, DT_BOOL, got, k_dim(want)), a->loc, ir_sprintf("%s = %%lld, but has %%lld", msg),
+                      2, values);
     }
   }
 }

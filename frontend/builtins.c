@@ -613,6 +613,19 @@ static Val h_cast(Resolver *L, Args *A, IrOp op, AstNode *call) {
   return rs_node(n, call->loc);
 }
 
+/* int(x), as Python's int() of a NumPy value: x must hold one element
+ * (a reshape to rank 0, which refuses more), truncated toward zero to i64
+ * (zeros(int(sum(x)) - 5)). */
+static Val h_int(Resolver *L, Args *A, IrOp op, AstNode *call) {
+  IrNode *x = arg_node(L, A, "x");
+  if (!x)
+    return rs_error();
+  IrNode *one = rs_emit(L, IR_RESHAPE, call->loc, 1, &x);
+  IrNode *n = rs_emit(L, op, call->loc, 1, &one);
+  n->at.dtype = DT_I64;
+  return rs_node(n, call->loc);
+}
+
 /* x.to(cuda), x.cpu(), x.cuda() */
 static Val h_to(Resolver *L, Args *A, IrOp op, AstNode *call) {
   IrNode *x = arg_node(L, A, "x");
@@ -820,6 +833,7 @@ static const Builtin builtins[] = {
     {"copy", "x", h_operands, IR_COPY, true},
     /* casting, devices, autodiff, state, output */
     {"astype", "x dtype", h_cast, IR_CAST, true},
+    {"int", "x", h_int, IR_CAST, false},
     {"to", "x device", h_to, IR_TO_DEVICE, true},
     {"cpu", "x", h_to, IR_TO_DEVICE, true},
     {"cuda", "x", h_to, IR_TO_DEVICE, true},

@@ -1,13 +1,14 @@
 """Sizes against NumPy (issue 13 items 2 and 16): a size given by any
 integer expression, constant or known only at run time (`**`, `//`, `%`,
-maximum/minimum, unary minus, abs, astype(i64), x.shape arithmetic, an
+maximum/minimum, unary minus, abs, astype(i64), int(), x.shape arithmetic, an
 inlined function's result), makes a tensor of exactly that many elements,
 for every creation op and for reshape/broadcast_to.  (`zeros(2**3)` had 0
 elements: the shape pass did not evaluate `**`, so the size became a
 symbol, and the lowering never set a symbol whose node the simplify pass
 had folded into a constant.)  arange with a negative count is empty, as
-NumPy's.  full/full_like take a fill value known only at run time.  The errors (negative and overflowing sizes) are lit tests:
-tests/runtime/size_errors.test and tests/passes/shape/size_limits.tc."""
+NumPy's.  full/full_like take a fill value known only at run time.  The
+errors (negative and overflowing sizes) are lit tests:
+tests/runtime/size_errors.test and tests/passes/shape/size-limits.tc."""
 import os
 import sys
 
@@ -44,7 +45,8 @@ def constant_sizes(s):
     checks(s.program("const_other", sig, header=HEADER).run(**run), (
         ("zeros(maximum(2, 5))", "np.zeros(5, F32)"), ("zeros(minimum(2, 5))", "np.zeros(2, F32)"),
         ("zeros(-(-4))", "np.zeros(4, F32)"), ("zeros(abs(-3))", "np.zeros(3, F32)"),
-        ("zeros((3.7).astype(i64))", "np.zeros(3, F32)"), ("zeros(sq(3))", "np.zeros(10, F32)")))
+        ("zeros((3.7).astype(i64))", "np.zeros(3, F32)"), ("zeros(sq(3))", "np.zeros(10, F32)"),
+        ("zeros(int(3.7))", "np.zeros(3, F32)"), ("int(-2.7)", "np.int64(-2)")))
     checks(s.program("const_ops", sig, header=HEADER).run(**run), (
         ("arange(2**5)", "np.arange(32, dtype=I64)"), ("eye(2**2)", "np.eye(4, dtype=F32)"),
         ("linspace(0, 1, 2**2 + 1)", "np.linspace(0, 1, 5).astype(F32)"),
@@ -74,7 +76,8 @@ def runtime_sizes(s):
         ("zeros(maximum(n, 3))", "np.zeros(max(n, 3), F32)"), ("zeros(minimum(n, 3))", "np.zeros(min(n, 3), F32)"),
         ("zeros(-(1 - n))", "np.zeros(n - 1, F32)"), ("zeros(abs(1 - n))", "np.zeros(abs(1 - n), F32)"),
         ("zeros(f.astype(i64))", "np.zeros(int(f), F32)"), ("zeros(sum(x).astype(i64))", "np.zeros(int(np.sum(x)), F32)"),
-        ("zeros(sq(n))", "np.zeros(n * n + 1, F32)")))
+        ("zeros(sq(n))", "np.zeros(n * n + 1, F32)"), ("zeros(int(sum(x)) - 1)", "np.zeros(int(np.sum(x)) - 1, F32)"),
+        ("zeros(int(f) + 1)", "np.zeros(int(f) + 1, F32)"), ("int(-f)", "np.int64(int(-f))")))
     checks(program("rt_ops"), (
         ("arange(n**2)", "np.arange(n**2, dtype=I64)"), ("arange(n, n**2)", "np.arange(n, n**2, dtype=I64)"),
         ("eye(n // 2 + 1)", "np.eye(n // 2 + 1, dtype=F32)"), ("linspace(0, 1, n**2)", "np.linspace(0, 1, n**2).astype(F32)"),

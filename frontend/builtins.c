@@ -246,6 +246,45 @@ static Val h_reduce(Resolver *L, Args *A, IrOp op, AstNode *call) {
   return rs_node(n, call->loc);
 }
 
+/* full(shape, v) with v known only at run time, as NumPy's: a tensor of
+ * v's dtype (dtype= casts) filled with v.  where(mask, v, v) over an
+ * all-true mask of the shape broadcasts v exactly (no arithmetic on it)
+ * and takes v's dtype by the usual rules. */
+static Val full_of_value(Resolver *L, Args *A, AstNode *fv, DType dt, AstNode *call) {
+  IrNode *v = rs_as_node(L, rs_expr(L, fv), "the fill value of full()");
+  PtrVec dims = {0};
+  IrNode *like;
+  if (!v || !shape_args(L, A, &dims, &like))
+    return rs_error();
+  IrNode *mask = like ? rs_emit(L, IR_FULL, call->loc, 1, &like) : rs_emit(L, IR_FULL, call->loc, dims.n, (IrNode **)dims.v);
+  mask->at.like = like != NULL;
+  mask->at.fval = 1;
+  mask->at.dtype = DT_BOOL;
+  IrNode *args[3] = {mask, v, v};
+  IrNode *n = rs_emit(L, IR_WHERE, call->loc, 3, args);
+  if (given(A, "dtype")) {
+    n = rs_emit(L, IR_CAST, call->loc, 1, &n);
+    n->at.dtype = dt;
+  }
+  return rs_node(n, call->loc);
+}
+
+/* full_like(x, v) with v known only at run time: NumPy's `a =
+ * empty_like(x); a[...] = v`, so the result has x's dtype (or dtype=). */
+static Val full_like_of_value(Resolver *L, IrNode *x, AstNode *fv, DType dt, AstNode *call) {
+  IrNode *v = rs_as_node(L, rs_expr(L, fv), "the fill value of full_like()");
+  if (!v)
+    return rs_error();
+  IrNode *z = rs_emit(L, IR_FULL_LIKE, call->loc, 1, &x);
+  z->at.dtype = dt;
+  IrNode *args[2] = {z, v};
+  IrNode *n = rs_emit(L, IR_INDEX_SET, call->loc, 2, args);
+  n->at.idx = ir_alloc(sizeof(IrIndexItem));
+  n->at.idx[0] = (IrIndexItem){.kind = IDX_ELLIPSIS, .arg = -1, .start = -1, .stop = -1, .step = -1};
+  n->at.nidx = 1;
+  return rs_node(n, call->loc);
+}
+
 /* zeros ones empty full rand randn, and their *_like forms. */
 static Val h_create(Resolver *L, Args *A, IrOp op, AstNode *call) {
   const char *f = A->fname;
@@ -263,10 +302,8 @@ static Val h_create(Resolver *L, Args *A, IrOp op, AstNode *call) {
       ir_error(call->loc, "full() needs a fill value");
       return rs_error();
     }
-    if (!rs_ceval(L, fv, &c, true)) {
-      ir_error(fv->loc, "full() needs a fill value known at compile time (add a run-time value afterwards)");
-      return rs_error();
-    }
+    if (!rs_ceval(L, fv, &c, true))
+      return full_of_value(L, A, fv, dt, call);
     fill = c.is_float ? c.f : (double)c.i;
     if (!given(A, "dtype"))
       dt = c.is_float ? DT_F32 : c.is_bool ? DT_BOOL : DT_I64;
@@ -296,10 +333,12 @@ static Val h_like(Resolver *L, Args *A, IrOp op, AstNode *call) {
   if (strcmp(A->fname, "full_like") == 0) {
     CVal c;
     AstNode *fv = A->ast[slot(A, "fill_value")];
-    if (!fv || !rs_ceval(L, fv, &c, true)) {
-      ir_error(fv ? fv->loc : call->loc, "full_like() needs a fill value known at compile time");
+    if (!fv) {
+      ir_error(call->loc, "full_like() needs a fill value");
       return rs_error();
     }
+    if (!rs_ceval(L, fv, &c, true))
+      return full_like_of_value(L, x, fv, dt, call);
     fill = c.is_float ? c.f : (double)c.i;
   }
   IrNode *n = rs_emit(L, IR_FULL_LIKE, call->loc, 1, &x);
@@ -574,6 +613,19 @@ static Val h_cast(Resolver *L, Args *A, IrOp op, AstNode *call) {
   return rs_node(n, call->loc);
 }
 
+/* int(x), as Python's int() of a NumPy value: x must hold one element
+ * (a reshape to rank 0, which refuses more), truncated toward zero to i64
+ * (zeros(int(sum(x)) - 5)). */
+static Val h_int(Resolver *L, Args *A, IrOp op, AstNode *call) {
+  IrNode *x = arg_node(L, A, "x");
+  if (!x)
+    return rs_error();
+  IrNode *one = rs_emit(L, IR_RESHAPE, call->loc, 1, &x);
+  IrNode *n = rs_emit(L, op, call->loc, 1, &one);
+  n->at.dtype = DT_I64;
+  return rs_node(n, call->loc);
+}
+
 /* x.to(cuda), x.cpu(), x.cuda() */
 static Val h_to(Resolver *L, Args *A, IrOp op, AstNode *call) {
   IrNode *x = arg_node(L, A, "x");
@@ -781,6 +833,7 @@ static const Builtin builtins[] = {
     {"copy", "x", h_operands, IR_COPY, true},
     /* casting, devices, autodiff, state, output */
     {"astype", "x dtype", h_cast, IR_CAST, true},
+    {"int", "x", h_int, IR_CAST, false},
     {"to", "x device", h_to, IR_TO_DEVICE, true},
     {"cpu", "x", h_to, IR_TO_DEVICE, true},
     {"cuda", "x", h_to, IR_TO_DEVICE, true},

@@ -15,6 +15,11 @@
 #include <stdio.h>
 
 #define IR_MAX_RANK 8
+/* The most bytes one tensor may hold: 2^48 (256 TiB), the virtual address
+ * space of x86-64 and AArch64.  A larger constant shape is a compile error
+ * (passes/shape.c), a larger run-time one a run-time error before anything
+ * is allocated (passes/lower.c); NumPy's "array is too big". */
+#define IR_MAX_TENSOR_BYTES ((int64_t)1 << 48)
 
 /* ===== arena.c: memory that lives until the compiler exits ===== */
 

@@ -70,6 +70,10 @@ void lw_emit_alloc(LCtx *C, int buf, Loc loc) {
 
 int lw_alloc(LCtx *C, IrNode *n) {
   int b = lw_new_buf(C, n, NULL, n->type.dtype, n->type.rank, n->type.dims);
+  KList *out = C->out; /* the check goes where the allocation goes */
+  C->out = C->allocs ? C->allocs : out;
+  lw_check_alloc(C, n);
+  C->out = out;
   lw_emit_alloc(C, b, n->loc);
   lw_set(C, n, b, true);
   return b;
@@ -190,7 +194,7 @@ void lw_check_values(LCtx *C, KExpr *cond, Loc loc, const char *fmt, int n, KExp
 }
 
 /* Every symbol of d has a run-time value. */
-static bool dim_known(LCtx *C, Dim d) {
+bool lw_dim_known(LCtx *C, Dim d) {
   for (int i = 0; i < d.n; i++)
     for (int j = 0; j < d.t[i].deg; j++)
       if (d.t[i].sym[j] >= C->nsyms || !C->symset[d.t[i].sym[j]])
@@ -232,7 +236,7 @@ void lw_bind_sym(LCtx *C, Dim d, KExpr *value, Loc loc) {
     /* The shape pass decided what this size must be (unifying it with the
      * shapes around it): a run-time value must agree. */
     char want[128];
-    if (value->kind != KX_CONST && dim_known(C, d))
+    if (value->kind != KX_CONST && lw_dim_known(C, d))
       lw_check(C, k_op2(IR_EQ, DT_BOOL, k_cast(value, DT_I64), k_dim(d)), loc,
                ir_sprintf("this size must be %s, as the shapes it is used with require",
                           dim_format(d, want, sizeof want)));
@@ -509,7 +513,7 @@ static void lower_node(LCtx *C, IrNode *n) {
     else
       lw_set_scalar(C, n, ir_dtype_is_float(n->at.dtype) ? k_const(n->type.dtype, n->at.fval)
                                                          : k_cast(k_int(n->at.ival), n->type.dtype));
-    return;
+    break; /* a size the simplify pass folded still sets its symbol (below) */
   case IR_GRAD:
     ir_error(n->loc, "grad() was not expanded by the autodiff pass");
     C->failed = true;
@@ -620,8 +624,15 @@ static void lower_args(LCtx *C, IrFunc *g) {
         continue;
       }
       char buf[128];
-      lw_check(C, k_op2(IR_EQ, DT_BOOL, got, k_dim(want)), a->loc,
-               ir_sprintf("argument '%s': axis %d must have size %s", a->name, d, dim_format(want, buf, sizeof buf)));
+      const char *msg = ir_sprintf("argument '%s': axis %d must have size %s", a->name, d, dim_format(want, buf, sizeof buf));
+      if (dim_is_const(want, NULL) || !lw_dim_known(C, want)) {
+        lw_check(C, k_op2(IR_EQ, DT_BOOL, got, k_dim(want)), a->loc, msg);
+        continue;
+      }
+      /* N + 1: the values, not only the symbols ("= 4, but has 5") */
+      KExpr *values[2] = {k_dim(want), got};
+      lw_check_values(C, k_op2(IR_EQ, DT_BOOL, got, k_dim(want)), a->loc, ir_sprintf("%s = %%lld, but has %%lld", msg),
+                      2, values);
     }
   }
 }

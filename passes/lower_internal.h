@@ -62,6 +62,16 @@ void lw_check(LCtx *C, KExpr *cond, Loc loc, const char *msg);
 /* A check whose message `fmt` formats the i64 values (%lld) when it fails. */
 void lw_check_values(LCtx *C, KExpr *cond, Loc loc, const char *fmt, int n, KExpr **values);
 
+bool lw_dim_known(LCtx *C, Dim d); /* every symbol of d has a run-time value */
+
+/* lower_sizes.c: before an op that turns values into sizes (zeros(n),
+ * reshape(x, n, -1)) allocates or loops, checks that its sizes are not
+ * negative and its byte count is at most IR_MAX_TENSOR_BYTES. */
+void lw_check_sizes(LCtx *C, IrNode *n);
+/* Before n's buffer is allocated: its byte count within the limit when it
+ * may be larger than every operand (a broadcast product, matmul, cat). */
+void lw_check_alloc(LCtx *C, IrNode *n);
+
 /* lower_ops.c: one kernel (or call) per op */
 /* v's element for an output index `idx` of rank `rank`, broadcasting. */
 KExpr *lw_elem(LCtx *C, IrNode *v, int rank, KExpr **idx, DType as);

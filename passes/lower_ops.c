@@ -467,6 +467,7 @@ static void lower_creation(LCtx *C, IrNode *n) {
   DType dt = n->type.dtype;
   if (n->op == IR_ARANGE)
     arange_length(C, n);
+  lw_check_sizes(C, n);
   int out = lw_alloc(C, n);
   KExpr **v;
   switch (n->op) {
@@ -513,8 +514,10 @@ bool lw_can_defer(LCtx *C, IrNode *n) {
   case IRC_CREATION:
     if (n->op == IR_ARANGE)
       arange_length(C, n);
+    lw_check_sizes(C, n);
     return true;
   case IRC_MOVEMENT:
+    lw_check_sizes(C, n);
     if (n->op == IR_RESHAPE)
       reshape_sizes(C, n, n->args[0]);
     return !lw_val(C, n->args[0])->scalar || n->type.rank > 0;
@@ -613,6 +616,7 @@ static void reshape_sizes(LCtx *C, IrNode *n, IrNode *x) {
 
 static void lower_movement(LCtx *C, IrNode *n) {
   IrNode *x = n->args[0];
+  lw_check_sizes(C, n);
   switch (n->op) {
   case IR_RESHAPE: reshape_sizes(C, n, x); alias(C, n, x); return;
   case IR_FLATTEN:

@@ -33,6 +33,7 @@
 #include "shape_internal.h"
 
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -356,6 +357,10 @@ bool sh_is_int_scalar(const IrType *t) {
   return t->kind == TY_TENSOR && t->rank == 0 && ir_dtype_is_int(t->dtype);
 }
 
+typedef enum ConstArith { CONST_OK, CONST_NONE, CONST_OVERFLOW } ConstArith;
+static ConstArith const_arith(IrOp op, int64_t a, int64_t b, int64_t *r);
+static bool const_operands(ShapeCtx *S, IrNode *n, int64_t *a, int64_t *b);
+
 /* The dim value of an integer scalar; arithmetic on values not known yet
  * is followed a few levels, so that zeros(n + 1) gets "n + 1". */
 static bool value_dim(ShapeCtx *S, IrNode *v, int depth, Dim *out) {
@@ -393,6 +398,18 @@ static bool value_dim(ShapeCtx *S, IrNode *v, int depth, Dim *out) {
     default:
       break;
     }
+  }
+  /* constants whose exact value overflows i64: the machine would wrap
+   * around (2**64 is 0), so this size would be silently wrong */
+  int64_t ca, cb, cr;
+  if (const_operands(S, v, &ca, &cb) && const_arith(v->op, ca, cb, &cr) == CONST_OVERFLOW) {
+    if (v->nargs == 2)
+      sh_error(S, v->loc, "a size must fit in i64 (at most %lld), but %s(%lld, %lld) overflows it",
+               (long long)INT64_MAX, ir_op_name(v->op), (long long)ca, (long long)cb);
+    else
+      sh_error(S, v->loc, "a size must fit in i64 (at most %lld), but %s(%lld) overflows it", (long long)INT64_MAX,
+               ir_op_name(v->op), (long long)ca);
+    return false;
   }
   /* unknown at compile time: a symbol stands for the run-time value */
   const char *name = v->name ? v->name : v->op == IR_ARG && v->at.str ? v->at.str : "n";
@@ -521,18 +538,92 @@ static bool floordiv_i64(int64_t a, int64_t b, int64_t *q) {
   return true;
 }
 
-/* Integer scalars whose value is a known dim expression: constants,
- * x.shape[k], and +, -, *, neg, exact // and constant % of those. */
+/* a ** b for b >= 0 by squaring; false on overflow. */
+static bool pow_i64(int64_t a, int64_t b, int64_t *r) {
+  int64_t acc = 1;
+  while (b > 0) {
+    if ((b & 1) && __builtin_mul_overflow(acc, a, &acc))
+      return false;
+    b >>= 1;
+    if (b > 0 && __builtin_mul_overflow(a, a, &a))
+      return false;
+  }
+  *r = acc;
+  return true;
+}
+
+/* The integer op `op` of two constants as the CPU code computes it (b is
+ * ignored by unary ops).  CONST_NONE: not a constant size (an op that is
+ * not integer arithmetic, // or % by zero, a negative power: the run time
+ * or another pass decides); CONST_OVERFLOW: the exact value does not fit
+ * in i64, where the machine would wrap around. */
+static ConstArith const_arith(IrOp op, int64_t a, int64_t b, int64_t *r) {
+  bool over = false;
+  switch (op) {
+  case IR_ADD: over = __builtin_add_overflow(a, b, r); break;
+  case IR_SUB: over = __builtin_sub_overflow(a, b, r); break;
+  case IR_MUL: over = __builtin_mul_overflow(a, b, r); break;
+  case IR_NEG: over = __builtin_sub_overflow((int64_t)0, a, r); break;
+  case IR_ABS: over = a == INT64_MIN, *r = a < 0 ? -a : a; break;
+  case IR_POW:
+    if (b < 0)
+      return CONST_NONE;
+    over = !pow_i64(a, b, r);
+    break;
+  case IR_FLOORDIV:
+  case IR_MOD:
+    if (b == 0)
+      return CONST_NONE;
+    if (!floordiv_i64(a, b, r)) /* INT64_MIN // -1 */
+      return op == IR_MOD ? (*r = 0, CONST_OK) : CONST_OVERFLOW;
+    if (op == IR_MOD)
+      *r = a - *r * b;
+    break;
+  case IR_MAXIMUM: *r = a > b ? a : b; break;
+  case IR_MINIMUM: *r = a < b ? a : b; break;
+  case IR_COPY:
+  case IR_DETACH:
+  case IR_CAST:
+  case IR_CHECK_TYPE: *r = a; break;
+  default: return CONST_NONE;
+  }
+  return over ? CONST_OVERFLOW : CONST_OK;
+}
+
+/* The operands of integer scalar n as constants, false unless all are. */
+static bool const_operands(ShapeCtx *S, IrNode *n, int64_t *a, int64_t *b) {
+  int64_t c[2] = {0, 0};
+  if (n->nargs < 1 || n->nargs > 2)
+    return false;
+  for (int i = 0; i < n->nargs; i++)
+    if (!n->args[i]->has_symval || !sh_is_int_scalar(&n->args[i]->type) ||
+        !dim_is_const(sh_resolve(S, n->args[i]->symval), &c[i]))
+      return false;
+  *a = c[0], *b = c[1];
+  return true;
+}
+
+/* Integer scalars whose value is a known dim expression: constants (any
+ * integer arithmetic of them, evaluated exactly), x.shape[k], and +, -,
+ * *, neg, exact // of those. */
 void sh_symval_arith(ShapeCtx *S, IrNode *n) {
   if (!sh_is_int_scalar(&n->type))
     return;
+  int64_t ca, cb, cr;
+  if (const_operands(S, n, &ca, &cb)) {
+    if (const_arith(n->op, ca, cb, &cr) != CONST_OK)
+      return; /* value_dim reports an overflow where it is used as a size */
+    if (n->type.dtype == DT_I32 && (cr < INT32_MIN || cr > INT32_MAX))
+      return; /* an i32 wraps around: the run time knows its value */
+    n->has_symval = true;
+    n->symval = dim_const(cr);
+    return;
+  }
   for (int i = 0; i < n->nargs; i++)
     if (!n->args[i]->has_symval || !sh_is_int_scalar(&n->args[i]->type))
       return;
   Dim a = sh_resolve(S, n->args[0]->symval);
   Dim b = n->nargs > 1 ? sh_resolve(S, n->args[1]->symval) : dim_const(0), r;
-  int64_t ca, cb, cr;
-  bool consts = dim_is_const(a, &ca) && dim_is_const(b, &cb);
   switch (n->op) {
   case IR_ADD:
     r = dim_add(a, b);
@@ -553,24 +644,8 @@ void sh_symval_arith(ShapeCtx *S, IrNode *n) {
     r = a;
     break;
   case IR_FLOORDIV:
-    if (consts) {
-      if (!floordiv_i64(ca, cb, &cr))
-        return;
-      r = dim_const(cr);
-    } else if (!dim_div_exact(a, b, &r)) { /* a == b*r exactly: a // b == r */
+    if (!dim_div_exact(a, b, &r)) /* a == b*r exactly: a // b == r */
       return;
-    }
-    break;
-  case IR_MOD:
-    if (!consts || !floordiv_i64(ca, cb, &cr))
-      return;
-    r = dim_const(ca - cr * cb);
-    break;
-  case IR_MAXIMUM:
-  case IR_MINIMUM:
-    if (!consts)
-      return;
-    r = dim_const(n->op == IR_MAXIMUM ? (ca > cb ? ca : cb) : (ca < cb ? ca : cb));
     break;
   default:
     return;
@@ -622,6 +697,34 @@ static bool check_operands(ShapeCtx *S, IrNode *n) {
   return ok;
 }
 
+/* A tensor of constant shape holds at most IR_MAX_TENSOR_BYTES: NumPy
+ * refuses larger ones ("array is too big"), and their byte count could
+ * wrap around in the generated code.  Checked for every op, so a product
+ * of dims (broadcasting, matmul, outer), a sum (cat) or a creation op
+ * cannot make one.  A symbolic shape is checked by the lowering. */
+static void check_bytes(ShapeCtx *S, IrNode *n) {
+  IrType *t = &n->type;
+  int64_t bytes = ir_dtype_size(t->dtype), d;
+  double approx = (double)bytes;
+  bool over = false;
+  for (int i = 0; i < t->rank; i++) {
+    if (!dim_is_const(sh_resolve(S, t->dims[i]), &d))
+      return;
+    approx *= (double)d;
+    over |= __builtin_mul_overflow(bytes, d, &bytes);
+  }
+  if (!over && bytes <= IR_MAX_TENSOR_BYTES)
+    return;
+  char size[64];
+  if (over)
+    snprintf(size, sizeof size, "%.3g", approx);
+  else
+    snprintf(size, sizeof size, "%lld", (long long)bytes);
+  sh_error(S, n->loc, "%s: %s needs %s bytes, more than the %lld bytes (2^48, 256 TiB) a tensor may hold",
+           ir_op_name(n->op), sh_tstr(t), size, (long long)IR_MAX_TENSOR_BYTES);
+  sh_poison(n);
+}
+
 /* A rule's result must fit the representation: rank, dims, no overflow. */
 static void check_result(ShapeCtx *S, IrNode *n) {
   IrType *t = &n->type;
@@ -638,6 +741,7 @@ static void check_result(ShapeCtx *S, IrNode *n) {
       sh_poison(n);
       return;
     }
+  check_bytes(S, n);
 }
 
 static void visit(ShapeCtx *S, IrNode *n) {

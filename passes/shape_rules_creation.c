@@ -130,7 +130,14 @@ void shape_arange(ShapeCtx *S, IrNode *n) {
       sh_poison(n);
       return;
     }
-    len = s == 1 ? dim_sub(db, da) : dim_sub(da, db); /* assumed not negative */
+    len = s == 1 ? dim_sub(db, da) : dim_sub(da, db);
+    int64_t c;
+    IrNode *from = n->args[s == 1 ? 0 : 1], *to = n->args[s == 1 ? 1 : 0];
+    if (dim_is_const(len, &c))
+      len = dim_const(c > 0 ? c : 0); /* arange(n, n + 3), arange(n, n - 1): 3, 0 */
+    else if (!(to->op == IR_DIM && const_num(S, from, &a) && a == 0))
+      len = sh_fresh(S, "len", n->loc); /* may be negative: the run time clamps it at 0, as NumPy */
+    /* else arange(N), arange(x.shape[0]): a dim, never negative */
   } else {
     len = sh_fresh(S, "len", n->loc);
   }

@@ -11,10 +11,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import oracle  # noqa: E402
 from oracle import F32, F64, I32, I64, np  # noqa: E402
 
-KNOWN_FAILURES = {
-    'creation: full(n, a)': 'compile error: full() needs a fill value known at compile time',
-    'creation: full_like(x, a)': 'compile error: full_like() needs a fill value known at compile time',
-}
+KNOWN_FAILURES = {}
 
 
 def shape_dtype(shape, dtype):

@@ -327,10 +327,17 @@ static void emit_stmt(Cg *g, KStmt *s) {
   case KS_SETSYM: LLVMBuildStore(B, cg_expr_i64(g, s->cond), cg_sym_slot(g, s->buf)); return;
   case KS_CHECK: {
     LLVMValueRef ok_v = cg_convert(g, cg_expr(g, s->cond), s->cond->dtype, DT_BOOL);
-    LLVMBasicBlockRef fail = cg_block(g, "check.fail"), ok = cg_block(g, "ok");
+    LLVMBasicBlockRef fail = cg_block(g, s->warn ? "check.warn" : "check.fail"), ok = cg_block(g, "ok");
     LLVMBuildCondBr(B, ok_v, ok, fail);
     LLVMPositionBuilderAtEnd(B, fail);
-    if (s->nexprs)
+    if (s->warn) { /* one flag a site: the runtime prints the warning the first time */
+      LLVMValueRef done = LLVMAddGlobal(g->mod, g->t_i32, "warned");
+      LLVMSetInitializer(done, LLVMConstInt(g->t_i32, 0, 0));
+      LLVMSetLinkage(done, LLVMPrivateLinkage);
+      LLVMValueRef a[2] = {done, LLVMBuildGlobalStringPtr(B, s->message, "warning")};
+      cg_call(g, "tcrt_warn_once", g->t_void, 2, a);
+      LLVMBuildBr(B, ok);
+    } else if (s->nexprs)
       build_fail_values(g, s);
     else
       build_fail(g, LLVMBuildGlobalStringPtr(B, s->message ? s->message : "check failed", "msg"));

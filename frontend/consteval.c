@@ -130,7 +130,8 @@ static bool eval(Scope *s, Resolver *L, AstNode *e, CVal *out, bool quiet) {
       }
       if (b.i == 0) {
         if (!quiet)
-          ir_error(e->loc, "integer division by zero");
+          ir_error(e->loc, "integer %s by zero: expected a nonzero divisor, found the constant 0",
+                   e->op == AOP_FLOORDIV ? "division (//)" : "modulo (%)");
         return false;
       }
       if (a.i == INT64_MIN && b.i == -1)
@@ -143,6 +144,11 @@ static bool eval(Scope *s, Resolver *L, AstNode *e, CVal *out, bool quiet) {
       }
       return true;
     case AOP_POW:
+      if (!fl && a.i == 0 && b.i < 0) { /* Python's ZeroDivisionError, not inf */
+        if (!quiet)
+          ir_error(e->loc, "0 cannot be raised to a negative power (%lld)", (long long)b.i);
+        return false;
+      }
       out->is_float = true;
       out->f = pow(x, y);
       if (!fl && b.i >= 0 && fabs(out->f) < 9e15) {

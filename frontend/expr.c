@@ -7,6 +7,7 @@
  */
 #include "resolve.h"
 
+#include <math.h>
 #include <string.h>
 
 static const IrOp binop[] = {
@@ -24,6 +25,16 @@ static Val lower_binop(Resolver *L, AstNode *e) {
     return rs_error();
   if (e->op >= sizeof binop / sizeof binop[0] || !binop[e->op])
     ir_die(e->loc, "bad binary operator %d", (int)e->op);
+  /* Two Python ints: 2 ** -1 is 0.5, as in Python (NumPy's integer
+   * tensors refuse a negative power: passes/simplify.c) */
+  if (e->op == AOP_POW && x->op == IR_CONST && y->op == IR_CONST && ir_dtype_is_int(x->at.dtype) &&
+      ir_dtype_is_int(y->at.dtype) && y->at.ival < 0) {
+    if (x->at.ival == 0) {
+      ir_error(e->loc, "0 cannot be raised to a negative power (%lld)", (long long)y->at.ival);
+      return rs_error();
+    }
+    return rs_node(rs_const_float(L, e->loc, pow((double)x->at.ival, (double)y->at.ival)), e->loc);
+  }
   IrNode *args[2] = {x, y};
   return rs_node(rs_emit(L, binop[e->op], e->loc, 2, args), e->loc);
 }

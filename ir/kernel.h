@@ -125,7 +125,8 @@ typedef enum KStmtKind {
   KS_MOVE,    /* buf = src (pointer copy: carried values, results) */
   KS_SETSYM,  /* sym = value (an i64 expression) */
   KS_CHECK,   /* if !cond: fail with message (a run-time error); with exprs,
-               * message is a printf format of their i64 values (%lld) */
+               * message is a printf format of their i64 values (%lld);
+               * `warn`: print message once a run on stderr and go on */
   KS_CALL,    /* a runtime call, see KCallKind */
   KS_FOR,     /* for var in [start, stop) step: body */
   KS_IF,      /* if cond: body else orelse */
@@ -183,6 +184,7 @@ struct KStmt {
   KExpr *stop, *step;  /* FOR */
   int var;             /* FOR: the loop variable */
   const char *message; /* CHECK */
+  bool warn;           /* CHECK: a warning, not an error (NumPy's RuntimeWarning: once a run, then go on) */
   KList body, orelse;
   /* CALL */
   KCallKind call;

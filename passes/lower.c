@@ -173,6 +173,12 @@ void lw_check(LCtx *C, KExpr *cond, Loc loc, const char *msg) {
   lw_emit(C, check_stmt(cond, loc, base_name(loc), msg));
 }
 
+void lw_warn(LCtx *C, KExpr *cond, Loc loc, const char *msg) {
+  KStmt *s = check_stmt(cond, loc, base_name(loc), ir_sprintf("warning: %s", msg));
+  s->warn = true;
+  lw_emit(C, s);
+}
+
 void lw_check_values(LCtx *C, KExpr *cond, Loc loc, const char *fmt, int n, KExpr **values) {
   /* the message is a printf format: a '%' in the file name is doubled */
   const char *file = base_name(loc);
@@ -303,6 +309,8 @@ static void lower_for(LCtx *C, IrNode *n) {
   loop->stop = lw_scalar(C, n->args[1]);
   loop->step = lw_scalar(C, n->args[2]);
   loop->var = lw_new_var(C);
+  if (n->args[2]->op != IR_CONST) /* a constant zero step is a compile error (the frontend) */
+    lw_check(C, k_op2(IR_NE, DT_BOOL, k_cast(loop->step, DT_I64), k_int(0)), n->loc, "range() step must not be zero");
   /* 1. Carried buffers: each starts as an owned copy of its initial value. */
   int *carried = ir_alloc(sizeof(int) * (size_t)(ncarry ? ncarry : 1));
   for (int k = 0; k < ncarry; k++) {

@@ -44,6 +44,7 @@ typedef struct LCtx {
   int nrow;
   KExpr **rowidx;
   PtrVec rows;      /* LRow*, by group id - 1 */
+  PtrVec arith_checked; /* integer // % ** whose run-time check is emitted (lower_arith.c) */
 } LCtx;
 
 /* lower.c */
@@ -59,6 +60,8 @@ int lw_new_var(LCtx *C);
 void lw_emit_alloc(LCtx *C, int buf, Loc loc);          /* KS_ALLOC, before a row loop being built */
 void lw_bind_sym(LCtx *C, Dim d, KExpr *value, Loc loc); /* sets d's symbol if d is an unset bare symbol */
 void lw_check(LCtx *C, KExpr *cond, Loc loc, const char *msg);
+/* A run-time warning: msg printed once a run, with the .tc line, when cond is false. */
+void lw_warn(LCtx *C, KExpr *cond, Loc loc, const char *msg);
 /* A check whose message `fmt` formats the i64 values (%lld) when it fails. */
 void lw_check_values(LCtx *C, KExpr *cond, Loc loc, const char *fmt, int n, KExpr **values);
 
@@ -85,6 +88,11 @@ bool lw_can_defer(LCtx *C, IrNode *n);
 KStmt *lw_map_kernel(LCtx *C, int out, Loc loc, KExpr ***vars);
 void lw_copy_into(LCtx *C, int dst, int src, Loc loc); /* same numel, flat copy */
 bool lw_op(LCtx *C, IrNode *n);                       /* elementwise, reductions, creation, movement, linalg */
+
+/* lower_arith.c: before a kernel computing integer n = a // b, a % b or
+ * a ** b, the warning that b holds a zero (NumPy's RuntimeWarning), or the
+ * error that b holds a negative exponent. */
+void lw_check_int_arith(LCtx *C, IrNode *n);
 
 /* lower_index.c */
 bool lw_index(LCtx *C, IrNode *n); /* INDEX, INDEX_SET, BATCH */

@@ -155,6 +155,8 @@ static KExpr *elementwise_value(LCtx *C, IrNode *n, int rank, KExpr **idx) {
       a[1] = lw_elem(C, n->args[1], rank, idx, c);
       return k_op(n->op, DT_BOOL, 2, a);
     }
+    if ((n->op == IR_FLOORDIV || n->op == IR_MOD || n->op == IR_POW) && ir_dtype_is_int(dt))
+      lw_check_int_arith(C, n);
     a[0] = lw_elem(C, n->args[0], rank, idx, dt);
     a[1] = lw_elem(C, n->args[1], rank, idx, dt);
     return k_op(n->op, dt, 2, a);
@@ -457,6 +459,9 @@ static KExpr *creation_value(LCtx *C, IrNode *n, KExpr **v) {
 /* arange's length, when the shape pass could not compute it:
  * ceil((stop - start) / step). */
 static void arange_length(LCtx *C, IrNode *n) {
+  /* a constant zero step is a compile error (the shape pass), a run-time one this check */
+  lw_check(C, k_op2(IR_NE, DT_BOOL, k_cast(lw_scalar(C, n->args[2]), DT_F64), k_const(DT_F64, 0)), n->loc,
+           "arange: step must not be zero");
   KExpr *span = k_op2(IR_SUB, DT_F64, k_cast(lw_scalar(C, n->args[1]), DT_F64), k_cast(lw_scalar(C, n->args[0]), DT_F64));
   KExpr *q[1] = {k_op2(IR_DIV, DT_F64, span, k_cast(lw_scalar(C, n->args[2]), DT_F64))};
   KExpr *len = k_op2(IR_MAXIMUM, DT_F64, k_op(IR_CEIL, DT_F64, 1, q), k_const(DT_F64, 0));

@@ -2,6 +2,10 @@
  * identities, common subexpressions and dead code, repeated to a fixed
  * point (each round can expose work for the next).
  *
+ * The user errors it finds: an integer // or % by a constant zero, an
+ * integer to a constant negative power (compile errors at the operator;
+ * `7 // 0` would fold to NumPy's 0, `arange(3) ** -1` compute nonsense).
+ *
  * Requires: shape (every value typed), autodiff (no grad left).
  * Preserves: types, names, locations; values only move to an equal
  * earlier value.  Nothing is created: a folded node becomes a `const` in
@@ -17,6 +21,11 @@
  *        f32 operation, expf/powf for f32 and libm's double functions
  *        rounded for tanh, erf, ...; NumPy's // and % and integer
  *        wrap-around).  Float-to-integer casts out of range are left alone.
+ *        Python floats (weak float scalars: `0.1 * 3`, `sqrt(2.0)`) fold
+ *        in f64 and keep the double, as Python computes them: the value is
+ *        rounded once, to the dtype of the tensor it ends up in, so an f64
+ *        program sees f64 constants and an f32 one NumPy's f32 rounding of
+ *        the double.
  *     b. Identities that are exact: x*1, 1*x, x+0, 0+x, x-0, x/1, x**1,
  *        neg(neg(x)), casts, copies, detaches, reshapes, broadcasts,
  *        squeezes and flattens to the operand's own type, transposes by the
@@ -88,7 +97,18 @@ static bool convert(Val v, DType to, Val *out) {
 
 static bool is_const(IrNode *v) { return v->op == IR_CONST && v->type.kind == TY_TENSOR && v->type.rank == 0; }
 
-/* A constant's value in its type's dtype (what the lowering makes of it). */
+/* Whether n is a Python float (a weak float scalar): its value is a
+ * double, rounded once where it meets a tensor's dtype (the lowering
+ * makes it an f64 constant), as NumPy does with `0.1 * 3`. */
+static bool python_float(IrNode *n) { return n->type.weak && ir_dtype_is_float(n->type.dtype); }
+
+/* The dtype n's folding computes in: a Python float's in f64, so that
+ * `zeros(3, dtype=f64) + 0.1 * 3` is 0.30000000000000004, not f32's
+ * 0.300000012 widened; anything else in its own dtype. */
+static DType fold_dtype(IrNode *n) { return python_float(n) ? DT_F64 : n->type.dtype; }
+
+/* A constant's value in its type's dtype (what the lowering makes of it);
+ * a Python float's keeps its double value (under its type's dtype). */
 static bool const_val(IrNode *v, Val *out) {
   if (!is_const(v) || v->at.dtype == DT_UNKNOWN)
     return false;
@@ -97,7 +117,10 @@ static bool const_val(IrNode *v, Val *out) {
     raw.f = v->at.fval;
   else
     raw.i = raw.dt == DT_BOOL ? v->at.ival != 0 : v->at.ival;
-  return convert(raw, v->type.dtype, out);
+  if (!convert(raw, fold_dtype(v), out))
+    return false;
+  out->dt = v->type.dtype;
+  return true;
 }
 
 /* f32 runs the f-suffixed function, as LLVM's intrinsics do. */
@@ -153,7 +176,7 @@ static bool fold_int_unary(IrOp op, DType dt, int64_t x, int64_t *r) {
 }
 
 static bool fold_unary(IrNode *n, Val a, Val *r) {
-  DType dt = n->type.dtype;
+  DType dt = fold_dtype(n);
   switch (n->op) {
   case IR_CAST: return convert(a, dt, r);
   case IR_NOT:
@@ -274,7 +297,7 @@ static bool fold_int_binary(IrOp op, DType dt, int64_t x, int64_t y, int64_t *r)
 }
 
 static bool fold_binary(IrNode *n, Val a, Val b, Val *r) {
-  DType dt = n->type.dtype;
+  DType dt = fold_dtype(n);
   Val x, y;
   r->dt = dt;
   if (n->op == IR_AND || n->op == IR_OR) {
@@ -312,7 +335,7 @@ static bool fold_binary(IrNode *n, Val a, Val b, Val *r) {
 }
 
 static bool fold_ternary(IrNode *n, Val *a, Val *r) {
-  DType dt = n->type.dtype;
+  DType dt = fold_dtype(n);
   Val c, x, y;
   if (n->op == IR_WHERE) {
     if (!convert(a[0], DT_BOOL, &c) || !convert(a[1], dt, &x) || !convert(a[2], dt, &y))
@@ -370,16 +393,18 @@ static bool fold(IrNode *n) {
     if (n->args[k]->type.device != DEV_DEFAULT || !const_val(n->args[k], &a[k]))
       return false;
   bool ok = c == IRC_UNARY ? fold_unary(n, a[0], &r) : c == IRC_BINARY ? fold_binary(n, a[0], a[1], &r) : fold_ternary(n, a, &r);
-  if (!ok || r.dt != t->dtype)
+  if (!ok || r.dt != fold_dtype(n))
     return false;
+  r.dt = t->dtype; /* a Python float keeps its double value */
   become_const(n, r);
   return true;
 }
 
 /* ===== 1b. identities ===== */
 
-/* Whether v is the number c everywhere: a constant or a full/full_like. */
-static bool is_fill(IrNode *v, double c) {
+/* Whether v is one number everywhere (a constant or a full/full_like):
+ * that number, in f64. */
+static bool fill_value(IrNode *v, double *c) {
   Val x, d;
   if (is_const(v)) {
     if (!const_val(v, &x))
@@ -393,7 +418,13 @@ static bool is_fill(IrNode *v, double c) {
   }
   if (!convert(x, DT_F64, &d))
     return false;
-  return d.f == c;
+  *c = d.f;
+  return true;
+}
+
+static bool is_fill(IrNode *v, double c) {
+  double d;
+  return fill_value(v, &d) && d == c;
 }
 
 /* Whether n's uses may read m instead: same type (with weak) and no
@@ -441,6 +472,30 @@ static IrNode *identity(IrNode *n) {
   default: break;
   }
   return r && r != n && can_replace(n, r) ? r : NULL;
+}
+
+/* The user's errors of integer arithmetic with a constant operand, found
+ * in the first round, before folding would make a value of them:
+ *  - // or % by zero (Python's ZeroDivisionError; a run-time zero gives
+ *    0 and a warning, passes/lower_arith.c);
+ *  - a negative power (NumPy's "Integers to negative integer powers are
+ *    not allowed"; a run-time one is a run-time error, lower_arith.c;
+ *    two Python ints, 2 ** -1, are 0.5 as in Python: the frontend). */
+static bool int_arith_error(IrNode *n) {
+  double c;
+  if (!ir_dtype_is_int(n->type.dtype) || n->nargs != 2 || !fill_value(n->args[1], &c))
+    return false;
+  if ((n->op == IR_FLOORDIV || n->op == IR_MOD) && c == 0) {
+    ir_error(n->loc, "integer %s by zero: expected a nonzero divisor, found the constant 0",
+             n->op == IR_FLOORDIV ? "division (//)" : "modulo (%)");
+    return true;
+  }
+  if (n->op == IR_POW && c < 0) {
+    ir_error(n->loc, "integers to negative integer powers are not allowed: expected an exponent >= 0, found the "
+             "constant %lld (a float base or exponent, e.g. 2.0, gives a float power)", (long long)c);
+    return true;
+  }
+  return false;
 }
 
 /* ===== 1c. CSE ===== */
@@ -542,6 +597,8 @@ typedef struct Ctx {
   int *prev, *bucket;
   int nent, *head, nbuckets;
   bool changed;
+  bool first_round; /* the user's errors are looked for once */
+  bool failed;      /* one was reported */
 } Ctx;
 
 static void number(Ctx *C, IrNode *v, IrNode *owner) {
@@ -634,6 +691,8 @@ static void walk(Ctx *C, IrBlock *b) {
       n->args[k] = find(C, n->args[k]);
     if (n->op == IR_RESULT)
       n->parent = n->args[0];
+    if (C->first_round && int_arith_error(n))
+      C->failed = true;
     if (fold(n))
       C->changed = true;
     IrNode *r = identity(n);
@@ -825,21 +884,26 @@ static int dead_code(Ctx *C, IrFunc *f) {
 
 /* ===== the pass ===== */
 
-static void simplify_func(IrFunc *f) {
+static bool simplify_func(IrFunc *f) {
+  bool ok = true;
   for (int round = 0; round < 32; round++) {
     Ctx ctx, *C = &ctx;
     setup(C, f);
+    C->first_round = round == 0;
     walk(C, f->body);
+    ok = ok && !C->failed;
     int removed = dead_code(C, f);
     for (int i = 0; i < C->n; i++)
       C->nodes[i]->mark = 0;
     if (!C->changed && removed == 0)
       break;
   }
+  return ok;
 }
 
 bool pass_simplify(IrModule *m) {
+  bool ok = true;
   for (int i = 0; i < m->funcs.n; i++)
-    simplify_func(m->funcs.v[i]);
-  return true;
+    ok = simplify_func(m->funcs.v[i]) && ok;
+  return ok;
 }

@@ -62,6 +62,10 @@ int tcrt_status(const tc_ctx *ctx);
 /* Sets the error message (printf-style; ctx may be NULL, see above) and
  * returns `code`. */
 int tcrt_fail(tc_ctx *ctx, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* warn.c: a run-time warning (NumPy's RuntimeWarning, e.g. an integer
+ * division by zero): prints `message` and a newline on stderr unless
+ * *done is set, and sets it, so each warning site speaks once a run. */
+void tcrt_warn_once(int32_t *done, const char *message);
 /* Param i's buffer (NULL until set).  Setting frees the previous buffer
  * unless it is the same pointer; the context owns param buffers. */
 void *tcrt_param(tc_ctx *ctx, int i);

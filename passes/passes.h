@@ -30,9 +30,9 @@ bool pass_simplify(IrModule *m);
  * consumers), which reductions and elementwise ops run as one loop over
  * rows, and which matmuls get their epilogue blockwise; sets IrNode.fuse
  * and IrNode.group for the lowering.  Requires: shape, autodiff, simplify.
- * Preserves: the graph.  pass_fusion_dump is its --dump-after text: the IR,
- * then one line per kernel to be with the ops it holds and the memory
- * traffic fusion saved. */
+ * Preserves: the graph.  pass_fusion_dump (fusion_report.c) is its
+ * --dump-after text: the IR, then one line per kernel to be with the ops
+ * it holds and the memory traffic fusion saved. */
 bool pass_fusion(IrModule *m);
 void pass_fusion_dump(FILE *out, IrModule *m);
 

@@ -79,3 +79,8 @@ gpu_flags = "--gpu-emulate"
 if "ptxas" in config.available_features and not config.sanitize:
     gpu_flags += " --ptxas-archs sm_75,sm_80,sm_90 --ptxas %s" % ptxas
 config.substitutions.append(("%gpu_e2e_flags", gpu_flags))
+
+# tests/fuzz/smoke.test, smoke_gpu.test: fewer differential programs under
+# the sanitizers (each compile costs several times more there)
+config.substitutions.append(("%difftest_args", "--quick --seeds 1:31 --no-reduce" if config.sanitize else "--quick --seeds 1:121"))
+config.substitutions.append(("%difftest_gpu_args", "--seeds 1:7 --no-reduce" if config.sanitize else "--seeds 1:21"))

@@ -37,6 +37,8 @@ import subprocess
 import sys
 import time
 
+import peers_table
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BENCH = os.path.join(ROOT, "bench")
 DOC = os.path.join(ROOT, "docs", "performance.md")
@@ -49,7 +51,7 @@ HARNESSES = [
     ("c", "layernorm", 30),
     ("d", "rowsum", 20),
     ("e", "sgemm", 20),
-    ("f", "mlp", 3),
+    ("f", "mlp", 5),
 ]
 
 # Bytes that must move (inputs read once, outputs written once) for the
@@ -279,7 +281,8 @@ def machine(rev_arg=None):
         m["cpu"] = mm.group(1).strip() if mm else platform.processor()
         flags = re.search(r"^flags\s*:\s*(.*)$", cpu, re.M)
         fl = set(flags.group(1).split()) if flags else set()
-        m["simd"] = " ".join(f for f in ("sse4_2", "avx", "avx2", "fma", "avx512f") if f in fl)
+        m["simd"] = " ".join(sorted(f for f in fl if f in ("sse4_2", "avx", "avx2", "fma", "f16c") or
+                                    f.startswith(("avx512", "avx_vnni", "amx"))))
     except OSError:
         m["cpu"], m["simd"] = platform.processor(), "?"
     m["cores"] = os.cpu_count()
@@ -356,8 +359,9 @@ def report(R):
         m["kernel"], m["commit"], R["build_type"], "`--quick`" if R["quick"] else "full run"))
     P("")
     P("- SIMD: %s; C compiler for harnesses and STREAM: %s, `-O3 -march=native`." % (m["simd"], m["cc"]))
-    P("- tensorc's BLAS (its runtime links `-lopenblas`): %s%s." % (
-        info.get("openblas", "?"), " — `%s`" % R["tc_blas"] if R.get("tc_blas") else ""))
+    P("- tensorc's BLAS (its runtime links `-lopenblas`): %s%s%s." % (
+        info.get("openblas", "?"), ", core (`openblas_get_corename`) **%s**" % info["openblas.core"]
+        if info.get("openblas.core") else "", " — `%s`" % R["tc_blas"] if R.get("tc_blas") else ""))
     np_ = R.get("numpy")
     if np_:
         P("- NumPy %s (Python %s, `%s`), BLAS: %s%s." % (
@@ -367,20 +371,38 @@ def report(R):
     for o in R.get("numpy_other", []):
         P("- Also NumPy %s (`%s`) for (e) only, its own BLAS: %s (rows marked NumPy\u2032)." % (
             o.get("numpy"), o["path"], short_blas(o.get("numpy.blas"))))
-    th = R.get("torch")
-    if th:
-        P("- PyTorch %s (eager, CPU, %s threads), %s." % (th.get("torch"), th.get("torch.threads"),
-                                                          th.get("torch.blas", "")))
+    pe = R.get("peers")
+    if pe:
+        P("- The peers, in their own venv (`%s`, Python %s, made by bench/peers.sh): PyTorch %s (CPU; %s), "
+          "JAX %s; their NumPy %s, BLAS: %s." % (
+              pe["path"], pe.get("python", "?").split()[0], pe.get("torch"), pe.get("torch.blas", "?"),
+              pe.get("jax"), pe.get("numpy"), short_blas(pe.get("numpy.blas"))))
     else:
-        P("- PyTorch: not installed in any Python found here, so its columns are empty (see below).")
-    P("- Threads: OpenBLAS (tensorc's, NumPy's) and tensorc's own kernels (its thread pool, default: "
-      "every core) use every core; NumPy's elementwise code runs on one.")
+        P("- The peers (PyTorch eager, torch.compile, JAX) were **skipped**: %s." % R.get(
+            "peers_skipped", "not installed"))
+    th = R.get("threads")
+    P("- Threads: %s; NumPy's elementwise code runs on one." % (
+        "%d for every side: `OMP_NUM_THREADS`, `OPENBLAS_NUM_THREADS`, `MKL_NUM_THREADS` = %d (OpenBLAS "
+        "of tensorc and NumPy, PyTorch and Inductor's kernels), `torch.set_num_threads(%d)`, the JAX process "
+        "pinned to %d CPUs (XLA sizes its pool by them), tensorc's own pool one thread per online CPU (%d here)" % (
+            th, th, th, th, m["cores"]) if th else
+        "OpenBLAS (tensorc's, NumPy's) and tensorc's own kernels (its thread pool, default: every core) use every "
+        "core"))
     lb, la = R.get("load_before"), R.get("load_after")
     if lb is not None and la is not None:
         busy = max(lb, la) > 0.5 * m["cores"]
         P("- Load average (1 min) before / after the runs: %.1f / %.1f on %d cores%s" % (
             lb, la, m["cores"], " — **the machine was busy with other work: expect noisy numbers**" if busy else "."))
     P("")
+
+    # tensorc against the peers
+    if any(k.split(".")[1] in ("torch", "compile", "jax", "numpy", "tensorc") for k in res if "." in k):
+        P("**Against the peers** (the same workloads, the same inputs, one run):")
+        P("")
+        L.extend(peers_table.table(R, fmt_t))
+        P("")
+        P("The details, against NumPy, OpenBLAS and the memory bandwidth:")
+        P("")
 
     # bandwidth: medians shown; the reference is STREAM's "best rate" (the
     # fastest repetition of the best kind), which a busy machine disturbs
@@ -492,10 +514,14 @@ def report(R):
         P("")
 
     checks = info.get("checks", {})
-    bad = [k for k, v in checks.items() if not v["ok"]]
-    P("Correctness of tensorc's results (sampled against plain C in the harnesses): %s." % (
-        "all %d checks agree" % len(checks) if checks and not bad else
-        "FAILED: " + ", ".join("%s (error %s)" % (k, checks[k]["err"]) for k in bad) if bad else "no checks ran"))
+    for what, mine in (("tensorc's results (sampled against plain C in the harnesses)", True),
+                       ("the peers' results (against NumPy's, same inputs)", False)):
+        part = {k: v for k, v in checks.items() if (".tensorc" in k) == mine}
+        bad = [k for k, v in part.items() if not v["ok"]]
+        if part or mine:
+            P("Correctness of %s: %s." % (what, "all %d checks agree" % len(part) if part and not bad else
+                                          "FAILED: " + ", ".join("%s (error %s)" % (k, part[k]["err"]) for k in bad)
+                                          if bad else "no checks ran"))
     for f in info.get("failures", []):
         P("")
         P("- failure: `%s`" % f.replace("\n", " ")[:400])
@@ -525,6 +551,9 @@ def main():
     ap.add_argument("--no-build", action="store_true", help="do not run the build in the default tree")
     ap.add_argument("--python", help="the Python for the NumPy side (default: the one whose NumPy uses "
                     "tensorc's OpenBLAS)")
+    ap.add_argument("--peers-python", help="the Python of the peers' venv (PyTorch, JAX): bench/run.sh passes "
+                    "the one bench/peers.sh made")
+    ap.add_argument("--peers-skipped", help="why the peers are not run (bench/run.sh says)")
     ap.add_argument("--only", default="abcdefgh", help="workloads to run, e.g. 'a,e,h' (default all)")
     ap.add_argument("--update-doc", action="store_true", help="rewrite the table in docs/performance.md")
     ap.add_argument("--json", help="also write the raw results here")
@@ -538,6 +567,11 @@ def main():
             update_doc(table)
         return 0
     args.only = args.only.replace(",", "")
+    # the same thread count for every side: OpenBLAS (tensorc's, NumPy's),
+    # OpenMP (PyTorch, Inductor's kernels), MKL; pybench.py pins JAX
+    threads = os.environ.setdefault("BENCH_THREADS", "2")
+    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ[var] = threads
     args.build_given = bool(args.build or os.environ.get("TENSORC_BUILD"))
     args.build = os.path.abspath(args.build or os.environ.get("TENSORC_BUILD") or os.path.join(ROOT, "build-bench"))
     scale = 0.2 if args.quick else 1.0
@@ -567,7 +601,11 @@ def main():
     R["numpy_same_blas"] = bool(R["numpy"] and R["numpy"] in same)
     R["numpy_other"] = [p for p in with_np if p is not R["numpy"] and
                         p.get("numpy.blas") != (R["numpy"] or {}).get("numpy.blas")][:1]
-    R["torch"] = next((p for p in pys if p.get("torch", "none") != "none"), None)
+    R["threads"] = int(threads)
+    R["peers"], R["peers_skipped"] = None, args.peers_skipped or "run through bench/run.sh to have them"
+    if args.peers_python:
+        R["peers"] = {"path": args.peers_python}
+        parse(sh([args.peers_python, os.path.join(BENCH, "pybench.py"), "info"]), {}, R["peers"])
 
     # 1. bandwidth
     run_logged("stream", [built["stream"], str(reps(20))], res, info)
@@ -589,9 +627,13 @@ def main():
             run_logged("numpy (other BLAS)", [o["path"], os.path.join(BENCH, "pybench.py"), "numpy", "--reps-scale",
                                               str(scale), "--top", str(top), "--only", "e"], r2, {})
             res.update({k.replace("e.numpy.", "e.numpy2."): v for k, v in r2.items()})
-    if R["torch"] and py_only:
-        run_logged("torch", [R["torch"]["path"], os.path.join(BENCH, "pybench.py"), "torch"] + pyargs, res, info)
-    # 4. compile times
+    # 4. the peers, one process each (a busy 2-core machine makes PyTorch's
+    # eager epoch take minutes: hence the long timeout)
+    if R["peers"] and py_only:
+        for side, name in (("torch", "PyTorch eager"), ("compile", "torch.compile"), ("jax", "JAX")):
+            run_logged(name, [R["peers"]["path"], os.path.join(BENCH, "pybench.py"), side] + pyargs, res, info,
+                       timeout=2400)
+    # 5. compile times
     if "h" in args.only:
         R["compile_reps"] = 1 if args.quick else 3
         R["compile_times"] = compile_times(args, work, R["compile_reps"])

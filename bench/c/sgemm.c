@@ -40,6 +40,8 @@ int main(int argc, char **argv) {
   int reps = bench_reps(argc, argv, 20);
   int64_t top = argc > 2 ? atoll(argv[2]) : 2048;
   printf("INFO openblas %s threads=%d\n", openblas_get_config(), openblas_get_num_threads());
+  /* the kernel set OpenBLAS's DYNAMIC_ARCH picked for this CPU */
+  printf("INFO openblas.core %s\n", openblas_get_corename());
   sgemm_ctx *ctx = sgemm_create(NULL);
   if (!ctx) {
     fprintf(stderr, "bench: %s\n", sgemm_error(NULL));

@@ -22,7 +22,6 @@
 #include "lower_internal.h"
 
 #include <stdio.h>
-#include <string.h>
 
 /* The ops whose result dims may come from integer values rather than
  * from a tensor operand's dims. */
@@ -43,11 +42,10 @@ static bool sizes_from_values(IrNode *n) {
 
 static bool is_const(Dim d) { return dim_is_const(d, NULL); }
 
-
-/* 2. the byte count of n's type within the limit; false when a dim has
- * no run-time value yet.  The message writes the constants in and the
+/* 2. the byte count of n's type within the limit (nothing when a dim has
+ * no run-time value yet).  The message writes the constants in and the
  * others as values: "f32[%lld, 3] needs more than ...". */
-static bool check_bytes(LCtx *C, IrNode *n) {
+static void check_bytes(LCtx *C, IrNode *n) {
   const IrType *t = &n->type;
   char fmt[256];
   size_t len = (size_t)snprintf(fmt, sizeof fmt, "%s[", ir_dtype_name(t->dtype));
@@ -62,17 +60,16 @@ static bool check_bytes(LCtx *C, IrNode *n) {
       len += (size_t)snprintf(fmt + len, sizeof fmt - len, "%s%%lld", i ? ", " : "");
       values[nvalues++] = k_dim(t->dims[i]);
     } else {
-      return false;
+      return;
     }
     bytes = k_op2(IR_MUL, DT_F64, bytes, k_cast(k_dim(t->dims[i]), DT_F64));
   }
   if (nvalues == 0 || len >= sizeof fmt)
-    return true;
+    return;
   lw_check_values(C, k_op2(IR_LE, DT_BOOL, bytes, k_const(DT_F64, (double)IR_MAX_TENSOR_BYTES)), n->loc,
                   ir_sprintf("%s] needs more than the %lld bytes (2^48, 256 TiB) a tensor may hold", fmt,
                              (long long)IR_MAX_TENSOR_BYTES),
                   nvalues, values);
-  return true;
 }
 
 void lw_check_sizes(LCtx *C, IrNode *n) {
@@ -101,9 +98,9 @@ void lw_check_alloc(LCtx *C, IrNode *n) {
   if (sizes_from_values(n) || n->type.kind != TY_TENSOR)
     return; /* checked by lw_check_sizes */
   Dim total = numel(&n->type), q;
-  if (total.overflow || is_const(total))
+  if (is_const(total))
     return;
-  for (int i = 0; i < n->nargs; i++) {
+  for (int i = 0; i < n->nargs && !total.overflow; i++) {
     const IrType *a = &n->args[i]->type;
     if (a->kind == TY_TENSOR && a->rank > 0 && dim_div_exact(numel(a), total, &q))
       return; /* no larger than an operand, which exists */

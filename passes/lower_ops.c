@@ -460,8 +460,9 @@ static KExpr *creation_value(LCtx *C, IrNode *n, KExpr **v) {
  * ceil((stop - start) / step). */
 static void arange_length(LCtx *C, IrNode *n) {
   /* a constant zero step is a compile error (the shape pass), a run-time one this check */
-  lw_check(C, k_op2(IR_NE, DT_BOOL, k_cast(lw_scalar(C, n->args[2]), DT_F64), k_const(DT_F64, 0)), n->loc,
-           "arange: step must not be zero");
+  if (n->args[2]->op != IR_CONST)
+    lw_check(C, k_op2(IR_NE, DT_BOOL, k_cast(lw_scalar(C, n->args[2]), DT_F64), k_const(DT_F64, 0)), n->loc,
+             "arange: the step must not be zero");
   KExpr *span = k_op2(IR_SUB, DT_F64, k_cast(lw_scalar(C, n->args[1]), DT_F64), k_cast(lw_scalar(C, n->args[0]), DT_F64));
   KExpr *q[1] = {k_op2(IR_DIV, DT_F64, span, k_cast(lw_scalar(C, n->args[2]), DT_F64))};
   KExpr *len = k_op2(IR_MAXIMUM, DT_F64, k_op(IR_CEIL, DT_F64, 1, q), k_const(DT_F64, 0));

@@ -225,7 +225,7 @@ def run_errors(s):
     x = np.array([2, -3, 4], I64)
     good_ev, bad_ev = np.array([0, 1, 2], I64), np.array([1, -2, 0], I64)
     cases = [
-        ("arange_step_0", 0, 0, 1, good_ev, "a.npy", "prog.tc:5:", "arange: step must not be zero"),
+        ("arange_step_0", 0, 0, 1, good_ev, "a.npy", "prog.tc:5:", "arange: the step must not be zero"),
         ("range_step_0", 1, 0, 1, good_ev, "r.npy", "prog.tc:8:", "range() step must not be zero"),
         ("pow_scalar_negative", 2, 1, -1, good_ev, "p.npy", "prog.tc:12:",
          "integers to negative integer powers are not allowed: found the exponent -1"),

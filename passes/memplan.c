@@ -30,8 +30,10 @@
  * 3. Hoisting.  A buffer allocated inside a `for` and freed in the same list
  *    without escaping (not yielded, returned or stored as a param, no alias
  *    that outlives it) is allocated once around the outermost loop: before
- *    it when its dims do not change inside that loop (`alloc` before the
- *    `for`, `free` after); otherwise (a last, smaller batch) it grows: a
+ *    it when its size is loop-invariant: no symbol of its dims is set
+ *    inside that loop (lower sets the symbols of loop variables and
+ *    carried values in the loop, at every iteration), `alloc` before the
+ *    `for`, `free` after; otherwise (a last, smaller batch) it grows: a
  *    capacity symbol starts at -1 and the buffer is reallocated only when
  *    it needs more elements than it has.  Either way the steady state of a
  *    training loop allocates nothing.  Memory that the first writer does not

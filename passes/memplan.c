@@ -600,12 +600,43 @@ static bool is_noop(KStmt *s) {
   return false;
 }
 
-static void drop_noops(KList *l) {
+/* l[i] frees a buffer that l[j] (j < i) already freed with the same keep
+ * list, and nothing between assigns or frees the buffer or a kept one: the
+ * first free cleared the variable (or kept it, and so would this one).
+ * Renaming one buffer onto another leaves such a pair where lower freed
+ * both at the end of a block (reuse: T2 became T1; in place: D became S).
+ * Harmless at run time (a free of NULL does nothing) but a plan that
+ * frees one buffer twice reads as a double free. */
+static bool freed_again(Fn *F, KList *l, int i) {
+  KStmt *s = l->v[i];
+  if (s->kind != KS_FREE)
+    return false;
+  bool again = false;
+  one_set(F, s->buf);
+  for (int q = 0; q < s->nkeep; q++)
+    F->set[s->keep[q]] = true;
+  for (int j = i - 1; j >= 0; j--) {
+    KStmt *t = l->v[j];
+    if (t->kind == KS_FREE && t->buf == s->buf && t->nkeep == s->nkeep &&
+        !memcmp(t->keep, s->keep, sizeof(int) * (size_t)s->nkeep)) {
+      again = true;
+      break;
+    }
+    Refs r = {0};
+    stmt_refs(t, F->set, &r);
+    if (r.assign || r.freed)
+      break;
+  }
+  memset(F->set, 0, (size_t)F->nb);
+  return again;
+}
+
+static void drop_noops(Fn *F, KList *l) {
   for (int i = 0; i < l->n;) {
     KStmt *s = l->v[i];
-    drop_noops(&s->body);
-    drop_noops(&s->orelse);
-    if (is_noop(s))
+    drop_noops(F, &s->body);
+    drop_noops(F, &s->orelse);
+    if (is_noop(s) || freed_again(F, l, i))
       list_remove(l, i);
     else
       i++;
@@ -653,7 +684,7 @@ static int inplace_list(Fn *F, KList *l, KStmt *loop) {
         KStmt *fr = k_stmt(KS_FREE, l->v[k]->loc);
         fr->buf = D;
         list_insert(l, k + 1, fr);
-        drop_noops(&F->f->body);
+        drop_noops(F, &F->f->body);
         analyse(F);
         done++;
         k = -1;
@@ -665,7 +696,7 @@ static int inplace_list(Fn *F, KList *l, KStmt *loop) {
       K->buf = S;
       rename_after(F, l, k + 1, D, S);
       list_remove(l, a);
-      drop_noops(&F->f->body);
+      drop_noops(F, &F->f->body);
       analyse(F);
       done++;
       k = -1; /* indices moved: look again from the start */
@@ -766,7 +797,7 @@ static int carried_list(Fn *F, KList *l) {
       rename_list(b, y + 1, Y, C);
       list_insert(l, i, init);
       i++;
-      drop_noops(&F->f->body);
+      drop_noops(F, &F->f->body);
       analyse(F);
       done++;
       mv = -1;
@@ -845,7 +876,7 @@ static int reuse_list(Fn *F, KList *l) {
       int T1 = l->v[a1]->buf, T2 = l->v[i2]->buf;
       rename_after(F, l, i2 + 1, T2, T1);
       list_remove(l, i2);
-      drop_noops(&F->f->body);
+      drop_noops(F, &F->f->body);
       analyse(F);
       done++;
       i2 = -1; /* statements moved: look again from the start */

@@ -618,7 +618,7 @@ static bool freed_again(Fn *F, KList *l, int i) {
   for (int j = i - 1; j >= 0; j--) {
     KStmt *t = l->v[j];
     if (t->kind == KS_FREE && t->buf == s->buf && t->nkeep == s->nkeep &&
-        !memcmp(t->keep, s->keep, sizeof(int) * (size_t)s->nkeep)) {
+        (!s->nkeep || !memcmp(t->keep, s->keep, sizeof(int) * (size_t)s->nkeep))) {
       again = true;
       break;
     }

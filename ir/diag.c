@@ -24,6 +24,7 @@ typedef struct Source {
 static PtrVec sources;
 static int nerrors;
 static bool last_error_dropped; /* notes of a dropped error are dropped too */
+static bool muted;              /* ir_diag_mute */
 
 void ir_source_add(const char *file, const char *text, size_t len) {
   Source *s = ir_alloc(sizeof *s);
@@ -34,6 +35,12 @@ void ir_source_add(const char *file, const char *text, size_t len) {
 }
 
 int ir_error_count(void) { return nerrors; }
+
+bool ir_diag_mute(bool on) {
+  bool was = muted;
+  muted = on;
+  return was;
+}
 
 /* Length of the valid UTF-8 sequence at p (1 for ASCII or an invalid byte). */
 static int utf8_len(const char *p, const char *end) {
@@ -106,6 +113,8 @@ static void report(Loc loc, const char *kind, const char *fmt, va_list ap) {
 }
 
 void ir_error(Loc loc, const char *fmt, ...) {
+  if (muted)
+    return;
   nerrors++;
   last_error_dropped = nerrors > IR_MAX_ERRORS;
   if (nerrors == IR_MAX_ERRORS + 1)
@@ -119,6 +128,8 @@ void ir_error(Loc loc, const char *fmt, ...) {
 }
 
 void ir_warning(Loc loc, const char *fmt, ...) {
+  if (muted)
+    return;
   va_list ap;
   va_start(ap, fmt);
   report(loc, "warning", fmt, ap);
@@ -126,6 +137,8 @@ void ir_warning(Loc loc, const char *fmt, ...) {
 }
 
 void ir_note(Loc loc, const char *fmt, ...) {
+  if (muted)
+    return;
   if (last_error_dropped)
     return;
   va_list ap;

@@ -52,6 +52,11 @@ void ir_error(Loc loc, const char *fmt, ...) __attribute__((format(printf, 2, 3)
 void ir_warning(Loc loc, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void ir_note(Loc loc, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int ir_error_count(void);
+/* While muted, diagnostics are neither printed nor counted: for a side
+ * channel that runs a stage only to look at its result (the fusion
+ * report lowers the module to count its kernels).  Returns the previous
+ * state. */
+bool ir_diag_mute(bool on);
 /* After this many errors the rest are dropped with one line saying so. */
 #define IR_MAX_ERRORS 50
 

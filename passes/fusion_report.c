@@ -7,6 +7,9 @@
  */
 #include "fusion_internal.h"
 
+#include "../ir/kernel.h"
+#include "../ir/target.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -114,7 +117,8 @@ static void kern_print(FILE *out, Kern *k, int depth, const char *head) {
   fputs(" bytes\n", out);
 }
 
-/* Kernels (and calls) the lowering makes for n: 0 for values with no code. */
+/* The kernels a line stands for (`kernel xK`): 0 for values with no code
+ * of their own.  The totals are counted in the lowered module instead. */
 static int kernels_of(IrNode *n) {
   if (fusion_info(n)->scalar || n->fuse == IR_FUSE_INLINE || n->fuse == IR_FUSE_FINALIZE)
     return 0;
@@ -169,7 +173,6 @@ static bool is_call(IrNode *n) {
 
 typedef struct DumpCtx {
   FILE *out;
-  int kernels, calls;
   Bytes total;
 } DumpCtx;
 
@@ -217,7 +220,6 @@ static void dump_row_group(DumpCtx *D, IrBlock *b, int gid, int depth) {
   if (at < sizeof head)
     snprintf(head + at, sizeof head - at, "]");
   kern_print(D->out, &k, depth, head);
-  D->kernels++;
   for (int i = 0; i < k.saved.n; i++) {
     IrType t = {.kind = TY_TENSOR, .dtype = DT_BOOL, .rank = 1, .dims = {k.saved.d[i]}};
     bytes_add(&D->total, &t, 1);
@@ -274,7 +276,6 @@ static void dump_block(DumpCtx *D, IrBlock *b, int depth) {
         }
       }
       fputs(n->fuse == IR_FUSE_EPILOGUE ? " (blocks of rows, each followed by its epilogue)\n" : "\n", D->out);
-      D->calls++;
       continue;
     }
     int nk = kernels_of(n);
@@ -288,7 +289,6 @@ static void dump_block(DumpCtx *D, IrBlock *b, int depth) {
       bytes_add(&k.saved, &n->type, 2);
     const char *head = epi ? "kernel epilogue" : nk > 1 ? ir_sprintf("kernel x%d", nk) : "kernel";
     kern_print(D->out, &k, depth, head);
-    D->kernels += nk;
     for (int s = 0; s < k.saved.n; s++) {
       IrType t = {.kind = TY_TENSOR, .dtype = DT_BOOL, .rank = 1, .dims = {k.saved.d[s]}};
       bytes_add(&D->total, &t, 1);
@@ -296,7 +296,38 @@ static void dump_block(DumpCtx *D, IrBlock *b, int depth) {
   }
 }
 
+/* ===== the totals: what lower makes of the module ===== */
+
+/* Kernels and runtime calls in a kernel-IR list: a row loop is one kernel
+ * (its stages run inside it); a matmul by blocks of rows is its call and
+ * its epilogue kernel; handing a param back (param_store) is no call. */
+static void count_lowered(const KList *l, int *kernels, int *calls) {
+  for (int i = 0; i < l->n; i++) {
+    const KStmt *s = l->v[i];
+    if (s->kind == KS_KERNEL || (s->kind == KS_FOR && s->rows)) {
+      ++*kernels;
+    } else if (s->kind == KS_CALL) {
+      *calls += s->call != KC_PARAM_STORE;
+    } else {
+      count_lowered(&s->body, kernels, calls);
+      count_lowered(&s->orelse, kernels, calls);
+    }
+  }
+}
+
+static const char *count_text(int n, const char *what) {
+  return n < 0 ? ir_sprintf("? %ss", what) : ir_sprintf("%d %s%s", n, what, n == 1 ? "" : "s");
+}
+
 void pass_fusion_dump(FILE *out, IrModule *m) {
+  /* The totals are counted in what lower makes of the module, lowered
+   * here on the side with its diagnostics muted (the pipeline's own lower
+   * reports them); the CPU target, as the target changes only the size of
+   * a matmul's blocks of rows, not what is lowered.  A module that does
+   * not lower shows `?`. */
+  bool was = ir_diag_mute(true);
+  KModule *km = pass_lower(m, ir_target_cpu());
+  ir_diag_mute(was);
   ir_print_module(out, m); /* also names the values */
   for (int i = 0; i < m->funcs.n; i++) {
     IrFunc *f = m->funcs.v[i];
@@ -304,8 +335,12 @@ void pass_fusion_dump(FILE *out, IrModule *m) {
     DumpCtx D = {.out = out};
     fprintf(out, "\nfusion @%s {\n", f->name);
     dump_block(&D, f->body, 1);
-    fprintf(out, "} %d kernel%s, %d call%s, saved ", D.kernels, D.kernels == 1 ? "" : "s", D.calls,
-            D.calls == 1 ? "" : "s");
+    int kernels = -1, calls = -1;
+    if (km) {
+      kernels = calls = 0;
+      count_lowered(&((KFunc *)km->funcs.v[i])->body, &kernels, &calls);
+    }
+    fprintf(out, "} %s, %s, saved ", count_text(kernels, "kernel"), count_text(calls, "call"));
     bytes_print(out, &D.total);
     fputs(" bytes\n", out);
     fusion_finish(f);

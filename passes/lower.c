@@ -301,6 +301,23 @@ static void free_owned(LCtx *C, Loc loc, int *keep, int nkeep) {
   }
 }
 
+/* The induction variable or a carried integer used as a size in the body
+ * (randn(2 * i), ones(k)) names a symbol: set it at the top of every
+ * iteration, where its value changes.  Without this the symbol kept its
+ * initial 0 (and memplan, seeing no `set` in the loop, took the size for
+ * loop-invariant).  A carried value with no initial value is skipped: it
+ * is NULL on entry, and the shape pass rejects reading it before it is
+ * assigned. */
+static void bind_loop_syms(LCtx *C, IrNode *n) {
+  for (int k = 0; k < n->body->params.n; k++) {
+    IrNode *p = n->body->params.v[k];
+    if (!p->has_symval || p->type.rank != 0 || !ir_dtype_is_int(p->type.dtype))
+      continue;
+    if (k == 0 || n->args[2 + k]->op != IR_UNDEF)
+      lw_bind_sym(C, p->symval, lw_scalar(C, p), p->loc);
+  }
+}
+
 /* for %i = start to stop step s iter(carried = inits) { body; yield } */
 static void lower_for(LCtx *C, IrNode *n) {
   int ncarry = n->nargs - 3;
@@ -333,6 +350,7 @@ static void lower_for(LCtx *C, IrNode *n) {
   lw_set_scalar(C, n->body->params.v[0], k_var(loop->var));
   for (int k = 0; k < ncarry; k++)
     lw_set(C, n->body->params.v[1 + k], carried[k], false);
+  bind_loop_syms(C, n);
   lower_block(C, n->body);
   if (C->failed) {
     C->out = outer_out;
@@ -503,7 +521,7 @@ static void lower_node(LCtx *C, IrNode *n) {
   switch (n->op) {
   case IR_FOR: lower_for(C, n); return;
   case IR_IF: lower_if(C, n); return;
-  case IR_RESULT: lower_result(C, n); return;
+  case IR_RESULT: lower_result(C, n); break; /* an if's or for's integer used as a size: bound below */
   case IR_YIELD: return; /* handled by the region's owner */
   case IR_RETURN: return; /* handled by the function */
   case IR_PARAM: lower_param(C, n); return;

@@ -44,9 +44,10 @@ struct KModule;
  * Requires: shape.  Returns NULL after reporting what cannot be lowered. */
 struct KModule *pass_lower(IrModule *m, const Target *target);
 
-/* memplan.c - on the kernel IR, after lower: kernels write in place where
- * the buffer they read dies there, buffers of one size take the memory of
- * dead ones, and buffers allocated in loops are allocated once around them.
+/* memplan.c (and memplan_*.c) - on the kernel IR, after lower: kernels
+ * write in place where the buffer they read dies there, buffers of one
+ * size take the memory of dead ones, and buffers allocated in loops are
+ * allocated once around them.
  * Requires: pass_lower's KModule.  Preserves: every function's results and
  * the ownership rule of lower (docs/internals.md). */
 bool pass_memplan(struct KModule *m);

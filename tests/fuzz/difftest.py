@@ -228,7 +228,7 @@ def stmt_names(s):
     if s[0] in ("assign", "grad"):
         return {s[1]}
     if s[0] == "for":
-        return {n for n, _ in s[3]}
+        return {b[0] for b in s[3]}
     return {n for n, _ in s[2]}
 
 
@@ -241,7 +241,7 @@ def stmt_exprs(s):
     if s[0] == "setitem":
         return [(("x", 4), s[4])] + ([(("x", 3), s[3])] if s[3] is not None else [])
     if s[0] == "for":
-        return [(("body", j), e) for j, (_, e) in enumerate(s[3])]
+        return [(("body", j), b[1]) for j, b in enumerate(s[3])]
     return [(("cond",), s[1])] + [(("then", j), e) for j, (_, e) in enumerate(s[2])] + \
         [(("else", j), e) for j, (_, e) in enumerate(s[3])]
 
@@ -263,7 +263,7 @@ def replace(prog, i, where, new):
         if slot[0] == "x":
             prog.stmts[i] = s[:slot[1]] + (new,) + s[slot[1] + 1:]
         elif slot[0] == "body":
-            s[3][slot[1]] = (s[3][slot[1]][0], new)
+            s[3][slot[1]] = (s[3][slot[1]][0], new) + tuple(s[3][slot[1]][2:])
         elif slot[0] == "cond":
             prog.stmts[i] = (s[0], new) + s[2:]
         else:

@@ -25,7 +25,7 @@ venv=${BENCH_VENV:-$(dirname "$here")/build-bench/venv}
 if [ "$peers" = off ]; then
   args+=(--peers-skipped "--no-peers was given")
 elif [ "$peers" = auto ] && [ "$quick" = 1 ] && [ ! -f "$venv/.bench-ok" ]; then
-  args+=(--peers-skipped "no peers venv yet (build-bench/venv); a full run or --peers makes it (about 5 GiB from PyPI)")
+  args+=(--peers-skipped "no peers venv yet ($venv); a full run or --peers makes it (about 5 GiB from PyPI)")
 else
   err=$(mktemp)
   if peer_py=$(bash "$here/peers.sh" "$venv" 2>"$err"); then

@@ -76,6 +76,10 @@ KStmt *lw_map_kernel(LCtx *C, int out, Loc loc, KExpr ***vars);
 void lw_copy_into(LCtx *C, int dst, int src, Loc loc); /* same numel, flat copy */
 bool lw_op(LCtx *C, IrNode *n);                       /* elementwise, reductions, creation, movement, linalg */
 
+/* lower_rows.c: a costly expression that a row kernel's last stage and
+ * an earlier reduction stage share, computed once into the output row. */
+void lw_share_row_values(LCtx *C, KList *stages);
+
 /* lower_index.c */
 bool lw_index(LCtx *C, IrNode *n); /* INDEX, INDEX_SET, BATCH */
 KExpr *lw_gather_at(LCtx *C, IrNode *n, KExpr **idx); /* an inlined pure gather x[t1, t2] at idx */

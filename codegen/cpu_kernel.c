@@ -11,6 +11,8 @@
  */
 #include "cg_internal.h"
 
+#include <llvm-c/DebugInfo.h> /* LLVMTemporaryMDNode: a loop's self-referencing metadata */
+
 #include <math.h>
 
 /* ---- loops ---- */
@@ -120,53 +122,169 @@ static void store_result(Cg *g, KStmt *s, LLVMValueRef v, DType vdt) {
 }
 
 /* A vectorised reduction (the schedule pass: float sum, max and min, its
- * innermost reduced loop marked vector, with `lanes` partials) runs that
- * loop in blocks of LANES elements: element j goes to partial result j % LANES,
- * the last (extent % LANES) elements to a sequential tail, and at the end
- * the partials combine as a balanced tree, then with the tail.  The order
- * is fixed (it depends on the extent only, never on threads or on the
- * machine).  A block's values are computed by a loop of their own into a
- * small array, which the loop vectoriser vectorises (calls like exp
- * included); the LANES chains are independent, which lets the SLP
- * vectoriser turn the block's adds into one vector add (LLVM may not
- * reorder a float sum by itself); and the error of a long sum grows
- * LANES times slower, closer to NumPy's pairwise summation.  Other
+ * innermost reduced loop marked vector, with `lanes` partials) runs each
+ * run of that loop in groups of LANES elements: element j goes to
+ * partial j % LANES, the last (extent % LANES) elements to a sequential
+ * tail.  A float sum in blocks (KStmt.block) restarts its partials from
+ * zero every `block` elements and adds them, lane by lane, into f64
+ * totals (so each f32 partial holds block / LANES elements: the rounding
+ * error grows with the block, not the row, as with NumPy's pairwise
+ * summation); max and min keep one set of partials.  At the end of the
+ * run the totals combine as a balanced tree (l + l[LANES/2], then
+ * LANES/4, ...), then with the tail, and the result joins the
+ * accumulator (f64 for a sum in blocks, rounded once when the reduction
+ * ends).  The order is fixed (it depends on the extents only, never on
+ * threads or on the machine).  A group's values are computed by a loop of
+ * their own into a small array, which the loop vectoriser vectorises
+ * (calls like exp included), and the partials are vectors that add a
+ * group at a time (LLVM may not reorder a float sum by itself).  Other
  * reductions are a plain sequential loop (integers, whose sums the loop
  * vectoriser already reorders; products; argmax/argmin). */
 enum { MAX_LANES = 64 };
 
-/* One blocked inner loop over variable `var` < `ext` (see reduce_lanes):
- * element j of the blocks goes to lane[j % lanes], the rest to the tail
- * slot `acc`. */
-static void reduce_blocked(Cg *g, KStmt *s, DType dt, int lanes, LLVMValueRef *lane, LLVMValueRef acc,
-                           LLVMValueRef var, LLVMValueRef ext) {
+/* The group loop asks the loop vectoriser for exactly LANES elements a
+ * step (llvm.loop.vectorize.width): its stores into the group's array are
+ * then as wide as the vector load that reads them back.  Left to itself
+ * it chose 256-bit stores on this AVX-512 machine, and a 512-bit load of
+ * two narrower stores stalls store-to-load forwarding (layer norm's
+ * variance stage spent a third of its time there).  Not for a value that
+ * calls the math library: libmvec's expf is at most 8 wide here, and a
+ * forced 16 left LLVM's llvm.exp.v16f32 to 16 scalar calls. */
+static void vectorize_width(Cg *g, LLVMValueRef latch, int width) {
+  LLVMContextRef c = g->c;
+  LLVMMetadataRef self = LLVMTemporaryMDNode(c, NULL, 0);
+  LLVMMetadataRef w[2] = {LLVMMDStringInContext2(c, "llvm.loop.vectorize.width", 25),
+                          LLVMValueAsMetadata(cg_i32(g, width))};
+  LLVMMetadataRef on[2] = {LLVMMDStringInContext2(c, "llvm.loop.vectorize.enable", 26),
+                           LLVMValueAsMetadata(LLVMConstInt(g->t_i1, 1, 0))};
+  LLVMMetadataRef ops[3] = {self, LLVMMDNodeInContext2(c, w, 2), LLVMMDNodeInContext2(c, on, 2)};
+  LLVMMetadataRef loop = LLVMMDNodeInContext2(c, ops, 3);
+  LLVMMetadataReplaceAllUsesWith(self, loop);
+  LLVMSetMetadata(latch, LLVMGetMDKindIDInContext(c, "llvm.loop", 9), LLVMMetadataAsValue(c, loop));
+}
+
+/* What a vectorised reduction keeps: nvec vectors of vw partials (dtype
+ * dt) and as many of totals (dtype adt), a scalar tail. */
+typedef struct Lanes {
+  int lanes, nvec, vw;
+  DType dt, adt;
+  LLVMValueRef part[MAX_LANES], total[MAX_LANES], tail;
+} Lanes;
+
+static LLVMValueRef splat(Cg *g, IrOp op, DType dt, int n) {
+  LLVMValueRef id[MAX_LANES];
+  for (int l = 0; l < n; l++)
+    id[l] = identity(g, op, dt);
+  return LLVMConstVector(id, (unsigned)n);
+}
+
+/* `ngrp` groups from element `from` into the partials (a constant ngrp,
+ * a full block's, lets LLVM unroll the loop). */
+static void reduce_groups(Cg *g, KStmt *s, Lanes *L, LLVMValueRef var, LLVMValueRef from, LLVMValueRef ngrp) {
   LLVMBuilderRef B = g->b;
-  LLVMValueRef k = cg_i64(g, lanes);
-  LLVMValueRef nblk = LLVMBuildSDiv(B, ext, k, "nblk"); /* extents are >= 0 */
-  CgLoop blk, tail;
-  cg_loop_begin(g, &blk, cg_slot(g, g->t_i64, "blk"), cg_i64(g, 0), nblk, NULL);
-  LLVMValueRef base = LLVMBuildNSWMul(B, LLVMBuildLoad2(B, g->t_i64, blk.slot, ""), k, "");
-  /* the block's values first, in a loop of its own into a small array:
+  LLVMTypeRef et = cg_type(g, L->dt), vt = LLVMVectorType(et, (unsigned)L->vw);
+  LLVMValueRef k = cg_i64(g, L->lanes);
+  CgLoop grp;
+  cg_loop_begin(g, &grp, cg_slot(g, g->t_i64, "grp"), cg_i64(g, 0), ngrp, NULL);
+  LLVMValueRef base = LLVMBuildNSWAdd(B, from, LLVMBuildNSWMul(B, LLVMBuildLoad2(B, g->t_i64, grp.slot, ""), k, ""), "");
+  /* the group's values first, in a loop of its own into a small array:
    * the loop vectoriser vectorises it, calls (exp, ...) included, where
    * LANES copies of the expression left the calls scalar */
-  LLVMTypeRef et = cg_type(g, dt);
-  LLVMValueRef vals = LLVMBuildArrayAlloca(g->ab, et, cg_i32(g, lanes), "block");
+  LLVMValueRef vals = LLVMBuildAlloca(g->ab, LLVMArrayType(et, (unsigned)L->lanes), "group");
+  LLVMSetAlignment(vals, (unsigned)(L->lanes * ir_dtype_size(L->dt)));
+  LLVMValueRef elems = LLVMBuildBitCast(B, vals, LLVMPointerType(et, 0), "");
   CgLoop in;
   cg_loop_begin(g, &in, cg_slot(g, g->t_i64, "j"), cg_i64(g, 0), k, NULL);
   LLVMValueRef j = LLVMBuildLoad2(B, g->t_i64, in.slot, "");
   LLVMBuildStore(B, LLVMBuildNSWAdd(B, base, j, ""), var);
-  LLVMBuildStore(B, cg_convert(g, cg_expr(g, s->value), s->value->dtype, dt),
-                 LLVMBuildInBoundsGEP2(B, et, vals, &j, 1, ""));
+  LLVMBuildStore(B, cg_convert(g, cg_expr(g, s->value), s->value->dtype, L->dt),
+                 LLVMBuildInBoundsGEP2(B, et, elems, &j, 1, ""));
+  LLVMBasicBlockRef latch = LLVMGetInsertBlock(B);
   cg_loop_end(g, &in);
-  for (int l = 0; l < lanes; l++) {
-    LLVMValueRef idx = cg_i64(g, l);
-    reduce_step(g, s->combine, dt, lane[l], NULL, NULL,
-                LLVMBuildLoad2(B, et, LLVMBuildInBoundsGEP2(B, et, vals, &idx, 1, ""), ""));
+  if (!k_expr_calls_math(s->value))
+    vectorize_width(g, LLVMGetBasicBlockTerminator(latch), L->lanes);
+  for (int c = 0; c < L->nvec; c++) {
+    LLVMValueRef off = cg_i64(g, (int64_t)c * L->vw);
+    LLVMValueRef p = LLVMBuildBitCast(B, LLVMBuildInBoundsGEP2(B, et, elems, &off, 1, ""), LLVMPointerType(vt, 0), "");
+    LLVMValueRef v = LLVMBuildLoad2(B, vt, p, "");
+    LLVMSetAlignment(v, (unsigned)(L->vw * ir_dtype_size(L->dt)));
+    LLVMBuildStore(B, combine(g, s->combine, L->dt, LLVMBuildLoad2(B, vt, L->part[c], ""), v), L->part[c]);
   }
-  cg_loop_end(g, &blk);
-  cg_loop_begin(g, &tail, var, LLVMBuildNSWMul(B, nblk, k, ""), ext, NULL);
-  reduce_step(g, s->combine, dt, acc, NULL, NULL, cg_convert(g, cg_expr(g, s->value), s->value->dtype, dt));
+  cg_loop_end(g, &grp);
+}
+
+/* A block of a sum: `ngrp` groups from `from` into partials that start
+ * from zero, then added, lane by lane, into the totals. */
+static void block_into_totals(Cg *g, KStmt *s, Lanes *L, LLVMValueRef var, LLVMValueRef from, LLVMValueRef ngrp) {
+  LLVMBuilderRef B = g->b;
+  LLVMTypeRef pt = LLVMVectorType(cg_type(g, L->dt), (unsigned)L->vw);
+  LLVMTypeRef tt = LLVMVectorType(cg_type(g, L->adt), (unsigned)L->vw);
+  for (int c = 0; c < L->nvec; c++)
+    LLVMBuildStore(B, splat(g, s->combine, L->dt, L->vw), L->part[c]);
+  reduce_groups(g, s, L, var, from, ngrp);
+  for (int c = 0; c < L->nvec; c++) {
+    LLVMValueRef p = LLVMBuildLoad2(B, pt, L->part[c], "");
+    if (L->dt != L->adt) /* f32 partials into f64 totals */
+      p = LLVMBuildFPExt(B, p, tt, "");
+    LLVMBuildStore(B, combine(g, s->combine, L->adt, LLVMBuildLoad2(B, tt, L->total[c], ""), p), L->total[c]);
+  }
+}
+
+/* One run of the vector loop over `var` < `ext` (see above), its result
+ * combined into the accumulator slot `acc` (of dtype L->adt). */
+static void reduce_vector(Cg *g, KStmt *s, Lanes *L, LLVMValueRef acc, LLVMValueRef var, LLVMValueRef ext) {
+  LLVMBuilderRef B = g->b;
+  IrOp op = s->combine;
+  LLVMTypeRef pt = LLVMVectorType(cg_type(g, L->dt), (unsigned)L->vw);
+  LLVMTypeRef tt = LLVMVectorType(cg_type(g, L->adt), (unsigned)L->vw);
+  LLVMValueRef k = cg_i64(g, L->lanes);
+  LLVMValueRef body = LLVMBuildNSWMul(B, LLVMBuildSDiv(B, ext, k, ""), k, "body"); /* ext >= 0 */
+  for (int c = 0; c < L->nvec; c++) {
+    LLVMBuildStore(B, splat(g, op, L->dt, L->vw), L->part[c]);
+    if (s->block)
+      LLVMBuildStore(B, splat(g, op, L->adt, L->vw), L->total[c]);
+  }
+  if (s->block) {
+    /* whole blocks (a constant number of groups each), then the rest of
+     * the groups as one more; each block's partials into the totals */
+    LLVMValueRef size = cg_i64(g, s->block);
+    LLVMValueRef nfull = LLVMBuildSDiv(B, body, size, "nfull");
+    CgLoop blk;
+    cg_loop_begin(g, &blk, cg_slot(g, g->t_i64, "blk"), cg_i64(g, 0), nfull, NULL);
+    LLVMValueRef from = LLVMBuildNSWMul(B, LLVMBuildLoad2(B, g->t_i64, blk.slot, ""), size, "");
+    block_into_totals(g, s, L, var, from, cg_i64(g, s->block / L->lanes));
+    cg_loop_end(g, &blk);
+    LLVMValueRef from_rest = LLVMBuildNSWMul(B, nfull, size, "");
+    block_into_totals(g, s, L, var, from_rest, LLVMBuildSDiv(B, LLVMBuildNSWSub(B, body, from_rest, ""), k, ""));
+  } else {
+    reduce_groups(g, s, L, var, cg_i64(g, 0), LLVMBuildSDiv(B, body, k, ""));
+  }
+  LLVMBuildStore(B, identity(g, op, L->dt), L->tail);
+  CgLoop tail;
+  cg_loop_begin(g, &tail, var, body, ext, NULL);
+  reduce_step(g, op, L->dt, L->tail, NULL, NULL, cg_convert(g, cg_expr(g, s->value), s->value->dtype, L->dt));
   cg_loop_end(g, &tail);
+  /* the tree by halves: across the vectors, then within the last one by shuffles */
+  LLVMValueRef v[MAX_LANES] = {0};
+  for (int c = 0; c < L->nvec; c++)
+    v[c] = LLVMBuildLoad2(B, s->block ? tt : pt, s->block ? L->total[c] : L->part[c], "lanes");
+  for (int half = L->nvec / 2; half >= 1; half /= 2)
+    for (int c = 0; c < half; c++)
+      v[c] = combine(g, op, L->adt, v[c], v[c + half]);
+  LLVMValueRef r = v[0];
+  for (int half = L->vw / 2; half >= 1; half /= 2) {
+    LLVMValueRef lo[MAX_LANES], hi[MAX_LANES];
+    for (int l = 0; l < half; l++) {
+      lo[l] = cg_i32(g, l);
+      hi[l] = cg_i32(g, l + half);
+    }
+    LLVMValueRef und = LLVMGetUndef(LLVMTypeOf(r));
+    r = combine(g, op, L->adt, LLVMBuildShuffleVector(B, r, und, LLVMConstVector(lo, (unsigned)half), ""),
+                LLVMBuildShuffleVector(B, r, und, LLVMConstVector(hi, (unsigned)half), ""));
+  }
+  r = LLVMBuildExtractElement(B, r, cg_i32(g, 0), "");
+  r = combine(g, op, L->adt, r, cg_convert(g, LLVMBuildLoad2(B, cg_type(g, L->dt), L->tail, "tail"), L->dt, L->adt));
+  LLVMBuildStore(B, combine(g, op, L->adt, LLVMBuildLoad2(B, cg_type(g, L->adt), acc, ""), r), acc);
 }
 
 /* The kernel's loop nest, its outermost loop over [begin, end) (NULL: the
@@ -189,46 +307,43 @@ static void emit_kernel_range(Cg *g, KStmt *s, LLVMValueRef begin, LLVMValueRef 
     DType dt = s->value->dtype;
     if (op == IR_ANY || op == IR_ALL)
       dt = DT_BOOL; /* reduce truth values whatever the value's dtype */
-    LLVMValueRef acc_slot = cg_slot(g, cg_type(g, dt), "acc.addr"), idx_slot = NULL, count_slot = NULL;
-    LLVMBuildStore(g->b, identity(g, op, dt), acc_slot);
+    int lanes = s->lkind[n - 1] == KL_VECTOR ? s->lanes : 0;
+    if (lanes < 0 || lanes > MAX_LANES || (lanes & (lanes - 1)))
+      ir_die(s->loc, "kernel IR: a reduction in %d lanes", lanes);
+    if (s->block && (!lanes || op != IR_SUM || !ir_dtype_is_float(dt) || s->block % lanes))
+      ir_die(s->loc, "kernel IR: a reduction in blocks of %d, %d lanes (schedule?)", s->block, lanes);
+    DType adt = s->block ? DT_F64 : dt; /* the blocks' sums add up in f64 */
+    LLVMValueRef acc_slot = cg_slot(g, cg_type(g, adt), "acc.addr"), idx_slot = NULL, count_slot = NULL;
+    LLVMBuildStore(g->b, identity(g, op, adt), acc_slot);
     if (is_arg_reduce(op)) {
       idx_slot = cg_slot(g, g->t_i64, "idx.addr");
       count_slot = cg_slot(g, g->t_i64, "count.addr");
       LLVMBuildStore(g->b, cg_i64(g, 0), idx_slot);
       LLVMBuildStore(g->b, cg_i64(g, 0), count_slot);
     }
-    int lanes = s->lkind[n - 1] == KL_VECTOR ? s->lanes : 0;
-    if (lanes < 0 || lanes > MAX_LANES || (lanes & (lanes - 1)))
-      ir_die(s->loc, "kernel IR: a reduction in %d lanes", lanes);
-    LLVMValueRef lane[MAX_LANES];
-    for (int l = 0; l < lanes; l++) {
-      lane[l] = cg_slot(g, cg_type(g, dt), "lane.addr");
-      LLVMBuildStore(g->b, identity(g, op, dt), lane[l]);
+    /* the partials: one vector of all lanes (the code generator splits it
+     * into registers) */
+    Lanes L = {.lanes = lanes, .nvec = 1, .vw = lanes, .dt = dt, .adt = adt};
+    for (int c = 0; lanes && c < L.nvec; c++) {
+      L.part[c] = cg_slot(g, LLVMVectorType(cg_type(g, dt), (unsigned)L.vw), "part.addr");
+      L.total[c] = cg_slot(g, LLVMVectorType(cg_type(g, adt), (unsigned)L.vw), "total.addr");
     }
-    /* with lanes, the innermost reduced loop is reduce_blocked's */
+    if (lanes)
+      L.tail = cg_slot(g, cg_type(g, dt), "tail.addr");
+    /* with lanes, the innermost reduced loop is reduce_vector's */
     int last = lanes ? n - 1 : n;
     for (int i = nout; i < last; i++)
       cg_loop_begin(g, &loops[i], cg_var_slot(g, s->loopvar[i]), cg_i64(g, 0), ext[i], NULL);
     if (lanes) {
-      reduce_blocked(g, s, dt, lanes, lane, acc_slot, cg_var_slot(g, s->loopvar[n - 1]), ext[n - 1]);
+      reduce_vector(g, s, &L, acc_slot, cg_var_slot(g, s->loopvar[n - 1]), ext[n - 1]);
     } else {
       LLVMValueRef v = cg_convert(g, cg_expr(g, s->value), s->value->dtype, dt);
       reduce_step(g, op, dt, acc_slot, idx_slot, count_slot, v);
     }
     for (int i = last - 1; i >= nout; i--)
       cg_loop_end(g, &loops[i]);
-    if (lanes) { /* a tree by halves, as a vector is reduced: l = l + l[lanes/2] for l < lanes/2, ... */
-      LLVMValueRef part[MAX_LANES];
-      for (int l = 0; l < lanes; l++)
-        part[l] = LLVMBuildLoad2(g->b, cg_type(g, dt), lane[l], "lane");
-      for (int half = lanes / 2; half >= 1; half /= 2)
-        for (int l = 0; l < half; l++)
-          part[l] = combine(g, op, dt, part[l], part[l + half]);
-      LLVMValueRef tail = LLVMBuildLoad2(g->b, cg_type(g, dt), acc_slot, "tail");
-      LLVMBuildStore(g->b, combine(g, op, dt, part[0], tail), acc_slot);
-    }
     /* finalize sees the accumulator through KX_ACC / KX_ACC_INDEX */
-    g->acc = LLVMBuildLoad2(g->b, cg_type(g, dt), acc_slot, "acc");
+    g->acc = cg_convert(g, LLVMBuildLoad2(g->b, cg_type(g, adt), acc_slot, "acc"), adt, dt); /* rounded once */
     g->acc_dtype = dt;
     g->acc_index = idx_slot ? LLVMBuildLoad2(g->b, g->t_i64, idx_slot, "idx") : NULL;
     if (s->finalize)

@@ -109,6 +109,7 @@ typedef struct CgRed {
   IrOp op;  /* the combine op */
   DType dt; /* the accumulator's dtype */
   bool arg; /* argmax/argmin: an index (acci) too */
+  int block; /* a float sum: a thread's elements in blocks of this many, summed in f64 (KStmt.block) */
 } CgRed;
 
 CgRed cg_cuda_red_of(const KStmt *s);
@@ -116,6 +117,12 @@ CgRed cg_cuda_red_of(const KStmt *s);
 void cg_cuda_red_decl(Cu *C, const CgRed *r);
 /* acc = combine(acc, v); argmax/argmin: v at index vi. */
 void cg_cuda_red_step(Cu *C, const CgRed *r, const char *v, const char *vi);
+/* A thread folding its own elements into acc (declared): `double total`
+ * for a sum in blocks; fold s's value at index vi (in blocks); then acc =
+ * total + acc, rounded once. */
+void cg_cuda_fold_begin(Cu *C, const CgRed *r);
+void cg_cuda_fold(Cu *C, const KStmt *s, const CgRed *r, const char *vi);
+void cg_cuda_fold_end(Cu *C, const CgRed *r);
 /* s's value as the accumulator's dtype. */
 const char *cg_cuda_red_value(Cu *C, const KStmt *s, const CgRed *r);
 /* Every thread's acc (and acci) becomes the block's. */

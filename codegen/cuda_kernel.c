@@ -192,10 +192,12 @@ static void reduce_point(Cu *C, const KStmt *s, bool block) {
   }
   CgRed r = cg_cuda_red_of(s);
   cg_cuda_red_decl(C, &r);
+  cg_cuda_fold_begin(C, &r);
   const char *q = cg_cuda_flat_open(C, s->nred, s->loopvar + nout, s->extent + nout, "q",
                                     block ? "threadIdx.x" : "0", NULL, block ? "blockDim.x" : "1");
-  cg_cuda_red_step(C, &r, cg_cuda_red_value(C, s, &r), q);
+  cg_cuda_fold(C, s, &r, q);
   cg_cuda_close(C);
+  cg_cuda_fold_end(C, &r);
   if (block)
     cg_cuda_block_finish(C, s, &r);
   else
@@ -239,9 +241,11 @@ static void emit_part(Cu *C, const KStmt *s) {
   CgRed r = cg_cuda_red_of(s);
   LINE("const long long work = %s;", cg_cuda_product(s->extent, s->nloops));
   cg_cuda_red_decl(C, &r);
+  cg_cuda_fold_begin(C, &r);
   const char *p = cg_cuda_flat_open(C, s->nloops, s->loopvar, s->extent, "p", CG_GRID_START, "work", CG_GRID_STRIDE);
-  cg_cuda_red_step(C, &r, cg_cuda_red_value(C, s, &r), p);
+  cg_cuda_fold(C, s, &r, p);
   cg_cuda_close(C);
+  cg_cuda_fold_end(C, &r);
   cg_cuda_block_reduce(C, &r);
   LINE("if (threadIdx.x == 0) {");
   LINE("  ((%s *)scratch)[blockIdx.x] = acc;", cg_cuda_type(r.dt));

@@ -11,6 +11,12 @@
  * on the order in which partial results meet, so a tree of them gives the
  * CPU's answer: the first best element, or the first NaN.
  *
+ * A float sum in blocks (KStmt.block, the schedule pass): a thread adds
+ * its own elements to acc `block` at a time, and each full block's sum
+ * (acc, then reset) to an f64 total; at the end acc = total + acc, rounded
+ * once, so the error grows with the block's length, not the thread's
+ * share of a long row (cg_cuda_fold*).
+ *
  * A block reduction (cg_cuda_block_reduce): each warp combines its 32
  * accumulators in a butterfly of __shfl_xor_sync (offsets 16, 8, 4, 2, 1;
  * afterwards every lane holds the warp's result), lane 0 of each warp
@@ -27,7 +33,10 @@ static const Loc nowhere = {0};
 #define LINE(...) cg_cuda_line(C, __VA_ARGS__)
 
 CgRed cg_cuda_red_of(const KStmt *s) {
-  CgRed r = {.op = s->combine, .dt = s->value->dtype, .arg = s->combine == IR_ARGMAX || s->combine == IR_ARGMIN};
+  CgRed r = {.op = s->combine, .dt = s->value->dtype, .arg = s->combine == IR_ARGMAX || s->combine == IR_ARGMIN,
+             .block = s->block};
+  if (r.block && (r.op != IR_SUM || !ir_dtype_is_float(r.dt)))
+    ir_die(s->loc, "cuda: a %s reduction in blocks (schedule?)", ir_op_name(r.op));
   if (r.op == IR_ANY || r.op == IR_ALL)
     r.dt = DT_BOOL; /* truth values, whatever the value's dtype */
   return r;
@@ -96,6 +105,24 @@ void cg_cuda_red_step(Cu *C, const CgRed *r, const char *v, const char *vi) {
   LINE("  acc = %s;", v);
   LINE("  acci = %s;", vi);
   LINE("}");
+}
+
+void cg_cuda_fold_begin(Cu *C, const CgRed *r) {
+  if (r->block) {
+    LINE("double total = 0.0; /* the sums of the blocks of %d before this one */", r->block);
+    LINE("int in_block = 0;");
+  }
+}
+
+void cg_cuda_fold(Cu *C, const KStmt *s, const CgRed *r, const char *vi) {
+  cg_cuda_red_step(C, r, cg_cuda_red_value(C, s, r), vi);
+  if (r->block)
+    LINE("if (++in_block == %d) { total += acc; acc = %s; in_block = 0; }", r->block, identity(r));
+}
+
+void cg_cuda_fold_end(Cu *C, const CgRed *r) {
+  if (r->block)
+    LINE("acc = (%s)(total + acc);", cg_cuda_type(r->dt));
 }
 
 static void warp_reduce(Cu *C, const CgRed *r) {

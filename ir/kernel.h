@@ -210,6 +210,14 @@ struct KStmt {
    * 128-bit loads and stores (gpu_grid loops, shown on the innermost) */
   KLoopKind lkind[2 * IR_MAX_RANK];
   int lanes;
+  /* KERNEL, a float sum (the schedule pass, the target's sum_block):
+   * the innermost reduced loop adds its elements in blocks of `block`
+   * (CPU: each run of that loop cut into blocks, each summed in `lanes`
+   * partials; GPU: each thread's own elements, in order, `block` at a
+   * time), each block from 0 in the value's dtype, and the blocks' sums
+   * into an f64 total, rounded once at the end.  Printed `block1024`
+   * before the innermost loop's variable.  0: one accumulator. */
+  int block;
   /* KERNEL, row FOR: runs on the GPU as one kernel (the schedule pass) */
   bool device;
   /* FOR: a fused row kernel (passes/fusion.c): start 0, step 1, stop a row
@@ -310,6 +318,10 @@ bool k_load_contiguous(KFunc *f, const KStmt *k, const KExpr *e, KExpr ***base);
  * indices are k's store indices (its loop variables, in order) with the
  * last two swapped, from a buffer other than k's output. */
 bool k_load_transposed(const KStmt *k, const KExpr *e);
+/* Whether e holds an op that the targets compute by a math-library call
+ * (exp, log, tanh, pow, ...): a costly value (passes/lower_rows.c), and
+ * one the CPU's loop vectoriser maps to the vector library's widths. */
+bool k_expr_calls_math(const KExpr *e);
 /* What a statement does to a buffer. */
 typedef enum KRefRole {
   KR_READ,   /* a load (once per load in the expression), a call input, a MOVE or COPY source */

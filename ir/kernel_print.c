@@ -14,7 +14,8 @@
  * After the schedule pass each loop shows how it runs (`parallel i0 < N`,
  * `vector16 i1 < 64`, `gpu_block i0 < N`, `gpu_grid.v4 i1 < M` for an
  * elementwise kernel taking 4 points at a time, `gpu_tile i1 < N` for a
- * tiled transpose; serial loops show nothing) and
+ * tiled transpose; serial loops show nothing; a float sum's innermost
+ * loop adds `block1024` when it sums in blocks, KStmt.block) and
  * a kernel that runs on the GPU starts `kernel.gpu`; after placement,
  * buffers in device memory are allocated `alloc.dev` and copies are
  * `copy %dst <- %src` (h2d, d2h).  A KX_LET prints as `(t3 = e; body)`.
@@ -28,14 +29,19 @@ static const char *kind_name[] = {"", "parallel", "vector", "gpu_grid", "gpu_blo
 
 /* A loop's kind before its variable, when the schedule pass set one. */
 static void print_kind(FILE *out, const KStmt *s, int i) {
-  if (s->lkind[i] == KL_SERIAL)
+  if (s->lkind[i] == KL_SERIAL) {
+    if (s->kind == KS_KERNEL && s->block && i == s->nloops - 1)
+      fprintf(out, "block%d ", s->block);
     return;
+  }
   if (s->lkind[i] == KL_VECTOR && s->lanes)
     fprintf(out, "vector%d ", s->lanes);
   else if (s->lkind[i] == KL_GPU_GRID && s->lanes && i == s->nloops - 1) /* 128-bit accesses: points by lanes */
     fprintf(out, "gpu_grid.v%d ", s->lanes);
   else
     fprintf(out, "%s ", kind_name[s->lkind[i]]);
+  if (s->kind == KS_KERNEL && s->block && i == s->nloops - 1) /* a float sum in blocks (KStmt.block) */
+    fprintf(out, "block%d ", s->block);
 }
 
 static void print_buf(FILE *out, KFunc *f, int b) {

@@ -469,3 +469,23 @@ void k_stmt_rename(KStmt *s, int from, int to, bool keep_freed) {
   for (int i = 0; i < s->orelse.n; i++)
     k_stmt_rename(s->orelse.v[i], from, to, keep_freed);
 }
+
+/* The ops that the targets compute by a math-library call (the list of
+ * primitives in kernel.h, and the composite ones before legalize). */
+static bool math_call(IrOp op) {
+  switch (op) {
+  case IR_EXP: case IR_LOG: case IR_EXPM1: case IR_LOG1P: case IR_SIN: case IR_COS: case IR_TAN:
+  case IR_TANH: case IR_ERF: case IR_POW: case IR_SIGMOID: case IR_GELU:
+    return true;
+  default: return false;
+  }
+}
+
+bool k_expr_calls_math(const KExpr *e) {
+  if (e->kind == KX_OP && math_call(e->op))
+    return true;
+  for (int i = 0; i < e->nargs; i++)
+    if (k_expr_calls_math(e->args[i]))
+      return true;
+  return false;
+}

@@ -25,6 +25,12 @@ typedef struct Target {
                           * waking threads costs microseconds, more than a small kernel */
   int lanes_f32, lanes_f64; /* partial accumulators of a vectorised float sum/max/min:
                              * two 256-bit registers' worth */
+  /* a float sum adds its elements in blocks of this many (each in the
+   * partials above on the CPU, in a thread's own accumulator on the GPU),
+   * and the blocks' sums into an f64 total: the rounding error of a long
+   * sum then grows with the block's length, not the row's (NumPy's
+   * pairwise summation is as accurate; kernel.h, KStmt.block) */
+  int sum_block;
   /* a matmul's fused epilogue runs on blocks of this many rows of the
    * product while they are in cache (0: once, on the whole product) */
   int64_t epilogue_rows;

@@ -500,8 +500,10 @@ static void lower_row_stage(LCtx *C, IrNode *n) {
   C->allocs = NULL;
   C->nrow = 0;
   C->rowidx = NULL;
-  if (--g->remaining == 0)
+  if (--g->remaining == 0) {
+    lw_share_row_values(C, &g->inner->body);
     lw_emit(C, g->outer);
+  }
 }
 
 static void lower_node(LCtx *C, IrNode *n) {

@@ -94,6 +94,10 @@ bool lw_op(LCtx *C, IrNode *n);                       /* elementwise, reductions
  * error that b holds a negative exponent. */
 void lw_check_int_arith(LCtx *C, IrNode *n);
 
+/* lower_rows.c: a costly expression that a row kernel's last stage and
+ * an earlier reduction stage share, computed once into the output row. */
+void lw_share_row_values(LCtx *C, KList *stages);
+
 /* lower_index.c */
 bool lw_index(LCtx *C, IrNode *n); /* INDEX, INDEX_SET, BATCH */
 KExpr *lw_gather_at(LCtx *C, IrNode *n, KExpr **idx); /* an inlined pure gather x[t1, t2] at idx */

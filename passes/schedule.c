@@ -13,6 +13,8 @@
  *    inside a parallel loop everything is serial: one level of threads;
  *  - a float sum, max or min runs its innermost reduced loop vectorised,
  *    in the target's lanes of partial results (cpu_kernel.c says how);
+ *    a float sum does so in blocks of the target's sum_block elements,
+ *    the blocks' sums added in f64 (KStmt.block: NumPy-like accuracy);
  *  - everything else is serial (LLVM's loop vectoriser may still
  *    vectorise an elementwise loop: a serial mark promises nothing).
  *
@@ -36,7 +38,9 @@
  *    gpu_thread, with a barrier between stages;
  *  - a kernel whose points are not independent (x[idx] += v with repeated
  *    indices) is serial: one thread runs it in order, as the CPU does;
- *  - host `for` loops stay serial: their kernels are launched one by one.
+ *  - host `for` loops stay serial: their kernels are launched one by one;
+ *  - a float sum, whatever its shape, sums each thread's elements in
+ *    blocks of the target's sum_block, the blocks' sums in f64 (KStmt.block).
  *
  * A kernel is independent when each point of its non-reduced loops writes
  * its own element (every non-reduced loop variable is itself a store
@@ -92,6 +96,12 @@ static int reduce_lanes(const Target *t, const KStmt *s) {
   return dt == DT_F32 ? t->lanes_f32 : t->lanes_f64;
 }
 
+/* A float sum adds its elements in blocks (KStmt.block), any other
+ * reduction in one accumulator. */
+static int sum_block(const Target *t, const KStmt *s) {
+  return s->nred && s->combine == IR_SUM && ir_dtype_is_float(s->value->dtype) ? t->sum_block : 0;
+}
+
 /* Whether a for's body can run as an outlined parallel body: kernels, and
  * fors and ifs of them (nothing that allocates, sets a symbol or fails). */
 static bool outlinable(const KList *l) {
@@ -119,6 +129,7 @@ static void cpu_stmt(const Target *t, KStmt *s, bool in_parallel) {
   case KS_KERNEL: {
     set_all(s, 0, s->nloops, KL_SERIAL);
     s->lanes = s->nred ? reduce_lanes(t, s) : 0;
+    s->block = s->lanes ? sum_block(t, s) : 0; /* blocks of whole groups of lanes */
     if (s->lanes)
       s->lkind[s->nloops - 1] = KL_VECTOR;
     if (!in_parallel && independent(s, 1))
@@ -147,14 +158,15 @@ static void cpu_list(const Target *t, KList *l, bool in_parallel) {
 /* ---- CUDA ---- */
 
 /* A stage of a fused row kernel: the block's threads share its loops. */
-static void gpu_stage(KStmt *s) {
+static void gpu_stage(const Target *t, KStmt *s) {
   if (s->kind == KS_FOR) { /* the rows of a further row dim: every thread walks them */
     s->lkind[0] = KL_GPU_BLOCK;
     for (int i = 0; i < s->body.n; i++)
-      gpu_stage(s->body.v[i]);
+      gpu_stage(t, s->body.v[i]);
     return;
   }
   set_all(s, 0, s->nloops, KL_GPU_THREAD);
+  s->block = sum_block(t, s);
 }
 
 /* Every load in e is contiguous with the store (of element size `size`)
@@ -216,6 +228,7 @@ static void gpu_kernel(const Target *t, KFunc *f, KStmt *s) {
   int n = s->nloops, nout = n - s->nred;
   s->device = true;
   s->lanes = 0;
+  s->block = sum_block(t, s);
   set_all(s, 0, n, KL_SERIAL);
   if (nout > 0 && !independent(s, nout))
     return; /* one thread, in order */
@@ -258,7 +271,7 @@ static void gpu_list(const Target *t, KFunc *f, KList *l) {
         s->device = true;
         s->lkind[0] = KL_GPU_BLOCK;
         for (int k = 0; k < s->body.n; k++)
-          gpu_stage(s->body.v[k]);
+          gpu_stage(t, s->body.v[k]);
       } else {
         s->lkind[0] = KL_SERIAL;
         gpu_list(t, f, &s->body);

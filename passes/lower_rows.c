@@ -1,0 +1,210 @@
+/* passes/lower_rows.c - a row kernel computes a costly row value once.
+ *
+ * Fusion inlines a value read by two stages of a row kernel into both
+ * (passes/fusion.c's cost rule: an exp read twice is recomputed rather
+ * than given a buffer of [R, C], which would go through memory).  Softmax
+ * is the case that matters:
+ *
+ *   stage %2[i0, 0] = sum(exp(sub(load %x[i0, i2], load %1[i0, 0])))  for reduce i2 < C
+ *   stage %3[i0, i3] = div(exp(sub(load %x[i0, i3], load %1[i0, 0])), load %2[i0, 0])  for i3 < C
+ *
+ * evaluates exp twice per element.  The last stage's output row is a
+ * place to keep it: nothing before the last stage reads that buffer, and
+ * the row (4 KiB for 1024 f32) stays in L1 between the stages.  So the
+ * expression shared by the last stage and an earlier reduction stage is
+ * stored into the output row by a new stage placed before that reduction,
+ * and both read it back:
+ *
+ *   stage %3[i0, i4] = exp(sub(load %x[i0, i4], load %1[i0, 0]))  for i4 < C
+ *   stage %2[i0, 0] = sum(load %3[i0, i2])  for reduce i2 < C
+ *   stage %3[i0, i3] = div(load %3[i0, i3], load %2[i0, 0])  for i3 < C
+ *
+ * The same values in the same order, so the same bits; memory sees the
+ * output written once.  Only an expression that calls the math library
+ * (below) is worth a pass over the row in L1: a subtraction (layer norm's
+ * x - mean) is cheaper to recompute than to store and load.
+ */
+#include "lower_internal.h"
+
+static bool reads_buf(const KExpr *e, int buf) {
+  if (e->kind == KX_LOAD && e->buf == buf)
+    return true;
+  for (int i = 0; i < e->nargs; i++)
+    if (reads_buf(e->args[i], buf))
+      return true;
+  return false;
+}
+
+/* Loop variable `a[k]` of one stage is `b[k]` of another: the same tree
+ * otherwise (a KExpr of the kinds a stage holds before legalize). */
+static bool eq_mapped(const KExpr *x, const KExpr *y, const int *a, const int *b, int n) {
+  if (x->kind == KX_VAR && y->kind == KX_VAR) {
+    for (int k = 0; k < n; k++)
+      if (x->var == a[k])
+        return y->var == b[k];
+    return x->var == y->var;
+  }
+  if (x->kind != y->kind || x->dtype != y->dtype || x->nargs != y->nargs || x->op != y->op ||
+      x->kind == KX_LET || x->kind == KX_LETVAR || x->kind == KX_ACC || x->kind == KX_ACC_INDEX)
+    return false;
+  if (x->kind != KX_OP && x->kind != KX_CAST && x->kind != KX_LOAD) {
+    KExpr xs = *x, ys = *y; /* leaves: compare as k_expr_eq does */
+    xs.nargs = ys.nargs = 0;
+    return k_expr_eq(&xs, &ys);
+  }
+  if (x->kind == KX_LOAD && (x->buf != y->buf || x->linear != y->linear))
+    return false;
+  for (int i = 0; i < x->nargs; i++)
+    if (!eq_mapped(x->args[i], y->args[i], a, b, n))
+      return false;
+  return true;
+}
+
+/* A copy of e with variables a[k] renamed b[k] (new nodes where something
+ * changes: expressions may be shared). */
+static KExpr *rename_vars(KExpr *e, const int *a, const int *b, int n) {
+  if (e->kind == KX_VAR) {
+    for (int k = 0; k < n; k++)
+      if (e->var == a[k])
+        return k_var(b[k]);
+    return e;
+  }
+  if (!e->nargs)
+    return e;
+  KExpr *c = ir_alloc(sizeof *c);
+  *c = *e;
+  c->args = ir_alloc(sizeof *c->args * (size_t)e->nargs);
+  for (int i = 0; i < e->nargs; i++)
+    c->args[i] = rename_vars(e->args[i], a, b, n);
+  return c;
+}
+
+/* e with every subtree equal to `pat` (pat's variables a[k] being e's
+ * b[k]) replaced by `with`; *hits counts them. */
+static KExpr *replace(KExpr *e, const KExpr *pat, const int *a, const int *b, int n, KExpr *with, int *hits) {
+  if (eq_mapped(pat, e, a, b, n)) {
+    ++*hits;
+    return with;
+  }
+  if (!e->nargs)
+    return e;
+  KExpr *c = ir_alloc(sizeof *c);
+  *c = *e;
+  c->args = ir_alloc(sizeof *c->args * (size_t)e->nargs);
+  for (int i = 0; i < e->nargs; i++)
+    c->args[i] = replace(e->args[i], pat, a, b, n, with, hits);
+  return c;
+}
+
+/* The largest subtree of e (preorder: the outermost first) that calls the
+ * math library, reads no `out`, and occurs in `other` (e's variables a[k]
+ * being other's b[k]). */
+static KExpr *shared(KExpr *e, const KExpr *other, const int *a, const int *b, int n, int out) {
+  if (e->kind != KX_OP && e->kind != KX_CAST)
+    return NULL;
+  if (k_expr_calls_math(e) && !reads_buf(e, out)) {
+    int hits = 0;
+    replace((KExpr *)other, e, a, b, n, e, &hits);
+    if (hits)
+      return e;
+  }
+  for (int i = 0; i < e->nargs; i++) {
+    KExpr *s = shared(e->args[i], other, a, b, n, out);
+    if (s)
+      return s;
+  }
+  return NULL;
+}
+
+static bool reads_var(const KExpr *e, int v) {
+  if (e->kind == KX_VAR && e->var == v)
+    return true;
+  for (int i = 0; i < e->nargs; i++)
+    if (reads_var(e->args[i], v))
+      return true;
+  return false;
+}
+
+/* The last stage stores its row: its store indices end in its loop
+ * variables, in order, after indices that read none of them (the row's). */
+static bool stores_row(const KStmt *s) {
+  int n = s->nloops;
+  if (s->kind != KS_KERNEL || s->nred || n < 1 || s->store_linear || s->nstore < n)
+    return false;
+  for (int i = 0; i < n; i++) {
+    const KExpr *x = s->store_idx[s->nstore - n + i];
+    if (x->kind != KX_VAR || x->var != s->loopvar[i])
+      return false;
+  }
+  for (int i = 0; i < s->nstore - n; i++)
+    for (int k = 0; k < n; k++)
+      if (reads_var(s->store_idx[i], s->loopvar[k]))
+        return false;
+  return true;
+}
+
+/* Whether statement s reads or writes buffer b. */
+static void note_ref(int buf, KRefRole role, void *ctx) {
+  (void)role;
+  int *p = ctx;
+  if (buf == p[0])
+    p[1] = 1;
+}
+
+static bool touches(const KStmt *s, int b) {
+  int p[2] = {b, 0};
+  k_stmt_refs(s, note_ref, p);
+  return p[1] != 0;
+}
+
+void lw_share_row_values(LCtx *C, KList *stages) {
+  if (stages->n < 2)
+    return;
+  KStmt *last = stages->v[stages->n - 1];
+  if (!stores_row(last))
+    return;
+  int n = last->nloops, out = last->buf;
+  for (int k = stages->n - 2; k >= 0; k--) {
+    KStmt *s = stages->v[k];
+    if (touches(s, out))
+      return; /* the output row is read or written before the last stage: not free */
+    if (s->kind != KS_KERNEL || !s->nred || s->nloops != n || s->nred != n || s->finalize)
+      continue;
+    bool same = true;
+    for (int i = 0; i < n; i++)
+      same &= dim_eq(s->extent[i], last->extent[i]);
+    if (!same)
+      continue;
+    KExpr *e = shared(last->value, s->value, last->loopvar, s->loopvar, n, out);
+    if (!e || e->dtype != k_buf(C->f, out)->dtype)
+      continue; /* stored in another dtype, it would not read back the same */
+    /* 1. a new stage stores e into the output row, before s */
+    KStmt *st = k_stmt(KS_KERNEL, last->loc);
+    int vars[2 * IR_MAX_RANK];
+    st->nloops = n;
+    for (int i = 0; i < n; i++) {
+      vars[i] = lw_new_var(C);
+      st->loopvar[i] = vars[i];
+      st->extent[i] = last->extent[i];
+    }
+    st->buf = out;
+    st->value = rename_vars(e, last->loopvar, vars, n);
+    st->nstore = last->nstore;
+    st->store_idx = ir_alloc(sizeof *st->store_idx * (size_t)st->nstore);
+    for (int i = 0; i < st->nstore; i++)
+      st->store_idx[i] = rename_vars(last->store_idx[i], last->loopvar, vars, n);
+    /* 2. s and the last stage read it back, each at its own point */
+    int hits = 0;
+    KExpr **sidx = ir_alloc(sizeof *sidx * (size_t)last->nstore);
+    for (int i = 0; i < last->nstore; i++)
+      sidx[i] = rename_vars(last->store_idx[i], last->loopvar, s->loopvar, n);
+    s->value = replace(s->value, e, last->loopvar, s->loopvar, n, k_load(out, e->dtype, last->nstore, sidx), &hits);
+    last->value = replace(last->value, e, last->loopvar, last->loopvar, n,
+                          k_load(out, e->dtype, last->nstore, last->store_idx), &hits);
+    k_push(stages, NULL);
+    for (int i = stages->n - 1; i > k; i--)
+      stages->v[i] = stages->v[i - 1];
+    stages->v[k] = st;
+    return;
+  }
+}

@@ -46,7 +46,7 @@ if hasattr(config, "tensorc_build_dir"):
     config.substitutions.append(("%rt_sanflags", san))
 
 # tests/robustness/fuzz.test: fewer programs (another seed) under the sanitizers
-config.substitutions.append(("%fuzz_args", "--count 2500 --seed 20261127" if config.sanitize else "--count 10000"))
+config.substitutions.append(("%fuzz_args", "--count 1500 --seed 20261127" if config.sanitize else "--count 6000"))
 
 # tests/codegen/cuda: `nvrtc` when this tensorc was built with NVRTC, `ptxas`
 # when the toolkit's ptxas runs (%ptxas), `cuda-device` only when a GPU is

@@ -35,39 +35,21 @@ static bool seen(LCtx *C, IrNode *n) {
 
 /* The reduction `combine` (ANY, MIN) of value(b's element) over b's
  * elements, as a scalar expression: the element itself for a scalar b,
- * else a load of the one-element buffer a kernel computes it into. */
+ * else a load of the one-element buffer a kernel computes it into.
+ * value's arg is the DType the element is taken in. */
 static KExpr *over_elements(LCtx *C, IrNode *n, IrNode *b, IrOp combine, DType rdt, const char *name,
-                            KExpr *(*value)(KExpr *, DType), DType dt) {
+                            KExpr *(*value)(KExpr *, const void *), DType dt) {
   LVal *lv = lw_val(C, b);
   if (lv->scalar)
-    return value(k_cast(lv->scalar, dt), dt);
-  int rank = b->type.rank;
-  int out = lw_new_buf(C, n, name, rdt, 0, NULL);
-  lw_emit_alloc(C, out, n->loc);
-  ir_vec_push(&C->owned, (void *)(intptr_t)out);
-  KStmt *k = k_stmt(KS_KERNEL, n->loc);
-  k->buf = out;
-  k->combine = combine;
-  KExpr *idx[IR_MAX_RANK];
-  for (int j = 0; j < rank; j++) {
-    k->loopvar[j] = lw_new_var(C);
-    k->extent[j] = b->type.dims[j];
-    idx[j] = k_var(k->loopvar[j]);
-  }
-  k->nloops = k->nred = rank;
-  if (rank == 0) { /* a reduction over one element */
-    k->loopvar[0] = lw_new_var(C);
-    k->extent[0] = dim_const(1);
-    k->nloops = k->nred = 1;
-  }
-  k->store_idx = ir_alloc(sizeof(KExpr *));
-  k->value = value(k_cast(lw_at(C, b, idx), dt), dt);
-  lw_emit(C, k);
-  return k_load(out, rdt, 0, NULL);
+    return value(lv->scalar, &dt);
+  return k_load(lw_reduce_elements(C, n, b, name, rdt, combine, value, &dt), rdt, 0, NULL);
 }
 
-static KExpr *is_zero(KExpr *x, DType dt) { return k_op2(IR_EQ, DT_BOOL, x, k_const(dt, 0)); }
-static KExpr *as_i64(KExpr *x, DType dt) { return (void)dt, k_cast(x, DT_I64); }
+static KExpr *is_zero(KExpr *x, const void *dtp) {
+  DType dt = *(const DType *)dtp;
+  return k_op2(IR_EQ, DT_BOOL, k_cast(x, dt), k_const(dt, 0));
+}
+static KExpr *as_i64(KExpr *x, const void *dtp) { return (void)dtp, k_cast(x, DT_I64); }
 
 static void emit(LCtx *C, IrNode *n, IrNode *b) {
   DType dt = n->type.dtype;

@@ -44,36 +44,21 @@ static bool is_const_int(IrNode *v, int64_t want) {
   return v->has_symval && dim_is_const(v->symval, &c) && c == want;
 }
 
+/* An index element out of range of the axis (arg: its length d), else
+ * INT64_MIN: the max over a gather's index is the first bad one found. */
+static KExpr *out_of_range(KExpr *elem, const void *d) {
+  KExpr *raw = k_cast(elem, DT_I64);
+  KExpr *w[3] = {in_range(raw, (KExpr *)d), k_int(INT64_MIN), raw};
+  return k_op(IR_WHERE, DT_I64, 3, w);
+}
+
 static void check_gather(LCtx *C, IrNode *n, IrNode *t, int ax, KExpr *d) {
   /* arange(n) on an axis of size n (logp[arange(N), y]) is in range */
   IrNode *x = n->args[0];
   if (t->op == IR_ARANGE && t->type.rank == 1 && dim_eq(t->type.dims[0], x->type.dims[ax]) &&
       is_const_int(t->args[0], 0) && is_const_int(t->args[2], 1))
     return;
-  int tr = t->type.rank;
-  int bad = lw_new_buf(C, n, "bad_index", DT_I64, 0, NULL);
-  lw_emit_alloc(C, bad, n->loc);
-  ir_vec_push(&C->owned, (void *)(intptr_t)bad);
-  KStmt *k = k_stmt(KS_KERNEL, n->loc);
-  k->buf = bad;
-  k->combine = IR_MAX;
-  KExpr *ti[IR_MAX_RANK];
-  for (int j = 0; j < tr; j++) {
-    k->loopvar[j] = lw_new_var(C);
-    k->extent[j] = t->type.dims[j];
-    ti[j] = k_var(k->loopvar[j]);
-  }
-  k->nloops = k->nred = tr;
-  if (tr == 0) { /* a reduction over one element */
-    k->loopvar[0] = lw_new_var(C);
-    k->extent[0] = dim_const(1);
-    k->nloops = k->nred = 1;
-  }
-  k->store_idx = ir_alloc(sizeof(KExpr *));
-  KExpr *raw = k_cast(lw_at(C, t, ti), DT_I64);
-  KExpr *w[3] = {in_range(raw, d), k_int(INT64_MIN), raw};
-  k->value = k_op(IR_WHERE, DT_I64, 3, w);
-  lw_emit(C, k);
+  int bad = lw_reduce_elements(C, n, t, "bad_index", DT_I64, IR_MAX, out_of_range, d);
   KExpr *found = k_load(bad, DT_I64, 0, NULL), *values[2] = {found, d};
   lw_check_values(C, k_op2(IR_EQ, DT_BOOL, found, k_int(INT64_MIN)), n->loc, axis_error(ax), 2, values);
 }

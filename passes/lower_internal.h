@@ -81,6 +81,11 @@ KExpr *lw_elem(LCtx *C, IrNode *v, int rank, KExpr **idx, DType as);
 /* v's element at its own index idx[v's rank]: a load, or v's expression
  * when fusion inlined it (recursively), in v's dtype. */
 KExpr *lw_at(LCtx *C, IrNode *v, KExpr **idx);
+/* A one-element buffer NAME (rdt) that a kernel, emitted here for node n,
+ * fills with the reduction `combine` of value(element, arg) over t's
+ * elements (the run-time checks of gathers, divisors and exponents). */
+int lw_reduce_elements(LCtx *C, IrNode *n, IrNode *t, const char *name, DType rdt, IrOp combine,
+                       KExpr *(*value)(KExpr *elem, const void *arg), const void *arg);
 /* An inlined value's expression at its own index idx. */
 KExpr *lw_deferred(LCtx *C, IrNode *n, KExpr **idx);
 bool lw_can_defer(LCtx *C, IrNode *n);

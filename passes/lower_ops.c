@@ -44,6 +44,33 @@ KExpr *lw_at(LCtx *C, IrNode *v, KExpr **idx) {
   return k_load(lw_buffer(C, v), v->type.dtype, v->type.rank, idx);
 }
 
+int lw_reduce_elements(LCtx *C, IrNode *n, IrNode *t, const char *name, DType rdt, IrOp combine,
+                       KExpr *(*value)(KExpr *elem, const void *arg), const void *arg) {
+  int rank = t->type.rank;
+  int out = lw_new_buf(C, n, name, rdt, 0, NULL);
+  lw_emit_alloc(C, out, n->loc);
+  ir_vec_push(&C->owned, (void *)(intptr_t)out);
+  KStmt *k = k_stmt(KS_KERNEL, n->loc);
+  k->buf = out;
+  k->combine = combine;
+  KExpr *idx[IR_MAX_RANK];
+  for (int j = 0; j < rank; j++) {
+    k->loopvar[j] = lw_new_var(C);
+    k->extent[j] = t->type.dims[j];
+    idx[j] = k_var(k->loopvar[j]);
+  }
+  k->nloops = k->nred = rank;
+  if (rank == 0) { /* a reduction over one element */
+    k->loopvar[0] = lw_new_var(C);
+    k->extent[0] = dim_const(1);
+    k->nloops = k->nred = 1;
+  }
+  k->store_idx = ir_alloc(sizeof(KExpr *));
+  k->value = value(lw_at(C, t, idx), arg);
+  lw_emit(C, k);
+  return out;
+}
+
 /* A map kernel; in a row stage the first nrow axes are the row loops'. */
 KStmt *lw_map_kernel(LCtx *C, int out, Loc loc, KExpr ***vars) {
   KBuf *b = k_buf(C->f, out);

@@ -352,6 +352,11 @@ typedef struct KUses {
  * statement and its nested bodies (a FREE of `from` stays one when
  * keep_freed; its keep list is renamed either way). */
 KExpr *k_expr_rename(KExpr *e, int from, int to);
+/* e with every subtree for which leaf(subtree, ctx) is not NULL replaced by
+ * that result (preorder: a replaced subtree is not entered); nodes above a
+ * replacement are copied, the rest is shared. */
+typedef KExpr *(*KExprLeaf)(KExpr *e, void *ctx);
+KExpr *k_expr_map(KExpr *e, KExprLeaf leaf, void *ctx);
 int *k_ints_rename(int *v, int n, int from, int to);
 void k_stmt_rename(KStmt *s, int from, int to, bool keep_freed);
 KUses k_uses_new(const KFunc *f);

@@ -391,13 +391,15 @@ void k_uses_list(KUses *u, const KFunc *f, const KList *l) {
  * Lowering shares expressions and keep lists between statements, so a
  * rename never mutates them: what changes is copied. */
 
-/* e with loads of `from` made loads of `to`; a copy where anything changed. */
-KExpr *k_expr_rename(KExpr *e, int from, int to) {
+KExpr *k_expr_map(KExpr *e, KExprLeaf leaf, void *ctx) {
   if (!e)
     return e;
+  KExpr *r = leaf(e, ctx);
+  if (r)
+    return r;
   KExpr *out = e;
   for (int i = 0; i < e->nargs; i++) {
-    KExpr *a = k_expr_rename(e->args[i], from, to);
+    KExpr *a = k_expr_map(e->args[i], leaf, ctx);
     if (a == e->args[i])
       continue;
     if (out == e) {
@@ -408,14 +410,27 @@ KExpr *k_expr_rename(KExpr *e, int from, int to) {
     }
     out->args[i] = a;
   }
-  if (e->kind == KX_LOAD && e->buf == from) {
-    if (out == e) {
-      out = ir_alloc(sizeof *out);
-      *out = *e;
-    }
-    out->buf = to;
-  }
   return out;
+}
+
+/* A load of ft[0] (its indices renamed too) as a load of ft[1]. */
+static KExpr *rename_load(KExpr *e, void *ctx) {
+  const int *ft = ctx;
+  if (e->kind != KX_LOAD || e->buf != ft[0])
+    return NULL;
+  KExpr *out = ir_alloc(sizeof *out);
+  *out = *e;
+  out->buf = ft[1];
+  out->args = e->nargs ? ir_alloc(sizeof(KExpr *) * (size_t)e->nargs) : NULL;
+  for (int i = 0; i < e->nargs; i++)
+    out->args[i] = k_expr_map(e->args[i], rename_load, ctx);
+  return out;
+}
+
+/* e with loads of `from` made loads of `to`; a copy where anything changed. */
+KExpr *k_expr_rename(KExpr *e, int from, int to) {
+  int ft[2] = {from, to};
+  return k_expr_map(e, rename_load, ft);
 }
 
 int *k_ints_rename(int *v, int n, int from, int to) {

@@ -60,40 +60,47 @@ static bool eq_mapped(const KExpr *x, const KExpr *y, const int *a, const int *b
   return true;
 }
 
-/* A copy of e with variables a[k] renamed b[k] (new nodes where something
- * changes: expressions may be shared). */
+/* Loop variables a[k] of one stage, b[k] of another; for replace, the
+ * subtree `pat` (in a's variables) becomes `with`, and hits counts it. */
+typedef struct {
+  const int *a, *b;
+  int n;
+  const KExpr *pat;
+  KExpr *with;
+  int hits;
+} VarMap;
+
+static KExpr *rename_leaf(KExpr *e, void *ctx) {
+  VarMap *m = ctx;
+  if (e->kind != KX_VAR)
+    return NULL;
+  for (int k = 0; k < m->n; k++)
+    if (e->var == m->a[k])
+      return k_var(m->b[k]);
+  return NULL;
+}
+
+/* e with variables a[k] renamed b[k]. */
 static KExpr *rename_vars(KExpr *e, const int *a, const int *b, int n) {
-  if (e->kind == KX_VAR) {
-    for (int k = 0; k < n; k++)
-      if (e->var == a[k])
-        return k_var(b[k]);
-    return e;
-  }
-  if (!e->nargs)
-    return e;
-  KExpr *c = ir_alloc(sizeof *c);
-  *c = *e;
-  c->args = ir_alloc(sizeof *c->args * (size_t)e->nargs);
-  for (int i = 0; i < e->nargs; i++)
-    c->args[i] = rename_vars(e->args[i], a, b, n);
-  return c;
+  VarMap m = {a, b, n, NULL, NULL, 0};
+  return k_expr_map(e, rename_leaf, &m);
+}
+
+static KExpr *replace_leaf(KExpr *e, void *ctx) {
+  VarMap *m = ctx;
+  if (!eq_mapped(m->pat, e, m->a, m->b, m->n))
+    return NULL;
+  m->hits++;
+  return m->with;
 }
 
 /* e with every subtree equal to `pat` (pat's variables a[k] being e's
  * b[k]) replaced by `with`; *hits counts them. */
 static KExpr *replace(KExpr *e, const KExpr *pat, const int *a, const int *b, int n, KExpr *with, int *hits) {
-  if (eq_mapped(pat, e, a, b, n)) {
-    ++*hits;
-    return with;
-  }
-  if (!e->nargs)
-    return e;
-  KExpr *c = ir_alloc(sizeof *c);
-  *c = *e;
-  c->args = ir_alloc(sizeof *c->args * (size_t)e->nargs);
-  for (int i = 0; i < e->nargs; i++)
-    c->args[i] = replace(e->args[i], pat, a, b, n, with, hits);
-  return c;
+  VarMap m = {a, b, n, pat, with, 0};
+  KExpr *r = k_expr_map(e, replace_leaf, &m);
+  *hits += m.hits;
+  return r;
 }
 
 /* The largest subtree of e (preorder: the outermost first) that calls the

@@ -13,6 +13,7 @@
 #include "rt_dragon4.h"
 
 #include <math.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -296,6 +297,44 @@ static int dragon4(const FloatParts *p, int cutoff_mode, int cutoff_max, int cut
   return n;
 }
 
+/* The end of the fraction, after its `*frac` digits at out[..pos), as
+ * NumPy's Dragon4 ends it: the point always shown (but for
+ * TRIM_DPT_ZEROS), zeros up to min_digits (TRIM_NONE) or one zero
+ * (TRIM_LEAVE_ONE_ZERO), then the zeros that rounding at the cutoff left
+ * trimmed.  A point left bare by that trim goes for TRIM_DPT_ZEROS only in
+ * positional form (NumPy's FormatScientific keeps it).  Returns the new
+ * pos. */
+static int end_fraction(char *out, int pos, int *frac, int precision, int min_digits, int trim,
+                        bool positional) {
+  if (trim != TRIM_DPT_ZEROS && *frac == 0)
+    out[pos++] = '.';
+  int want = min_digits < 0 ? 0 : min_digits;
+  if (trim == TRIM_LEAVE_ONE_ZERO) {
+    if (*frac == 0) {
+      out[pos++] = '0';
+      ++*frac;
+    }
+  } else if (trim == TRIM_NONE) {
+    for (; *frac < want; ++*frac)
+      out[pos++] = '0';
+  }
+  if (precision >= 0 && trim != TRIM_NONE && *frac > 0) {
+    while (out[pos - 1] == '0') {
+      pos--;
+      --*frac;
+    }
+    if (out[pos - 1] == '.') {
+      if (trim == TRIM_LEAVE_ONE_ZERO) {
+        out[pos++] = '0';
+        ++*frac;
+      } else if (trim == TRIM_DPT_ZEROS && positional) {
+        pos--;
+      }
+    }
+  }
+  return pos;
+}
+
 /* (rt_dragon4.h) */
 int rt_format_positional(char *out, const FloatParts *p, int precision, int min_digits, int trim,
                          int pad_left, int pad_right) {
@@ -335,33 +374,7 @@ int rt_format_positional(char *out, const FloatParts *p, int precision, int min_
     frac = zeros + nd;
     whole = 1;
   }
-  if (trim != TRIM_DPT_ZEROS && frac == 0 && out[pos - 1] != '.')
-    out[pos++] = '.';
-  int want = min_digits < 0 ? 0 : min_digits;
-  if (trim == TRIM_LEAVE_ONE_ZERO) {
-    if (frac == 0) {
-      out[pos++] = '0';
-      frac++;
-    }
-  } else if (trim == TRIM_NONE && want > frac) {
-    for (; frac < want; frac++)
-      out[pos++] = '0';
-  }
-  /* rounding at the cutoff can leave trailing zeros */
-  if (precision >= 0 && trim != TRIM_NONE && frac > 0) {
-    while (out[pos - 1] == '0') {
-      pos--;
-      frac--;
-    }
-    if (out[pos - 1] == '.') {
-      if (trim == TRIM_LEAVE_ONE_ZERO) {
-        out[pos++] = '0';
-        frac++;
-      } else if (trim == TRIM_DPT_ZEROS) {
-        pos--;
-      }
-    }
-  }
+  pos = end_fraction(out, pos, &frac, precision, min_digits, trim, true);
   if (pad_right >= frac) {
     int count = pad_right - frac;
     if (trim == TRIM_DPT_ZEROS && frac == 0)
@@ -398,28 +411,7 @@ int rt_format_scientific(char *out, const FloatParts *p, int precision, int min_
     memcpy(out + pos, digits + 1, (size_t)frac);
     pos += frac;
   }
-  if (trim != TRIM_DPT_ZEROS && frac == 0)
-    out[pos++] = '.';
-  int want = min_digits < 0 ? 0 : min_digits;
-  if (trim == TRIM_LEAVE_ONE_ZERO) {
-    if (frac == 0) {
-      out[pos++] = '0';
-      frac++;
-    }
-  } else if (trim == TRIM_NONE) {
-    for (; frac < want; frac++)
-      out[pos++] = '0';
-  }
-  if (precision >= 0 && trim != TRIM_NONE && frac > 0) {
-    while (out[pos - 1] == '0') {
-      pos--;
-      frac--;
-    }
-    if (trim == TRIM_LEAVE_ONE_ZERO && out[pos - 1] == '.') {
-      out[pos++] = '0';
-      frac++;
-    }
-  }
+  pos = end_fraction(out, pos, &frac, precision, min_digits, trim, false);
   if (exp_digits > 5)
     exp_digits = 5;
   if (exp_digits < 0)

@@ -353,7 +353,31 @@ static void replace_uses(IrBlock *b, IrNode *from, IrNode *to) {
   }
 }
 
-static bool expand(IrFunc *f, Frame *fr, int depth) {
+/* Whether y or x depends (through any operand) on a node an earlier
+ * grad made in this round, not typed yet: the rules read types, so such a
+ * grad waits for the shape pass (a gradient of, or with respect to, a
+ * gradient). */
+static bool reads_untyped(AdCtx *C, int iy, int ix) {
+  bool *anc = ir_alloc(sizeof(bool) * (size_t)(C->nscope ? C->nscope : 1));
+  anc[iy] = anc[ix] = true;
+  for (int i = iy > ix ? iy : ix; i >= 0; i--) {
+    if (!anc[i])
+      continue;
+    IrNode *n = C->scope[i];
+    if (n->type.kind == TY_UNKNOWN)
+      return true;
+    for (int k = 0; k < n->nargs; k++) {
+      int j = index_of(C, n->args[k]);
+      if (j >= 0)
+        anc[j] = true;
+    }
+  }
+  return false;
+}
+
+typedef enum { AD_DONE, AD_FAILED, AD_LATER } Expanded;
+
+static Expanded expand(IrFunc *f, Frame *fr, int depth) {
   IrBlock *b = fr[depth].b;
   IrNode *grad = b->nodes.v[fr[depth].i];
   AdCtx ctx = {.blk = b, .at = fr[depth].i, .loc = grad->loc}, *C = &ctx;
@@ -363,6 +387,11 @@ static bool expand(IrFunc *f, Frame *fr, int depth) {
   bool ok = true;
   if (iy < 0 || ix < 0)
     ir_die(grad->loc, "grad: operand not visible at the grad");
+  if (reads_untyped(C, iy, ix)) {
+    for (int i = 0; i < C->nscope; i++)
+      C->scope[i]->mark = 0;
+    return AD_LATER;
+  }
   if (y->type.kind != TY_TENSOR || y->type.rank != 0 || !ir_dtype_is_float(y->type.dtype)) {
     ir_error(grad->loc, "grad needs a float scalar loss");
     ir_note(y->loc, "the loss comes from here");
@@ -409,20 +438,25 @@ static bool expand(IrFunc *f, Frame *fr, int depth) {
   }
   for (int i = 0; i < C->nscope; i++)
     C->scope[i]->mark = 0;
-  return ok;
+  return ok ? AD_DONE : AD_FAILED;
 }
 
-static bool walk(IrFunc *f, Frame *fr, int depth, int *count) {
+/* Expands the grads of a block and the blocks in it; counts those done
+ * and those left for the next round. */
+typedef struct Round {
+  int done, later;
+} Round;
+
+static bool walk(IrFunc *f, Frame *fr, int depth, Round *r) {
   bool ok = true;
   IrBlock *b = fr[depth].b;
   for (fr[depth].i = 0; fr[depth].i < b->nodes.n; fr[depth].i++) {
     IrNode *n = b->nodes.v[fr[depth].i];
     if (n->op == IR_GRAD) {
-      ++*count;
-      if (!expand(f, fr, depth)) {
-        ok = false;
-        continue;
-      }
+      Expanded e = expand(f, fr, depth);
+      r->done += e == AD_DONE;
+      r->later += e == AD_LATER;
+      ok &= e != AD_FAILED;
       continue;
     }
     IrBlock *inner[2] = {n->body, n->orelse};
@@ -431,23 +465,36 @@ static bool walk(IrFunc *f, Frame *fr, int depth, int *count) {
         if (depth + 1 >= 64)
           ir_die(n->loc, "grad: blocks nested too deeply");
         fr[depth + 1].b = inner[k];
-        ok &= walk(f, fr, depth + 1, count);
+        ok &= walk(f, fr, depth + 1, r);
       }
   }
   return ok;
 }
 
+/* In rounds: each expands every grad whose operands are typed, then the
+ * shape pass types the new nodes; a grad of or with respect to another
+ * grad's result waits for the next round.  A module without grad() is
+ * left as it was. */
 bool pass_autodiff(IrModule *m) {
-  bool ok = true;
-  int count = 0;
-  for (int i = 0; i < m->funcs.n; i++) {
-    IrFunc *f = m->funcs.v[i];
-    Frame fr[64];
-    fr[0].b = f->body;
-    ok &= walk(f, fr, 0, &count);
+  for (;;) {
+    bool ok = true;
+    Round r = {0, 0};
+    for (int i = 0; i < m->funcs.n; i++) {
+      IrFunc *f = m->funcs.v[i];
+      Frame fr[64];
+      fr[0].b = f->body;
+      ok &= walk(f, fr, 0, &r);
+    }
+    if (!ok)
+      return false;
+    if (r.done == 0 && r.later == 0)
+      return true;
+    if (r.done == 0)
+      ir_die(m->funcs.n ? ((IrFunc *)m->funcs.v[0])->loc : (Loc){0}, "autodiff: %d grads wait on untyped nodes",
+             r.later);
+    if (!pass_shape(m))
+      return false;
+    if (r.later == 0)
+      return true;
   }
-  if (!ok)
-    return false;
-  /* type the new nodes; a module without grad() is left as it was */
-  return count == 0 || pass_shape(m);
 }

@@ -293,8 +293,47 @@ void grad_index(AdCtx *C, IrNode *n, IrNode *g) {
   ad_acc_exact(C, A(0), s);
 }
 
-/* x[...] = v: x gets the adjoint with the region zeroed, v the region
- * (summed to v's shape when v was broadcast) */
+/* The value v of x[...] = v or x[...] += v gets g's region, summed to
+ * v's shape when v was broadcast. */
+static void grad_region_value(AdCtx *C, IrNode *n, IrNode *g) {
+  IrNode **args = ir_alloc(sizeof(IrNode *) * (size_t)n->nargs);
+  args[0] = g;
+  for (int i = 2; i < n->nargs; i++)
+    args[i - 1] = A(i);
+  IrNode *s = ad_emit(C, IR_INDEX, n->nargs - 1, args);
+  s->at = n->at;
+  s->at.idx = ir_alloc(sizeof(IrIndexItem) * (size_t)(n->at.nidx ? n->at.nidx : 1));
+  for (int k = 0; k < n->at.nidx; k++) {
+    IrIndexItem it = n->at.idx[k];
+    it.arg -= it.arg >= 0, it.start -= it.start >= 0, it.stop -= it.stop >= 0, it.step -= it.step >= 0;
+    s->at.idx[k] = it;
+  }
+  /* Sum the region back to v's shape: leading axes away, and the axes
+   * where v has 1 kept (a no-op where the region has 1 too).  Only the
+   * region's rank is needed, and it follows from the items. */
+  int xr = A(0)->type.rank, used = 0, rank = 0, adv = 0;
+  for (int k = 0; k < n->at.nidx; k++) {
+    IrIndexItem *it = &n->at.idx[k];
+    used += it->kind != IDX_NEWAXIS && it->kind != IDX_ELLIPSIS;
+    rank += it->kind == IDX_SLICE || it->kind == IDX_NEWAXIS;
+    if (it->kind == IDX_TENSOR && A(it->arg)->type.rank > adv)
+      adv = A(it->arg)->type.rank;
+  }
+  rank += adv + (xr - used); /* what ... (explicit or implied at the end) spans */
+  IrType from = A(1)->type, *to = &A(1)->type;
+  from.dtype = n->type.dtype;
+  from.rank = rank;
+  for (int k = 0; k < rank; k++)
+    from.dims[k] = dim_const(2); /* "not 1": only which are 1 in v matters */
+  if (rank < to->rank) {
+    ad_unsupported(C, n, "an assignment of a value with more dims than its region");
+    return;
+  }
+  s = ad_sum_to(C, n, s, &from, to);
+  ad_acc_exact(C, A(1), s);
+}
+
+/* x[...] = v: x gets the adjoint with the region zeroed, v the region */
 void grad_index_set(AdCtx *C, IrNode *n, IrNode *g) {
   if (ad_wants(C, A(0))) {
     IrNode **args = ir_alloc(sizeof(IrNode *) * (size_t)n->nargs);
@@ -305,51 +344,17 @@ void grad_index_set(AdCtx *C, IrNode *n, IrNode *g) {
     s->at = n->at;
     ad_acc_exact(C, A(0), s);
   }
-  if (ad_wants(C, A(1))) {
-    IrNode **args = ir_alloc(sizeof(IrNode *) * (size_t)n->nargs);
-    args[0] = g;
-    for (int i = 2; i < n->nargs; i++)
-      args[i - 1] = A(i);
-    IrNode *s = ad_emit(C, IR_INDEX, n->nargs - 1, args);
-    s->at = n->at;
-    s->at.idx = ir_alloc(sizeof(IrIndexItem) * (size_t)(n->at.nidx ? n->at.nidx : 1));
-    for (int k = 0; k < n->at.nidx; k++) {
-      IrIndexItem it = n->at.idx[k];
-      it.arg -= it.arg >= 0, it.start -= it.start >= 0, it.stop -= it.stop >= 0, it.step -= it.step >= 0;
-      s->at.idx[k] = it;
-    }
-    /* Sum the region back to v's shape: leading axes away, and the axes
-     * where v has 1 kept (a no-op where the region has 1 too).  Only the
-     * region's rank is needed, and it follows from the items. */
-    int xr = A(0)->type.rank, used = 0, rank = 0, adv = 0;
-    for (int k = 0; k < n->at.nidx; k++) {
-      IrIndexItem *it = &n->at.idx[k];
-      used += it->kind != IDX_NEWAXIS && it->kind != IDX_ELLIPSIS;
-      rank += it->kind == IDX_SLICE || it->kind == IDX_NEWAXIS;
-      if (it->kind == IDX_TENSOR && A(it->arg)->type.rank > adv)
-        adv = A(it->arg)->type.rank;
-    }
-    rank += adv + (xr - used); /* what ... (explicit or implied at the end) spans */
-    IrType from = A(1)->type, *to = &A(1)->type;
-    from.dtype = n->type.dtype;
-    from.rank = rank;
-    for (int k = 0; k < rank; k++)
-      from.dims[k] = dim_const(2); /* "not 1": only which are 1 in v matters */
-    if (rank < to->rank) {
-      ad_unsupported(C, n, "an assignment of a value with more dims than its region");
-      return;
-    }
-    s = ad_sum_to(C, n, s, &from, to);
-    ad_acc_exact(C, A(1), s);
-  }
+  if (ad_wants(C, A(1)))
+    grad_region_value(C, n, g);
 }
 
-/* x with x[...] += v: x gets the adjoint, v the region */
+/* x with x[...] += v (the gradient of a gather, so a second-order
+ * gradient goes through it): x gets the adjoint, v the region */
 void grad_index_add(AdCtx *C, IrNode *n, IrNode *g) {
   if (ad_wants(C, A(0)))
     ad_acc_exact(C, A(0), g);
   if (ad_wants(C, A(1)))
-    ad_unsupported(C, n, "the value of an index_add");
+    grad_region_value(C, n, g);
 }
 
 /* rows perm[i*size : i*size + rows] of x: scatter-add them back */

@@ -7,7 +7,8 @@
  * whose broadcast shape sits where NumPy puts it.  INDEX is a map kernel
  * over the output reading x through the plan (x and integer index tensors
  * through lw_at, so fusion may inline them); INDEX_SET copies x, then
- * stores v through the same plan.  A pure gather (integer tensors only)
+ * stores v through the same plan, over the selection's shape, which the
+ * plan's walk derives (so the read and the write place axes alike).  A pure gather (integer tensors only)
  * may itself be inlined into its consumers (lw_gather_at).
  */
 #include "lower_internal.h"
@@ -91,9 +92,45 @@ static KExpr *slice_len(LCtx *C, IrNode *n, IrIndexItem *it, KExpr *d, KExpr *st
   return lw_i64op(IR_MAXIMUM, lw_i64op(IR_FLOORDIV, adj, step), k_int(0));
 }
 
+/* The rank of x[items]: the axes of x no integer or tensor item takes,
+ * one per None, and the advanced items' broadcast rank. */
+static int plan_rank(IrNode *n, int xr) {
+  int rank = xr, adv_rank = 0;
+  for (int i = 0; i < n->at.nidx; i++) {
+    IrIndexItem *it = &n->at.idx[i];
+    if (it->kind == IDX_NEWAXIS)
+      rank++;
+    if (it->kind == IDX_SCALAR || it->kind == IDX_TENSOR)
+      rank--;
+    if (it->kind == IDX_TENSOR && n->args[it->arg]->type.rank > adv_rank)
+      adv_rank = n->args[it->arg]->type.rank;
+  }
+  return rank + adv_rank;
+}
+
+/* The broadcast dim of the advanced items at axis j of their adv_rank
+ * axes: one that is not 1 (the shape pass unified them), else 1. */
+static Dim adv_dim(IrNode *n, int adv_rank, int j) {
+  for (int i = 0; i < n->at.nidx; i++) {
+    IrIndexItem *it = &n->at.idx[i];
+    if (it->kind != IDX_TENSOR)
+      continue;
+    IrType *t = &n->args[it->arg]->type;
+    int k = j - (adv_rank - t->rank);
+    int64_t c;
+    if (k >= 0 && !(dim_is_const(t->dims[k], &c) && c == 1))
+      return t->dims[k];
+  }
+  return dim_const(1);
+}
+
 /* Builds the plan of INDEX / INDEX_SET node n for output variables `v`
- * (the rank of the indexed result).  `first` is the first index operand. */
-static bool make_plan(LCtx *C, IrNode *n, IrNode *x, IrType *res, KExpr **v, Plan *p) {
+ * (res->rank of them: the rank of x[items]).  The one place that knows
+ * where NumPy puts each axis of x[items].  The read takes res from the
+ * shape pass; x[items] = v, whose node has x's type, passes derive: the
+ * walk writes res's dims (the selection v is broadcast to), a fresh symbol
+ * for the length of a partial slice, bound here like the read's. */
+static bool make_plan(LCtx *C, IrNode *n, IrNode *x, IrType *res, KExpr **v, Plan *p, bool derive) {
   int xr = x->type.rank, nidx = n->at.nidx;
   /* 1. Where advanced (tensor) indices go, and their broadcast rank. */
   int adv_rank = 0, first_adv = -1, last_adv = -1, nadv = 0;
@@ -135,12 +172,20 @@ static bool make_plan(LCtx *C, IrNode *n, IrNode *x, IrType *res, KExpr **v, Pla
   int ax = 0;
   bool adv_placed = nadv && !adjacent;
   int adv_at = 0; /* output position of the advanced indices' dims */
+  for (int j = 0; derive && adv_placed && j < adv_rank; j++)
+    res->dims[j] = adv_dim(n, adv_rank, j);
   for (int i = 0; i < nidx; i++) {
     IrIndexItem *it = &n->at.idx[i];
     switch (it->kind) {
-    case IDX_NEWAXIS: out++; break;
+    case IDX_NEWAXIS:
+      if (derive)
+        res->dims[out] = dim_const(1);
+      out++;
+      break;
     case IDX_ELLIPSIS:
       for (int k = 0; k < xr - used; k++) {
+        if (derive)
+          res->dims[out] = x->type.dims[ax];
         p->xi[ax++] = v[out++];
       }
       break;
@@ -171,6 +216,16 @@ static bool make_plan(LCtx *C, IrNode *n, IrNode *x, IrType *res, KExpr **v, Pla
       }
       KExpr *start = slice_start(C, n, it, d, step, neg);
       KExpr *len = slice_len(C, n, it, d, start, step, neg);
+      if (derive && (it->start >= 0 || it->stop >= 0 || it->step >= 0)) {
+        int sym = ir_sym_new("slice", n->loc);
+        if (sym >= C->nsyms) {
+          ir_error(n->loc, "too many symbols in this function for the CPU backend");
+          return false;
+        }
+        res->dims[out] = dim_sym(sym);
+      } else if (derive) {
+        res->dims[out] = x->type.dims[ax];
+      }
       lw_bind_sym(C, res->dims[out], len, n->loc);
       p->xi[ax++] = lw_i64op(IR_ADD, start, lw_i64op(IR_MUL, v[out], step));
       out++;
@@ -179,6 +234,8 @@ static bool make_plan(LCtx *C, IrNode *n, IrNode *x, IrType *res, KExpr **v, Pla
     case IDX_TENSOR: {
       if (!adv_placed) {
         adv_at = out;
+        for (int j = 0; derive && j < adv_rank; j++)
+          res->dims[out + j] = adv_dim(n, adv_rank, j);
         out += adv_rank;
         adv_placed = true;
       }
@@ -197,8 +254,11 @@ static bool make_plan(LCtx *C, IrNode *n, IrNode *x, IrType *res, KExpr **v, Pla
     }
     }
   }
-  while (ax < xr)
+  while (ax < xr) {
+    if (derive)
+      res->dims[out] = x->type.dims[ax];
     p->xi[ax++] = v[out++];
+  }
   p->rank = out;
   if (out != res->rank)
     ir_die(n->loc, "index plan: %d output axes for a result of rank %d", out, res->rank);
@@ -215,7 +275,7 @@ static bool lower_index(LCtx *C, IrNode *n) {
     v[d] = k_var(vars[d]);
   }
   Plan p;
-  if (!make_plan(C, n, x, &n->type, v, &p))
+  if (!make_plan(C, n, x, &n->type, v, &p, false))
     return false;
   int out = lw_alloc(C, n);
   KStmt *k = k_stmt(KS_KERNEL, n->loc);
@@ -234,7 +294,7 @@ static bool lower_index(LCtx *C, IrNode *n) {
 
 KExpr *lw_gather_at(LCtx *C, IrNode *n, KExpr **idx) {
   Plan p;
-  if (!make_plan(C, n, n->args[0], &n->type, idx, &p))
+  if (!make_plan(C, n, n->args[0], &n->type, idx, &p, false))
     ir_die(n->loc, "lower: an inlined gather with no plan");
   return lw_at(C, n->args[0], p.xi);
 }
@@ -253,71 +313,24 @@ static bool lower_index_set(LCtx *C, IrNode *n) {
   } else {
     lw_copy_into(C, out, lw_buffer(C, x), n->loc);
   }
-  /* The indexed region's shape: what x[...] would give.  Recompute it by
-   * walking the items (the shape pass only typed the whole result). */
-  IrType region = {.kind = TY_TENSOR, .dtype = x->type.dtype};
-  int xr = x->type.rank, ax = 0, used = 0, adv_rank = 0;
-  for (int i = 0; i < n->at.nidx; i++) {
-    IrIndexItem *it = &n->at.idx[i];
-    if (it->kind != IDX_NEWAXIS && it->kind != IDX_ELLIPSIS)
-      used++;
-    if (it->kind == IDX_TENSOR && n->args[it->arg]->type.rank > adv_rank)
-      adv_rank = n->args[it->arg]->type.rank;
-  }
-  bool adv_done = false;
-  for (int i = 0; i < n->at.nidx; i++) {
-    IrIndexItem *it = &n->at.idx[i];
-    switch (it->kind) {
-    case IDX_NEWAXIS: region.dims[region.rank++] = dim_const(1); break;
-    case IDX_ELLIPSIS:
-      for (int k = 0; k < xr - used; k++)
-        region.dims[region.rank++] = x->type.dims[ax++];
-      break;
-    case IDX_SCALAR: ax++; break;
-    case IDX_SLICE: {
-      if (it->start >= 0 || it->stop >= 0 || it->step >= 0) {
-        /* a partial slice: its length is computed at run time */
-        region.dims[region.rank++] = dim_sym(ir_sym_new("slice", n->loc));
-      } else {
-        region.dims[region.rank++] = x->type.dims[ax];
-      }
-      ax++;
-      break;
-    }
-    case IDX_TENSOR:
-      if (!adv_done) {
-        IrNode *t = n->args[it->arg];
-        for (int j = 0; j < adv_rank; j++)
-          region.dims[region.rank++] = j < adv_rank - t->type.rank ? dim_const(1) : t->type.dims[j - (adv_rank - t->type.rank)];
-        adv_done = true;
-      }
-      ax++;
-      break;
-    }
-  }
-  while (ax < xr)
-    region.dims[region.rank++] = x->type.dims[ax++];
-  /* symbols of partial slices are bound by make_plan */
-  for (int d = 0; d < region.rank; d++) {
-    int sym;
-    if (dim_is_sym(region.dims[d], &sym) && sym >= C->nsyms) {
-      ir_error(n->loc, "too many symbols in this function for the CPU backend");
-      return false;
-    }
-  }
+  /* The selection's shape, x[...]'s: make_plan derives it (the node's
+   * type is x's), binding the lengths of partial slices before the loops. */
+  int xr = x->type.rank;
+  IrType region = {.kind = TY_TENSOR, .dtype = x->type.dtype, .rank = plan_rank(n, xr)};
   KStmt *k = k_stmt(KS_KERNEL, n->loc);
   k->buf = out;
   k->nloops = region.rank;
   KExpr *v[IR_MAX_RANK];
   for (int d = 0; d < region.rank; d++) {
-    k->extent[d] = region.dims[d];
     k->loopvar[d] = lw_new_var(C);
     v[d] = k_var(k->loopvar[d]);
   }
   /* The plan's symbol bindings must come before the kernel's loops. */
   Plan p;
-  if (!make_plan(C, n, x, &region, v, &p))
+  if (!make_plan(C, n, x, &region, v, &p, true))
     return false;
+  for (int d = 0; d < region.rank; d++)
+    k->extent[d] = region.dims[d];
   k->value = lw_elem(C, val, region.rank, v, x->type.dtype);
   if (n->op == IR_INDEX_ADD)
     k->value = k_op2(IR_ADD, x->type.dtype, k_load(out, x->type.dtype, xr, p.xi), k->value);

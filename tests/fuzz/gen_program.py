@@ -26,10 +26,8 @@ printed.
 Known bugs are kept out (docs/testing.md lists them): sizes given by `**`,
 allocation sizes that depend on a loop variable, integer division by zero
 and negative integer powers, long f32 sums, f64 constants that are not
-exact in f32 (being fixed by others), and the bugs of tests/fuzz/found/
-(grad with respect to a grad result; an assignment through an int and an
-index list with a slice between them).  --known-bugs lets the generator
-make long f32 sums, non-dyadic float literals and the found/ bugs again.
+exact in f32 (being fixed by others).  --known-bugs lets the generator
+make long f32 sums and non-dyadic float literals again.
 """
 import argparse
 import os
@@ -700,9 +698,7 @@ class Gen:
             name = self.new_name()
             return ("if", cond, [(name, a)], [(name, b)])
         # grad
-        grads = {s[1] for s in self.prog.stmts if s[0] == "grad"}
-        names = [n for n in self.var_names(lambda vs: L.is_float(vs[0].dt))
-                 if self.known_bugs or not ({n} | self.deps[0].get(n, set())) & grads]  # found/grad_wrt_grad.tc
+        names = self.var_names(lambda vs: L.is_float(vs[0].dt))
         if not names:
             raise Invalid("no float to differentiate")
         wrt = self.choice(names)
@@ -759,10 +755,6 @@ class Gen:
             return ("setitem", name, None, mask, self.literal(dt), op)
         items = self.index_op(Node("var", {"name": name}), self.sig(vals)).attrs["items"]
         items = [("list", sorted(set(it[1]))) if it[0] == "list" else it for it in items]
-        adv = [i for i, it in enumerate(items) if it[0] in ("int", "list")]
-        if not self.known_bugs and any(it[0] == "list" for it in items) and adv and \
-                any(items[i][0] not in ("int", "list") for i in range(adv[0], adv[-1])):
-            raise Invalid("advanced indices apart in an assignment (found/setitem_advanced_apart.tc)")
         sel = [v.a[L.index_tuple(items, env)].shape for v, env in zip(vals, self.envs)]
         r = self.rnd.random()
         if r < 0.4:

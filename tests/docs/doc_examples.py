@@ -21,6 +21,10 @@ the line before that block is `<!-- output -->` (stdout, or stderr with the
     file=NAME      the program's file name (default example.tc), for
                    messages that quote it
     flags=F,G      more tensorc options, commas between them
+    stderr         the output block is (part of) the compiler's stderr, for
+                   dumps such as --dump-after=fusion
+    part           the output block is a run of consecutive lines anywhere
+                   in the output, not all of it
 
 The output is compared line by line, trailing spaces ignored. The markers
 are HTML comments, so the rendered docs show nothing of them.
@@ -67,9 +71,9 @@ def parse_options(doc, line, text):
     opts = {}
     for word in (text or "").split():
         key, eq, value = word.partition("=")
-        if key not in ("emit", "error", "fails", "args", "file", "flags"):
+        if key not in ("emit", "error", "fails", "args", "file", "flags", "stderr", "part"):
             raise SystemExit("%s:%d: unknown check option '%s': expected emit=, error, fails, "
-                             "args=, file= or flags=" % (doc, line, key))
+                             "args=, file=, flags=, stderr or part" % (doc, line, key))
         opts[key] = value if eq else True
     return opts
 
@@ -101,9 +105,14 @@ def examples_of(doc):
     return found
 
 
-def compare(expected, got, what, prefix_only):
+def compare(expected, got, what, prefix_only, part=False):
     got_lines = [l.rstrip() for l in got.rstrip("\n").split("\n")] if got else []
     want = [l.rstrip() for l in expected]
+    if part:
+        if any(got_lines[k:k + len(want)] == want for k in range(len(got_lines))):
+            return None
+        return "%s does not hold the doc's lines:\n  %s\nit is:\n  %s" % (
+            what, "\n  ".join(want), "\n  ".join(got_lines))
     if prefix_only:
         got_lines = got_lines[:len(want)]
     if got_lines == want:
@@ -145,10 +154,13 @@ def check(ex, tensorc, work):
         return ex.expected and compare(ex.expected, c.stderr, "the compiler's stderr", True)
     if c.returncode != 0:
         return "tensorc %s failed (exit %d):\n%s" % (" ".join(cmd[1:]), c.returncode, c.stderr)
+    part = "part" in ex.options
+    if "stderr" in ex.options:
+        return ex.expected and compare(ex.expected, c.stderr, "the compiler's stderr", False, part)
     if emit:
         if ex.expected and emit not in TEXT_KINDS:
             return "an output block after an --emit=%s example: only tokens, ast and ir print" % emit
-        return ex.expected and compare(ex.expected, c.stdout, "--emit=%s's output" % emit, False)
+        return ex.expected and compare(ex.expected, c.stdout, "--emit=%s's output" % emit, False, part)
     args = [a for a in ex.options.get("args", "").split(",") if a]
     r = run([exe] + args, d)
     if "fails" in ex.options:
@@ -157,7 +169,7 @@ def check(ex, tensorc, work):
         return ex.expected and compare(ex.expected, r.stderr, "the run's stderr", True)
     if r.returncode != 0:
         return "the executable failed (exit %d):\n%s" % (r.returncode, r.stderr)
-    return ex.expected and compare(ex.expected, r.stdout, "the run's stdout", False)
+    return ex.expected and compare(ex.expected, r.stdout, "the run's stdout", False, part)
 
 
 def main():

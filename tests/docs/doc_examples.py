@@ -25,6 +25,8 @@ the line before that block is `<!-- output -->` (stdout, or stderr with the
                    dumps such as --dump-after=fusion
     part           the output block is a run of consecutive lines anywhere
                    in the output, not all of it
+    gpu            needs a tensorc built with NVRTC (`tensorc --version`
+                   lists cuda); skipped, and counted as skipped, without
 
 The output is compared line by line, trailing spaces ignored. The markers
 are HTML comments, so the rendered docs show nothing of them.
@@ -71,9 +73,9 @@ def parse_options(doc, line, text):
     opts = {}
     for word in (text or "").split():
         key, eq, value = word.partition("=")
-        if key not in ("emit", "error", "fails", "args", "file", "flags", "stderr", "part"):
+        if key not in ("emit", "error", "fails", "args", "file", "flags", "stderr", "part", "gpu"):
             raise SystemExit("%s:%d: unknown check option '%s': expected emit=, error, fails, "
-                             "args=, file=, flags=, stderr or part" % (doc, line, key))
+                             "args=, file=, flags=, stderr, part or gpu" % (doc, line, key))
         opts[key] = value if eq else True
     return opts
 
@@ -182,18 +184,25 @@ def main():
     a.work = os.path.abspath(a.work)
     shutil.rmtree(a.work, ignore_errors=True)
     os.makedirs(a.work)
-    failures, count = 0, 0
+    version = run([tensorc, "--version"], a.work).stdout
+    have_gpu = "cuda (NVRTC" in version
+    failures, count, skipped = 0, 0, 0
     docs = []
     for path in a.docs:
         docs += sorted(glob.glob(os.path.join(path, "*.md"))) if os.path.isdir(path) else [path]
     for doc in docs:
         for ex in examples_of(doc):
+            if "gpu" in ex.options and not have_gpu:
+                skipped += 1
+                continue
             count += 1
             why = check(ex, tensorc, a.work)
             if why:
                 failures += 1
                 print("FAIL %s (%s)\n%s\n" % (ex.name(), doc, why))
     print("%d examples checked, %d failed" % (count, failures))
+    if skipped:
+        print("%d GPU examples skipped: this tensorc has no NVRTC" % skipped)
     if count == 0:
         print("no example is marked with <!-- check -->")
         return 1

@@ -8,15 +8,17 @@
  * per loop variable and one per dimension symbol (made on first use, 0
  * until a KS_SETSYM).  mem2reg turns them into SSA values at -O1 and above,
  * which keeps this file free of phi bookkeeping.  Statements map one to one:
- *   alloc/free/move    tcrt_alloc / tcrt_free and NULL (unless kept) / a copy
+ *   alloc/free/move    tcrt_alloc (tcrt_result_alloc for `-> outK`) / tcrt_free and NULL (unless kept) / a copy
  *   check, calls       a branch to a block that returns the status
  *   for, if            the usual loop and diamond
  *   kernel             its loop nest (cpu_kernel.c)
  *   a parallel for     an outlined body run by tcrt_parallel_for
  *                      (cpu_parallel.c)
  * A status is returned as soon as it is nonzero; nothing is freed on that
- * path (the process reports the error and exits).  At the end, results[i]
- * gets the data, dtype, rank and shape of buffer f->results[i].
+ * path (the process reports the error and exits).  On entry results[i]
+ * is zero or the caller's memory for result i (tcrt_result_alloc takes
+ * it for a buffer memplan marked `-> outI`); at the end, results[i] gets
+ * the data, dtype, rank and shape of buffer f->results[i].
  *
  * Then the module's entry for the runtime: for an executable, the
  * tc_program descriptor and a C main() (cpu_desc.c); for an object file
@@ -277,10 +279,16 @@ static void emit_stmt(Cg *g, KStmt *s) {
     return;
   case KS_ALLOC: {
     KBuf *kb = k_buf(g->f, s->buf);
-    LLVMValueRef a[2] = {g->ctx, buf_bytes(g, s->buf)};
+    LLVMValueRef a[2] = {g->ctx, buf_bytes(g, s->buf)}, p;
     const char *fn = kb->space == KM_DEVICE ? (s->uninit ? "tcrt_dev_alloc_uninit" : "tcrt_dev_alloc")
                                             : (s->uninit ? "tcrt_alloc_uninit" : "tcrt_alloc");
-    LLVMValueRef p = cg_call(g, fn, g->t_ptr, 2, a);
+    if (s->out && kb->space == KM_HOST) {
+      /* returned as result out-1: the caller's memory when it passed a block of this size */
+      LLVMValueRef b[5] = {g->ctx, g->results, cg_i32(g, s->out - 1), a[1], cg_i32(g, s->uninit)};
+      p = cg_call(g, "tcrt_result_alloc", g->t_ptr, 5, b);
+    } else {
+      p = cg_call(g, fn, g->t_ptr, 2, a);
+    }
     LLVMBuildStore(B, p, g->bufs[s->buf]);
     cg_return_if_null(g, p);
     return;

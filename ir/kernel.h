@@ -229,6 +229,13 @@ struct KStmt {
   /* ALLOC: the buffer's first writer overwrites all of it (memplan), so
    * it need not be zero-filled.  Printed `alloc ... uninit`. */
   bool uninit;
+  /* ALLOC: 1 + k when the buffer is returned as result k and nothing
+   * frees it or hands its pointer elsewhere (memplan, memplan_results.c):
+   * the code takes the caller's memory for result k (results[k].data,
+   * when the caller passes a block of the buffer's byte size), so the
+   * result needs no copy into the caller's tensor.  0: a block of its
+   * own.  Printed `alloc ... -> out0`. */
+  int out;
   /* COPY: buf is an argument's device twin and this copy makes it
    * (placement): the caller's own device memory when the argument is
    * already there (no copy, never written), else a new block holding the
@@ -245,6 +252,10 @@ typedef struct KFunc {
   int nargs;     /* the first nargs buffers are the arguments */
   int *results;  /* buffers returned, in order */
   int nresults;
+  /* memplan: per result, why its buffer cannot be the caller's memory
+   * (an argument, computed in a loop, ...), or NULL (its ALLOC says
+   * `-> outK`); NULL before memplan.  Printed as comments. */
+  const char **results_why;
   KList body;
   IrFunc *graph; /* where it came from (argument types, symbols) */
   PtrVec syms;   /* symbol ids used (int cast to void*) */

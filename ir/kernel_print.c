@@ -136,7 +136,10 @@ static void print_stmt(FILE *out, KFunc *f, KStmt *s, int depth) {
         fputs(", ", out);
       print_dim(out, kb->dims[i]);
     }
-    fputs(s->uninit ? "] uninit\n" : "]\n", out);
+    fputs(s->uninit ? "] uninit" : "]", out);
+    if (s->out)
+      fprintf(out, " -> out%d", s->out - 1);
+    fputc('\n', out);
     return;
   }
   case KS_FREE:
@@ -321,6 +324,9 @@ void k_print_module(FILE *out, KModule *m) {
       print_buf(out, f, f->results[r]);
     }
     fputs(") {\n", out);
+    for (int r = 0; f->results_why && r < f->nresults; r++)
+      if (f->results_why[r])
+        fprintf(out, "  // out%d copied into the caller's tensor: %s\n", r, f->results_why[r]);
     print_list(out, f, &f->body, 1);
     fputs("}\n", out);
   }

@@ -339,6 +339,8 @@ bool pass_memplan(KModule *m) {
     mp_reuse(&F, &F.f->body);
     mp_hoist(&F);
     mark_uninit(&F, &F.f->body);
+    mp_analyse(&F);
+    mp_results(&F);
   }
   return true;
 }

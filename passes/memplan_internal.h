@@ -7,6 +7,7 @@
  *                      buffer back)
  *   memplan_reuse.c    2. buffer reuse
  *   memplan_hoist.c    3. allocations hoisted out of loops
+ *   memplan_results.c  the results that may be the caller's memory (`-> outK`)
  *
  * memplan.c's file comment describes the rewrites.
  */
@@ -97,5 +98,9 @@ int mp_inplace(Fn *F, KList *l, KStmt *loop); /* memplan_inplace.c */
 int mp_carried(Fn *F, KList *l);              /* memplan_inplace.c */
 int mp_reuse(Fn *F, KList *l);                /* memplan_reuse.c */
 int mp_hoist(Fn *F);                          /* memplan_hoist.c */
+
+/* ---- the marks ---- */
+
+void mp_results(Fn *F); /* memplan_results.c: ALLOC `-> outK`, KFunc.results_why */
 
 #endif

@@ -55,6 +55,18 @@ static void join(Place *P, int a, int b) {
     P->parent[a] = b;
 }
 
+/* A result's device buffer is not the caller's host memory: its host
+ * copy (4.) takes memplan's `-> outK` mark. */
+static void clear_device_outs(KFunc *f, KList *l) {
+  for (int i = 0; i < l->n; i++) {
+    KStmt *s = l->v[i];
+    if (s->kind == KS_ALLOC && k_buf(f, s->buf)->space == KM_DEVICE)
+      s->out = 0;
+    clear_device_outs(f, &s->body);
+    clear_device_outs(f, &s->orelse);
+  }
+}
+
 /* ---- 1. classes and spaces ---- */
 
 static void classes(Place *P, KList *l) {
@@ -295,6 +307,9 @@ static void place_func(KFunc *f) {
     res[r] = new_buf(&P, b, ".host", KM_HOST);
     KStmt *al = stmt_of(KS_ALLOC, loc, res[r], 0);
     al->uninit = true;
+    al->out = r + 1; /* the copy back lands in the caller's host memory (memplan_results.c) */
+    if (f->results_why)
+      f->results_why[r] = NULL;
     k_push(&f->body, al);
     k_push(&f->body, stmt_of(KS_COPY, loc, res[r], b));
     if (k_buf(f, b)->kind == KB_TEMP && k_buf(f, b)->host < 0) {
@@ -313,6 +328,7 @@ static void place_func(KFunc *f) {
     if (P.twin[a] >= 0)
       k_push(&f->body, stmt_of(KS_FREE, loc, P.twin[a], 0));
   f->results = res;
+  clear_device_outs(f, &f->body);
 }
 
 bool pass_placement(KModule *m) {

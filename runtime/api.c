@@ -26,6 +26,7 @@
 #include "rt_internal.h"
 #include "tensorc/api.h"
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -443,6 +444,82 @@ static int check_out(Call *c, int r, const DLTensor *t, const tc_array *result) 
   return TC_OK;
 }
 
+/* ---------- results in the caller's memory ---------- */
+
+static atomic_llong output_copies;
+
+int64_t tcrt_api_output_copies(void) { return atomic_load(&output_copies); }
+
+void *tcrt_result_alloc(tc_ctx *ctx, const tc_array *results, int k, int64_t bytes, int uninit) {
+  const tc_array *given = &results[k];
+  if (given->data && tcrt_numel(given) * (int64_t)tcrt_dtype_size(given->dtype) == bytes) {
+    if (!uninit)
+      memset(given->data, 0, (size_t)bytes);
+    return given->data;
+  }
+  return uninit ? tcrt_alloc_uninit(ctx, bytes) : tcrt_alloc(ctx, bytes);
+}
+
+/* The bytes [*lo, *hi) that a tensor's elements span (any strides). */
+static void tensor_span(const DLTensor *t, size_t es, uintptr_t *lo, uintptr_t *hi) {
+  uintptr_t base = (uintptr_t)t->data + t->byte_offset;
+  int64_t below = 0, above = 0, stride = 1;
+  for (int i = t->ndim - 1; i >= 0; i--) {
+    int64_t st = t->strides ? t->strides[i] : stride;
+    if (t->shape[i] == 0) {
+      *lo = *hi = base;
+      return;
+    }
+    if (st < 0)
+      below += (t->shape[i] - 1) * st;
+    else
+      above += (t->shape[i] - 1) * st;
+    stride *= t->shape[i];
+  }
+  *lo = base + (uintptr_t)(below * (int64_t)es);
+  *hi = base + (uintptr_t)((above + 1) * (int64_t)es);
+}
+
+static bool overlaps(uintptr_t lo, uintptr_t hi, const void *p, int64_t bytes) {
+  return bytes > 0 && lo < (uintptr_t)p + (uint64_t)bytes && (uintptr_t)p < hi;
+}
+
+/* Whether output r's own memory can receive the result in place: host
+ * memory (the generated code returns results in host memory, also on the
+ * GPU) in C order, aligned for its dtype, sharing no byte with what the
+ * call reads (an argument as the code sees it, a param) or with another
+ * output.  The generated code then takes it for a result buffer that
+ * memplan marked (`-> outK`); else the result is copied as before. */
+static bool lend_output(Call *c, DLTensor *const *outs, int r) {
+  const DLTensor *t = outs[r];
+  size_t es = tcrt_dtype_size(c->f->results[r].dtype);
+  char *base = (char *)t->data + t->byte_offset;
+  if (t->device.device_type == kDLCUDA || !t->data || !is_c_order(t) || (uintptr_t)base % es)
+    return false;
+  uintptr_t lo, hi;
+  tensor_span(t, es, &lo, &hi);
+  for (int k = 0; k < c->f->nargs; k++)
+    if (c->f->args[k].rank > 0 && overlaps(lo, hi, c->args[k].data,
+                                           tcrt_numel(&c->args[k]) * (int64_t)tcrt_dtype_size(c->args[k].dtype)))
+      return false;
+  const tc_module *m = c->ctx->module;
+  for (int i = 0; m && !c->ctx->dev && i < m->nparams; i++) {
+    tc_array p = {tcrt_param(c->ctx, i), m->params[i].dtype, m->params[i].rank, {0}};
+    memcpy(p.shape, m->params[i].shape, sizeof p.shape);
+    if (overlaps(lo, hi, p.data, tcrt_numel(&p) * (int64_t)tcrt_dtype_size(p.dtype)))
+      return false;
+  }
+  for (int q = 0; q < c->f->nresults; q++) {
+    uintptr_t qlo, qhi;
+    if (q == r)
+      continue;
+    tensor_span(outs[q], tcrt_dtype_size(c->f->results[q].dtype), &qlo, &qhi);
+    if (qlo < hi && lo < qhi)
+      return false;
+  }
+  return true;
+}
+
 static int run_call(Call *c, void *const *argv, DLTensor *const *outs, tc_array *raw) {
   const tc_funcdesc *f = c->f;
   int code;
@@ -455,7 +532,16 @@ static int run_call(Call *c, void *const *argv, DLTensor *const *outs, tc_array 
     if ((code = check_out(c, r, outs[r], NULL)))
       return code;
 
+  /* the outputs that can take their result in place (tcrt_result_alloc) */
   tc_array *res = raw;
+  memset(res, 0, sizeof *res * (size_t)f->nresults);
+  for (int r = 0; outs && r < f->nresults; r++)
+    if (lend_output(c, outs, r)) {
+      res[r].data = (char *)outs[r]->data + outs[r]->byte_offset;
+      res[r].dtype = f->results[r].dtype;
+      res[r].rank = outs[r]->ndim;
+      memcpy(res[r].shape, outs[r]->shape, sizeof(int64_t) * (size_t)outs[r]->ndim);
+    }
   uint64_t mark = rt_alloc_mark(c->ctx);
   /* lent to tcrt_dev_arg (and kept from tcrt_dev_free) for this call only */
   c->ctx->borrowed = c->borrowed;
@@ -475,15 +561,26 @@ static int run_call(Call *c, void *const *argv, DLTensor *const *outs, tc_array 
       rt_detach_block(res[r].data);
     return TC_OK;
   }
-  /* results are host memory: copied into the caller's tensors, on the
-   * device for a kDLCUDA one */
-  for (int r = 0; r < f->nresults && !status; r++)
-    if (!(status = check_out(c, r, outs[r], &res[r])))
-      status = copy_strided(c->ctx, outs[r]->device.device_type == kDLCUDA ? TC_COPY_H2D : 0,
-                            (char *)outs[r]->data + outs[r]->byte_offset, outs[r]->strides, res[r].data, NULL,
-                            res[r].shape, res[r].rank, tcrt_dtype_size(res[r].dtype));
-  for (int r = 0; r < f->nresults; r++)
-    tcrt_free(res[r].data);
+  /* results are host memory: those not computed in the caller's tensor
+   * already are copied into it (on the device for a kDLCUDA one) */
+  for (int r = 0; r < f->nresults && !status; r++) {
+    char *dst = (char *)outs[r]->data + outs[r]->byte_offset;
+    if ((status = check_out(c, r, outs[r], &res[r])) || res[r].data == dst)
+      continue;
+    atomic_fetch_add(&output_copies, 1);
+    status = copy_strided(c->ctx, outs[r]->device.device_type == kDLCUDA ? TC_COPY_H2D : 0, dst, outs[r]->strides,
+                          res[r].data, NULL, res[r].shape, res[r].rank, tcrt_dtype_size(res[r].dtype));
+  }
+  /* free the runtime's blocks: not the caller's memory, and each once */
+  for (int r = 0; r < f->nresults; r++) {
+    bool owned = true;
+    for (int q = 0; q < f->nresults; q++)
+      owned = owned && res[r].data != (char *)outs[q]->data + outs[q]->byte_offset;
+    for (int q = 0; q < r; q++)
+      owned = owned && res[r].data != res[q].data;
+    if (owned)
+      tcrt_free(res[r].data);
+  }
   return status;
 }
 

@@ -120,6 +120,16 @@ int64_t tcrt_alloc_calls(void);
 /* Counts the blocks tcrt_alloc took from the system (not from a context's
  * cache) since the process started: constant in a steady-state loop. */
 int64_t tcrt_malloc_calls(void);
+/* The memory of a buffer the function returns as result k (its ALLOC
+ * marked `-> outK` by memplan): results[k].data when the caller put a
+ * block there of exactly `bytes` bytes (tcrt_api_call: the caller's own
+ * output tensor; results[k]'s dtype, rank and shape say its size), zeroed
+ * unless `uninit`; else tcrt_alloc / tcrt_alloc_uninit.  Whoever calls a
+ * function zeroes `results` first (api.c). */
+void *tcrt_result_alloc(tc_ctx *ctx, const tc_array *results, int k, int64_t bytes, int uninit);
+/* Counts results tcrt_api_call copied into a caller's output tensor (not
+ * written there in place) since the process started (tests). */
+int64_t tcrt_api_output_copies(void);
 
 /* ===== rng.c: Philox-4x32-10 ===== */
 

@@ -17,6 +17,9 @@ void fe_add_import_dir(const char *dir);
 /* Finds, reads and parses module `name`; NULL after reporting an error at
  * loc.  Each module is parsed once. */
 AstNode *fe_load_module(const char *name, Loc loc);
+/* Forgets the import path and the loaded modules (before ir_arena_reset,
+ * which frees them): for a process that compiles many programs. */
+void fe_load_reset(void);
 
 /* resolve.c: the `resolve` stage.  Binds names, evaluates consts, inlines
  * every call, unrolls `for p in params()` and list loops, and turns

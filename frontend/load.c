@@ -94,6 +94,11 @@ void fe_add_import_dir(const char *dir) {
   }
 }
 
+void fe_load_reset(void) {
+  import_dirs = (PtrVec){0};
+  loaded = (PtrVec){0};
+}
+
 AstNode *fe_load_module(const char *name, Loc loc) {
   for (int i = 0; i < loaded.n; i++) {
     Loaded *l = loaded.v[i];

@@ -722,7 +722,7 @@ IrModule *fe_resolve(AstNode *program, const char *module_name) {
   int errors = ir_error_count();
   IrModule *m = ir_alloc(sizeof *m);
   m->name = module_name;
-  all_scopes.n = 0;
+  all_scopes = (PtrVec){0}; /* not .n = 0: the array may be a freed arena's (ir_arena_reset) */
   Scope *root = build_scope(m, program, NULL, 0);
   if (ir_error_count() > errors)
     return NULL;

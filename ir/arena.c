@@ -78,3 +78,9 @@ void ir_arena_free_all(void) {
     chunks = next;
   }
 }
+
+void ir_arena_reset(void) {
+  ir_arena_free_all();
+  ir_diag_reset();
+  ir_sym_reset();
+}

@@ -36,6 +36,13 @@ void ir_source_add(const char *file, const char *text, size_t len) {
 
 int ir_error_count(void) { return nerrors; }
 
+void ir_diag_reset(void) {
+  sources = (PtrVec){0};
+  nerrors = 0;
+  last_error_dropped = false;
+  muted = false;
+}
+
 bool ir_diag_mute(bool on) {
   bool was = muted;
   muted = on;

@@ -35,6 +35,7 @@ typedef struct Symbol {
 
 static Symbol *syms; /* syms[0] unused: ids start at 1 */
 static int nsyms = 1, capsyms;
+static bool too_many_reported; /* the error below, once */
 
 #define SYM_MAX 65535 /* DimTerm.sym is a uint16_t */
 
@@ -42,10 +43,9 @@ int ir_sym_new(const char *name, Loc loc) {
   if (nsyms > SYM_MAX) {
     /* Thousands of unrolled creations could get here.  Reuse the last id so
      * the compiler goes on; the error makes the run fail. */
-    static bool reported;
-    if (!reported)
+    if (!too_many_reported)
       ir_error(loc, "too many symbolic dimensions (more than %d)", SYM_MAX);
-    reported = true;
+    too_many_reported = true;
     return SYM_MAX;
   }
   if (nsyms == capsyms || !syms) {
@@ -62,6 +62,13 @@ int ir_sym_new(const char *name, Loc loc) {
 }
 
 int ir_sym_count(void) { return nsyms; }
+
+void ir_sym_reset(void) {
+  syms = NULL; /* arena memory, freed with the arena */
+  nsyms = 1;
+  capsyms = 0;
+  too_many_reported = false;
+}
 
 const char *ir_sym_name(int sym) { return sym > 0 && sym < nsyms ? syms[sym].name : "?"; }
 

@@ -28,6 +28,12 @@ char *ir_strdup(const char *s);
 char *ir_strndup(const char *s, size_t n);
 char *ir_sprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void ir_arena_free_all(void);                /* at exit, so sanitizers see no leak */
+/* ir_arena_free_all, and the tables that point into the arena emptied
+ * (registered sources, error count, dimension symbols): for a process that
+ * compiles many programs, one after the other (tests/fuzz/libfuzzer). */
+void ir_arena_reset(void);
+void ir_diag_reset(void);
+void ir_sym_reset(void);
 
 /* A growable array of pointers, allocated from the arena. */
 typedef struct PtrVec {

@@ -13,7 +13,9 @@ static KExpr *expr(KExprKind kind, DType dt) {
 KExpr *k_const(DType dt, double v) {
   KExpr *e = expr(KX_CONST, dt);
   e->fval = v;
-  e->ival = (int64_t)v;
+  /* a float constant (inf, nan, 1e300) has no integer value: converting
+   * it would be undefined behaviour (clang's UBSan: float-cast-overflow) */
+  e->ival = v >= -0x1p63 && v < 0x1p63 ? (int64_t)v : 0;
   return e;
 }
 

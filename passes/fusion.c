@@ -629,7 +629,7 @@ static void reset_block(IrBlock *b) {
 
 static void prepare(IrFunc *f) {
   ir_clear_marks(f->body);
-  fnodes.n = 0;
+  fnodes = (PtrVec){0}; /* not .n = 0: the array may be a freed arena's (ir_arena_reset) */
   for (int i = 0; i < f->args.n; i++)
     number(f->args.v[i], NULL, -1);
   number_block(f->body);
@@ -651,7 +651,7 @@ bool pass_fusion(IrModule *m) {
     reset_block(f->body);
     prepare(f);
     inline_block(f->body);
-    groups.n = 0;
+    groups = (PtrVec){0};
     int next_id = 0;
     rows_block(f->body, &next_id);
     finalize_block(f->body);

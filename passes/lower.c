@@ -733,7 +733,7 @@ KModule *pass_lower(IrModule *m, const Target *target) {
     ir_clear_marks(g->body);
     for (int k = 0; k < g->args.n; k++)
       ((IrNode *)g->args.v[k])->mark = 0;
-    vals.n = 0;
+    vals = (PtrVec){0}; /* not .n = 0: the array may be a freed arena's (ir_arena_reset) */
     LCtx C = {.km = km, .gm = m};
     KFunc *f = lower_func(&C, g);
     ok &= !C.failed;

@@ -57,6 +57,10 @@ static void decl_text(const tc_funcdesc *f, const tc_argdesc *d, char *buf, size
   rt_decl_text(d, f->nsyms, f->sym_names, buf, size);
 }
 
+/* Where the elements start; NULL for the NULL data of an empty tensor
+ * (NULL + 0 is undefined behaviour in C). */
+static char *tensor_base(const DLTensor *t) { return t->data ? (char *)t->data + t->byte_offset : NULL; }
+
 static int is_c_order(const DLTensor *t) {
   if (!t->strides)
     return 1;
@@ -71,6 +75,8 @@ static int is_c_order(const DLTensor *t) {
 
 /* One contiguous run: kind 0 is host to host, else a TC_COPY_* through the device. */
 static int copy_run(tc_ctx *ctx, int kind, void *dst, const void *src, int64_t bytes) {
+  if (bytes == 0)
+    return TC_OK; /* an empty tensor's data may be NULL: memcpy(dst, NULL, 0) is undefined */
   if (kind)
     return tcrt_dev_copy(ctx, dst, src, bytes, kind);
   memcpy(dst, src, (size_t)bytes);
@@ -355,11 +361,17 @@ static int check_tensor(Call *c, const tc_argdesc *d, const DLTensor *t, const c
                      type, t->ndim, d->rank);
   if (t->ndim > 0 && !t->shape)
     return tcrt_fail(c->ctx, TC_ERR_INPUT, "%s: %s '%s' has no shape", c->f->name, what, d->name);
-  if (!t->data && t->ndim > 0) {
-    int64_t n = 1;
+  for (int i = 0; i < t->ndim; i++)
+    if (t->shape[i] < 0)
+      return tcrt_fail(c->ctx, TC_ERR_INPUT, "%s: %s '%s' (%s): axis %d is %lld, expected a size of 0 or more",
+                       c->f->name, what, d->name, type, i, (long long)t->shape[i]);
+  if (!t->data) {
+    /* NULL is data only for no elements: a zero dim (not the product of
+     * the dims, which can overflow); rank 0 is one element */
+    bool empty = false;
     for (int i = 0; i < t->ndim; i++)
-      n *= t->shape[i];
-    if (n > 0)
+      empty |= t->shape[i] == 0;
+    if (!empty)
       return tcrt_fail(c->ctx, TC_ERR_INPUT, "%s: %s '%s' has NULL data", c->f->name, what, d->name);
   }
   return TC_OK;
@@ -386,7 +398,7 @@ static int bind_arg(Call *c, int k, const void *value) {
     if ((code = bind_dim(c, k, d, i, t->shape[i])))
       return code;
   }
-  char *base = (char *)t->data + t->byte_offset;
+  char *base = tensor_base(t);
   bool on_device = t->device.device_type == kDLCUDA;
   if (is_c_order(t) && (!on_device || c->device_args)) {
     a->data = base; /* borrowed: read in place */
@@ -564,7 +576,7 @@ static int run_call(Call *c, void *const *argv, DLTensor *const *outs, tc_array 
   /* results are host memory: those not computed in the caller's tensor
    * already are copied into it (on the device for a kDLCUDA one) */
   for (int r = 0; r < f->nresults && !status; r++) {
-    char *dst = (char *)outs[r]->data + outs[r]->byte_offset;
+    char *dst = tensor_base(outs[r]);
     if ((status = check_out(c, r, outs[r], &res[r])) || res[r].data == dst)
       continue;
     atomic_fetch_add(&output_copies, 1);
@@ -575,7 +587,7 @@ static int run_call(Call *c, void *const *argv, DLTensor *const *outs, tc_array 
   for (int r = 0; r < f->nresults; r++) {
     bool owned = true;
     for (int q = 0; q < f->nresults; q++)
-      owned = owned && res[r].data != (char *)outs[q]->data + outs[q]->byte_offset;
+      owned = owned && res[r].data != tensor_base(outs[q]);
     for (int q = 0; q < r; q++)
       owned = owned && res[r].data != res[q].data;
     if (owned)

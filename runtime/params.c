@@ -1,5 +1,6 @@
 /* runtime/params.c - param directories: DIR/NAME.npy for every param,
  * read by executables (--params-in) and by tcrt_api_create (params_in). */
+#include "rt_files.h"
 #include "rt_internal.h"
 
 #include <stdio.h>
@@ -30,23 +31,20 @@ char *rt_param_path(const char *dir, const char *name) {
   return path;
 }
 
-/* Loads one param's file and checks it against the declaration. */
-static int load_one(tc_ctx *ctx, int i, const tc_paramdesc *pd, const char *dir, char *err, size_t errsize,
-                    void (*warn)(void *, const char *, const char *), void *user) {
-  char *path = rt_param_path(dir, pd->name);
-  if (!path) {
-    snprintf(err, errsize, "out of memory");
-    return TC_ERR_NOMEM;
-  }
-  tc_array a;
-  const char *warning = NULL;
+/* Loads param i from the .npy file at path and checks it against the
+ * declaration.  The path is always DIR/NAME.npy, so the .npy reader is
+ * called directly (not through tcrt_load_as, which picks the format by the
+ * extension): tests/fuzz/libfuzzer/fuzz_params.c hands it an in-memory file. */
+int rt_param_load_file(tc_ctx *ctx, int i, const tc_paramdesc *pd, const char *path, char *err, size_t errsize,
+                       void (*warn)(void *, const char *, const char *), void *user) {
+  tc_array a = {0};
+  char warning[1200] = "";
   char msg[1024], type[256], shape[256];
-  if (tcrt_load_as(path, pd->dtype, &a, &warning, msg, sizeof msg) != TC_OK) {
+  if (rt_npy_read(path, pd->dtype, &a, warning, sizeof warning, msg, sizeof msg) != TC_OK) {
     snprintf(err, errsize, "%s: %s", pd->name, msg);
-    free(path);
     return TC_ERR_INPUT;
   }
-  if (warning && warn)
+  if (warning[0] && warn)
     warn(user, pd->name, warning);
   rt_param_type(pd, type, sizeof type);
   rt_shape_str(a.rank, a.shape, shape, sizeof shape);
@@ -62,7 +60,6 @@ static int load_one(tc_ctx *ctx, int i, const tc_paramdesc *pd, const char *dir,
     snprintf(err, errsize, "%s: expected %s, %s has shape %s", pd->name, type, path, shape);
     code = TC_ERR_INPUT;
   }
-  free(path);
   if (code) {
     tcrt_free(a.data);
     return code;
@@ -79,6 +76,18 @@ static int load_one(tc_ctx *ctx, int i, const tc_paramdesc *pd, const char *dir,
     tcrt_set_param(ctx, i, a.data);
   }
   return TC_OK;
+}
+
+static int load_one(tc_ctx *ctx, int i, const tc_paramdesc *pd, const char *dir, char *err, size_t errsize,
+                    void (*warn)(void *, const char *, const char *), void *user) {
+  char *path = rt_param_path(dir, pd->name);
+  if (!path) {
+    snprintf(err, errsize, "out of memory");
+    return TC_ERR_NOMEM;
+  }
+  int code = rt_param_load_file(ctx, i, pd, path, err, errsize, warn, user);
+  free(path);
+  return code;
 }
 
 int tcrt_params_load(tc_ctx *ctx, int n, const tc_paramdesc *params, const char *dir, char *err, size_t errsize,

@@ -110,6 +110,9 @@ RtBind rt_bind_dim(RtBinder *b, const tc_argdesc *d, int arg, int axis, int64_t 
 void rt_param_type(const tc_paramdesc *p, char *buf, size_t size);          /* "f32[64, 10]" */
 void rt_shape_str(int rank, const int64_t *shape, char *buf, size_t size); /* NumPy's "(100, 65)" */
 char *rt_param_path(const char *dir, const char *name);                     /* DIR/NAME.npy, malloc'd */
+/* Loads param i from the .npy file at path (tcrt_params_load's step for one param). */
+int rt_param_load_file(tc_ctx *ctx, int i, const tc_paramdesc *pd, const char *path, char *err, size_t errsize,
+                       void (*warn)(void *, const char *, const char *), void *user);
 
 /* alloc.c: the context's blocks (see there). */
 uint64_t rt_alloc_mark(const tc_ctx *ctx);

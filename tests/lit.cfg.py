@@ -86,3 +86,13 @@ config.substitutions.append(("%gpu_e2e_flags", gpu_flags))
 # the sanitizers (each compile costs several times more there)
 config.substitutions.append(("%difftest_args", "--quick --seeds 1:31 --no-reduce" if config.sanitize else "--quick --seeds 1:121"))
 config.substitutions.append(("%difftest_gpu_args", "--seeds 1:7 --no-reduce" if config.sanitize else "--seeds 1:21"))
+
+# tests/fuzz/libfuzzer: %fuzzbin holds the fuzz targets (replay drivers, or
+# libFuzzer binaries in a -DTENSORC_LIBFUZZER=ON build: feature `libfuzzer`);
+# %libfuzzer_smoke bounds smoke.test's run of each: 8 s, one process (no
+# -jobs: libFuzzer's workers write fuzz-N.log into the working directory).
+if hasattr(config, "tensorc_build_dir"):
+    config.substitutions.append(("%fuzzbin", os.path.join(config.tensorc_build_dir, "fuzz")))
+if getattr(config, "libfuzzer", False):
+    config.available_features.add("libfuzzer")
+config.substitutions.append(("%libfuzzer_smoke", "-max_total_time=8 -timeout=10 -rss_limit_mb=2048 -print_final_stats=1"))

@@ -84,12 +84,12 @@ static LLVMTypeRef fail_type(Cg *g, LLVMValueRef *fn) {
   return fty;
 }
 
-static void build_fail(Cg *g, LLVMValueRef msg) {
+static void build_fail(Cg *g, LLVMValueRef msg, int status) {
   LLVMValueRef fn;
   LLVMTypeRef fty = fail_type(g, &fn);
   if (!g->fmt_s)
     g->fmt_s = LLVMBuildGlobalStringPtr(g->b, "%s", "fmt.s");
-  LLVMValueRef args[4] = {g->ctx, cg_i32(g, TC_ERR_RUNTIME), g->fmt_s, msg};
+  LLVMValueRef args[4] = {g->ctx, cg_i32(g, status), g->fmt_s, msg};
   LLVMBuildRet(g->b, LLVMBuildCall2(g->b, fty, fn, args, 4, "status"));
 }
 
@@ -98,7 +98,8 @@ static void build_fail_values(Cg *g, KStmt *s) {
   LLVMValueRef fn;
   LLVMTypeRef fty = fail_type(g, &fn);
   LLVMValueRef *args = ir_alloc(sizeof(LLVMValueRef) * (size_t)(3 + s->nexprs));
-  args[0] = g->ctx, args[1] = cg_i32(g, TC_ERR_RUNTIME), args[2] = LLVMBuildGlobalStringPtr(g->b, s->message, "fmt");
+  args[0] = g->ctx, args[1] = cg_i32(g, s->input ? TC_ERR_INPUT : TC_ERR_RUNTIME);
+  args[2] = LLVMBuildGlobalStringPtr(g->b, s->message, "fmt");
   for (int i = 0; i < s->nexprs; i++)
     args[3 + i] = cg_expr_i64(g, s->exprs[i]);
   LLVMBuildRet(g->b, LLVMBuildCall2(g->b, fty, fn, args, (unsigned)(3 + s->nexprs), "status"));
@@ -231,7 +232,7 @@ static void emit_call(Cg *g, KStmt *s) {
     LLVMBasicBlockRef fail = cg_block(g, "save.fail"), ok = cg_block(g, "ok");
     LLVMBuildCondBr(g->b, LLVMBuildICmp(g->b, LLVMIntNE, st, cg_i32(g, 0), ""), fail, ok);
     LLVMPositionBuilderAtEnd(g->b, fail);
-    build_fail(g, err);
+    build_fail(g, err, TC_ERR_RUNTIME);
     LLVMPositionBuilderAtEnd(g->b, ok);
     return;
   }
@@ -348,7 +349,8 @@ static void emit_stmt(Cg *g, KStmt *s) {
     } else if (s->nexprs)
       build_fail_values(g, s);
     else
-      build_fail(g, LLVMBuildGlobalStringPtr(B, s->message ? s->message : "check failed", "msg"));
+      build_fail(g, LLVMBuildGlobalStringPtr(B, s->message ? s->message : "check failed", "msg"),
+                 s->input ? TC_ERR_INPUT : TC_ERR_RUNTIME);
     LLVMPositionBuilderAtEnd(B, ok);
     return;
   }

@@ -126,7 +126,8 @@ typedef enum KStmtKind {
   KS_SETSYM,  /* sym = value (an i64 expression) */
   KS_CHECK,   /* if !cond: fail with message (a run-time error); with exprs,
                * message is a printf format of their i64 values (%lld);
-               * `warn`: print message once a run on stderr and go on */
+               * `warn`: print message once a run on stderr and go on;
+               * `input`: the caller's input is bad (TC_ERR_INPUT, exit 2) */
   KS_CALL,    /* a runtime call, see KCallKind */
   KS_FOR,     /* for var in [start, stop) step: body */
   KS_IF,      /* if cond: body else orelse */
@@ -185,6 +186,7 @@ struct KStmt {
   int var;             /* FOR: the loop variable */
   const char *message; /* CHECK */
   bool warn;           /* CHECK: a warning, not an error (NumPy's RuntimeWarning: once a run, then go on) */
+  bool input;          /* CHECK: of the caller's input (an argument's dims): fails as bad input, TC_ERR_INPUT */
   KList body, orelse;
   /* CALL */
   KCallKind call;

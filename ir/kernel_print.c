@@ -175,7 +175,7 @@ static void print_stmt(FILE *out, KFunc *f, KStmt *s, int depth) {
     fputc('\n', out);
     return;
   case KS_CHECK:
-    fputs(s->warn ? "check.warn " : "check ", out);
+    fputs(s->warn ? "check.warn " : s->input ? "check.input " : "check ", out);
     print_expr(out, f, s->cond);
     fprintf(out, " \"%s\"", s->message);
     for (int i = 0; i < s->nexprs; i++) {

@@ -170,7 +170,9 @@ static const char *base_name(Loc loc) {
 }
 
 void lw_check(LCtx *C, KExpr *cond, Loc loc, const char *msg) {
-  lw_emit(C, check_stmt(cond, loc, base_name(loc), msg));
+  KStmt *s = check_stmt(cond, loc, base_name(loc), msg);
+  s->input = C->input_checks;
+  lw_emit(C, s);
 }
 
 void lw_warn(LCtx *C, KExpr *cond, Loc loc, const char *msg) {
@@ -192,6 +194,7 @@ void lw_check_values(LCtx *C, KExpr *cond, Loc loc, const char *fmt, int n, KExp
     *o = 0;
   }
   KStmt *s = check_stmt(cond, loc, esc, fmt);
+  s->input = C->input_checks;
   s->nexprs = n;
   s->exprs = ir_alloc(sizeof(KExpr *) * (size_t)n);
   for (int i = 0; i < n; i++)
@@ -623,8 +626,11 @@ static void collect_syms(int *max, IrBlock *b) {
 }
 
 /* Arguments: buffers borrowed from the caller; their dims bind symbols
- * or are checked (equalities the shape pass assumed are checked here). */
+ * or are checked (equalities the shape pass assumed are checked here),
+ * by `check.input`: a shape that contradicts the signature is bad input
+ * (SPEC §3: exit 2), not a failure of the program. */
 static void lower_args(LCtx *C, IrFunc *g) {
+  C->input_checks = true;
   for (int i = 0; i < g->args.n; i++) {
     IrNode *a = g->args.v[i];
     int b = k_buf_new(C->f, a->name, a->type.dtype, a->type.rank, a->type.dims, KB_ARG);
@@ -663,6 +669,7 @@ static void lower_args(LCtx *C, IrFunc *g) {
                       2, values);
     }
   }
+  C->input_checks = false;
 }
 
 static KFunc *lower_func(LCtx *C, IrFunc *g) {

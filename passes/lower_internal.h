@@ -45,6 +45,7 @@ typedef struct LCtx {
   KExpr **rowidx;
   PtrVec rows;      /* LRow*, by group id - 1 */
   PtrVec arith_checked; /* integer // % ** whose run-time check is emitted (lower_arith.c) */
+  bool input_checks; /* lowering the arguments: a check made is of the caller's input (`check.input`) */
 } LCtx;
 
 /* lower.c */

@@ -10,7 +10,9 @@
  *    a result) form one class, and a class lives in one space.  A class is
  *    device memory when a device kernel, a matmul, a random draw or a
  *    param touches one of its buffers (params live on the device between
- *    steps); else host memory.
+ *    steps), or when it holds an argument that gets a device twin (2.):
+ *    the MOVEs that alias the argument (a reshape of it, `v = x`) alias
+ *    the twin, so their class is the twin's; else host memory.
  * 2. Every argument whose values are read gets a device twin, made just
  *    before its first use (after the checks and symbols of the arguments,
  *    which its size needs) by `copy.arg %x.dev <- %x`: the caller's device
@@ -98,6 +100,28 @@ static void device_uses(Place *P, KList *l) {
   }
 }
 
+/* Whether a statement refers to buffer `buf`. */
+typedef struct Uses {
+  int buf;
+  bool found;
+} Uses;
+
+static void uses_buf(int buf, KRefRole role, void *ctx) {
+  Uses *u = ctx;
+  u->found |= buf == u->buf;
+}
+
+/* Whether argument a's values are used (not only its dims): it gets a
+ * device twin (2.). */
+static bool needs_twin(KFunc *f, int a) {
+  Uses u = {.buf = a};
+  for (int i = 0; i < f->body.n; i++)
+    k_stmt_refs(f->body.v[i], uses_buf, &u);
+  for (int r = 0; r < f->nresults; r++)
+    u.found |= f->results[r] == a; /* returned as it is: its copy comes from the twin (4.) */
+  return u.found;
+}
+
 /* ---- 2, 3. host reads of device buffers ---- */
 
 static int new_buf(Place *P, int like, const char *suffix, KSpace space) {
@@ -179,17 +203,6 @@ static void rename_own(KStmt *s, int from, int to) {
   s->orelse = orelse;
 }
 
-/* Whether a statement refers to buffer `buf`. */
-typedef struct Uses {
-  int buf;
-  bool found;
-} Uses;
-
-static void uses_buf(int buf, KRefRole role, void *ctx) {
-  Uses *u = ctx;
-  u->found |= buf == u->buf;
-}
-
 /* Whether a host statement itself reads buffer b's values (not only its dims). */
 static bool reads_values(KStmt *s, int b) {
   Uses u = {.buf = b};
@@ -250,7 +263,7 @@ static void place_func(KFunc *f) {
   classes(&P, &f->body);
   device_uses(&P, &f->body);
   for (int b = 0; b < P.nb; b++)
-    if (k_buf(f, b)->kind == KB_PARAM)
+    if (k_buf(f, b)->kind == KB_PARAM || (b < f->nargs && needs_twin(f, b)))
       P.device[b] = true;
   for (int b = 0; b < P.nb; b++)
     if (P.device[b])
@@ -267,12 +280,7 @@ static void place_func(KFunc *f) {
   Loc loc = f->graph ? f->graph->loc : (Loc){0};
   for (int a = 0; a < f->nargs; a++) {
     P.twin[a] = -1;
-    Uses u = {.buf = a};
-    for (int i = 0; i < f->body.n; i++)
-      k_stmt_refs(f->body.v[i], uses_buf, &u);
-    for (int r = 0; r < f->nresults; r++)
-      u.found |= f->results[r] == a; /* returned as it is: its copy comes from the twin (4.) */
-    if (!u.found)
+    if (!needs_twin(f, a))
       continue; /* only its dims are used, or nothing */
     P.twin[a] = new_buf(&P, a, ".dev", KM_DEVICE);
     k_buf(f, P.twin[a])->host = a;

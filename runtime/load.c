@@ -5,7 +5,15 @@
  * goes to PATH.tmp.PID.N in the same directory (so the rename cannot cross
  * file systems), is closed (which reports a full disk), and is renamed over
  * PATH; on any failure the temporary file is removed.  The file is created
- * with mode 0666 less the umask, as fopen would.
+ * with mode 0666 less the umask, as fopen would.  A signal that ends the
+ * process while a file is being written (abort(), the GPU emulator's
+ * fault report, a segfault, Ctrl-C or kill) removes it too: while a save
+ * is in progress its temporary name is listed, and a handler for those
+ * signals unlinks the listed names before the signal's previous action
+ * runs (installed only while some save is in progress, so a program
+ * embedding the runtime keeps its own handlers otherwise).  SIGKILL and
+ * power loss still leave PATH.tmp.PID.N behind; PATH itself is never
+ * half-written.
  *
  * Conversions follow NumPy's astype where NumPy is defined, and define what
  * C leaves undefined: float to integer truncates toward zero and saturates
@@ -19,6 +27,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -109,6 +119,83 @@ int tcrt_load(const char *path, tc_array *out, const char **warning, char *err, 
 
 static atomic_uint temp_serial;
 
+/* ---- temporary files a fatal signal removes ----
+ * Slots hold the names of saves in progress (a save that finds no free
+ * slot, or a name too long for one, is simply not listed).  The handler
+ * reads them without a lock: a slot's name is written before it is marked
+ * busy, and unlink(2) is async-signal-safe. */
+enum { PENDING_SLOTS = 16, PENDING_NAME = 4096 };
+static char pending_name[PENDING_SLOTS][PENDING_NAME];
+static atomic_bool pending_busy[PENDING_SLOTS];
+static pthread_mutex_t pending_mu = PTHREAD_MUTEX_INITIALIZER;
+static int pending_saves; /* saves in progress; the handlers are installed while > 0 */
+static const int fatal_signals[] = {SIGABRT, SIGSEGV, SIGBUS, SIGINT, SIGTERM, SIGHUP, SIGQUIT};
+enum { NFATAL = sizeof fatal_signals / sizeof fatal_signals[0] };
+static struct sigaction previous[NFATAL];
+
+static void on_fatal_signal(int sig, siginfo_t *si, void *uctx) {
+  int k = 0;
+  while (k < NFATAL - 1 && fatal_signals[k] != sig)
+    k++;
+  const struct sigaction *prev = &previous[k];
+  bool custom = (prev->sa_flags & SA_SIGINFO) || (prev->sa_handler != SIG_DFL && prev->sa_handler != SIG_IGN);
+  /* A fault or abort ends the save whatever handles it next (the GPU
+   * emulator's handler aborts); an interrupt ends the process only by its
+   * default action: a program's own SIGINT handler may carry on. */
+  if (sig == SIGABRT || sig == SIGSEGV || sig == SIGBUS || !custom)
+    for (int i = 0; i < PENDING_SLOTS; i++)
+      if (atomic_load(&pending_busy[i]))
+        unlink(pending_name[i]);
+  if (prev->sa_flags & SA_SIGINFO) {
+    prev->sa_sigaction(sig, si, uctx);
+  } else if (prev->sa_handler == SIG_IGN) {
+    return;
+  } else if (prev->sa_handler != SIG_DFL) {
+    prev->sa_handler(sig);
+  } else {
+    /* the default action, once this handler returns (the signal is
+     * blocked until then; a fault simply happens again) */
+    signal(sig, SIG_DFL);
+    raise(sig);
+  }
+}
+
+/* Lists a save's temporary name; the first save in progress installs the
+ * handlers.  Returns the slot, or -1 when not listed. */
+static int pending_add(const char *name) {
+  int slot = -1;
+  pthread_mutex_lock(&pending_mu);
+  if (pending_saves++ == 0) {
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_sigaction = on_fatal_signal;
+    sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
+    sigemptyset(&sa.sa_mask);
+    for (int k = 0; k < NFATAL; k++)
+      sigaction(fatal_signals[k], &sa, &previous[k]);
+  }
+  for (int i = 0; i < PENDING_SLOTS && slot < 0 && strlen(name) < PENDING_NAME; i++)
+    if (!atomic_load(&pending_busy[i])) {
+      memcpy(pending_name[i], name, strlen(name) + 1);
+      atomic_store(&pending_busy[i], true);
+      slot = i;
+    }
+  pthread_mutex_unlock(&pending_mu);
+  return slot;
+}
+
+/* The save is over (renamed or removed): unlists it; the last one puts the
+ * previous handlers back. */
+static void pending_remove(int slot) {
+  pthread_mutex_lock(&pending_mu);
+  if (slot >= 0)
+    atomic_store(&pending_busy[slot], false);
+  if (--pending_saves == 0)
+    for (int k = 0; k < NFATAL; k++)
+      sigaction(fatal_signals[k], &previous[k], NULL);
+  pthread_mutex_unlock(&pending_mu);
+}
+
 /* Creates PATH.tmp.PID.N exclusively; *tmp gets the malloc'd name. */
 static FILE *open_temp(const char *path, char **tmp, char *err, size_t errsize, int *code) {
   size_t size = strlen(path) + 64;
@@ -181,6 +268,7 @@ int tcrt_save(const char *path, const tc_array *a, char *err, size_t errsize) {
   FILE *f = open_temp(path, &tmp, err, errsize, &code);
   if (!f)
     return code;
+  int slot = pending_add(tmp);
   code = fmt == FMT_NPY ? rt_npy_write(f, path, a, err, errsize) : rt_csv_write(f, path, a, err, errsize);
   /* fclose flushes: a full disk shows up here if not before. */
   int write_failed = ferror(f);
@@ -191,6 +279,7 @@ int tcrt_save(const char *path, const tc_array *a, char *err, size_t errsize) {
     code = rt_file_error(err, errsize, TC_ERR_INPUT, "%s: cannot replace the file: %s", path, strerror(errno));
   if (code)
     unlink(tmp);
+  pending_remove(slot);
   free(tmp);
   return code;
 }

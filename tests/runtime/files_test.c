@@ -13,12 +13,18 @@
  *       as OUT, printing as copy does (npy_convert_check.py).
  *   files_test unit DIR
  *       checks in C what needs no oracle: conversions at the edges, errors
- *       of tcrt_save, and that a failed save leaves no file behind in DIR.
+ *       of tcrt_save, and that a failed save leaves no file behind in DIR,
+ *       nor one killed by a signal while it writes (a fault, abort() from
+ *       a fault handler as the GPU emulator's, SIGTERM): each in a child.
  */
 #include "tensorc/runtime.h"
 
 #include <dirent.h>
 #include <math.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -219,6 +225,61 @@ static void test_save_errors(const char *dir) {
   CHECK(tcrt_alloc_count() == 0, "every buffer freed (%lld live)", (long long)tcrt_alloc_count());
 }
 
+/* ---- a save killed while it writes ---- */
+
+static void abort_on_segv(int sig) {
+  (void)sig;
+  abort(); /* as the GPU emulator reports host code reading device memory */
+}
+
+/* Runs `how` in a child that saves DIR/NAME; the parent waits (SIGTERM:
+ * kills it once its temporary file exists).  Then no temporary file may
+ * be left, whatever the child died of. */
+static void killed_save(const char *dir, const char *name, const char *how) {
+  char path[4096], err[1024], tmp[256];
+  snprintf(path, sizeof path, "%s/%s", dir, name);
+  snprintf(tmp, sizeof tmp, "%s.tmp.", name);
+  fflush(stdout);
+  pid_t pid = fork();
+  if (pid == 0) {
+    tc_array a = {NULL, TC_F32, 1, {64}};
+    if (!strcmp(how, "sigterm")) { /* long enough to be killed while it writes */
+      a = (tc_array){NULL, TC_F64, 2, {4000000, 1}};
+      a.data = calloc(4000000, sizeof(double));
+    } else { /* data that cannot be read: a fault inside the save */
+      a.data = mmap(NULL, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+      if (!strcmp(how, "abort"))
+        signal(SIGSEGV, abort_on_segv);
+    }
+    int code = tcrt_save(path, &a, err, sizeof err);
+    _exit(code ? 3 : 0);
+  }
+  if (!strcmp(how, "sigterm")) {
+    for (int i = 0; i < 20000 && !dir_has(dir, tmp); i++)
+      nanosleep(&(struct timespec){0, 500000}, NULL);
+    kill(pid, SIGTERM);
+  }
+  int status = 0;
+  waitpid(pid, &status, 0);
+  CHECK(!(WIFEXITED(status) && WEXITSTATUS(status) == 0), "%s: the save was stopped (status %#x)", how, status);
+  CHECK(!dir_has(dir, tmp), "%s: no temporary file left", how);
+}
+
+static void test_save_killed(const char *dir) {
+  killed_save(dir, "fault.npy", "segv");
+  killed_save(dir, "abort.npy", "abort");
+  killed_save(dir, "term.csv", "sigterm");
+  /* the handlers are installed only while a save runs */
+  char path[4096], err[1024];
+  float v[2] = {1, 2};
+  tc_array a = {v, TC_F32, 1, {2}};
+  snprintf(path, sizeof path, "%s/handlers.npy", dir);
+  CHECK(tcrt_save(path, &a, err, sizeof err) == 0, "save: %s", err);
+  struct sigaction now;
+  sigaction(SIGTERM, NULL, &now);
+  CHECK(!(now.sa_flags & SA_SIGINFO) && now.sa_handler == SIG_DFL, "SIGTERM's action is the default again");
+}
+
 int main(int argc, char **argv) {
   if (argc >= 4 && !strcmp(argv[1], "copy") && argc % 2 == 0)
     return copy(argc - 2, argv + 2, TC_UNKNOWN);
@@ -229,6 +290,7 @@ int main(int argc, char **argv) {
   if (argc == 3 && !strcmp(argv[1], "unit")) {
     test_convert();
     test_save_errors(argv[2]);
+    test_save_killed(argv[2]);
     printf("files: %d of %d checks passed\n", checks - failures, checks);
     return failures ? 1 : 0;
   }

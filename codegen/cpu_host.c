@@ -8,7 +8,8 @@
  * per loop variable and one per dimension symbol (made on first use, 0
  * until a KS_SETSYM).  mem2reg turns them into SSA values at -O1 and above,
  * which keeps this file free of phi bookkeeping.  Statements map one to one:
- *   alloc/free/move    tcrt_alloc (tcrt_result_alloc for `-> outK`) / tcrt_free and NULL (unless kept) / a copy
+ *   alloc/free/move    tcrt_alloc (tcrt_result_alloc, tcrt_dev_result_alloc for `-> outK`) / tcrt_free
+ *                      and NULL (unless kept) / a copy
  *   check, calls       a branch to a block that returns the status
  *   for, if            the usual loop and diamond
  *   kernel             its loop nest (cpu_kernel.c)
@@ -287,6 +288,9 @@ static void emit_stmt(Cg *g, KStmt *s) {
       /* returned as result out-1: the caller's memory when it passed a block of this size */
       LLVMValueRef b[5] = {g->ctx, g->results, cg_i32(g, s->out - 1), a[1], cg_i32(g, s->uninit)};
       p = cg_call(g, "tcrt_result_alloc", g->t_ptr, 5, b);
+    } else if (s->out) { /* the same in device memory: the caller's kDLCUDA output */
+      LLVMValueRef b[4] = {g->ctx, cg_i32(g, s->out - 1), a[1], cg_i32(g, s->uninit)};
+      p = cg_call(g, "tcrt_dev_result_alloc", g->t_ptr, 4, b);
     } else {
       p = cg_call(g, fn, g->t_ptr, 2, a);
     }
@@ -330,7 +334,8 @@ static void emit_stmt(Cg *g, KStmt *s) {
     }
     int kind = to_dev && from_dev ? TC_COPY_D2D : to_dev ? TC_COPY_H2D : TC_COPY_D2H;
     LLVMValueRef a[5] = {g->ctx, cg_buf_ptr(g, s->buf), cg_buf_ptr(g, s->src), buf_bytes(g, s->buf), cg_i32(g, kind)};
-    cg_return_if_nonzero(g, cg_call(g, "tcrt_dev_copy", g->t_i32, 5, a));
+    /* a result's copy back: none when it was computed in the caller's device tensor */
+    cg_return_if_nonzero(g, cg_call(g, s->out ? "tcrt_result_copy" : "tcrt_dev_copy", g->t_i32, 5, a));
     return;
   }
   case KS_SETSYM: LLVMBuildStore(B, cg_expr_i64(g, s->cond), cg_sym_slot(g, s->buf)); return;

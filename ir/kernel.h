@@ -236,7 +236,9 @@ struct KStmt {
    * the code takes the caller's memory for result k (results[k].data,
    * when the caller passes a block of the buffer's byte size), so the
    * result needs no copy into the caller's tensor.  0: a block of its
-   * own.  Printed `alloc ... -> out0`. */
+   * own.  Printed `alloc ... -> out0`.  On the GPU (placement) also the
+   * result's host buffer and its COPY back: none when the device buffer
+   * took the caller's kDLCUDA tensor (tcrt_dev_result_alloc). */
   int out;
   /* COPY: buf is an argument's device twin and this copy makes it
    * (placement): the caller's own device memory when the argument is

@@ -160,7 +160,10 @@ static void print_stmt(FILE *out, KFunc *f, KStmt *s, int depth) {
     print_buf(out, f, s->buf);
     fputs(" <- ", out);
     print_buf(out, f, s->src);
-    fprintf(out, "  %s\n", h2d && d2h ? "d2d" : h2d ? "h2d" : d2h ? "d2h" : "h2h");
+    fprintf(out, "  %s", h2d && d2h ? "d2d" : h2d ? "h2d" : d2h ? "d2h" : "h2h");
+    if (s->out)
+      fprintf(out, " -> out%d", s->out - 1);
+    fputc('\n', out);
     return;
   }
   case KS_MOVE:

@@ -360,7 +360,10 @@ static bool lower_batch(LCtx *C, IrNode *n) {
   KExpr **v;
   KStmt *k = lw_map_kernel(C, out, n->loc, &v);
   KExpr *pi[1] = {lw_i64op(IR_ADD, start, v[0])};
-  KExpr *row = k_cast(k_load(lw_buffer(C, perm), perm->type.dtype, 1, pi), DT_I64);
+  /* in order (shuffle=False: arange(n)), row r of the batch is row start + r
+   * of x: a contiguous copy that vectorises, not a gather through perm */
+  bool in_order = perm->op == IR_ARANGE && is_const_int(perm->args[0], 0) && is_const_int(perm->args[2], 1);
+  KExpr *row = in_order ? pi[0] : k_cast(k_load(lw_buffer(C, perm), perm->type.dtype, 1, pi), DT_I64);
   KExpr *xi[IR_MAX_RANK];
   xi[0] = row;
   for (int d = 1; d < x->type.rank; d++)

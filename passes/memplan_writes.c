@@ -1,7 +1,8 @@
 /* passes/memplan_writes.c - who writes a whole buffer: a statement that
  * stores every element of a buffer once without reading its old contents
  * (a kernel over the buffer's own points, a matmul, a random draw, a matmul
- * by blocks of rows ending in its epilogue).  In place, reuse and hoisting
+ * by blocks of rows ending in its epilogue, a row kernel whose first stage
+ * touching the buffer writes its row).  In place, reuse and hoisting
  * ask it before giving a buffer memory that holds something else, and the
  * pass before marking an allocation `uninit`.
  */
@@ -110,6 +111,67 @@ static bool block_matmul(Fn *F, KStmt *loop, KStmt *call, int b) {
          x->kind == KX_VAR && x->var == loop->var && same_extent(y, kb->dims[1]);
 }
 
+/* Kernel s writes every element of b once, each at its own point, without
+ * reading b or its aliases (F->set): its first nrow store indices are the
+ * variables rowvar[] of the row loops around it (a row kernel's stage,
+ * which writes its row of b), the others its own loops over the rest of
+ * b's dims (or 0 on a dim of 1). */
+static bool kernel_writes_all(Fn *F, KStmt *s, int b, const int *rowvar, int nrow) {
+  if (s->kind != KS_KERNEL || s->buf != b)
+    return false;
+  if (mp_expr_loads(s->value, F->set) || mp_expr_loads(s->finalize, F->set))
+    return false;
+  for (int i = 0; i < s->nstore; i++)
+    if (mp_expr_loads(s->store_idx[i], F->set))
+      return false;
+  KBuf *kb = k_buf(F->f, b);
+  int nout = s->nloops - s->nred;
+  bool used[2 * IR_MAX_RANK] = {0};
+  if (s->store_linear) {
+    Dim n;
+    return !nrow && s->nstore == 1 && nout == 1 && s->store_idx[0]->kind == KX_VAR &&
+           s->store_idx[0]->var == s->loopvar[0] && mp_numel(kb, &n) && dim_eq(s->extent[0], n);
+  }
+  if (s->nstore != kb->rank || nrow > kb->rank)
+    return false;
+  for (int d = 0; d < nrow; d++)
+    if (s->store_idx[d]->kind != KX_VAR || s->store_idx[d]->var != rowvar[d])
+      return false;
+  int mapped = 0;
+  for (int d = nrow; d < kb->rank; d++) {
+    KExpr *e = s->store_idx[d];
+    int64_t c;
+    if (e->kind == KX_CONST && e->ival == 0 && dim_is_const(kb->dims[d], &c) && c == 1)
+      continue;
+    if (e->kind != KX_VAR)
+      return false;
+    int j = 0;
+    while (j < nout && s->loopvar[j] != e->var)
+      j++;
+    if (j == nout || used[j] || !dim_eq(s->extent[j], kb->dims[d]))
+      return false;
+    used[j] = true;
+    mapped++;
+  }
+  return mapped == nout; /* no outer loop left that would write a point twice */
+}
+
+/* A row kernel's loop (`kernel rows`, with one nested `rows` loop per
+ * further row dim) over b's leading dims, whose first stage touching b
+ * (or an alias) writes b's whole row: every iteration writes its row
+ * before anything reads it, so the loop writes all of b (softmax's
+ * output, a row's max or sum).  rowvar[] gets the loops' variables. */
+static bool rows_write_all(Fn *F, KStmt *loop, int b, int *rowvar, int nrow) {
+  KBuf *kb = k_buf(F->f, b);
+  if (loop->kind != KS_FOR || !loop->rows || nrow >= kb->rank || !same_extent(loop->stop, kb->dims[nrow]))
+    return false;
+  rowvar[nrow] = loop->var;
+  KStmt *t = mp_first_toucher(F, &loop->body, 0);
+  if (t && t->kind == KS_FOR)
+    return rows_write_all(F, t, b, rowvar, nrow + 1);
+  return t && kernel_writes_all(F, t, b, rowvar, nrow + 1);
+}
+
 /* ===== who writes a whole buffer ===== */
 
 /* Statement s writes every element of b exactly once, each at its own
@@ -117,6 +179,10 @@ static bool block_matmul(Fn *F, KStmt *loop, KStmt *call, int b) {
  * contents do not matter, and a kernel reading another buffer at the stored
  * index may write over it. */
 bool mp_writes_all(Fn *F, KStmt *s, int b) {
+  if (s->kind == KS_FOR && s->rows) {
+    int rowvar[IR_MAX_RANK];
+    return rows_write_all(F, s, b, rowvar, 0);
+  }
   if (s->kind == KS_FOR) { /* a matmul by blocks of rows, then its epilogue on each block */
     KStmt *K = mp_block_kernel(F, s);
     KBuf *kb = k_buf(F->f, b);
@@ -143,40 +209,7 @@ bool mp_writes_all(Fn *F, KStmt *s, int b) {
       return !F->set[s->bufs[0]] && !F->set[s->bufs[1]];
     return s->call == KC_RAND && s->nbufs == 1 && s->bufs[0] == b;
   }
-  if (s->kind != KS_KERNEL || s->buf != b)
-    return false;
-  if (mp_expr_loads(s->value, F->set) || mp_expr_loads(s->finalize, F->set))
-    return false;
-  for (int i = 0; i < s->nstore; i++)
-    if (mp_expr_loads(s->store_idx[i], F->set))
-      return false;
-  KBuf *kb = k_buf(F->f, b);
-  int nout = s->nloops - s->nred;
-  bool used[2 * IR_MAX_RANK] = {0};
-  if (s->store_linear) {
-    Dim n;
-    return s->nstore == 1 && nout == 1 && s->store_idx[0]->kind == KX_VAR &&
-           s->store_idx[0]->var == s->loopvar[0] && mp_numel(kb, &n) && dim_eq(s->extent[0], n);
-  }
-  if (s->nstore != kb->rank)
-    return false;
-  int mapped = 0;
-  for (int d = 0; d < kb->rank; d++) {
-    KExpr *e = s->store_idx[d];
-    int64_t c;
-    if (e->kind == KX_CONST && e->ival == 0 && dim_is_const(kb->dims[d], &c) && c == 1)
-      continue;
-    if (e->kind != KX_VAR)
-      return false;
-    int j = 0;
-    while (j < nout && s->loopvar[j] != e->var)
-      j++;
-    if (j == nout || used[j] || !dim_eq(s->extent[j], kb->dims[d]))
-      return false;
-    used[j] = true;
-    mapped++;
-  }
-  return mapped == nout; /* no outer loop left that would write a point twice */
+  return kernel_writes_all(F, s, b, NULL, 0);
 }
 
 /* The first statement of l[from..] that touches the set (F->set). */

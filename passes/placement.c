@@ -29,6 +29,10 @@
  * 4. Results go back to the caller in host memory: each device result is
  *    copied into a new host buffer, which becomes the result, and the
  *    device buffer is freed unless it is a param's or an argument's twin.
+ *    The host buffer is marked `-> outK` (the copy lands in the caller's
+ *    CPU output), and so is the copy (`copy ... -> outK`): when memplan
+ *    marked the device buffer (the caller's kDLCUDA output, computed in
+ *    place), the host buffer is that memory and nothing is copied.
  *
  * Requires: schedule (KStmt.device).  Preserves: what every function
  * computes and returns.
@@ -55,18 +59,6 @@ static void join(Place *P, int a, int b) {
   a = find(P, a), b = find(P, b);
   if (a != b)
     P->parent[a] = b;
-}
-
-/* A result's device buffer is not the caller's host memory: its host
- * copy (4.) takes memplan's `-> outK` mark. */
-static void clear_device_outs(KFunc *f, KList *l) {
-  for (int i = 0; i < l->n; i++) {
-    KStmt *s = l->v[i];
-    if (s->kind == KS_ALLOC && k_buf(f, s->buf)->space == KM_DEVICE)
-      s->out = 0;
-    clear_device_outs(f, &s->body);
-    clear_device_outs(f, &s->orelse);
-  }
 }
 
 /* ---- 1. classes and spaces ---- */
@@ -319,7 +311,9 @@ static void place_func(KFunc *f) {
     if (f->results_why)
       f->results_why[r] = NULL;
     k_push(&f->body, al);
-    k_push(&f->body, stmt_of(KS_COPY, loc, res[r], b));
+    KStmt *back = stmt_of(KS_COPY, loc, res[r], b);
+    back->out = r + 1; /* nothing to copy when b is the caller's device tensor (`-> outK` on the device) */
+    k_push(&f->body, back);
     if (k_buf(f, b)->kind == KB_TEMP && k_buf(f, b)->host < 0) {
       /* freed unless it is a param's memory or an argument's twin (freed below) */
       KStmt *fr = stmt_of(KS_FREE, loc, b, 0);
@@ -336,7 +330,6 @@ static void place_func(KFunc *f) {
     if (P.twin[a] >= 0)
       k_push(&f->body, stmt_of(KS_FREE, loc, P.twin[a], 0));
   f->results = res;
-  clear_device_outs(f, &f->body);
 }
 
 bool pass_placement(KModule *m) {

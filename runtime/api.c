@@ -310,8 +310,11 @@ typedef struct Call {
   tc_array *args;
   void **copies;      /* host copies of arguments: strided ones, device ones staged */
   void **dev_copies;  /* contiguous device copies of strided device arguments */
-  const void **borrowed; /* device memory the GPU code may take as it is (tcrt_dev_arg) */
+  const void **borrowed; /* device memory the GPU code may take as it is (tcrt_dev_arg), and lent outputs */
   int nborrowed;
+  void **dev_out;        /* per result: the caller's kDLCUDA output lent to the call, or NULL */
+  int64_t *dev_out_bytes;
+  bool *dev_out_taken;
   bool device_args;   /* the GPU code takes device arguments (TC_GPU_DEVICE_ARGS) */
 } Call;
 
@@ -464,12 +467,26 @@ int64_t tcrt_api_output_copies(void) { return atomic_load(&output_copies); }
 
 void *tcrt_result_alloc(tc_ctx *ctx, const tc_array *results, int k, int64_t bytes, int uninit) {
   const tc_array *given = &results[k];
+  if (k < ctx->ndev_out && ctx->dev_out_taken[k])
+    return ctx->dev_out[k]; /* computed in the caller's device tensor: nothing comes back */
   if (given->data && tcrt_numel(given) * (int64_t)tcrt_dtype_size(given->dtype) == bytes) {
     if (!uninit)
       memset(given->data, 0, (size_t)bytes);
     return given->data;
   }
   return uninit ? tcrt_alloc_uninit(ctx, bytes) : tcrt_alloc(ctx, bytes);
+}
+
+void *tcrt_dev_result_alloc(tc_ctx *ctx, int k, int64_t bytes, int uninit) {
+  if (k < ctx->ndev_out && ctx->dev_out[k] && ctx->dev_out_bytes[k] == bytes && uninit && !ctx->dev_out_taken[k]) {
+    ctx->dev_out_taken[k] = true;
+    return ctx->dev_out[k];
+  }
+  return uninit ? tcrt_dev_alloc_uninit(ctx, bytes) : tcrt_dev_alloc(ctx, bytes);
+}
+
+int tcrt_result_copy(tc_ctx *ctx, void *dst, const void *src, int64_t bytes, int kind) {
+  return dst == src ? TC_OK : tcrt_dev_copy(ctx, dst, src, bytes, kind);
 }
 
 /* The bytes [*lo, *hi) that a tensor's elements span (any strides). */
@@ -496,17 +513,19 @@ static bool overlaps(uintptr_t lo, uintptr_t hi, const void *p, int64_t bytes) {
   return bytes > 0 && lo < (uintptr_t)p + (uint64_t)bytes && (uintptr_t)p < hi;
 }
 
-/* Whether output r's own memory can receive the result in place: host
- * memory (the generated code returns results in host memory, also on the
- * GPU) in C order, aligned for its dtype, sharing no byte with what the
- * call reads (an argument as the code sees it, a param) or with another
- * output.  The generated code then takes it for a result buffer that
- * memplan marked (`-> outK`); else the result is copied as before. */
+/* Whether output r's own memory can receive the result in place: in C
+ * order, aligned for its dtype, sharing no byte with what the call reads
+ * (an argument as the code sees it, a param) or with another output (any
+ * of them in either memory space: a false alarm only costs a copy).  The
+ * generated code then takes it for a result buffer that memplan marked
+ * (`-> outK`): a host output for a host buffer (results come back in host
+ * memory, also from the GPU), a kDLCUDA one for the result's device
+ * buffer; else the result is copied as before. */
 static bool lend_output(Call *c, DLTensor *const *outs, int r) {
   const DLTensor *t = outs[r];
   size_t es = tcrt_dtype_size(c->f->results[r].dtype);
   char *base = (char *)t->data + t->byte_offset;
-  if (t->device.device_type == kDLCUDA || !t->data || !is_c_order(t) || (uintptr_t)base % es)
+  if (!t->data || !is_c_order(t) || (uintptr_t)base % es)
     return false;
   uintptr_t lo, hi;
   tensor_span(t, es, &lo, &hi);
@@ -515,7 +534,7 @@ static bool lend_output(Call *c, DLTensor *const *outs, int r) {
                                            tcrt_numel(&c->args[k]) * (int64_t)tcrt_dtype_size(c->args[k].dtype)))
       return false;
   const tc_module *m = c->ctx->module;
-  for (int i = 0; m && !c->ctx->dev && i < m->nparams; i++) {
+  for (int i = 0; m && i < m->nparams; i++) {
     tc_array p = {tcrt_param(c->ctx, i), m->params[i].dtype, m->params[i].rank, {0}};
     memcpy(p.shape, m->params[i].shape, sizeof p.shape);
     if (overlaps(lo, hi, p.data, tcrt_numel(&p) * (int64_t)tcrt_dtype_size(p.dtype)))
@@ -547,20 +566,38 @@ static int run_call(Call *c, void *const *argv, DLTensor *const *outs, tc_array 
   /* the outputs that can take their result in place (tcrt_result_alloc) */
   tc_array *res = raw;
   memset(res, 0, sizeof *res * (size_t)f->nresults);
-  for (int r = 0; outs && r < f->nresults; r++)
-    if (lend_output(c, outs, r)) {
-      res[r].data = (char *)outs[r]->data + outs[r]->byte_offset;
-      res[r].dtype = f->results[r].dtype;
-      res[r].rank = outs[r]->ndim;
-      memcpy(res[r].shape, outs[r]->shape, sizeof(int64_t) * (size_t)outs[r]->ndim);
+  for (int r = 0; outs && r < f->nresults; r++) {
+    if (!lend_output(c, outs, r))
+      continue;
+    char *base = (char *)outs[r]->data + outs[r]->byte_offset;
+    if (outs[r]->device.device_type == kDLCUDA) { /* for the result's device buffer (tcrt_dev_result_alloc) */
+      tc_array size = {base, f->results[r].dtype, outs[r]->ndim, {0}};
+      memcpy(size.shape, outs[r]->shape, sizeof(int64_t) * (size_t)outs[r]->ndim);
+      c->dev_out[r] = base;
+      c->dev_out_bytes[r] = tcrt_numel(&size) * (int64_t)tcrt_dtype_size(size.dtype);
+      c->borrowed[c->nborrowed++] = base; /* kept from tcrt_dev_free */
+      continue;
     }
+    res[r].data = base;
+    res[r].dtype = f->results[r].dtype;
+    res[r].rank = outs[r]->ndim;
+    memcpy(res[r].shape, outs[r]->shape, sizeof(int64_t) * (size_t)outs[r]->ndim);
+  }
   uint64_t mark = rt_alloc_mark(c->ctx);
   /* lent to tcrt_dev_arg (and kept from tcrt_dev_free) for this call only */
   c->ctx->borrowed = c->borrowed;
   c->ctx->nborrowed = c->nborrowed;
+  c->ctx->dev_out = c->dev_out;
+  c->ctx->dev_out_bytes = c->dev_out_bytes;
+  c->ctx->dev_out_taken = c->dev_out_taken;
+  c->ctx->ndev_out = outs ? f->nresults : 0;
   int status = f->fn(c->ctx, c->args, res);
   c->ctx->borrowed = NULL;
   c->ctx->nborrowed = 0;
+  c->ctx->dev_out = NULL;
+  c->ctx->dev_out_bytes = NULL;
+  c->ctx->dev_out_taken = NULL;
+  c->ctx->ndev_out = 0;
   if (status) {
     rt_release_since(c->ctx, mark);
     memset(res, 0, sizeof *res * (size_t)f->nresults);
@@ -613,11 +650,13 @@ int tcrt_api_call(tc_ctx *ctx, const tc_funcdesc *f, void *const *argv, DLTensor
   int64_t sym_value[SMALL] = {0};
   int sym_arg[SMALL];
   tc_array args[SMALL] = {{0}}, results[SMALL] = {{0}};
-  void *copies[SMALL] = {0}, *dev_copies[SMALL] = {0};
-  const void *borrowed[SMALL] = {0};
+  void *copies[SMALL] = {0}, *dev_copies[SMALL] = {0}, *dev_out[SMALL] = {0};
+  const void *borrowed[2 * SMALL] = {0};
+  int64_t dev_out_bytes[SMALL] = {0};
+  bool dev_out_taken[SMALL] = {0};
   int na = f->nargs > 0 ? f->nargs : 1, ns = f->nsyms > 0 ? f->nsyms : 1, nr = f->nresults > 0 ? f->nresults : 1;
   bool small = na <= SMALL && ns <= SMALL && nr <= SMALL;
-  Call c = {ctx, f, sym_value, sym_arg, args, copies, dev_copies, borrowed, 0, false};
+  Call c = {ctx, f, sym_value, sym_arg, args, copies, dev_copies, borrowed, 0, dev_out, dev_out_bytes, dev_out_taken, false};
   c.device_args = ctx->dev && ctx->gpu && (ctx->gpu->flags & TC_GPU_DEVICE_ARGS);
   tc_array *res = raw ? raw : results;
   if (!small) {
@@ -626,11 +665,15 @@ int tcrt_api_call(tc_ctx *ctx, const tc_funcdesc *f, void *const *argv, DLTensor
     c.args = calloc((size_t)na, sizeof(tc_array));
     c.copies = calloc((size_t)na, sizeof(void *));
     c.dev_copies = calloc((size_t)na, sizeof(void *));
-    c.borrowed = calloc((size_t)na, sizeof(void *));
+    c.borrowed = calloc((size_t)(na + nr), sizeof(void *));
+    c.dev_out = calloc((size_t)nr, sizeof(void *));
+    c.dev_out_bytes = calloc((size_t)nr, sizeof(int64_t));
+    c.dev_out_taken = calloc((size_t)nr, sizeof(bool));
     res = raw ? raw : calloc((size_t)nr, sizeof(tc_array));
   }
   int code;
-  if (!c.sym_value || !c.sym_arg || !c.args || !c.copies || !c.dev_copies || !c.borrowed || !res) {
+  if (!c.sym_value || !c.sym_arg || !c.args || !c.copies || !c.dev_copies || !c.borrowed || !c.dev_out ||
+      !c.dev_out_bytes || !c.dev_out_taken || !res) {
     code = tcrt_fail(ctx, TC_ERR_NOMEM, "%s: out of memory", f->name);
   } else {
     for (int s = 0; s < ns; s++)
@@ -650,6 +693,9 @@ int tcrt_api_call(tc_ctx *ctx, const tc_funcdesc *f, void *const *argv, DLTensor
     free(c.copies);
     free(c.dev_copies);
     free(c.borrowed);
+    free(c.dev_out);
+    free(c.dev_out_bytes);
+    free(c.dev_out_taken);
   }
   if (code == TC_OK)
     rt_clear_error(ctx);

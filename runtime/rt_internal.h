@@ -92,6 +92,13 @@ struct tc_ctx {
    * (tcrt_dev_arg serves them without a copy); NULL between calls */
   const void *const *borrowed;
   int nborrowed;
+  /* api.c: the caller's kDLCUDA output tensors the running call may write
+   * in place, by result (tcrt_dev_result_alloc): the memory or NULL, its
+   * bytes, and whether a device buffer took it; NULL between calls */
+  void **dev_out;
+  int64_t *dev_out_bytes;
+  bool *dev_out_taken;
+  int ndev_out;
 };
 
 /* params.c: text for messages */

@@ -127,6 +127,16 @@ int64_t tcrt_malloc_calls(void);
  * unless `uninit`; else tcrt_alloc / tcrt_alloc_uninit.  Whoever calls a
  * function zeroes `results` first (api.c). */
 void *tcrt_result_alloc(tc_ctx *ctx, const tc_array *results, int k, int64_t bytes, int uninit);
+/* The same for a result's device buffer (GPU code): the caller's kDLCUDA
+ * output tensor for result k when tcrt_api_call lent one of exactly
+ * `bytes` bytes and `uninit` (device memory cannot be zeroed from here),
+ * else tcrt_dev_alloc / tcrt_dev_alloc_uninit.  Once a device buffer took
+ * it, tcrt_result_alloc of result k returns that device memory too: the
+ * result is in place, and tcrt_result_copy of it copies nothing. */
+void *tcrt_dev_result_alloc(tc_ctx *ctx, int k, int64_t bytes, int uninit);
+/* The copy of a result back to host memory (placement's `copy ... -> outK`):
+ * tcrt_dev_copy, or nothing when dst is src (the result is in place). */
+int tcrt_result_copy(tc_ctx *ctx, void *dst, const void *src, int64_t bytes, int kind);
 /* Counts results tcrt_api_call copied into a caller's output tensor (not
  * written there in place) since the process started (tests). */
 int64_t tcrt_api_output_copies(void);

@@ -130,12 +130,18 @@ int main(void) {
                                                 ? h2d == host_h2d - 1 && d2h == host_d2h
                                                 : h2d == host_h2d && d2h == host_d2h + 1);
 
-  /* 2. kDLCUDA in and out */
+  /* 2. kDLCUDA in and out: the kernel writes the output in place, so
+   * nothing crosses but the scalar s (host to device) */
   DLTensor od = device_tensor(ctx, NULL, bytes);
+  copies_since();
   rc = dev_scale(ctx, &xd, 2.0f, &od);
+  copies_since();
+  int64_t dev_h2d = h2d, dev_d2h = d2h, dev_d2d = d2d;
   memset(got, 0, sizeof got);
   read_back(ctx, got, &od, bytes);
   printf("cuda in, cuda out: rc=%d ok=%d\n", rc, close_to(got, want_scale));
+  printf("cuda out in place: h2d=%lld d2h=%lld d2d=%lld\n", (long long)dev_h2d, (long long)dev_d2h,
+         (long long)dev_d2d);
 
   /* 3. a mix: x on the host, y on the device, the result on the device */
   DLTensor yd = device_tensor(ctx, Y, bytes);

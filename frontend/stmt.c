@@ -168,6 +168,14 @@ static void lower_for_region(Resolver *L, AstNode *stmt, IrNode *start, IrNode *
   for (int i = 0; i < carried_before; i++) {
     Slot *s = slots.v[i];
     Binding *b = rs_env_get(s->is_param ? &L->params : &L->frame->locals, s->name);
+    if (b->alias) {
+      /* the body made the variable an unrolled loop's (for p in params()):
+       * it has no value to carry round this loop (it had none, a crash) */
+      ir_error(stmt->loc, "'%s' is a variable before this loop and the loop variable of a `for %s in params()` "
+               "(or list) loop inside it: expected another name for one of them", s->name, s->name);
+      ir_vec_push(&dropped, s);
+      continue;
+    }
     if (b->node == s->arg) {
       b->node = s->init;
       ir_vec_push(&dropped, s); /* its uses are rewritten once the yield exists */

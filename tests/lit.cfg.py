@@ -89,10 +89,10 @@ config.substitutions.append(("%difftest_gpu_args", "--seeds 1:7 --no-reduce" if 
 
 # tests/fuzz/libfuzzer: %fuzzbin holds the fuzz targets (replay drivers, or
 # libFuzzer binaries in a -DTENSORC_LIBFUZZER=ON build: feature `libfuzzer`);
-# %libfuzzer_smoke bounds smoke.test's run of each: 8 s, one process (no
+# %libfuzzer_smoke bounds smoke.test's run of each: 7 s, one process (no
 # -jobs: libFuzzer's workers write fuzz-N.log into the working directory).
 if hasattr(config, "tensorc_build_dir"):
     config.substitutions.append(("%fuzzbin", os.path.join(config.tensorc_build_dir, "fuzz")))
 if getattr(config, "libfuzzer", False):
     config.available_features.add("libfuzzer")
-config.substitutions.append(("%libfuzzer_smoke", "-max_total_time=8 -timeout=10 -rss_limit_mb=2048 -print_final_stats=1"))
+config.substitutions.append(("%libfuzzer_smoke", "-max_total_time=7 -timeout=10 -rss_limit_mb=2048 -print_final_stats=1"))

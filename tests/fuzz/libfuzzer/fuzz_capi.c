@@ -95,7 +95,10 @@ static DLTensor *make_tensor(FzBytes *b, const tc_argdesc *d, Slot *s) {
     lo += reach < 0 ? reach : 0;
     hi += reach > 0 ? reach : 0;
   }
-  if (coverable && numel <= MAX_ELEMS) {
+  if (coverable && numel == 0) {
+    s->buffer = calloc(1, 64); /* no elements: any pointer, none read */
+    t->data = s->buffer;
+  } else if (coverable && numel <= MAX_ELEMS) {
     size_t bytes = (size_t)((hi - lo + 1) * es) + t->byte_offset;
     s->buffer = malloc(bytes);
     for (size_t i = 0; i < bytes; i++) /* no bool is other than 0 or 1 */

@@ -183,6 +183,16 @@ def compile_workloads(args, work, info):
     cc = os.environ.get("CC", "cc")
     cflags = ["-O3", "-march=native", "-I" + work, "-I" + os.path.join(source_of(args.build), "runtime", "include"),
               "-I" + os.path.join(BENCH, "c")]
+    # the runtime's BLAS (cmake/blas.cmake): how to link it, how to call it
+    # directly (bench/c/blas_direct.h); a build from before it: -lopenblas
+    def words(name, default):
+        try:
+            with open(os.path.join(args.build, "lib", name)) as f:
+                return f.read().split()
+        except OSError:
+            return default
+    blas_ldflags = words("tensorc_rt.ldflags", ["-lopenblas", "-lm", "-ldl"])
+    blas_cflags = words("tensorc_rt.cflags", [])
     built = {}
     for key, name, _ in HARNESSES:
         if key not in args.only and not (key == "f" and "g" in args.only):
@@ -195,8 +205,8 @@ def compile_workloads(args, work, info):
             log("tensorc failed on", name, p.stdout)
             continue
         exe = os.path.join(work, name)
-        sh([cc] + cflags + [os.path.join(BENCH, "c", name + ".c"), obj, rt, "-lopenblas", "-lm", "-lpthread",
-                            "-o", exe])
+        sh([cc] + cflags + blas_cflags + [os.path.join(BENCH, "c", name + ".c"), obj, rt] + blas_ldflags +
+           ["-lpthread", "-o", exe])
         built[key] = exe
     sh([cc] + cflags + ["-fopenmp", os.path.join(BENCH, "c", "stream.c"), "-o", os.path.join(work, "stream")])
     built["stream"] = os.path.join(work, "stream")
@@ -204,10 +214,10 @@ def compile_workloads(args, work, info):
 
 
 def blas_of(exe):
-    """The OpenBLAS file an executable loads (ldd, symlinks resolved)."""
+    """The BLAS file an executable loads (ldd, symlinks resolved)."""
     try:
         for line in sh(["ldd", exe]).splitlines():
-            m = re.search(r"(libopenblas\S*|libblas\S*) => (\S+)", line)
+            m = re.search(r"(libscipy_openblas\S*|libopenblas\S*|libblis\S*|libblas\S*) => (\S+)", line)
             if m:
                 return os.path.realpath(m.group(2))
     except (subprocess.CalledProcessError, OSError):
@@ -359,15 +369,15 @@ def report(R):
         m["kernel"], m["commit"], R["build_type"], "`--quick`" if R["quick"] else "full run"))
     P("")
     P("- SIMD: %s; C compiler for harnesses and STREAM: %s, `-O3 -march=native`." % (m["simd"], m["cc"]))
-    P("- tensorc's BLAS (its runtime links `-lopenblas`): %s%s%s." % (
-        info.get("openblas", "?"), ", core (`openblas_get_corename`) **%s**" % info["openblas.core"]
+    P("- tensorc's BLAS (`tcrt_blas_info`; chosen by `-DTENSORC_BLAS`, cmake/blas.cmake): %s%s%s." % (
+        info.get("openblas", "?"), ", core (`openblas_get_corename`, BLIS: its config) **%s**" % info["openblas.core"]
         if info.get("openblas.core") else "", " — `%s`" % R["tc_blas"] if R.get("tc_blas") else ""))
     np_ = R.get("numpy")
     if np_:
         P("- NumPy %s (Python %s, `%s`), BLAS: %s%s." % (
             np_.get("numpy"), np_.get("python", "").split()[0], np_["path"], short_blas(np_.get("numpy.blas")),
             " — **the same library as tensorc's**" if R.get("numpy_same_blas") else
-            " — **not** the library tensorc links (no Python here has a NumPy on it)"))
+            " — **not** the library tensorc links (no Python here has a NumPy on that library)"))
     for o in R.get("numpy_other", []):
         P("- Also NumPy %s (`%s`) for (e) only, its own BLAS: %s (rows marked NumPy\u2032)." % (
             o.get("numpy"), o["path"], short_blas(o.get("numpy.blas"))))

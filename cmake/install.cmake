@@ -15,8 +15,13 @@ include(CMakePackageConfigHelpers)
 set(TENSORC_INSTALL_CMAKEDIR lib/cmake/tensorc)
 
 # The compiler.  It links LLVM from outside the build: keep that directory in
-# the installed executable's rpath.
+# the installed executable's rpath; and ../lib for a BLAS installed there.
 set_target_properties(tensorc PROPERTIES INSTALL_RPATH_USE_LINK_PATH ON)
+if(TENSORC_BLAS_BESIDE_RT)
+  set_target_properties(tensorc PROPERTIES INSTALL_RPATH "$ORIGIN/../lib")
+  # scipy-openblas's library (cmake/blas.cmake) beside the runtime
+  install(FILES ${TENSORC_BLAS_LIBRARY} DESTINATION lib)
+endif()
 install(TARGETS tensorc EXPORT tensorcTargets RUNTIME DESTINATION bin)
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/lib/ DESTINATION share/tensorc/lib
         FILES_MATCHING PATTERN "*.tc")
@@ -46,6 +51,12 @@ endif()
 # sanitizers' flag because a sanitized runtime needs their run-time libraries
 # (runtime/CMakeLists.txt gives the CMake targets the same).
 set(TENSORC_PC_LIBS "")
+# What a static link of the runtime adds for the BLAS (Libs.private).
+if(TENSORC_BLAS_BESIDE_RT)
+  set(TENSORC_PC_BLAS "-L\${libdir} -Wl,-rpath,\${libdir} -l${TENSORC_BLAS_LIBNAME}")
+else()
+  set(TENSORC_PC_BLAS "-l${TENSORC_BLAS_LIBNAME}")
+endif()
 if(TENSORC_SANITIZE)
   set(TENSORC_PC_LIBS " -fsanitize=address,undefined")
 endif()

@@ -16,8 +16,10 @@
  * 4. The output is written to a temporary name and renamed, so a failed run
  *    never leaves a half-written file.  An executable is the object in a
  *    temporary file linked by the system C compiler against libtensorc_rt:
- *        cc OBJ -o OUT.tmpPID RUNTIME -lopenblas -lm -ldl
- *    RUNTIME is the static libtensorc_rt.a by full path when it exists
+ *        cc OBJ -o OUT.tmpPID RUNTIME BLAS -lm -ldl
+ *    BLAS is -lopenblas or -lblis, or -L DIR -Wl,-rpath,DIR -lscipy_openblas
+ *    for the library of -DTENSORC_BLAS=scipy-openblas (cmake/blas.cmake),
+ *    which lives beside the runtime.  RUNTIME is the static libtensorc_rt.a by full path when it exists
  *    (-ltensorc_rt would pick the .so), else -L DIR -ltensorc_rt with an
  *    rpath.  DIR is ../lib beside the running tensorc (an installed
  *    compiler's runtime, or the build tree's lib/ next to its bin/), else
@@ -253,7 +255,14 @@ static bool link_exe(const char *obj, const char *extra_obj, const char *out, bo
     }
   if (!dir) /* else wherever cc finds it */
     argv[n++] = "-ltensorc_rt";
-  argv[n++] = "-lopenblas";
+  /* the BLAS (cmake/blas.cmake): the system's by name, or scipy-openblas's
+   * library, which lives beside the runtime */
+  if (TENSORC_BLAS_BESIDE_RT) {
+    const char *blas_dir = dir ? dir : TENSORC_RT_LIB_DIR;
+    argv[n++] = ir_sprintf("-L%s", blas_dir);
+    argv[n++] = ir_sprintf("-Wl,-rpath,%s", blas_dir);
+  }
+  argv[n++] = "-l" TENSORC_BLAS_LIBNAME;
   argv[n++] = "-lm";
   argv[n++] = "-ldl"; /* the runtime dlopens libcuda and libcublas */
   /* extra flags: words separated by spaces */

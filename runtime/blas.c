@@ -4,9 +4,10 @@
  * lowering passes `x.T @ y` and the backward of a product this way rather
  * than copying a transpose into a new buffer.
  *
- * Floats go to OpenBLAS, one cblas_?gemm call per batch entry (OpenBLAS
- * threads inside each call; batches in the models tensorc compiles are
- * short, and a batched gemm interface would tie us to one BLAS).  Integer
+ * Floats go to the BLAS chosen at build time (blas_lib.c), one ?gemm call
+ * per batch entry on the context's thread count (the library threads inside
+ * each call; batches in the models tensorc compiles are short, and a batched
+ * gemm interface would tie us to one BLAS).  Integer
  * and bool products are plain loops (see INT_GEMM).  Integers wrap on overflow, as NumPy's do:
  * the loops multiply and add in unsigned arithmetic, where C defines it.
  * Bool is NumPy's too: C[i,j] = OR over p of (A[i,p] AND B[p,j]).
@@ -18,7 +19,6 @@
  */
 #include "rt_internal.h"
 
-#include <cblas.h>
 #include <limits.h>
 #include <stdbool.h>
 #include <string.h>
@@ -32,16 +32,16 @@ static int fits_blas(int64_t x) { return x <= INT_MAX; }
  * checks in cblas reject the call. */
 static int ld(int64_t cols) { return (int)(cols > 0 ? cols : 1); }
 
-static void gemm_f32(int trans, const float *a, const float *b, float *c, int64_t m, int64_t n, int64_t k) {
+static void gemm_f32(int threads, int trans, const float *a, const float *b, float *c, int64_t m, int64_t n,
+                     int64_t k) {
   bool ta = trans & TC_MM_TRANS_A, tb = trans & TC_MM_TRANS_B;
-  cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, (int)m, (int)n, (int)k,
-              1.0f, a, ld(ta ? m : k), b, ld(tb ? k : n), 0.0f, c, ld(n));
+  tcrt_blas_sgemm(threads, ta, tb, (int)m, (int)n, (int)k, a, ld(ta ? m : k), b, ld(tb ? k : n), 0.0f, c, ld(n));
 }
 
-static void gemm_f64(int trans, const double *a, const double *b, double *c, int64_t m, int64_t n, int64_t k) {
+static void gemm_f64(int threads, int trans, const double *a, const double *b, double *c, int64_t m, int64_t n,
+                     int64_t k) {
   bool ta = trans & TC_MM_TRANS_A, tb = trans & TC_MM_TRANS_B;
-  cblas_dgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, (int)m, (int)n, (int)k,
-              1.0, a, ld(ta ? m : k), b, ld(tb ? k : n), 0.0, c, ld(n));
+  tcrt_blas_dgemm(threads, ta, tb, (int)m, (int)n, (int)k, a, ld(ta ? m : k), b, ld(tb ? k : n), 0.0, c, ld(n));
 }
 
 /* Element offsets of op(A)[i,p] and op(B)[p,j] in the stored operands. */
@@ -118,7 +118,8 @@ int tcrt_matmul(tc_ctx *ctx, tc_dtype dt, int trans, const void *a, const void *
                      (long long)n, (long long)k);
   if (!c || (k > 0 && (!a || !b)))
     return tcrt_fail(ctx, TC_ERR_RUNTIME, "matmul: missing buffer");
-  /* 2. One product per batch entry. */
+  /* 2. One product per batch entry, on the context's threads. */
+  int threads = ctx ? tcrt_threads(ctx) : tcrt_default_threads();
   for (int64_t e = 0; e < batch; e++) {
     char *ce = (char *)c + (size_t)(e * stride_c) * size;
     if (k == 0) {
@@ -130,8 +131,8 @@ int tcrt_matmul(tc_ctx *ctx, tc_dtype dt, int trans, const void *a, const void *
     const char *ae = (const char *)a + (size_t)(e * stride_a) * size;
     const char *be = (const char *)b + (size_t)(e * stride_b) * size;
     switch (dt) {
-    case TC_F32: gemm_f32(trans, (const float *)ae, (const float *)be, (float *)ce, m, n, k); break;
-    case TC_F64: gemm_f64(trans, (const double *)ae, (const double *)be, (double *)ce, m, n, k); break;
+    case TC_F32: gemm_f32(threads, trans, (const float *)ae, (const float *)be, (float *)ce, m, n, k); break;
+    case TC_F64: gemm_f64(threads, trans, (const double *)ae, (const double *)be, (double *)ce, m, n, k); break;
     case TC_I32: gemm_i32(trans, (const int32_t *)ae, (const int32_t *)be, (int32_t *)ce, m, n, k); break;
     case TC_I64: gemm_i64(trans, (const int64_t *)ae, (const int64_t *)be, (int64_t *)ce, m, n, k); break;
     default: gemm_bool(trans, (const uint8_t *)ae, (const uint8_t *)be, (uint8_t *)ce, m, n, k); break;

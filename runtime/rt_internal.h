@@ -9,6 +9,13 @@
 
 typedef struct rt_pool rt_pool;
 
+/* blas_lib.c: one product C = op(A) @ op(B) + beta*C, row-major, by the BLAS
+ * chosen at build time, on `threads` threads (see blas_lib.c). */
+void tcrt_blas_sgemm(int threads, bool ta, bool tb, int m, int n, int k, const float *a, int lda, const float *b,
+                     int ldb, float beta, float *c, int ldc);
+void tcrt_blas_dgemm(int threads, bool ta, bool tb, int m, int n, int k, const double *a, int lda, const double *b,
+                     int ldb, double beta, double *c, int ldc);
+
 /* device.c: one matrix product on device memory, as tcrt_dev_matmul got
  * it: C[b] = op(A[b]) @ op(B[b]) for b < batch, row-major, C[b] m x n;
  * op(A[b]) is m x k, stored as such or, with trans_a, as its k x m

@@ -12,7 +12,7 @@
 #       --gpu-arch=ARCH; --emulate: --gpu-emulate, to try `run` here),
 #       records the NumPy references and the CPU's results next to them,
 #       and copies the shared libraries the programs load that the GPU
-#       machine may lack (OpenBLAS, gfortran) into lib/ for LD_LIBRARY_PATH;
+#       machine may lack (the BLAS: scipy-openblas, or OpenBLAS and gfortran) into lib/ for LD_LIBRARY_PATH;
 #       all of it packed into BUNDLE/bundle.tar.xz (~8 MiB; the limit a
 #       device call carries is 60), with BUNDLE/manifest and prepare.log.
 #       BUNDLE defaults to .gpucheck (git-ignored).
@@ -24,7 +24,7 @@
 #       check passed.
 #   scripts/gpu-check.sh [BUNDLE]
 #       both, on a machine that can build (llvm-config-14, flex, bison,
-#       OpenBLAS) and has a GPU.
+#       pip for the BLAS) and has a GPU.
 #   --smoke: a few programs only (tests/scripts/gpu_check.test).
 #
 # The lead's device call (after `bash scripts/gpu-check.sh prepare` here):
@@ -66,7 +66,8 @@ groups() {
 can_build() {
   command -v llvm-config-14 >/dev/null || [ -x /usr/lib/llvm-14/bin/llvm-config ] || return 1
   command -v flex >/dev/null && command -v bison >/dev/null || return 1
-  ldconfig -p 2>/dev/null | grep -q libopenblas || [ -e /usr/lib/x86_64-linux-gnu/libopenblas.so ] || return 1
+  # the BLAS: pip fetches the default scipy-openblas32 wheel (cmake/blas.cmake)
+  python3 -m pip --version >/dev/null 2>&1 || return 1
 }
 
 prepare() {
@@ -76,7 +77,7 @@ prepare() {
     [ -x "$tensorc" ] || { echo "gpu-check: $tensorc does not exist (build it, or leave --build out)" >&2; return 1; }
   else
     if ! can_build; then
-      echo "gpu-check: cannot build tensorc here: it needs llvm-config-14, flex, bison and OpenBLAS" \
+      echo "gpu-check: cannot build tensorc here: it needs llvm-config-14, flex, bison and pip (for the BLAS)" \
         "(scripts/setup.sh). Prepare on the development machine and carry the bundle." >&2
       return 1
     fi
@@ -114,12 +115,15 @@ prepare() {
   local tiny=() src=$b/bench/src cflags
   [ "$emulate" = 1 ] && tiny=(--tiny)
   cflags=(-O2 -I"$src" -I"$root/runtime/include" -I"$root/bench/c")
+  # what the static runtime needs after it: the BLAS, libm, libdl (cmake/blas.cmake)
+  local rtlibs
+  read -r -a rtlibs < "$(dirname "$rt")/tensorc_rt.ldflags" || return 1
   mkdir -p "$src"
   if "$py" bench/gpu/programs.py "$src" "${tiny[@]}" &&
     "$tensorc" "${flags[@]}" -c "$src/gpubench.tc" -o "$src/gpubench.o" &&
-    cc "${cflags[@]}" bench/gpu/gpubench.c "$src/gpubench.o" "$rt" -lopenblas -lm -lpthread -o "$b/bench/gpubench" &&
+    cc "${cflags[@]}" bench/gpu/gpubench.c "$src/gpubench.o" "$rt" "${rtlibs[@]}" -lpthread -o "$b/bench/gpubench" &&
     "$tensorc" "${flags[@]}" -c bench/tc/mlp.tc -o "$src/mlp.o" &&
-    cc "${cflags[@]}" bench/gpu/mlp_gpu.c "$src/mlp.o" "$rt" -lopenblas -lm -lpthread \
+    cc "${cflags[@]}" bench/gpu/mlp_gpu.c "$src/mlp.o" "$rt" "${rtlibs[@]}" -lpthread \
       -Wl,--wrap=tcrt_dev_launch,--wrap=tcrt_dev_matmul,--wrap=tcrt_dev_matmul_epilogue -o "$b/bench/mlp_gpu"; then
     echo "PREPARE bench ok" | tee -a "$log"
   else
@@ -301,7 +305,7 @@ case "$mode" in
   run) run ;;
   all)
     if ! can_build && [ -z "$build" ]; then
-      echo "gpu-check: this machine cannot build tensorc (no llvm-config-14, flex, bison or OpenBLAS):" \
+      echo "gpu-check: this machine cannot build tensorc (no llvm-config-14, flex, bison or pip for the BLAS):" \
         "run 'scripts/gpu-check.sh prepare' where it builds, then 'scripts/gpu-check.sh run' here" >&2
       exit 2
     fi

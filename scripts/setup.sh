@@ -2,12 +2,15 @@
 # Installs everything tensorc needs on Debian 12, and does nothing when it is
 # all there already.  Run as root (or with sudo available).
 #   compiler:  cmake, ninja, gcc, flex, bison, LLVM 14 (C API, FileCheck, lit)
-#   runtime:   OpenBLAS, DLPack headers
+#   runtime:   DLPack headers; the BLAS (cmake/blas.cmake): pip, with which
+#              the build fetches PyPI's scipy-openblas32 wheel into the build
+#              tree (the default -DTENSORC_BLAS=scipy-openblas), and the
+#              system's OpenBLAS and BLIS for -DTENSORC_BLAS=openblas / blis
 #   tests:     Python 3 with NumPy (the oracle)
 set -euo pipefail
 
 packages=(cmake ninja-build gcc g++ make pkgconf flex bison llvm-14-dev llvm-14-tools
-          libopenblas-dev libdlpack-dev python3 python3-numpy)
+          libopenblas-dev libblis-dev libdlpack-dev python3 python3-numpy python3-pip)
 
 missing=()
 for p in "${packages[@]}"; do

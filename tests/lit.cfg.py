@@ -35,14 +35,17 @@ if shutil.which("gdb", path=config.environment["PATH"]):
 
 if config.sanitize:
     config.available_features.add("sanitize")
+# blas-scipy-openblas, blas-openblas or blas-blis: the runtime's BLAS
+config.available_features.add("blas-" + getattr(config, "blas", "openblas"))
 
 # tests/capi: compile and link a C program against this build's runtime
 # (static; a sanitized build's runtime needs the sanitizers at link time).
 if hasattr(config, "tensorc_build_dir"):
     src = os.path.dirname(config.test_source_root)
     san = "-fsanitize=address,undefined" if config.sanitize else ""
-    config.substitutions.append(("%rt_link", "-I%s/runtime/include %s/lib/libtensorc_rt.a -lopenblas -lm -lpthread -ldl %s"
-                                 % (src, config.tensorc_build_dir, san)))
+    blas = getattr(config, "blas_ldflags", "-lopenblas")  # the BLAS's flags (cmake/blas.cmake)
+    config.substitutions.append(("%rt_link", "-I%s/runtime/include %s/lib/libtensorc_rt.a %s -lm -lpthread -ldl %s"
+                                 % (src, config.tensorc_build_dir, blas, san)))
     config.substitutions.append(("%rt_sanflags", san))
 
 # tests/robustness/fuzz.test: fewer programs (another seed) under the sanitizers

@@ -1,13 +1,14 @@
 /* (e) C = A @ B and relu(A @ B + bias) for square f32 matrices of 1024 and
- * 2048: tensorc (bench/tc/sgemm.tc) against OpenBLAS's cblas_sgemm called
- * directly, the library tensorc's runtime links (-lopenblas), and the same
+ * 2048: tensorc (bench/tc/sgemm.tc) against the sgemm of the BLAS tensorc's
+ * runtime links called directly (blas_direct.h; cmake/blas.cmake), and the same
  * followed by a separate bias + ReLU loop in plain C (what an unfused
  * epilogue costs).  The four are interleaved, one of each per repetition,
  * so that a machine busy with something else slows them alike.
  * argv[1]: repetitions at 1024 (a quarter at 2048); argv[2]: the largest
  * size (default 2048). */
-#include <cblas.h>
+#include "blas_direct.h"
 #include "sgemm.h"
+#include "tensorc/runtime.h"
 #include "bench.h"
 
 static double check(const float *a, const float *b, const float *bias, const float *c, int64_t n) {
@@ -24,9 +25,7 @@ static double check(const float *a, const float *b, const float *bias, const flo
   return err;
 }
 
-static void blas_mm(const float *a, const float *b, float *c, int n) {
-  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1.0f, a, n, b, n, 0.0f, c, n);
-}
+static void blas_mm(const float *a, const float *b, float *c, int n) { direct_sgemm(a, b, c, n); }
 
 static void bias_relu(float *c, const float *bias, int64_t n) {
   for (int64_t i = 0; i < n; i++)
@@ -39,9 +38,6 @@ static void bias_relu(float *c, const float *bias, int64_t n) {
 int main(int argc, char **argv) {
   int reps = bench_reps(argc, argv, 20);
   int64_t top = argc > 2 ? atoll(argv[2]) : 2048;
-  printf("INFO openblas %s threads=%d\n", openblas_get_config(), openblas_get_num_threads());
-  /* the kernel set OpenBLAS's DYNAMIC_ARCH picked for this CPU */
-  printf("INFO openblas.core %s\n", openblas_get_corename());
   sgemm_ctx *ctx = sgemm_create(NULL);
   if (!ctx) {
     fprintf(stderr, "bench: %s\n", sgemm_error(NULL));
@@ -67,6 +63,9 @@ int main(int argc, char **argv) {
     snprintf(key, sizeof key, "e.tensorc.mm_bias_relu.%lld", (long long)n);
     bench_check(key, check(a, b, bias, c, n), 1e-5);
     blas_mm(a, b, c, (int)n);
+    if (n == 1024) /* the library as the runtime describes it, after a product (which set its threads) */
+      printf("INFO openblas %s threads=%d\nINFO openblas.core %s\n", tcrt_blas_info(), direct_threads(),
+             direct_core());
 
     for (int i = 0; i < r; i++) {
       TIME1(&t[i], CALL(sgemm_error, ctx, sgemm_mm(ctx, &A, &B, &C)));

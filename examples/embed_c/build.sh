@@ -22,7 +22,9 @@ if pkg-config --exists tensorc 2>/dev/null; then
   # (-ltensorc_rt finds the shared runtime: the rpath lets the program find it too)
   rt="$(pkg-config --cflags --libs tensorc) -Wl,-rpath,$(pkg-config --variable=libdir tensorc)"
 else
-  rt="-I$root/runtime/include $build/lib/libtensorc_rt.a -lopenblas -lm ${TENSORC_RT_LDFLAGS:-}"
+  # the static runtime and what it needs: the BLAS, libm, libdl (the build
+  # writes them into lib/tensorc_rt.ldflags: cmake/blas.cmake)
+  rt="-I$root/runtime/include $build/lib/libtensorc_rt.a $(cat "$build/lib/tensorc_rt.ldflags") ${TENSORC_RT_LDFLAGS:-}"
 fi
 ${CC:-cc} -O2 -I"$out" "$root/examples/embed_c/classify.c" "$out/digits.o" $rt -o "$out/classify"
 echo "built $out/classify"

@@ -724,8 +724,8 @@ static bool emit(KModule *m, CgEmit kind, const char *path, int opt) {
 static void run_kernels(KModule *m, int opt) {
   char *obj = ir_sprintf("%s/cg%d.o", dir, opt), *exe = ir_sprintf("%s/harness%d", dir, opt);
   CHECK(emit(m, CG_OBJ, obj, opt));
-  int rc = sh("%s -I%s/runtime/include %s/harness.c %s %s/lib/libtensorc_rt.a -lopenblas -lm%s -o %s", TC_CC,
-              TC_SOURCE_DIR, dir, obj, TC_BINARY_DIR, TC_SAN, exe);
+  int rc = sh("%s -I%s/runtime/include %s/harness.c %s %s/lib/libtensorc_rt.a %s -lm%s -o %s", TC_CC,
+              TC_SOURCE_DIR, dir, obj, TC_BINARY_DIR, TC_BLAS_LDFLAGS, TC_SAN, exe);
   CHECK(rc == 0);
   if (rc)
     return;

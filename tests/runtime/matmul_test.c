@@ -8,6 +8,10 @@
  *       entries were not touched).
  *   matmul_test unit
  *       errors and degenerate sizes, in C.
+ *   matmul_test blas
+ *       the BLAS (runtime/blas_lib.c): what tcrt_blas_info says, and that
+ *       each product runs on the context's thread count, the same bytes
+ *       whatever that count (the library's own count read back from it).
  */
 #include "tensorc/runtime.h"
 
@@ -16,6 +20,19 @@
 #include <string.h>
 
 #include "check.h"
+
+/* The BLAS library's own thread count (tests/runtime/CMakeLists.txt gives
+ * this file the runtime's TC_BLAS_* definition and the library's headers). */
+#if defined(TC_BLAS_SCIPY_OPENBLAS)
+#include <cblas.h>
+static int library_threads(void) { return scipy_openblas_get_num_threads(); }
+#elif defined(TC_BLAS_OPENBLAS)
+#include <cblas.h>
+static int library_threads(void) { return openblas_get_num_threads(); }
+#elif defined(TC_BLAS_BLIS)
+#include <blis.h>
+static int library_threads(void) { return (int)bli_thread_get_num_threads(); }
+#endif
 
 static tc_dtype dtype_named(const char *s) {
   static const char *names[] = {"", "bool", "i32", "i64", "f32", "f64"};
@@ -135,6 +152,27 @@ static void unit(void) {
   tcrt_ctx_free(ctx);
 }
 
+static void blas(void) {
+  printf("blas: %s\n", tcrt_blas_info());
+  enum { N = 256 };
+  float *a = malloc(N * N * sizeof(float)), *b = malloc(N * N * sizeof(float));
+  float *c1 = malloc(N * N * sizeof(float)), *c2 = malloc(N * N * sizeof(float));
+  for (int i = 0; i < N * N; i++) {
+    a[i] = (float)((i * 7) % 13) / 13.0f - 0.5f;
+    b[i] = (float)((i * 5) % 11) / 11.0f - 0.5f;
+  }
+  tc_ctx *ctx = tcrt_ctx_new(0);
+  tcrt_set_threads(ctx, 1);
+  CHECK(tcrt_matmul(ctx, TC_F32, 0, a, b, c1, 1, N, N, N, 0, 0, 0) == 0, "1 thread");
+  CHECK(library_threads() == 1, "the BLAS runs on the context's 1 thread, not %d", library_threads());
+  tcrt_set_threads(ctx, 2);
+  CHECK(tcrt_matmul(ctx, TC_F32, 0, a, b, c2, 1, N, N, N, 0, 0, 0) == 0, "2 threads");
+  CHECK(library_threads() == 2, "the BLAS runs on the context's 2 threads, not %d", library_threads());
+  CHECK(memcmp(c1, c2, N * N * sizeof(float)) == 0, "1 and 2 threads give the same bytes");
+  tcrt_ctx_free(ctx);
+  free(a), free(b), free(c1), free(c2);
+}
+
 int main(int argc, char **argv) {
   if (argc == 3 && !strcmp(argv[1], "run"))
     return run(argv[2]);
@@ -143,6 +181,11 @@ int main(int argc, char **argv) {
     printf("matmul: %d of %d checks passed\n", checks - failures, checks);
     return failures ? 1 : 0;
   }
-  fprintf(stderr, "usage: matmul_test run MANIFEST | unit\n");
+  if (argc == 2 && !strcmp(argv[1], "blas")) {
+    blas();
+    printf("blas: %d of %d checks passed\n", checks - failures, checks);
+    return failures ? 1 : 0;
+  }
+  fprintf(stderr, "usage: matmul_test run MANIFEST | unit | blas\n");
   return 2;
 }

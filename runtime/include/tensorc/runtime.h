@@ -293,10 +293,16 @@ enum { TC_MM_TRANS_A = 1, TC_MM_TRANS_B = 2 };
  * (broadcast).  op(A[b]) is A[b] as stored (m x k, row length k), or with
  * TC_MM_TRANS_A in `trans` the transpose of the stored k x m matrix (row
  * length m); op(B[b]) likewise: stored k x n, or n x k with TC_MM_TRANS_B.
- * f32/f64 through OpenBLAS (cblas_sgemm / cblas_dgemm, CblasTrans for a
- * flag), i32/i64/bool by a plain loop. */
+ * f32/f64 through the BLAS chosen at build time (cblas_sgemm / cblas_dgemm,
+ * CblasTrans for a flag) on tcrt_threads(ctx) threads, i32/i64/bool by a
+ * plain loop. */
 int tcrt_matmul(tc_ctx *ctx, tc_dtype dt, int trans, const void *a, const void *b, void *c, int64_t batch,
                 int64_t m, int64_t n, int64_t k, int64_t stride_a, int64_t stride_b, int64_t stride_c);
+/* The BLAS library the runtime was built with (-DTENSORC_BLAS=), its
+ * version and configuration, and the kernel set it picked for this CPU,
+ * e.g. "scipy-openblas32: OpenBLAS 0.3.34 ... , core SkylakeX".  A static
+ * string. */
+const char *tcrt_blas_info(void);
 
 /* ===== print.c: NumPy's text ===== */
 

@@ -621,6 +621,7 @@ static Val h_int(Resolver *L, Args *A, IrOp op, AstNode *call) {
   if (!x)
     return rs_error();
   IrNode *one = rs_emit(L, IR_RESHAPE, call->loc, 1, &x);
+  one->at.str = "int()"; /* its size errors are int()'s (shape, lower) */
   IrNode *n = rs_emit(L, op, call->loc, 1, &one);
   n->at.dtype = DT_I64;
   return rs_node(n, call->loc);

@@ -643,8 +643,9 @@ static void reshape_sizes(LCtx *C, IrNode *n, IrNode *x) {
     lw_bind_sym(C, n->type.dims[fresh], lw_i64op(IR_FLOORDIV, k_dim(total), k_dim(known)), n->loc);
     known = dim_mul(known, n->type.dims[fresh]);
   }
-  lw_check(C, k_op2(IR_EQ, DT_BOOL, k_dim(total), k_dim(known)), n->loc,
-           ir_sprintf("reshape: cannot reshape a tensor of %s elements into the sizes given", have));
+  const char *what = n->at.str ? ir_sprintf("%s needs a tensor of one element, but this one has %s", n->at.str, have)
+                                : ir_sprintf("reshape: cannot reshape a tensor of %s elements into the sizes given", have);
+  lw_check(C, k_op2(IR_EQ, DT_BOOL, k_dim(total), k_dim(known)), n->loc, what);
 }
 
 static void lower_movement(LCtx *C, IrNode *n) {

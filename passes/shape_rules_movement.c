@@ -84,8 +84,11 @@ void shape_reshape(ShapeCtx *S, IrNode *n) {
       sz[neg] = sh_fresh(S, "d", n->loc);
     }
   } else if (!sh_unify(S, total, known)) {
-    sh_error(S, n->loc, "cannot reshape %s into %s: it has %s elements, but the new shape holds %s", sh_tstr(&x), text,
-             sh_dstr(total), sh_dstr(known));
+    if (n->at.str) /* int(x): Python's int of one element */
+      sh_error(S, n->loc, "%s needs a tensor of one element, but %s has %s elements", n->at.str, sh_tstr(&x), sh_dstr(total));
+    else
+      sh_error(S, n->loc, "cannot reshape %s into %s: it has %s elements, but the new shape holds %s", sh_tstr(&x),
+               text, sh_dstr(total), sh_dstr(known));
     sh_note_operand(S, n, 0, "the tensor");
     sh_poison(n);
     return;

@@ -427,6 +427,20 @@ static bool is_fill(IrNode *v, double c) {
   return fill_value(v, &d) && d == c;
 }
 
+/* Zeros that leave every value as it is, signed zeros included (IEEE):
+ * x + -0.0 and x - 0.0 are x, but -0.0 + 0.0 is 0.0 (NumPy prints "0."),
+ * so in a float sum only a -0.0 operand goes, in a difference only a 0.0
+ * subtrahend.  Integer zeros have no sign. */
+static bool is_add_zero(IrNode *v, IrNode *n) {
+  double d;
+  return fill_value(v, &d) && d == 0 && (!ir_dtype_is_float(n->type.dtype) || signbit(d));
+}
+
+static bool is_sub_zero(IrNode *v, IrNode *n) {
+  double d;
+  return fill_value(v, &d) && d == 0 && (!ir_dtype_is_float(n->type.dtype) || !signbit(d));
+}
+
 /* Whether n's uses may read m instead: same type (with weak) and no
  * symbol lost (the lowering binds a symbol where a node with that symval
  * is computed). */
@@ -450,8 +464,8 @@ static bool identity_perm(IrNode *n) {
 static IrNode *identity(IrNode *n) {
   IrNode *x = n->nargs > 0 ? n->args[0] : NULL, *y = n->nargs > 1 ? n->args[1] : NULL, *r = NULL;
   switch (n->op) {
-  case IR_ADD: r = is_fill(y, 0) ? x : is_fill(x, 0) ? y : NULL; break;
-  case IR_SUB: r = is_fill(y, 0) ? x : NULL; break;
+  case IR_ADD: r = is_add_zero(y, n) ? x : is_add_zero(x, n) ? y : NULL; break;
+  case IR_SUB: r = is_sub_zero(y, n) ? x : NULL; break;
   case IR_MUL: r = is_fill(y, 1) ? x : is_fill(x, 1) ? y : NULL; break;
   case IR_DIV:
   case IR_POW: r = is_fill(y, 1) ? x : NULL; break;

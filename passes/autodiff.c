@@ -440,6 +440,7 @@ static bool walk(IrFunc *f, Frame *fr, int depth, int *count) {
 bool pass_autodiff(IrModule *m) {
   bool ok = true;
   int count = 0;
+  ad_dist_buckets(m); /* --dist=mpi: grads of params averaged across ranks (autodiff_dist.c) */
   for (int i = 0; i < m->funcs.n; i++) {
     IrFunc *f = m->funcs.v[i];
     Frame fr[64];

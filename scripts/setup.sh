@@ -2,12 +2,12 @@
 # Installs everything tensorc needs on Debian 12, and does nothing when it is
 # all there already.  Run as root (or with sudo available).
 #   compiler:  cmake, ninja, gcc, flex, bison, LLVM 14 (C API, FileCheck, lit)
-#   runtime:   OpenBLAS, DLPack headers
+#   runtime:   OpenBLAS, DLPack headers, Open MPI (--dist=mpi, docs/distributed.md)
 #   tests:     Python 3 with NumPy (the oracle)
 set -euo pipefail
 
 packages=(cmake ninja-build gcc g++ make pkgconf flex bison llvm-14-dev llvm-14-tools
-          libopenblas-dev libdlpack-dev python3 python3-numpy)
+          libopenblas-dev libdlpack-dev libopenmpi-dev openmpi-bin python3 python3-numpy)
 
 missing=()
 for p in "${packages[@]}"; do

@@ -84,3 +84,22 @@ config.substitutions.append(("%gpu_e2e_flags", gpu_flags))
 # the sanitizers (each compile costs several times more there)
 config.substitutions.append(("%difftest_args", "--quick --seeds 1:31 --no-reduce" if config.sanitize else "--quick --seeds 1:121"))
 config.substitutions.append(("%difftest_gpu_args", "--seeds 1:7 --no-reduce" if config.sanitize else "--seeds 1:21"))
+
+# tests/dist: `mpi` when this build has the MPI runtime (--dist=mpi) and its
+# mpirun starts two processes here.  %mpirun is the one place that says how:
+# as root Open MPI needs --allow-run-as-root; --oversubscribe lets 4 ranks
+# share 2 cores; shared memory (vader) without the single-copy mechanism,
+# which needs ptrace rights that containers often lack; --timeout ends a
+# hung job.  Under the sanitizers Open MPI's own allocations (never freed
+# before exit) would fail LeakSanitizer, so the ranks run with
+# detect_leaks=0 there; everything else of ASan and UBSan stays on.
+mpirun = ""
+if getattr(config, "have_mpi", False) and config.mpirun:
+    mpirun = ("%s --allow-run-as-root --oversubscribe --mca btl self,vader "
+              "--mca btl_vader_single_copy_mechanism none --timeout 60" % config.mpirun)
+    if config.sanitize:
+        mpirun = "env ASAN_OPTIONS=detect_leaks=0 " + mpirun
+    probe = runs(mpirun.split() + ["-np", "2", "true"])
+    if probe and probe.returncode == 0:
+        config.available_features.add("mpi")
+config.substitutions.append(("%mpirun", mpirun or "mpirun"))

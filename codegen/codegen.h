@@ -39,6 +39,7 @@ typedef struct CgOptions {
  * user's errors with ir_error and returns false; returns false with a
  * message on stderr and no ir_error for what this build cannot make. */
 bool cg_emit(KModule *m, CgEmit kind, const char *path, const CgOptions *o);
+bool cg_dist_available(void); /* this build has the MPI runtime (--dist=mpi, docs/distributed.md) */
 bool cg_emit_cuda(KModule *m, CgEmit kind, const char *path, const CgOptions *o); /* CG_CUDA, CG_PTX (cuda_emit.c) */
 
 /* ===== cuda_emit.c: --emit=cuda and --emit=ptx ===== */

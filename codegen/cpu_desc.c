@@ -242,11 +242,12 @@ LLVMValueRef cg_program_desc(Cg *g, const CgDesc *d, KModule *m, KFunc *mainf, L
   return prog;
 }
 
-/* int main(int argc, char **argv) { return tcrt_exe_main(argc, argv, &program); } */
+/* int main(int argc, char **argv) { return tcrt_exe_main(argc, argv, &program); }
+ * (tcrt_dist_main, libtensorc_rt_mpi's, for --dist=mpi: kernel.h, KModule.dist) */
 void cg_emit_c_main(Cg *g, LLVMValueRef prog) {
   LLVMTypeRef mainp[2] = {g->t_i32, LLVMPointerType(g->t_ptr, 0)};
   LLVMValueRef cmain = LLVMAddFunction(g->mod, "main", LLVMFunctionType(g->t_i32, mainp, 2, 0));
   LLVMPositionBuilderAtEnd(g->b, LLVMAppendBasicBlockInContext(g->c, cmain, "entry"));
   LLVMValueRef a[3] = {LLVMGetParam(cmain, 0), LLVMGetParam(cmain, 1), prog};
-  LLVMBuildRet(g->b, cg_call(g, "tcrt_exe_main", g->t_i32, 3, a));
+  LLVMBuildRet(g->b, cg_call(g, g->km->dist ? "tcrt_dist_main" : "tcrt_exe_main", g->t_i32, 3, a));
 }

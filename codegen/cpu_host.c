@@ -237,6 +237,29 @@ static void emit_call(Cg *g, KStmt *s) {
     LLVMPositionBuilderAtEnd(g->b, ok);
     return;
   }
+  case KC_DIST: {
+    /* tcrt_rank(ctx, out) ... tcrt_all_reduce(ctx, dt, op, in, out, n): runtime/dist.c */
+    need(s, s->op == IR_RANK || s->op == IR_WORLD_SIZE ? 1 : 2, s->op == IR_BROADCAST);
+    _Static_assert(TC_REDUCE_SUM == 0 && TC_REDUCE_MEAN == 1 && TC_REDUCE_MAX == 2, "the runtime's reductions");
+    LLVMValueRef st, out = cg_buf_ptr(g, s->bufs[s->nbufs - 1]);
+    if (s->op == IR_RANK || s->op == IR_WORLD_SIZE) {
+      LLVMValueRef a[2] = {g->ctx, out};
+      st = cg_call(g, s->op == IR_RANK ? "tcrt_rank" : "tcrt_world_size", g->t_i32, 2, a);
+    } else {
+      KBuf *kb = k_buf(g->f, s->bufs[1]);
+      LLVMValueRef a[6] = {g->ctx, cg_i32(g, kb->dtype), NULL, cg_buf_ptr(g, s->bufs[0]), out, cg_numel(g, kb)};
+      if (s->op == IR_BROADCAST) {
+        a[2] = cg_expr_i64(g, s->exprs[0]);
+        st = cg_call(g, "tcrt_broadcast", g->t_i32, 6, a);
+      } else {
+        a[2] = cg_i32(g, s->op == IR_ALL_REDUCE_MEAN ? TC_REDUCE_MEAN : s->op == IR_ALL_REDUCE_MAX ? TC_REDUCE_MAX
+                                                                                                  : TC_REDUCE_SUM);
+        st = cg_call(g, "tcrt_all_reduce", g->t_i32, 6, a);
+      }
+    }
+    cg_return_if_nonzero(g, st);
+    return;
+  }
   case KC_PARAM_STORE: {
     need(s, 1, 0);
     LLVMValueRef a[3] = {g->ctx, cg_i32(g, s->index), cg_buf_ptr(g, s->bufs[0])};

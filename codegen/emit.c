@@ -52,6 +52,9 @@
 #ifndef TENSORC_CC
 #define TENSORC_CC "cc"
 #endif
+#ifndef TENSORC_MPI_LIBS /* MPI's libraries (CMake's FindMPI): --dist=mpi executables link them */
+#define TENSORC_MPI_LIBS ""
+#endif
 #ifndef TENSORC_RT_LDFLAGS /* extra link flags the runtime needs (sanitizers) */
 #define TENSORC_RT_LDFLAGS ""
 #endif
@@ -230,7 +233,23 @@ static void runtime_dirs(const char *dirs[2]) {
   dirs[1] = TENSORC_RT_LIB_DIR;
 }
 
-static bool link_exe(const char *obj, const char *extra_obj, const char *out, bool shared) {
+bool cg_dist_available(void) { return TENSORC_MPI_LIBS[0] != 0; }
+
+/* --dist=mpi: libtensorc_rt_mpi (its main, MPI's transport) before the
+ * runtime it calls into, and MPI's libraries after both. */
+static int link_dist(char **argv, int n, const char *dist) {
+  const char *dirs[2];
+  runtime_dirs(dirs);
+  for (int i = 0; i < 2; i++)
+    if (dirs[i] && dirs[i][0] && access(ir_sprintf("%s/libtensorc_rt_mpi.a", dirs[i]), R_OK) == 0) {
+      argv[n++] = ir_sprintf("%s/libtensorc_rt_mpi.a", dirs[i]);
+      return n;
+    }
+  argv[n++] = "-ltensorc_rt_mpi";
+  return n;
+}
+
+static bool link_exe(const char *obj, const char *extra_obj, const char *out, bool shared, const char *dist) {
   char *argv[64];
   int n = 0;
   argv[n++] = TENSORC_CC;
@@ -241,6 +260,8 @@ static bool link_exe(const char *obj, const char *extra_obj, const char *out, bo
     argv[n++] = (char *)extra_obj;
   argv[n++] = "-o";
   argv[n++] = (char *)out;
+  if (dist)
+    n = link_dist(argv, n, dist);
   const char *dirs[2], *dir = NULL;
   runtime_dirs(dirs);
   for (int i = 0; i < 2 && !dir; i++) /* the static runtime by full path */
@@ -265,6 +286,9 @@ static bool link_exe(const char *obj, const char *extra_obj, const char *out, bo
   argv[n++] = "-l" TENSORC_BLAS_LIBNAME;
   argv[n++] = "-lm";
   argv[n++] = "-ldl"; /* the runtime dlopens libcuda and libcublas */
+  char *mpi = ir_strdup(dist ? TENSORC_MPI_LIBS : "");
+  for (char *w = strtok(mpi, " "); w && n < 56; w = strtok(NULL, " "))
+    argv[n++] = w;
   /* extra flags: words separated by spaces */
   char *extra = ir_strdup(TENSORC_RT_LDFLAGS);
   for (char *w = strtok(extra, " "); w && n < 62; w = strtok(NULL, " "))
@@ -310,7 +334,8 @@ static bool write_object_with(LLVMModuleRef mod, LLVMTargetMachineRef tm, const 
   return publish(tmp, path);
 }
 
-static bool write_exe(LLVMModuleRef mod, LLVMTargetMachineRef tm, const char *path, bool shared, const char *extra_obj) {
+static bool write_exe(LLVMModuleRef mod, LLVMTargetMachineRef tm, const char *path, bool shared, const char *extra_obj,
+                      const char *dist) {
   if (strcmp(path, "-") == 0) {
     ir_error(nowhere, "cannot write %s to standard output", shared ? "a shared library" : "an executable");
     return false;
@@ -322,7 +347,7 @@ static bool write_exe(LLVMModuleRef mod, LLVMTargetMachineRef tm, const char *pa
   double t = seconds_now();
   bool ok = write_module(mod, tm, CG_OBJ, obj);
   stage_done("object", &t);
-  ok = ok && link_exe(obj, extra_obj, tmp, shared);
+  ok = ok && link_exe(obj, extra_obj, tmp, shared, dist);
   stage_done("link", &t);
   unlink(obj);
   if (!ok) {
@@ -386,7 +411,7 @@ static bool emit_llvm(KModule *m, CgEmit kind, const char *path, const CgOptions
     if (debug >= 4 && opt > 0)
       dump(mod, "optimised");
     if (kind == CG_EXE || kind == CG_SHARED) {
-      ok = write_exe(mod, tm, path, kind == CG_SHARED, emu_obj); /* times "object" and "link" */
+      ok = write_exe(mod, tm, path, kind == CG_SHARED, emu_obj, kind == CG_EXE ? m->dist : NULL); /* times "object" and "link" */
     } else if (kind == CG_OBJ && emu_obj && strcmp(path, "-") != 0) {
       ok = write_object_with(mod, tm, path, emu_obj);
     } else if (strcmp(path, "-") == 0) {

@@ -54,6 +54,7 @@ typedef struct Options {
   bool allow_tf32;        /* --allow-tf32 */
   const char *dump_dot;   /* --dump-dot=FILE */
   bool debug_info;        /* -g */
+  const char *dist;       /* --dist=mpi (docs/distributed.md) */
 } Options;
 
 static const char usage[] =
@@ -70,6 +71,9 @@ static const char usage[] =
     "  --gpu-arch=sm_NN    GPU target for NVRTC (default sm_80)\n"
     "  --gpu-emulate       run the CUDA kernels in a CPU emulator (a testing aid, docs/gpu.md)\n"
     "  --allow-tf32        let cuBLAS use TF32 tensor cores for f32 products (faster, ~1e-3 relative error)\n"
+    "  --dist=mpi          a data-parallel executable for mpirun (docs/distributed.md); without it\n"
+    "                      rank(), world_size(), all_reduce() and broadcast() compile for one\n"
+    "                      process: rank 0 of 1, the identity\n"
     "  --params=DIR        embed DIR/NAME.npy as the initial value of each param\n"
     "  --name=NAME         prefix of the C interface's names (default: FILE's stem)\n"
     "  -O0 .. -O3          optimisation level (default -O2)\n"
@@ -197,6 +201,12 @@ static void parse_options(int argc, char **argv, Options *o) {
       o->gpu_arch = v;
     } else if (strcmp(a, "--gpu-emulate") == 0) {
       o->gpu_emulate = true;
+    } else if (starts(a, "--dist=", &v)) {
+      if (strcmp(v, "mpi") != 0)
+        usage_error("unknown --dist '%s' (mpi)", v);
+      if (!cg_dist_available())
+        usage_error("--dist=%s: this tensorc was built without MPI (install libopenmpi-dev and rebuild)", v);
+      o->dist = v;
     } else if (strcmp(a, "--allow-tf32") == 0) {
       o->allow_tf32 = true;
     } else if (starts(a, "--dump-dot=", &v)) {
@@ -395,6 +405,12 @@ int main(int argc, char **argv) {
     return finish(2);
   }
   bool cuda = (o.device && strcmp(o.device, "cpu") != 0) || gpu_emit;
+  /* --dist=mpi makes an executable that runs on the CPU (docs/distributed.md) */
+  if (o.dist && (cuda || o.emit == EMIT_OBJ || o.emit == EMIT_SHARED)) {
+    fprintf(stderr, "tensorc: error: --dist=%s makes a CPU executable, not %s\n", o.dist,
+            cuda ? "GPU code" : o.emit == EMIT_OBJ ? "an object file" : "a shared library");
+    return finish(2);
+  }
   const Target *target = cuda ? ir_target_cuda(o.gpu_arch, o.gpu_emulate) : ir_target_cpu();
   /* --device=auto: the kernel IR twice, for the GPU (dumped) and for the
    * CPU (km_cpu, the CPU code compiled beside the GPU code, docs/gpu.md) */
@@ -413,6 +429,8 @@ int main(int argc, char **argv) {
       if (!p->run) { /* resolve: the frontend's lowering */
         m = fe_resolve(ast, module_name(o.input));
         ok = m != NULL;
+        if (ok)
+          m->dist = o.dist;
       } else if (!(o.no_fuse && strcmp(p->name, "fusion") == 0)) {
         /* --no-fuse: every node keeps fuse = NONE, so lower makes one kernel per op */
         ok = p->run(m);

@@ -667,6 +667,7 @@ static Val h_grad(Resolver *L, Args *A, IrOp op, AstNode *call) {
     IrNode *args[2] = {yn, xn};
     IrNode *g = rs_emit(L, IR_GRAD, call->loc, 2, args);
     g->name = ir_sprintf("grad(%s, %s)", value_name(y), value_name(xi));
+    g->at.str = xi.param; /* a param's gradient: --dist=mpi averages it (passes/autodiff_dist.c) */
     out.elems[i] = rs_node(g, call->loc);
   }
   return many ? out : out.elems[0];
@@ -731,6 +732,34 @@ static Val h_save(Resolver *L, Args *A, IrOp op, AstNode *call) {
   IrNode *n = rs_emit(L, IR_SAVE, call->loc, 1, &x);
   n->at.str = path.str;
   return (Val){.kind = V_NONE, .loc = call->loc};
+}
+
+/* all_reduce(x, op="sum" | "mean" | "max"): one op a reduction (ir/ops.def) */
+static Val h_all_reduce(Resolver *L, Args *A, IrOp op, AstNode *call) {
+  IrNode *x = arg_node(L, A, "x");
+  if (!x)
+    return rs_error();
+  const char *kind = "sum";
+  if (given(A, "op")) {
+    Val v = arg_val(L, A, "op");
+    if (v.kind != V_STRING || (strcmp(v.str, "sum") && strcmp(v.str, "mean") && strcmp(v.str, "max"))) {
+      if (v.kind != V_ERROR)
+        ir_error(v.loc, "all_reduce(op=) is \"sum\", \"mean\" or \"max\", not %s",
+                 v.kind == V_STRING ? ir_sprintf("\"%s\"", v.str) : rs_val_kind_text(v.kind));
+      return rs_error();
+    }
+    kind = v.str;
+  }
+  IrOp r = strcmp(kind, "mean") == 0 ? IR_ALL_REDUCE_MEAN : strcmp(kind, "max") == 0 ? IR_ALL_REDUCE_MAX : IR_ALL_REDUCE_SUM;
+  return emit(L, r, call->loc, 1, &x);
+}
+
+/* broadcast(x, root=0) */
+static Val h_broadcast(Resolver *L, Args *A, IrOp op, AstNode *call) {
+  IrNode *args[2] = {arg_node(L, A, "x"), given(A, "root") ? arg_node(L, A, "root") : rs_const_int(L, call->loc, 0)};
+  if (!args[0] || !args[1])
+    return rs_error();
+  return emit(L, op, call->loc, 2, args);
 }
 
 static Val h_seed(Resolver *L, Args *A, IrOp op, AstNode *call) {
@@ -844,6 +873,11 @@ static const Builtin builtins[] = {
     {"seed", "n", h_seed, IR_SEED, false},
     {"print", "", h_print, IR_PRINT, false},
     {"save", "path x", h_save, IR_SAVE, false},
+    /* data-parallel runs (SPEC §8): in one process rank 0 of 1, the identity */
+    {"rank", "", h_operands, IR_RANK, false},
+    {"world_size", "", h_operands, IR_WORLD_SIZE, false},
+    {"all_reduce", "x op=", h_all_reduce, IR_ALL_REDUCE_SUM, false},
+    {"broadcast", "x root=", h_broadcast, IR_BROADCAST, false},
 };
 
 static const Builtin *find(const char *name) {

@@ -282,11 +282,43 @@ static bool lower_for_range(Resolver *L, AstNode *stmt, AstNode *call) {
   return true;
 }
 
-/* for xb, yb in batches(X, y, size=64, shuffle=True, drop_last=False) */
+/* batches(..., shard=True): this rank's rows of the epoch's order, as
+ * PyTorch's DistributedSampler takes them: the order padded by wrapping
+ * around to a multiple of world_size() rows, then every world_size()-th
+ * row from rank()'s, so every rank gets ceil(n / world_size()) rows and
+ * runs the same number of steps.  The tensors are gathered in that order
+ * (xs replaced), and the loop walks them in order: the new permutation.
+ * In one process this is the order itself (docs/distributed.md). */
+static IrNode *shard_rows(Resolver *L, Loc loc, IrNode *n, IrNode *order, PtrVec *xs) {
+  IrNode *ws = rs_emit(L, IR_WORLD_SIZE, loc, 0, NULL), *rank = rs_emit(L, IR_RANK, loc, 0, NULL);
+  IrNode *one = rs_const_int(L, loc, 1), *zero = rs_const_int(L, loc, 0);
+  IrNode *a[3] = {n, rs_emit(L, IR_SUB, loc, 2, (IrNode *[]){ws, one})};
+  IrNode *rows = rs_emit(L, IR_FLOORDIV, loc, 2, (IrNode *[]){rs_emit(L, IR_ADD, loc, 2, a), ws});
+  rows->name = "shard_rows";
+  IrNode *steps = rs_emit(L, IR_ARANGE, loc, 3, (IrNode *[]){zero, rows, one});
+  steps->at.dtype = DT_I64;
+  IrNode *at = rs_emit(L, IR_ADD, loc, 2, (IrNode *[]){rs_emit(L, IR_MUL, loc, 2, (IrNode *[]){steps, ws}), rank});
+  IrNode *wrapped = rs_emit(L, IR_MOD, loc, 2, (IrNode *[]){at, n});
+  IrIndexItem *item = ir_alloc(sizeof *item);
+  *item = (IrIndexItem){.kind = IDX_SCALAR, .arg = 1, .start = -1, .stop = -1, .step = -1};
+  IrNode *mine = rs_emit(L, IR_INDEX, loc, 2, (IrNode *[]){order, wrapped});
+  mine->at.idx = item;
+  mine->at.nidx = 1;
+  mine->name = "shard_order";
+  for (int k = 0; k < xs->n; k++) {
+    IrNode *g = rs_emit(L, IR_INDEX, loc, 2, (IrNode *[]){xs->v[k], mine});
+    g->at.idx = item;
+    g->at.nidx = 1;
+    xs->v[k] = g;
+  }
+  return steps;
+}
+
+/* for xb, yb in batches(X, y, size=64, shuffle=True, drop_last=False, shard=False) */
 static bool lower_for_batches(Resolver *L, AstNode *stmt, AstNode *call) {
   PtrVec xs = {0};
   int64_t size = 0;
-  bool shuffle = false, drop_last = false, have_size = false;
+  bool shuffle = false, drop_last = false, have_size = false, shard = false;
   for (int i = 0; i < call->items.n; i++) {
     AstNode *a = call->items.v[i];
     if (a->kind != AST_KWARG) {
@@ -309,8 +341,10 @@ static bool lower_for_batches(Resolver *L, AstNode *stmt, AstNode *call) {
       shuffle = c.is_float ? c.f != 0 : c.i != 0;
     } else if (strcmp(a->name, "drop_last") == 0) {
       drop_last = c.is_float ? c.f != 0 : c.i != 0;
+    } else if (strcmp(a->name, "shard") == 0) {
+      shard = c.is_float ? c.f != 0 : c.i != 0;
     } else {
-      ir_error(a->loc, "batches() has no argument '%s' (it takes size=, shuffle=, drop_last=)", a->name);
+      ir_error(a->loc, "batches() has no argument '%s' (it takes size=, shuffle=, drop_last=, shard=)", a->name);
       return false;
     }
   }
@@ -335,6 +369,11 @@ static bool lower_for_batches(Resolver *L, AstNode *stmt, AstNode *call) {
     perm->at.dtype = DT_I64;
   }
   perm->name = "batch_order";
+  if (shard) {
+    perm = shard_rows(L, call->loc, n, perm, &xs);
+    IrNode *x1 = xs.v[0];
+    n = rs_emit(L, IR_DIM, call->loc, 1, &x1);
+  }
   IrNode *nb = rs_emit(L, IR_NUM_BATCHES, call->loc, 1, &n);
   nb->at.ival = size;
   nb->at.keepdims = drop_last;

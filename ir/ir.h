@@ -301,6 +301,7 @@ typedef struct IrModule {
   const char *name; /* file stem */
   PtrVec funcs;     /* IrFunc*: init first, then in source order */
   PtrVec params;    /* IrParam* */
+  const char *dist; /* --dist=mpi: "mpi" (autodiff averages the params' gradients); NULL: one process */
 } IrModule;
 
 IrNode *ir_node_new(IrOp op, Loc loc, int nargs, IrNode **args);

@@ -146,6 +146,8 @@ typedef enum KCallKind {
   KC_PRINT,   /* pieces: strs (NULL = next buffer); bufs: values */
   KC_SAVE,    /* str path; bufs: value */
   KC_PARAM_STORE, /* index = param number; bufs: value (ownership moves to the context) */
+  KC_DIST,    /* `op` (rank, world_size, all_reduce_*, broadcast: ir/ops.def); bufs: in (not for
+               * rank and world_size), out; exprs: broadcast's root.  Host buffers (the CPU only) */
 } KCallKind;
 
 /* KC_MATMUL's `trans`: the runtime's TC_MM_TRANS_A and TC_MM_TRANS_B. */
@@ -271,6 +273,7 @@ typedef struct KModule {
   IrModule *graph;
   const struct Target *target; /* what the module is compiled for (ir/target.h) */
   bool scheduled;              /* the schedule pass ran: loop kinds are set */
+  const char *dist;            /* --dist=mpi: "mpi", the executable runs under mpirun (NULL: one process) */
 } KModule;
 
 /* kernel.c: builders */

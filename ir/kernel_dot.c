@@ -69,7 +69,7 @@ static char *ops_of(const KExpr *e, char *acc, size_t n) {
 static void list(Dot *D, KList *l);
 
 static void stmt(Dot *D, KStmt *s) {
-  static const char *calls[] = {"matmul", "rand", "seed", "print", "save", "param_store"};
+  static const char *calls[] = {"matmul", "rand", "seed", "print", "save", "param_store", "dist"};
   int id = D->next++;
   Edge e = {D, id};
   char ops[256] = "";

@@ -225,9 +225,9 @@ static void print_stmt(FILE *out, KFunc *f, KStmt *s, int depth) {
     return;
   }
   case KS_CALL: {
-    static const char *names[] = {"matmul", "rand", "seed", "print", "save", "param_store"};
+    static const char *names[] = {"matmul", "rand", "seed", "print", "save", "param_store", "dist"};
     fprintf(out, "call %s", names[s->call]);
-    if (s->call == KC_RAND)
+    if (s->call == KC_RAND || s->call == KC_DIST)
       fprintf(out, ".%s", ir_op_name(s->op));
     if (s->call == KC_MATMUL && s->epilogue) /* matmul.bias_relu: what the call applies to the product */
       fprintf(out, ".%s%s%s%s", s->epilogue & KE_BIAS ? "bias" : "",
@@ -310,6 +310,8 @@ void k_print_module(FILE *out, KModule *m) {
   fprintf(out, "kmodule @%s", m->name ? m->name : "main");
   if (m->target)
     fprintf(out, " target %s", m->target->name);
+  if (m->dist)
+    fprintf(out, " dist %s", m->dist);
   fputc('\n', out);
   scheduled = m->scheduled;
   for (int i = 0; i < m->funcs.n; i++) {

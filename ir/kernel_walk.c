@@ -225,6 +225,7 @@ static KRefRole call_role(const KStmt *s, int i) {
   case KC_MATMUL: return i == 2 ? KR_WRITE : KR_READ; /* a, b, out, and an epilogue's bias */
   case KC_RAND: return KR_WRITE;
   case KC_PARAM_STORE: return KR_ESCAPE;
+  case KC_DIST: return i == s->nbufs - 1 ? KR_WRITE : KR_READ; /* in, out */
   case KC_SEED:
   case KC_PRINT:
   case KC_SAVE: return KR_READ;

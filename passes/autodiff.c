@@ -476,6 +476,7 @@ static bool walk(IrFunc *f, Frame *fr, int depth, Round *r) {
  * grad's result waits for the next round.  A module without grad() is
  * left as it was. */
 bool pass_autodiff(IrModule *m) {
+  ad_dist_buckets(m); /* --dist=mpi: grads of params averaged across ranks (autodiff_dist.c) */
   for (;;) {
     bool ok = true;
     Round r = {0, 0};

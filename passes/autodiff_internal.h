@@ -28,6 +28,9 @@ typedef struct AdCtx {
 #include "../ir/ops.def"
 #undef X
 
+/* ---- autodiff_dist.c: --dist=mpi averages the params' gradients, in buckets ---- */
+void ad_dist_buckets(IrModule *m);
+
 /* ---- autodiff.c: building nodes ---- */
 IrNode *ad_emit(AdCtx *C, IrOp op, int nargs, IrNode **args);
 IrNode *ad_un(AdCtx *C, IrOp op, IrNode *a);

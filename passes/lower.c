@@ -574,6 +574,15 @@ static void lower_node(LCtx *C, IrNode *n) {
     new_val(n);
     return;
   }
+  case IR_RANK:
+  case IR_WORLD_SIZE:
+  case IR_ALL_REDUCE_SUM:
+  case IR_ALL_REDUCE_MEAN:
+  case IR_ALL_REDUCE_MAX:
+  case IR_BROADCAST:
+    if (!lw_dist(C, n))
+      C->failed = true;
+    return;
   case IR_SEED: {
     KStmt *s = k_stmt(KS_CALL, n->loc);
     s->call = KC_SEED;
@@ -734,6 +743,7 @@ KModule *pass_lower(IrModule *m, const Target *target) {
   km->name = m->name;
   km->graph = m;
   km->target = target;
+  km->dist = m->dist;
   bool ok = true;
   for (int i = 0; i < m->funcs.n; i++) {
     IrFunc *g = m->funcs.v[i];

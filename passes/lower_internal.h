@@ -106,6 +106,7 @@ void lw_share_row_values(LCtx *C, KList *stages);
 
 /* lower_index.c */
 bool lw_index(LCtx *C, IrNode *n); /* INDEX, INDEX_SET, BATCH */
+bool lw_dist(LCtx *C, IrNode *n);  /* rank, world_size, all_reduce_*, broadcast (lower_dist.c) */
 KExpr *lw_gather_at(LCtx *C, IrNode *n, KExpr **idx); /* an inlined pure gather x[t1, t2] at idx */
 
 KExpr *lw_i64op(IrOp op, KExpr *a, KExpr *b);

@@ -25,6 +25,7 @@
  * here exits: tcrt_exe_main returns the code for main() to return.
  */
 #include "rt_internal.h"
+#include "rt_dist.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -638,6 +639,9 @@ static int run(Run *r, int argc, char **argv) {
     if (status)
       return program_failed(r, status);
   }
+  int shared = rt_dist_share_params(r->ctx, p->nparams, p->params); /* --dist=mpi: rank 0's */
+  if (shared)
+    return program_failed(r, shared);
 
   tc_array *results = calloc(p->nresults > 0 ? (size_t)p->nresults : 1, sizeof *results);
   if (!results) {
@@ -660,7 +664,7 @@ static int run(Run *r, int argc, char **argv) {
       tcrt_print_end();
     }
     fflush(stdout);
-    if (r->params_out)
+    if (r->params_out && rt_dist_writer()) /* --dist=mpi: rank 0 writes */
       code = save_params(r);
   }
   /* The caller owns the result buffers, also those set before a failure. */
@@ -682,6 +686,8 @@ int tcrt_exe_main(int argc, char **argv, const tc_program *prog) {
       return EXIT_OK;
     }
 
+  char label[256]; /* --dist=mpi: errors say which rank failed */
+  r.name = rt_dist_label(r.name, label, sizeof label);
   int n = prog->nargs > 0 ? prog->nargs : 1, ns = prog->nsyms > 0 ? prog->nsyms : 1;
   r.values = calloc((size_t)n, sizeof *r.values);
   r.args = calloc((size_t)n, sizeof *r.args);

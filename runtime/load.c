@@ -24,6 +24,7 @@
  */
 #include "rt_files.h"
 #include "rt_internal.h"
+#include "rt_dist.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -258,6 +259,8 @@ int tcrt_save(const char *path, const tc_array *a, char *err, size_t errsize) {
     err[0] = '\0';
   if (!path)
     return rt_file_error(err, errsize, TC_ERR_INPUT, "tcrt_save: no path");
+  if (!rt_dist_writer()) /* --dist=mpi: rank 0 writes the files */
+    return TC_OK;
   int code = TC_OK;
   int fmt = format_of(path, err, errsize, &code);
   if (fmt == FMT_NONE)

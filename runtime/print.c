@@ -23,6 +23,7 @@
  */
 #include "rt_dragon4.h"
 #include "rt_internal.h"
+#include "rt_dist.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -421,12 +422,16 @@ char *tcrt_format(const tc_array *a) {
 /* ---------- print() ---------- */
 
 void tcrt_print_str(const char *s, int sep) {
+  if (!rt_dist_writer()) /* --dist=mpi: rank 0 prints */
+    return;
   if (sep)
     fputc(' ', stdout);
   fputs(s, stdout);
 }
 
 void tcrt_print_array(const tc_array *a, int sep) {
+  if (!rt_dist_writer())
+    return;
   char *s = tcrt_format(a);
   /* Out of memory while printing: say so in the output rather than fail
    * the program over a diagnostic line. */
@@ -434,4 +439,7 @@ void tcrt_print_array(const tc_array *a, int sep) {
   free(s);
 }
 
-void tcrt_print_end(void) { fputc('\n', stdout); }
+void tcrt_print_end(void) {
+  if (rt_dist_writer())
+    fputc('\n', stdout);
+}

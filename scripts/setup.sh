@@ -5,12 +5,13 @@
 #   runtime:   DLPack headers; the BLAS (cmake/blas.cmake): pip, with which
 #              the build fetches PyPI's scipy-openblas32 wheel into the build
 #              tree (the default -DTENSORC_BLAS=scipy-openblas), and the
-#              system's OpenBLAS and BLIS for -DTENSORC_BLAS=openblas / blis
+#              system's OpenBLAS and BLIS for -DTENSORC_BLAS=openblas / blis;
+#              Open MPI (--dist=mpi, docs/distributed.md)
 #   tests:     Python 3 with NumPy (the oracle)
 set -euo pipefail
 
 packages=(cmake ninja-build gcc g++ make pkgconf flex bison llvm-14-dev llvm-14-tools
-          libopenblas-dev libblis-dev libdlpack-dev python3 python3-numpy python3-pip)
+          libopenblas-dev libblis-dev libdlpack-dev libopenmpi-dev openmpi-bin python3 python3-numpy python3-pip)
 
 missing=()
 for p in "${packages[@]}"; do

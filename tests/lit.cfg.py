@@ -99,3 +99,21 @@ if hasattr(config, "tensorc_build_dir"):
 if getattr(config, "libfuzzer", False):
     config.available_features.add("libfuzzer")
 config.substitutions.append(("%libfuzzer_smoke", "-max_total_time=7 -timeout=10 -rss_limit_mb=2048 -print_final_stats=1"))
+# tests/dist: `mpi` when this build has the MPI runtime (--dist=mpi) and its
+# mpirun starts two processes here.  %mpirun is the one place that says how:
+# as root Open MPI needs --allow-run-as-root; --oversubscribe lets 4 ranks
+# share 2 cores; shared memory (vader) without the single-copy mechanism,
+# which needs ptrace rights that containers often lack; --timeout ends a
+# hung job.  Under the sanitizers Open MPI's own allocations (never freed
+# before exit) would fail LeakSanitizer, so the ranks run with
+# detect_leaks=0 there; everything else of ASan and UBSan stays on.
+mpirun = ""
+if getattr(config, "have_mpi", False) and config.mpirun:
+    mpirun = ("%s --allow-run-as-root --oversubscribe --mca btl self,vader "
+              "--mca btl_vader_single_copy_mechanism none --timeout 60" % config.mpirun)
+    if config.sanitize:
+        mpirun = "env ASAN_OPTIONS=detect_leaks=0 " + mpirun
+    probe = runs(mpirun.split() + ["-np", "2", "true"])
+    if probe and probe.returncode == 0:
+        config.available_features.add("mpi")
+config.substitutions.append(("%mpirun", mpirun or "mpirun"))

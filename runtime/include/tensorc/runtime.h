@@ -328,6 +328,17 @@ typedef struct tc_paramdesc tc_paramdesc;
 int tcrt_params_load(tc_ctx *ctx, int n, const tc_paramdesc *params, const char *dir, char *err, size_t errsize,
                      void (*warn)(void *user, const char *name, const char *message), void *user);
 
+/* ===== dist.c: data-parallel runs (SPEC §8, docs/distributed.md) =====
+ * What rank(), world_size(), all_reduce() and broadcast() call.  In an
+ * ordinary executable the process is rank 0 of 1 and all_reduce and
+ * broadcast copy in to out; a --dist=mpi executable (tcrt_dist_main)
+ * runs them on MPI.  in == out is allowed. */
+enum { TC_REDUCE_SUM = 0, TC_REDUCE_MEAN = 1, TC_REDUCE_MAX = 2 };
+int tcrt_rank(tc_ctx *ctx, int64_t *out);
+int tcrt_world_size(tc_ctx *ctx, int64_t *out);
+int tcrt_all_reduce(tc_ctx *ctx, int dtype, int op, const void *in, void *out, int64_t n);
+int tcrt_broadcast(tc_ctx *ctx, int dtype, int64_t root, const void *in, void *out, int64_t n);
+
 /* ===== exe.c: the executable's main() ===== */
 
 /* One dimension of a declared argument: a constant (sym < 0) or a symbol
@@ -384,6 +395,10 @@ typedef struct tc_program {
  * running, 2 bad usage or bad input (one line naming the argument and the
  * file). */
 int tcrt_exe_main(int argc, char **argv, const tc_program *prog);
+/* The same under mpirun (libtensorc_rt_mpi, runtime/mpi/dist_mpi.c):
+ * MPI initialised and finalised around it, the params broadcast from rank
+ * 0, files and printing on rank 0, and a failing rank ending the job. */
+int tcrt_dist_main(int argc, char **argv, const tc_program *prog);
 
 #ifdef __cplusplus
 }

@@ -1,0 +1,104 @@
+/* runtime/mpi/dist_mpi.c - the MPI transport of --dist=mpi executables
+ * (docs/distributed.md); the one file of tensorc that includes mpi.h, built
+ * into its own library (libtensorc_rt_mpi) only when CMake finds MPI.
+ *
+ * tcrt_dist_main is the executable's main: MPI_Init, the transport
+ * installed (rt_dist.h), the ordinary command line (tcrt_exe_main, which
+ * broadcasts the params and writes files on rank 0 only), then
+ * MPI_Finalize.  A rank that fails (a run-time error, bad input) has said
+ * why, under "NAME: rank K"; it then calls MPI_Abort, which ends every
+ * rank at once, so that none waits forever in a collective.  A rank that
+ * dies without either (a signal, exit()) is noticed by mpirun, which ends
+ * the others.  Errors of MPI calls come back as codes (MPI_ERRORS_RETURN)
+ * and become the program's run-time error with MPI's text. */
+#include "../rt_dist.h"
+
+#include <mpi.h>
+#include <stdio.h>
+#include <string.h>
+
+static MPI_Datatype mpi_type(tc_dtype dt) {
+  switch (dt) {
+  case TC_BOOL: return MPI_UINT8_T;
+  case TC_I32: return MPI_INT32_T;
+  case TC_I64: return MPI_INT64_T;
+  case TC_F32: return MPI_FLOAT;
+  case TC_F64: return MPI_DOUBLE;
+  default: return MPI_DATATYPE_NULL;
+  }
+}
+
+static int mpi_error(int rc, char *err, size_t errsize) {
+  char text[MPI_MAX_ERROR_STRING];
+  int len = 0;
+  if (MPI_Error_string(rc, text, &len) != MPI_SUCCESS)
+    snprintf(text, sizeof text, "MPI error %d", rc);
+  snprintf(err, errsize, "%s", text);
+  return 1;
+}
+
+/* MPI counts are ints: a tensor of more elements goes in pieces. */
+enum { CHUNK = 1 << 30 };
+
+static int all_reduce(tc_dtype dt, int op, const void *in, void *out, int64_t n, char *err, size_t errsize) {
+  MPI_Datatype t = mpi_type(dt);
+  if (t == MPI_DATATYPE_NULL) {
+    snprintf(err, errsize, "no MPI type for dtype %d", (int)dt);
+    return 1;
+  }
+  size_t es = tcrt_dtype_size(dt);
+  for (int64_t at = 0; at < n; at += CHUNK) {
+    int count = (int)(n - at < CHUNK ? n - at : CHUNK);
+    char *o = (char *)out + at * es;
+    const void *i = in == out ? MPI_IN_PLACE : (const char *)in + at * es;
+    int rc = MPI_Allreduce(i, o, count, t, op == TC_REDUCE_MAX ? MPI_MAX : MPI_SUM, MPI_COMM_WORLD);
+    if (rc != MPI_SUCCESS)
+      return mpi_error(rc, err, errsize);
+  }
+  if (op == TC_REDUCE_MEAN) { /* the shape rule allows mean of floats only */
+    int size;
+    MPI_Comm_size(MPI_COMM_WORLD, &size);
+    for (int64_t k = 0; k < n; k++)
+      if (dt == TC_F32)
+        ((float *)out)[k] /= (float)size;
+      else
+        ((double *)out)[k] /= (double)size;
+  }
+  return 0;
+}
+
+static int broadcast(tc_dtype dt, int root, void *buf, int64_t n, char *err, size_t errsize) {
+  MPI_Datatype t = mpi_type(dt);
+  if (t == MPI_DATATYPE_NULL) {
+    snprintf(err, errsize, "no MPI type for dtype %d", (int)dt);
+    return 1;
+  }
+  size_t es = tcrt_dtype_size(dt);
+  for (int64_t at = 0; at < n; at += CHUNK) {
+    int count = (int)(n - at < CHUNK ? n - at : CHUNK);
+    int rc = MPI_Bcast((char *)buf + at * es, count, t, root, MPI_COMM_WORLD);
+    if (rc != MPI_SUCCESS)
+      return mpi_error(rc, err, errsize);
+  }
+  return 0;
+}
+
+int tcrt_dist_main(int argc, char **argv, const tc_program *prog) {
+  if (MPI_Init(&argc, &argv) != MPI_SUCCESS) {
+    fprintf(stderr, "%s: error: MPI_Init failed\n", prog->name);
+    return 1;
+  }
+  MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
+  static rt_dist_ops ops = {.all_reduce = all_reduce, .broadcast = broadcast};
+  MPI_Comm_rank(MPI_COMM_WORLD, &ops.rank);
+  MPI_Comm_size(MPI_COMM_WORLD, &ops.size);
+  rt_dist_install(&ops);
+  int code = tcrt_exe_main(argc, argv, prog);
+  rt_dist_print_stats();
+  fflush(stdout);
+  fflush(stderr);
+  if (code != 0 && ops.size > 1)
+    MPI_Abort(MPI_COMM_WORLD, code); /* the others may be waiting in a collective */
+  MPI_Finalize();
+  return code;
+}

@@ -392,9 +392,10 @@ def report(R):
             "peers_skipped", "not installed"))
     th = R.get("threads")
     P("- Threads: %s; NumPy's elementwise code runs on one." % (
-        "%d for every side: `OMP_NUM_THREADS`, `OPENBLAS_NUM_THREADS`, `MKL_NUM_THREADS` = %d (OpenBLAS "
-        "of tensorc and NumPy, PyTorch and Inductor's kernels), `torch.set_num_threads(%d)`, the JAX process "
-        "pinned to %d CPUs (XLA sizes its pool by them), tensorc's own pool one thread per online CPU (%d here)" % (
+        "%d for every side: `OMP_NUM_THREADS`, `OPENBLAS_NUM_THREADS`, `MKL_NUM_THREADS` = %d (NumPy's "
+        "OpenBLAS, PyTorch and Inductor's kernels), `torch.set_num_threads(%d)`, the JAX process "
+        "pinned to %d CPUs (XLA sizes its pool by them), tensorc's own pool and its BLAS one thread per online "
+        "CPU (%d here)" % (
             th, th, th, th, m["cores"]) if th else
         "OpenBLAS (tensorc's, NumPy's) and tensorc's own kernels (its thread pool, default: every core) use every "
         "core"))

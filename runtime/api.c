@@ -572,7 +572,8 @@ static int run_call(Call *c, void *const *argv, DLTensor *const *outs, tc_array 
     char *base = (char *)outs[r]->data + outs[r]->byte_offset;
     if (outs[r]->device.device_type == kDLCUDA) { /* for the result's device buffer (tcrt_dev_result_alloc) */
       tc_array size = {base, f->results[r].dtype, outs[r]->ndim, {0}};
-      memcpy(size.shape, outs[r]->shape, sizeof(int64_t) * (size_t)outs[r]->ndim);
+      if (outs[r]->ndim > 0) /* a scalar's shape may be NULL */
+        memcpy(size.shape, outs[r]->shape, sizeof(int64_t) * (size_t)outs[r]->ndim);
       c->dev_out[r] = base;
       c->dev_out_bytes[r] = tcrt_numel(&size) * (int64_t)tcrt_dtype_size(size.dtype);
       c->borrowed[c->nborrowed++] = base; /* kept from tcrt_dev_free */
@@ -581,7 +582,8 @@ static int run_call(Call *c, void *const *argv, DLTensor *const *outs, tc_array 
     res[r].data = base;
     res[r].dtype = f->results[r].dtype;
     res[r].rank = outs[r]->ndim;
-    memcpy(res[r].shape, outs[r]->shape, sizeof(int64_t) * (size_t)outs[r]->ndim);
+    if (outs[r]->ndim > 0)
+      memcpy(res[r].shape, outs[r]->shape, sizeof(int64_t) * (size_t)outs[r]->ndim);
   }
   uint64_t mark = rt_alloc_mark(c->ctx);
   /* lent to tcrt_dev_arg (and kept from tcrt_dev_free) for this call only */

@@ -54,6 +54,7 @@ typedef struct Cg {
   bool in_body;
   LLVMValueRef par_extra[2];
   int nbodies;
+  struct CgBodies *bodies; /* the module's bodies by canonical form (cpu_dedup.c) */
   /* -g (cpu_debug.c): the DIBuilder's state, NULL without -g; the
    * subprogram of the function being built */
   struct CgDebug *dbg;
@@ -109,11 +110,28 @@ void cg_loop_begin(Cg *g, CgLoop *l, LLVMValueRef var, LLVMValueRef start, LLVMV
 void cg_loop_end(Cg *g, CgLoop *l);
 void cg_emit_kernel(Cg *g, KStmt *s);
 
-/* cpu_parallel.c: outlined loop bodies on the thread pool.  range(g, s,
- * begin, end) builds iterations [begin, end) of s inside the body. */
+/* cpu_parallel.c: outlined bodies, on the thread pool (parallel) or
+ * called once (a serial kernel).  range(g, s, begin, end) builds
+ * iterations [begin, end) of s inside the body. */
 typedef void (*RangeFn)(Cg *g, KStmt *s, LLVMValueRef begin, LLVMValueRef end);
 void cg_emit_parallel(Cg *g, KStmt *s, LLVMValueRef trips, LLVMValueRef work, RangeFn range, LLVMValueRef *extra,
                       int nextra);
+void cg_emit_serial(Cg *g, KStmt *s, LLVMValueRef trips, RangeFn range); /* body(env, 0, trips) */
+
+/* cpu_dedup.c: a statement's canonical form (the key of its body), and
+ * what its env holds, in order: buffers, symbols, the loop variables it
+ * reads but does not define (numbers of the function being built). */
+typedef struct CgInts {
+  int *v;
+  int n, cap;
+} CgInts;
+typedef struct CgCanon {
+  const char *key;
+  CgInts bufs, syms, vars;
+} CgCanon;
+CgCanon cg_canon(Cg *g, KStmt *s, const char *kind, int nextra);
+LLVMValueRef cg_body_find(Cg *g, const char *key); /* NULL: not built yet */
+void cg_body_add(Cg *g, const char *key, LLVMValueRef fn);
 void cg_emit_parallel_for(Cg *g, KStmt *s, LLVMValueRef start, LLVMValueRef stop, LLVMValueRef step);
 LLVMValueRef cg_list_work(Cg *g, KList *l); /* the points of a list's kernels */
 

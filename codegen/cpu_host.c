@@ -6,13 +6,17 @@
  * stack slots made in the function's first block: one i8* per buffer
  * (NULL at entry, except arguments and params, which are borrowed), one i64
  * per loop variable and one per dimension symbol (made on first use, 0
- * until a KS_SETSYM).  mem2reg turns them into SSA values at -O1 and above,
- * which keeps this file free of phi bookkeeping.  Statements map one to one:
+ * until a KS_SETSYM), which keeps this file free of phi bookkeeping.  The
+ * function is glue and stays unoptimised (optnone: LLVM's fast
+ * instruction selector, no IR passes): its kernels, serial or parallel,
+ * are outlined into functions of their own (cpu_parallel.c), where sroa
+ * turns the slots into SSA values.  Statements map one to one:
  *   alloc/free/move    tcrt_alloc (tcrt_result_alloc, tcrt_dev_result_alloc for `-> outK`) / tcrt_free
  *                      and NULL (unless kept) / a copy
  *   check, calls       a branch to a block that returns the status
  *   for, if            the usual loop and diamond
- *   kernel             its loop nest (cpu_kernel.c)
+ *   kernel             its loop nest (cpu_kernel.c) in an outlined body,
+ *                      called directly or by tcrt_parallel_for
  *   a parallel for     an outlined body run by tcrt_parallel_for
  *                      (cpu_parallel.c)
  * A status is returned as soon as it is nonzero; nothing is freed on that
@@ -429,6 +433,11 @@ void cg_emit_list(Cg *g, KList *l) {
 static LLVMValueRef emit_func(Cg *g, KFunc *f, const char *prefix) {
   LLVMValueRef fn = LLVMAddFunction(g->mod, ir_sprintf("%s%s", prefix, f->name), g->t_fn);
   cg_add_attr(g, fn, "nounwind");
+  /* glue (calls, allocation, checks; every loop nest is outlined): not
+   * optimised, and selected by FastISel, which is what makes compiling it
+   * cheap (optnone needs noinline) */
+  cg_add_attr(g, fn, "optnone");
+  cg_add_attr(g, fn, "noinline");
   g->f = f;
   g->fn = fn;
   g->ctx = LLVMGetParam(fn, 0);

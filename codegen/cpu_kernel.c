@@ -362,11 +362,20 @@ void cg_emit_kernel(Cg *g, KStmt *s) {
   int n = s->nloops, nred = s->nred;
   if (n < 0 || n > 2 * IR_MAX_RANK || nred < 0 || nred > n || !s->value)
     ir_die(s->loc, "kernel IR: a kernel with %d loops, %d reduced", n, nred);
-  if (s->lkind[0] != KL_PARALLEL || g->in_body || n - nred < 1) {
+  if (g->in_body) { /* inside an outlined body: inline */
     emit_kernel_range(g, s, NULL, NULL);
     return;
   }
-  LLVMValueRef trips = cg_dim(g, s->extent[0]), work = trips;
+  /* the host function is glue, compiled without optimisation (cpu_host.c):
+   * a serial kernel is outlined like a parallel one, into a function the
+   * pipeline optimises, and called once over its whole outer range (a
+   * full reduction has none: the range is not used) */
+  LLVMValueRef trips = n - nred >= 1 ? cg_dim(g, s->extent[0]) : cg_i64(g, 1);
+  if (s->lkind[0] != KL_PARALLEL || n - nred < 1) {
+    cg_emit_serial(g, s, trips, emit_kernel_range);
+    return;
+  }
+  LLVMValueRef work = trips;
   for (int i = 1; i < n; i++)
     work = LLVMBuildMul(g->b, work, cg_dim(g, s->extent[i]), "");
   cg_emit_parallel(g, s, trips, work, emit_kernel_range, NULL, 0);

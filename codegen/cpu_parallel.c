@@ -1,30 +1,38 @@
-/* codegen/cpu_parallel.c - loops that run on the context's threads.
+/* codegen/cpu_parallel.c - loop nests outlined from the host functions:
+ * the loops that run on the context's threads, and the serial kernels.
  *
  * The schedule pass marks a kernel's outermost loop, or a `for`, parallel
  * (passes/schedule.c says when); this file outlines such a loop into a
- * function the runtime's thread pool runs in chunks.
+ * function the runtime's thread pool runs in chunks.  A serial kernel is
+ * outlined the same way and called once: the host functions are left
+ * with glue, which is compiled without optimisation (cpu_host.c), and
+ * every loop nest is in a function the pipeline optimises (emit.c).
  */
 #include "cg_internal.h"
 
 #include <string.h>
 
-/* ---- parallel loops ----
+/* ---- outlined bodies ----
  *
  * A parallel loop (a KS_KERNEL's outermost loop, or a KS_FOR marked
  * parallel) becomes an internal function
  *     void tc_fn_NAME.parK(i8 *env, i64 begin, i64 end)
  * running iterations [begin, end), and the caller fills an `env` struct on
  * its stack with what the body reads: the context and argument array,
- * every buffer pointer and outer loop variable the body uses, every
- * symbol the function has set so far (a symbol not yet made is 0 in both)
- * and up to two more values (a for's start and step).  The body builds
- * its own slots from the env, so the code inside is built by the same
- * functions as inline code.  Then, when the loop's points (trip count
- * times the points of one iteration) reach the target's par_min_work, the caller calls
+ * the buffer pointers, symbols and outer loop variables the body uses (a
+ * symbol the function has not set yet is 0 in both), in the order
+ * cpu_dedup.c's canonical form gives them, and up to two more values (a
+ * for's start and step).  The body builds its own slots from the env, so
+ * the code inside is built by the same functions as inline code.  Then,
+ * when the loop's points (trip count times the points of one iteration)
+ * reach the target's par_min_work, the caller calls
  * tcrt_parallel_for(ctx, trips, body, env), which splits [0, trips) over
- * the context's threads; below that it calls body(env, 0, trips) itself
- * (which LLVM may inline): waking threads costs microseconds, more than a
- * small kernel's whole run.  Inside a body, loops run serially. */
+ * the context's threads; below that it calls body(env, 0, trips) itself:
+ * waking threads costs microseconds, more than a small kernel's whole
+ * run.  Inside a body, loops run serially.  A serial kernel is
+ * tc_fn_NAME.kerK, called as body(env, 0, its outermost extent).  A
+ * statement identical to one already outlined (cpu_dedup.c) calls that
+ * body instead of making another. */
 
 /* The env's next field, in the body. */
 static LLVMValueRef field(Cg *g, LLVMTypeRef envt, LLVMValueRef envp, int *k, const char *name) {
@@ -34,25 +42,22 @@ static LLVMValueRef field(Cg *g, LLVMTypeRef envt, LLVMValueRef envp, int *k, co
   return v;
 }
 
-void cg_emit_parallel(Cg *g, KStmt *s, LLVMValueRef trips, LLVMValueRef work, RangeFn range, LLVMValueRef *extra,
-                          int nextra) {
+/* An outlined body: the function, its type, and the env the caller filled. */
+typedef struct Body {
+  LLVMValueRef fn, env;
+  LLVMTypeRef type;
+} Body;
+
+/* Outlines s into an internal function named after the caller,
+ * tc_fn_NAME.<kind>K, or finds the body an identical statement already has
+ * (cpu_dedup.c), and fills its env on the caller's stack. */
+static Body outline(Cg *g, KStmt *s, const char *kind, RangeFn range, LLVMValueRef *extra, int nextra) {
   KFunc *f = g->f;
-  int nb = f->bufs.n, nv = f->nvars;
-  KUses u = k_uses_new(f);
-  k_uses_stmt(&u, f, s);
+  CgCanon cn = cg_canon(g, s, kind, nextra);
+  const int *bl = cn.bufs.v, *sl = cn.syms.v, *vl = cn.vars.v;
+  int nbl = cn.bufs.n, nsl = cn.syms.n, nvl = cn.vars.n;
   /* 1. the env: ctx, args, buffers, symbols, variables, extras */
-  int nfield = 2 + nextra, *bl = ir_alloc(sizeof(int) * ((size_t)nb + 1)), *sl = ir_alloc(sizeof(int) * ((size_t)g->nsyms + 1)),
-      *vl = ir_alloc(sizeof(int) * ((size_t)nv + 1)), nbl = 0, nsl = 0, nvl = 0;
-  for (int i = 0; i < nb; i++)
-    if (u.bufs[i])
-      bl[nbl++] = i;
-  for (int i = 0; i < g->nsyms; i++)
-    if (g->syms[i])
-      sl[nsl++] = i;
-  for (int i = 0; i < nv; i++)
-    if (u.vars[i] && !u.defs[i])
-      vl[nvl++] = i;
-  nfield += nbl + nsl + nvl;
+  int nfield = 2 + nbl + nsl + nvl + nextra;
   LLVMTypeRef *ft = ir_alloc(sizeof(LLVMTypeRef) * (size_t)nfield);
   ft[0] = g->t_ctxp;
   ft[1] = LLVMPointerType(g->t_array, 0);
@@ -66,33 +71,40 @@ void cg_emit_parallel(Cg *g, KStmt *s, LLVMValueRef trips, LLVMValueRef work, Ra
   val[k++] = g->args;
   for (int i = 0; i < nbl; i++)
     val[k++] = cg_buf_ptr(g, bl[i]);
-  for (int i = 0; i < nsl; i++)
-    val[k++] = LLVMBuildLoad2(g->b, g->t_i64, g->syms[sl[i]], "");
+  for (int i = 0; i < nsl; i++) /* a symbol the function has not set yet is 0 */
+    val[k++] = LLVMBuildLoad2(g->b, g->t_i64, cg_sym_slot(g, sl[i]), "");
   for (int i = 0; i < nvl; i++)
     val[k++] = LLVMBuildLoad2(g->b, g->t_i64, cg_var_slot(g, vl[i]), "");
   for (int i = 0; i < nextra; i++)
     val[k++] = extra[i];
   for (int i = 0; i < nfield; i++)
     LLVMBuildStore(g->b, val[i], LLVMBuildStructGEP2(g->b, envt, env, (unsigned)i, ""));
-
-  /* 2. the body, built with the Cg switched over to it */
   LLVMTypeRef bp[3] = {g->t_ptr, g->t_i64, g->t_i64};
   LLVMTypeRef bty = LLVMFunctionType(g->t_void, bp, 3, 0);
+  LLVMValueRef envi8 = LLVMBuildBitCast(g->b, env, g->t_ptr, "");
+  LLVMValueRef body = cg_body_find(g, cn.key);
+  if (body)
+    return (Body){body, envi8, bty};
+
+  /* 2. the body, built with the Cg switched over to it */
   /* named after the function: tc_fn_NAME.parN (tc_cpu_fn_... for --device=auto's CPU build) */
-  LLVMValueRef body = LLVMAddFunction(g->mod, ir_sprintf("%s.par%d", LLVMGetValueName(g->fn), g->nbodies++), bty);
+  body = LLVMAddFunction(g->mod, ir_sprintf("%s.%s%d", LLVMGetValueName(g->fn), kind, g->nbodies++), bty);
+  cg_body_add(g, cn.key, body);
   LLVMSetLinkage(body, LLVMInternalLinkage);
   cg_add_attr(g, body, "nounwind");
-  /* the serial path calls it directly: never copy the kernel into the host
-   * function a second time (compile time; emit.c's pipeline) */
+  /* called directly by the host function: never copy the kernel into it
+   * (compile time; emit.c's pipeline) */
   cg_add_attr(g, body, "noinline");
   Cg saved = *g;
+  int nb = f->bufs.n;
   g->fn = body;
   g->b = LLVMCreateBuilderInContext(g->c);
   g->ab = LLVMCreateBuilderInContext(g->c);
   g->bufs = ir_alloc(sizeof(LLVMValueRef) * ((size_t)nb + 1));
-  g->vars = ir_alloc(sizeof(LLVMValueRef) * ((size_t)nv + 1));
+  g->vars = ir_alloc(sizeof(LLVMValueRef) * ((size_t)f->nvars + 1));
   g->lets = ir_alloc(sizeof(LLVMValueRef) * ((size_t)f->nlets + 1));
-  g->syms = ir_alloc(sizeof(LLVMValueRef) * ((size_t)saved.nsyms + 1));
+  g->syms = NULL; /* made on first use (cg_sym_slot): the env's below, the rest 0 */
+  g->nsyms = 0;
   g->arr_tmp = g->errbuf = g->acc = g->acc_index = NULL;
   g->in_body = true;
   cg_debug_func(g, body, s->loc); /* -g: the body is at its kernel's line */
@@ -110,10 +122,8 @@ void cg_emit_parallel(Cg *g, KStmt *s, LLVMValueRef trips, LLVMValueRef work, Ra
     g->bufs[bl[i]] = cg_slot(g, g->t_ptr, ir_sprintf("%s.addr", kb->name ? kb->name : "buf"));
     LLVMBuildStore(g->b, field(g, envt, envp, &k, cg_debug_name(g, kb->name)), g->bufs[bl[i]]);
   }
-  for (int i = 0; i < nsl; i++) {
-    g->syms[sl[i]] = cg_slot(g, g->t_i64, ir_sym_name(sl[i]));
-    LLVMBuildStore(g->b, field(g, envt, envp, &k, cg_debug_name(g, ir_sym_name(sl[i]))), g->syms[sl[i]]);
-  }
+  for (int i = 0; i < nsl; i++)
+    LLVMBuildStore(g->b, field(g, envt, envp, &k, cg_debug_name(g, ir_sym_name(sl[i]))), cg_sym_slot(g, sl[i]));
   for (int i = 0; i < nvl; i++)
     LLVMBuildStore(g->b, field(g, envt, envp, &k, ""), cg_var_slot(g, vl[i]));
   for (int i = 0; i < nextra; i++)
@@ -125,21 +135,36 @@ void cg_emit_parallel(Cg *g, KStmt *s, LLVMValueRef trips, LLVMValueRef work, Ra
   LLVMDisposeBuilder(g->ab);
   saved.fmt_s = g->fmt_s;
   saved.nbodies = g->nbodies;
+  saved.bodies = g->bodies;
   *g = saved;
+  return (Body){body, envi8, bty};
+}
 
-  /* 3. the call: through the pool when there is enough work */
-  LLVMValueRef envi8 = LLVMBuildBitCast(g->b, env, g->t_ptr, "");
+/* body(env, 0, trips): the whole range on this thread. */
+static void call_body(Cg *g, const Body *b, LLVMValueRef trips) {
+  LLVMValueRef a[3] = {b->env, cg_i64(g, 0), trips};
+  LLVMBuildCall2(g->b, b->type, b->fn, a, 3, "");
+}
+
+void cg_emit_parallel(Cg *g, KStmt *s, LLVMValueRef trips, LLVMValueRef work, RangeFn range, LLVMValueRef *extra,
+                      int nextra) {
+  Body b = outline(g, s, "par", range, extra, nextra);
+  /* through the pool when there is enough work */
   LLVMBasicBlockRef par = cg_block(g, "parallel"), ser = cg_block(g, "serial"), join = cg_block(g, "joined");
   LLVMBuildCondBr(g->b, LLVMBuildICmp(g->b, LLVMIntSGE, work, cg_i64(g, g->km->target->par_min_work), ""), par, ser);
   LLVMPositionBuilderAtEnd(g->b, par);
-  LLVMValueRef a[4] = {g->ctx, trips, body, envi8};
+  LLVMValueRef a[4] = {g->ctx, trips, b.fn, b.env};
   cg_return_if_nonzero(g, cg_call(g, "tcrt_parallel_for", g->t_i32, 4, a));
   LLVMBuildBr(g->b, join);
   LLVMPositionBuilderAtEnd(g->b, ser);
-  LLVMValueRef ba[3] = {envi8, cg_i64(g, 0), trips};
-  LLVMBuildCall2(g->b, bty, body, ba, 3, "");
+  call_body(g, &b, trips);
   LLVMBuildBr(g->b, join);
   LLVMPositionBuilderAtEnd(g->b, join);
+}
+
+void cg_emit_serial(Cg *g, KStmt *s, LLVMValueRef trips, RangeFn range) {
+  Body b = outline(g, s, "ker", range, NULL, 0);
+  call_body(g, &b, trips);
 }
 
 /* The points of a list's kernels (a nested for's body counted once). */

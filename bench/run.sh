@@ -18,6 +18,7 @@ for a in "$@"; do
     --peers) peers=on ;;
     --no-peers) peers=off ;;
     --quick) quick=1 args+=("$a") ;;
+    -h|--help) exec "$py" "$here/run.py" --help ;; # before peers.sh, which may download 5 GiB
     *) args+=("$a") ;;
   esac
 done

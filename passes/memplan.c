@@ -234,6 +234,17 @@ void mp_rename_after(Fn *F, KList *l, int start, int from, int to, bool keep_fre
     F->f->results = k_ints_rename(F->f->results, F->f->nresults, from, to);
 }
 
+void mp_replan(Fn *F) {
+  mp_drop_noops(F, &F->f->body);
+  mp_analyse(F);
+}
+
+void mp_merge_buffer(Fn *F, KList *l, int alloc, int start, int from, int into) {
+  mp_rename_after(F, l, start, from, into, false);
+  mp_list_remove(l, alloc);
+  mp_replan(F);
+}
+
 void mp_list_remove(KList *l, int i) {
   memmove(&l->v[i], &l->v[i + 1], sizeof(KStmt *) * (size_t)(l->n - i - 1));
   l->n--;

@@ -173,8 +173,7 @@ int mp_inplace(Fn *F, KList *l, KStmt *loop) {
         KStmt *fr = k_stmt(KS_FREE, l->v[k]->loc);
         fr->buf = D;
         mp_list_insert(l, k + 1, fr);
-        mp_drop_noops(F, &F->f->body);
-        mp_analyse(F);
+        mp_replan(F);
         done++;
         k = -1;
         break;
@@ -183,10 +182,7 @@ int mp_inplace(Fn *F, KList *l, KStmt *loop) {
         continue;
       int a = mp_find_alloc(l, D, k);
       K->buf = S;
-      mp_rename_after(F, l, k + 1, D, S, false);
-      mp_list_remove(l, a);
-      mp_drop_noops(F, &F->f->body);
-      mp_analyse(F);
+      mp_merge_buffer(F, l, a, k + 1, D, S);
       done++;
       k = -1; /* indices moved: look again from the start */
       break;
@@ -286,8 +282,7 @@ int mp_carried(Fn *F, KList *l) {
       mp_rename_list(b, y + 1, Y, C, false);
       mp_list_insert(l, i, init);
       i++;
-      mp_drop_noops(F, &F->f->body);
-      mp_analyse(F);
+      mp_replan(F);
       done++;
       mv = -1;
     }

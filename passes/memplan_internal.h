@@ -78,6 +78,11 @@ void mp_list_insert(KList *l, int i, KStmt *s);
 /* Drops the statements a rename made no-ops (a move or a copy onto
  * itself, a free keeping its own buffer, a second free of one buffer). */
 void mp_drop_noops(Fn *F, KList *l);
+/* After a rewrite: the no-ops it made dropped, the plan analysed again. */
+void mp_replan(Fn *F);
+/* Buffer `from`, allocated at l[alloc], is `into` from l[start] on: its
+ * alloc goes and the plan is made again (in-place updates, reuse). */
+void mp_merge_buffer(Fn *F, KList *l, int alloc, int start, int from, int into);
 
 /* ---- memplan_writes.c ---- */
 

@@ -53,10 +53,7 @@ int mp_reuse(Fn *F, KList *l) {
       if (l->v[a1]->kind != KS_ALLOC || !can_reuse(F, l, a1, i2))
         continue;
       int T1 = l->v[a1]->buf, T2 = l->v[i2]->buf;
-      mp_rename_after(F, l, i2 + 1, T2, T1, false);
-      mp_list_remove(l, i2);
-      mp_drop_noops(F, &F->f->body);
-      mp_analyse(F);
+      mp_merge_buffer(F, l, i2, i2 + 1, T2, T1);
       done++;
       i2 = -1; /* statements moved: look again from the start */
       break;

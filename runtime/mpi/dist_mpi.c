@@ -37,15 +37,22 @@ static int mpi_error(int rc, char *err, size_t errsize) {
   return 1;
 }
 
+/* MPI's type for dt, or 1 with the message in err. */
+static int need_type(tc_dtype dt, MPI_Datatype *t, char *err, size_t errsize) {
+  *t = mpi_type(dt);
+  if (*t != MPI_DATATYPE_NULL)
+    return 0;
+  snprintf(err, errsize, "no MPI type for dtype %d", (int)dt);
+  return 1;
+}
+
 /* MPI counts are ints: a tensor of more elements goes in pieces. */
 enum { CHUNK = 1 << 30 };
 
 static int all_reduce(tc_dtype dt, int op, const void *in, void *out, int64_t n, char *err, size_t errsize) {
-  MPI_Datatype t = mpi_type(dt);
-  if (t == MPI_DATATYPE_NULL) {
-    snprintf(err, errsize, "no MPI type for dtype %d", (int)dt);
+  MPI_Datatype t;
+  if (need_type(dt, &t, err, errsize))
     return 1;
-  }
   size_t es = tcrt_dtype_size(dt);
   for (int64_t at = 0; at < n; at += CHUNK) {
     int count = (int)(n - at < CHUNK ? n - at : CHUNK);
@@ -58,21 +65,20 @@ static int all_reduce(tc_dtype dt, int op, const void *in, void *out, int64_t n,
   if (op == TC_REDUCE_MEAN) { /* the shape rule allows mean of floats only */
     int size;
     MPI_Comm_size(MPI_COMM_WORLD, &size);
-    for (int64_t k = 0; k < n; k++)
-      if (dt == TC_F32)
+    if (dt == TC_F32)
+      for (int64_t k = 0; k < n; k++)
         ((float *)out)[k] /= (float)size;
-      else
+    else
+      for (int64_t k = 0; k < n; k++)
         ((double *)out)[k] /= (double)size;
   }
   return 0;
 }
 
 static int broadcast(tc_dtype dt, int root, void *buf, int64_t n, char *err, size_t errsize) {
-  MPI_Datatype t = mpi_type(dt);
-  if (t == MPI_DATATYPE_NULL) {
-    snprintf(err, errsize, "no MPI type for dtype %d", (int)dt);
+  MPI_Datatype t;
+  if (need_type(dt, &t, err, errsize))
     return 1;
-  }
   size_t es = tcrt_dtype_size(dt);
   for (int64_t at = 0; at < n; at += CHUNK) {
     int count = (int)(n - at < CHUNK ? n - at : CHUNK);

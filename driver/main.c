@@ -405,10 +405,10 @@ int main(int argc, char **argv) {
     return finish(2);
   }
   bool cuda = (o.device && strcmp(o.device, "cpu") != 0) || gpu_emit;
-  /* --dist=mpi makes an executable that runs on the CPU (docs/distributed.md) */
-  if (o.dist && (cuda || o.emit == EMIT_OBJ || o.emit == EMIT_SHARED)) {
-    fprintf(stderr, "tensorc: error: --dist=%s makes a CPU executable, not %s\n", o.dist,
-            cuda ? "GPU code" : o.emit == EMIT_OBJ ? "an object file" : "a shared library");
+  /* --dist=mpi makes an executable, for the CPU or the GPU (docs/distributed.md) */
+  if (o.dist && (o.emit == EMIT_OBJ || o.emit == EMIT_SHARED)) {
+    fprintf(stderr, "tensorc: error: --dist=%s makes an executable, not %s\n", o.dist,
+            o.emit == EMIT_OBJ ? "an object file" : "a shared library");
     return finish(2);
   }
   const Target *target = cuda ? ir_target_cuda(o.gpu_arch, o.gpu_emulate) : ir_target_cpu();

@@ -147,7 +147,7 @@ typedef enum KCallKind {
   KC_SAVE,    /* str path; bufs: value */
   KC_PARAM_STORE, /* index = param number; bufs: value (ownership moves to the context) */
   KC_DIST,    /* `op` (rank, world_size, all_reduce_*, broadcast: ir/ops.def); bufs: in (not for
-               * rank and world_size), out; exprs: broadcast's root.  Host buffers (the CPU only) */
+               * rank and world_size), out; exprs: broadcast's root.  Host buffers (placement copies device ones) */
 } KCallKind;
 
 /* KC_MATMUL's `trans`: the runtime's TC_MM_TRANS_A and TC_MM_TRANS_B. */

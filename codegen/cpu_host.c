@@ -154,6 +154,12 @@ static void emit_matmul_epilogue(Cg *g, KStmt *s) {
   cg_return_if_nonzero(g, cg_call(g, "tcrt_dev_matmul_epilogue", g->t_i32, 11, a));
 }
 
+/* An all_reduce's TC_REDUCE_* (runtime.h) */
+static int dist_reduce(const KStmt *s) {
+  _Static_assert(TC_REDUCE_SUM == 0 && TC_REDUCE_MEAN == 1 && TC_REDUCE_MAX == 2, "the runtime's reductions");
+  return s->op == IR_ALL_REDUCE_MEAN ? TC_REDUCE_MEAN : s->op == IR_ALL_REDUCE_MAX ? TC_REDUCE_MAX : TC_REDUCE_SUM;
+}
+
 static void emit_call(Cg *g, KStmt *s) {
   switch (s->call) {
   case KC_MATMUL: {
@@ -243,8 +249,22 @@ static void emit_call(Cg *g, KStmt *s) {
   }
   case KC_DIST: {
     /* tcrt_rank(ctx, out) ... tcrt_all_reduce(ctx, dt, op, in, out, n): runtime/dist.c */
+    /* dist_overlap's halves: tcrt_all_reduce_start(ctx, id, dt, op, in, out, n), tcrt_all_reduce_wait(ctx, id) */
+    if (s->part == KD_START) {
+      need(s, 2, 0);
+      KBuf *kb = k_buf(g->f, s->bufs[1]);
+      LLVMValueRef a[7] = {g->ctx, cg_i32(g, s->index), cg_i32(g, kb->dtype), cg_i32(g, dist_reduce(s)),
+                           cg_buf_ptr(g, s->bufs[0]), cg_buf_ptr(g, s->bufs[1]), cg_numel(g, kb)};
+      cg_return_if_nonzero(g, cg_call(g, "tcrt_all_reduce_start", g->t_i32, 7, a));
+      return;
+    }
+    if (s->part == KD_WAIT) {
+      need(s, 1, 0);
+      LLVMValueRef a[2] = {g->ctx, cg_i32(g, s->index)};
+      cg_return_if_nonzero(g, cg_call(g, "tcrt_all_reduce_wait", g->t_i32, 2, a));
+      return;
+    }
     need(s, s->op == IR_RANK || s->op == IR_WORLD_SIZE ? 1 : 2, s->op == IR_BROADCAST);
-    _Static_assert(TC_REDUCE_SUM == 0 && TC_REDUCE_MEAN == 1 && TC_REDUCE_MAX == 2, "the runtime's reductions");
     LLVMValueRef st, out = cg_buf_ptr(g, s->bufs[s->nbufs - 1]);
     if (s->op == IR_RANK || s->op == IR_WORLD_SIZE) {
       LLVMValueRef a[2] = {g->ctx, out};
@@ -256,8 +276,7 @@ static void emit_call(Cg *g, KStmt *s) {
         a[2] = cg_expr_i64(g, s->exprs[0]);
         st = cg_call(g, "tcrt_broadcast", g->t_i32, 6, a);
       } else {
-        a[2] = cg_i32(g, s->op == IR_ALL_REDUCE_MEAN ? TC_REDUCE_MEAN : s->op == IR_ALL_REDUCE_MAX ? TC_REDUCE_MAX
-                                                                                                  : TC_REDUCE_SUM);
+        a[2] = cg_i32(g, dist_reduce(s));
         st = cg_call(g, "tcrt_all_reduce", g->t_i32, 6, a);
       }
     }

@@ -55,6 +55,7 @@ typedef struct Options {
   const char *dump_dot;   /* --dump-dot=FILE */
   bool debug_info;        /* -g */
   const char *dist;       /* --dist=mpi (docs/distributed.md) */
+  int64_t dist_bucket;    /* --dist-bucket=BYTES (0: autodiff_dist.c's 25 MiB) */
 } Options;
 
 static const char usage[] =
@@ -74,6 +75,7 @@ static const char usage[] =
     "  --dist=mpi          a data-parallel executable for mpirun (docs/distributed.md); without it\n"
     "                      rank(), world_size(), all_reduce() and broadcast() compile for one\n"
     "                      process: rank 0 of 1, the identity\n"
+    "  --dist-bucket=BYTES the most bytes of gradients one all-reduce averages (default 26214400)\n"
     "  --params=DIR        embed DIR/NAME.npy as the initial value of each param\n"
     "  --name=NAME         prefix of the C interface's names (default: FILE's stem)\n"
     "  -O0 .. -O3          optimisation level (default -O2)\n"
@@ -207,6 +209,12 @@ static void parse_options(int argc, char **argv, Options *o) {
       if (!cg_dist_available())
         usage_error("--dist=%s: this tensorc was built without MPI (install libopenmpi-dev and rebuild)", v);
       o->dist = v;
+    } else if (starts(a, "--dist-bucket=", &v)) {
+      char *end;
+      long long n = strtoll(v, &end, 10);
+      if (!*v || *end || n < 1)
+        usage_error("--dist-bucket=%s: expected a number of bytes, 1 or more", v);
+      o->dist_bucket = n;
     } else if (strcmp(a, "--allow-tf32") == 0) {
       o->allow_tf32 = true;
     } else if (starts(a, "--dump-dot=", &v)) {
@@ -405,10 +413,10 @@ int main(int argc, char **argv) {
     return finish(2);
   }
   bool cuda = (o.device && strcmp(o.device, "cpu") != 0) || gpu_emit;
-  /* --dist=mpi makes an executable that runs on the CPU (docs/distributed.md) */
-  if (o.dist && (cuda || o.emit == EMIT_OBJ || o.emit == EMIT_SHARED)) {
-    fprintf(stderr, "tensorc: error: --dist=%s makes a CPU executable, not %s\n", o.dist,
-            cuda ? "GPU code" : o.emit == EMIT_OBJ ? "an object file" : "a shared library");
+  /* --dist=mpi makes an executable, for the CPU or the GPU (docs/distributed.md) */
+  if (o.dist && (o.emit == EMIT_OBJ || o.emit == EMIT_SHARED)) {
+    fprintf(stderr, "tensorc: error: --dist=%s makes an executable, not %s\n", o.dist,
+            o.emit == EMIT_OBJ ? "an object file" : "a shared library");
     return finish(2);
   }
   const Target *target = cuda ? ir_target_cuda(o.gpu_arch, o.gpu_emulate) : ir_target_cpu();
@@ -430,7 +438,7 @@ int main(int argc, char **argv) {
         m = fe_resolve(ast, module_name(o.input));
         ok = m != NULL;
         if (ok)
-          m->dist = o.dist;
+          m->dist = o.dist, m->dist_bucket = o.dist_bucket;
       } else if (!(o.no_fuse && strcmp(p->name, "fusion") == 0)) {
         /* --no-fuse: every node keeps fuse = NONE, so lower makes one kernel per op */
         ok = p->run(m);

@@ -302,6 +302,7 @@ typedef struct IrModule {
   PtrVec funcs;     /* IrFunc*: init first, then in source order */
   PtrVec params;    /* IrParam* */
   const char *dist; /* --dist=mpi: "mpi" (autodiff averages the params' gradients); NULL: one process */
+  int64_t dist_bucket; /* --dist-bucket=BYTES: the most bytes of gradients one all-reduce takes (0: 25 MiB) */
 } IrModule;
 
 IrNode *ir_node_new(IrOp op, Loc loc, int nargs, IrNode **args);

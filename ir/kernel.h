@@ -147,8 +147,14 @@ typedef enum KCallKind {
   KC_SAVE,    /* str path; bufs: value */
   KC_PARAM_STORE, /* index = param number; bufs: value (ownership moves to the context) */
   KC_DIST,    /* `op` (rank, world_size, all_reduce_*, broadcast: ir/ops.def); bufs: in (not for
-               * rank and world_size), out; exprs: broadcast's root.  Host buffers (the CPU only) */
+               * rank and world_size), out; exprs: broadcast's root.  Host buffers (placement copies device ones) */
 } KCallKind;
+
+/* KC_DIST's `part` for an all_reduce split in two (passes/dist_overlap.c):
+ * KD_START starts it (bufs: in, out; MPI_Iallreduce), KD_WAIT waits for it
+ * (bufs: out), the statements between them running meanwhile.  0: the whole
+ * call.  Printed `call dist.all_reduce_mean.start`, `.wait`. */
+enum { KD_START = 1, KD_WAIT = 2 };
 
 /* KC_MATMUL's `trans`: the runtime's TC_MM_TRANS_A and TC_MM_TRANS_B. */
 enum { KMM_TRANS_A = 1, KMM_TRANS_B = 2 };
@@ -204,6 +210,7 @@ struct KStmt {
   int trans;           /* CALL matmul: the operands stored transposed (KMM_TRANS_A | KMM_TRANS_B) */
   int epilogue;        /* CALL matmul: KE_* applied to the product by the call (blas_epilogue) */
   int folded;          /* CALL matmul: the kernel statements the epilogue replaced (kernel_name.c counts them) */
+  int part;            /* CALL dist: KD_START, KD_WAIT, or 0 (the whole call) */
   /* FOR: the loop's iterations are independent (a fact, set only by
    * whoever built the loop: a body of kernels, ifs and fors); the schedule
    * pass decides from it how the loop runs (lkind) */

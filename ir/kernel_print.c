@@ -229,13 +229,15 @@ static void print_stmt(FILE *out, KFunc *f, KStmt *s, int depth) {
     fprintf(out, "call %s", names[s->call]);
     if (s->call == KC_RAND || s->call == KC_DIST)
       fprintf(out, ".%s", ir_op_name(s->op));
+    if (s->call == KC_DIST && s->part)
+      fprintf(out, ".%s", s->part == KD_START ? "start" : "wait");
     if (s->call == KC_MATMUL && s->epilogue) /* matmul.bias_relu: what the call applies to the product */
       fprintf(out, ".%s%s%s%s", s->epilogue & KE_BIAS ? "bias" : "",
               (s->epilogue & KE_BIAS) && (s->epilogue & ~KE_BIAS) ? "_" : "", s->epilogue & KE_RELU ? "relu" : "",
               s->epilogue & KE_GELU_TANH ? "gelu_tanh" : "");
     if (s->call == KC_SAVE)
       fprintf(out, " \"%s\"", s->str);
-    if (s->call == KC_PARAM_STORE)
+    if (s->call == KC_PARAM_STORE || (s->call == KC_DIST && s->part))
       fprintf(out, " #%d", s->index);
     for (int i = 0; i < s->nbufs; i++) {
       fputs(i ? ", " : " ", out);

@@ -2,19 +2,14 @@
  * become one runtime call each, KC_DIST (ir/kernel.h), shown in the kernel
  * IR as `call dist.all_reduce_mean %in, %out`.  The runtime (runtime/dist.c)
  * runs them on MPI in a --dist=mpi executable and as the identity, rank 0
- * of 1, in any other.  The GPU target does not take them yet: the call
- * reads and writes host memory (docs/distributed.md). */
+ * of 1, in any other.  The call reads and writes host memory: on the GPU
+ * the placement pass gives it host copies of its device buffers
+ * (docs/distributed.md, "On the GPU"). */
 #include "lower_internal.h"
 
 #include "../ir/target.h"
 
 bool lw_dist(LCtx *C, IrNode *n) {
-  if (C->km->target && C->km->target->kind != TGT_CPU) {
-    ir_error(n->loc, "%s() runs on the CPU only: data-parallel runs on the GPU are not built yet, so compile "
-                     "with --device=cpu (docs/distributed.md)",
-             n->op == IR_RANK || n->op == IR_WORLD_SIZE || n->op == IR_BROADCAST ? ir_op_name(n->op) : "all_reduce");
-    return false;
-  }
   int nin = n->op == IR_RANK || n->op == IR_WORLD_SIZE ? 0 : 1;
   KStmt *s = k_stmt(KS_CALL, n->loc);
   s->call = KC_DIST;

@@ -1,6 +1,6 @@
 /* passes/memplan_writes.c - who writes a whole buffer: a statement that
  * stores every element of a buffer once without reading its old contents
- * (a kernel over the buffer's own points, a matmul, a random draw, a matmul
+ * (a kernel over the buffer's own points, a matmul, a random draw, a collective, a matmul
  * by blocks of rows ending in its epilogue, a row kernel whose first stage
  * touching the buffer writes its row).  In place, reuse and hoisting
  * ask it before giving a buffer memory that holds something else, and the
@@ -207,6 +207,8 @@ bool mp_writes_all(Fn *F, KStmt *s, int b) {
   if (s->kind == KS_CALL) {
     if (s->call == KC_MATMUL && s->nbufs == 3 && s->bufs[2] == b)
       return !F->set[s->bufs[0]] && !F->set[s->bufs[1]];
+    if (s->call == KC_DIST && s->bufs[s->nbufs - 1] == b) /* a collective: its result from its operand */
+      return s->nbufs == 1 || !F->set[s->bufs[0]];
     return s->call == KC_RAND && s->nbufs == 1 && s->bufs[0] == b;
   }
   return kernel_writes_all(F, s, b, NULL, 0);

@@ -68,6 +68,11 @@ bool pass_schedule(struct KModule *m);
  * Preserves: the results of every function (on the host). */
 bool pass_placement(struct KModule *m);
 
+/* dist_overlap.c - --dist=mpi: each all-reduce split into a start, right
+ * after what makes its operand, and a wait, right before what reads its
+ * result (KStmt.part).  Requires: placement.  Preserves: values. */
+bool pass_dist_overlap(struct KModule *m);
+
 /* legalize.c - NumPy's scalar semantics (floor division, modulo, NaN-
  * propagating maximum/minimum, sign, relu, ...) written as the primitive
  * ops that every code generator implements one to one, so that all

@@ -33,6 +33,10 @@
  *    CPU output), and so is the copy (`copy ... -> outK`): when memplan
  *    marked the device buffer (the caller's kDLCUDA output, computed in
  *    place), the host buffer is that memory and nothing is copied.
+ * 5. A collective of --dist=mpi (`call dist.OP`) runs on the host: its
+ *    device operand is copied into a host buffer, the call reduces it in
+ *    place there, and the result is copied back to the device, one copy
+ *    each way per call (a gradient bucket: one buffer).
  *
  * Requires: schedule (KStmt.device).  Preserves: what every function
  * computes and returns.
@@ -202,6 +206,34 @@ static bool reads_values(KStmt *s, int b) {
   return u.found;
 }
 
+/* 5. A collective (KC_DIST) is a host call: when its operand or its
+ * result lives on the device, it runs on one host buffer, copied from the
+ * operand before (d2h) and into the result after (h2d), in place (MPI
+ * needs no device memory; docs/distributed.md, "On the GPU"). */
+static void place_dist(Place *P, KStmt *s, KList *out) {
+  int nin = s->nbufs - 1, in = nin ? s->bufs[0] : -1, res = s->bufs[nin];
+  bool in_dev = nin && is_device(P, in), res_dev = is_device(P, res);
+  if (!in_dev && !res_dev) {
+    k_push(out, s);
+    return;
+  }
+  int h = new_buf(P, in_dev ? in : res, ".host", KM_HOST);
+  KStmt *al = stmt_of(KS_ALLOC, s->loc, h, 0);
+  al->uninit = true;
+  k_push(out, al);
+  if (in_dev)
+    k_push(out, stmt_of(KS_COPY, s->loc, h, in));
+  int *bufs = ir_alloc(sizeof(int) * 2);
+  if (nin)
+    bufs[0] = in_dev ? h : in;
+  bufs[nin] = res_dev ? h : res;
+  s->bufs = bufs;
+  k_push(out, s);
+  if (res_dev)
+    k_push(out, stmt_of(KS_COPY, s->loc, res, h));
+  k_push(out, stmt_of(KS_FREE, s->loc, h, 0));
+}
+
 static void place_list(Place *P, KList *l) {
   KList out = {0};
   for (int i = 0; i < l->n; i++) {
@@ -214,7 +246,7 @@ static void place_list(Place *P, KList *l) {
         continue;
       if (s->device || s->kind == KS_MOVE || s->kind == KS_FREE)
         k_stmt_rename(s, a, P->twin[a], false);
-      else if (dev_call)
+      else if (dev_call || (s->kind == KS_CALL && s->call == KC_DIST)) /* a collective: through a host copy (5.) */
         s->bufs = k_ints_rename(s->bufs, s->nbufs, a, P->twin[a]);
       else if (reads_values(s, a))
         rename_own(s, a, P->twin[a]); /* a host read: through a host copy of the twin (3.) */
@@ -236,7 +268,10 @@ static void place_list(Place *P, KList *l) {
     }
     place_list(P, &s->body);
     place_list(P, &s->orelse);
-    k_push(&out, s);
+    if (s->kind == KS_CALL && s->call == KC_DIST)
+      place_dist(P, s, &out); /* 5. */
+    else
+      k_push(&out, s);
     for (int k = 0; k < r.n; k++)
       k_push(&out, stmt_of(KS_FREE, s->loc, hosts[k], 0));
   }

@@ -60,6 +60,33 @@ int tcrt_all_reduce(tc_ctx *ctx, int dtype, int op, const void *in, void *out, i
   return TC_OK;
 }
 
+int tcrt_all_reduce_start(tc_ctx *ctx, int id, int dtype, int op, const void *in, void *out, int64_t n) {
+  if (in != out)
+    memmove(out, in, (size_t)n * tcrt_dtype_size((tc_dtype)dtype));
+  if (!dist || dist->size == 1 || n == 0)
+    return TC_OK;
+  char err[256] = "";
+  double t = now();
+  if (dist->start(id, (tc_dtype)dtype, op, out, n, err, sizeof err))
+    return failed(ctx, "all_reduce", err);
+  seconds += now() - t;
+  ncalls++;
+  nbytes += n * (int64_t)tcrt_dtype_size((tc_dtype)dtype);
+  return TC_OK;
+}
+
+/* Only the time spent waiting counts: what overlapping left exposed. */
+int tcrt_all_reduce_wait(tc_ctx *ctx, int id) {
+  if (!dist || dist->size == 1)
+    return TC_OK;
+  char err[256] = "";
+  double t = now();
+  if (dist->wait(id, err, sizeof err))
+    return failed(ctx, "all_reduce", err);
+  seconds += now() - t;
+  return TC_OK;
+}
+
 int tcrt_broadcast(tc_ctx *ctx, int dtype, int64_t root, const void *in, void *out, int64_t n) {
   int size = dist ? dist->size : 1;
   if (root < 0 || root >= size)
@@ -75,18 +102,34 @@ int tcrt_broadcast(tc_ctx *ctx, int dtype, int64_t root, const void *in, void *o
   return TC_OK;
 }
 
+/* Param i = rank 0's, broadcast through a host copy when it lives on the
+ * device (MPI needs no device memory) and copied back there. */
+static int share_param(tc_ctx *ctx, const tc_paramdesc *desc, void *p) {
+  int64_t n = 1;
+  for (int d = 0; d < desc->rank; d++)
+    n *= desc->shape[d];
+  int64_t bytes = n * (int64_t)tcrt_dtype_size(desc->dtype);
+  void *host = ctx->dev ? tcrt_alloc(ctx, bytes) : p;
+  if (!host)
+    return TC_ERR_NOMEM;
+  int st = ctx->dev ? tcrt_dev_copy(ctx, host, p, bytes, TC_COPY_D2H) : TC_OK;
+  char err[256] = "";
+  if (!st && dist->broadcast(desc->dtype, 0, host, n, err, sizeof err))
+    st = failed(ctx, "broadcasting the params", err);
+  if (!st && ctx->dev)
+    st = tcrt_dev_copy(ctx, p, host, bytes, TC_COPY_H2D);
+  if (ctx->dev)
+    tcrt_free(host);
+  return st;
+}
+
 int rt_dist_share_params(tc_ctx *ctx, int nparams, const tc_paramdesc *params) {
   if (!dist || dist->size == 1)
     return TC_OK;
-  if (ctx->dev)
-    return tcrt_fail(ctx, TC_ERR_RUNTIME, "--dist=mpi runs on the CPU only (docs/distributed.md)");
   for (int i = 0; i < nparams && i < ctx->nparams; i++) {
-    int64_t n = 1;
-    for (int d = 0; d < params[i].rank; d++)
-      n *= params[i].shape[d];
-    char err[256] = "";
-    if (ctx->params[i] && dist->broadcast(params[i].dtype, 0, ctx->params[i], n, err, sizeof err))
-      return failed(ctx, "broadcasting the params", err);
+    int st = ctx->params[i] ? share_param(ctx, &params[i], ctx->params[i]) : TC_OK;
+    if (st)
+      return st;
   }
   return TC_OK;
 }

@@ -16,6 +16,10 @@ typedef struct rt_dist_ops {
   /* out = the reduction (TC_REDUCE_*) of every rank's in; in == out allowed.
    * 0, or an error text in err. */
   int (*all_reduce)(tc_dtype dt, int op, const void *in, void *out, int64_t n, char *err, size_t errsize);
+  /* all_reduce in two halves: start reduces buf in place, as request `id`
+   * (a small number, one request per id at a time); wait(id) finishes it */
+  int (*start)(int id, tc_dtype dt, int op, void *buf, int64_t n, char *err, size_t errsize);
+  int (*wait)(int id, char *err, size_t errsize);
   /* every rank's buf = root's buf */
   int (*broadcast)(tc_dtype dt, int root, void *buf, int64_t n, char *err, size_t errsize);
 } rt_dist_ops;

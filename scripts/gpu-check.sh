@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # scripts/gpu-check.sh - tensorc on a real GPU in one short run (issue 12):
 # every e2e program and example against NumPy (or the CPU's results),
-# compute-sanitizer's memcheck and racecheck over three examples, and the
+# the --dist=mpi digits check on 2 ranks (where the GPU machine has mpirun;
+# skipped, with the reason, where not), compute-sanitizer's memcheck and racecheck over three examples, and the
 # GPU benchmark (bench/gpu); one table at the end.
 #
 # Two halves, because the GPU machine has no LLVM 14 to build tensorc:
@@ -110,6 +111,24 @@ prepare() {
   # examples: the GPU executables and the CPU's results
   "$py" scripts/gpucheck/examples.py prepare "$b" "$tensorc" "${flags[@]}" $([ "$smoke" = 1 ] && echo --smoke) \
     2>&1 | tee -a "$log" || status=1
+
+  # --dist=mpi (tests/dist/gpu_device.test): the digits MLP for 2 ranks, and
+  # its reference trained here (one process on the same global batches); a
+  # tensorc without MPI refuses --dist=mpi and run skips the check
+  local epochs=2
+  [ "$emulate" = 1 ] && epochs=1
+  mkdir -p "$b/dist"
+  if "$tensorc" --dist=mpi "${flags[@]}" tests/dist/Inputs/digits_dist.tc -o "$b/dist/digits_dist" 2>"$b/dist/why" &&
+    sed 's/^const B = 16/const B = 32/' tests/dist/Inputs/digits_dist.tc >"$b/dist/ref2.tc" &&
+    "$tensorc" "$b/dist/ref2.tc" -o "$b/dist/ref2" 2>>"$b/dist/why" &&
+    "$b/dist/ref2" data=examples/data/digits.csv epochs=$epochs --params-out "$b/dist/ref2.out" >"$b/dist/ref2.txt" \
+      2>>"$b/dist/why"; then
+    echo "epochs=$epochs" >"$b/dist/args"
+    rm -f "$b/dist/ref2" "$b/dist/ref2.tc" "$b/dist/why"
+    echo "PREPARE dist ok" | tee -a "$log"
+  else
+    echo "PREPARE dist skipped: $(tail -1 "$b/dist/why")" | tee -a "$log"
+  fi
 
   # the benchmark: gpubench (full sizes, or --tiny's for the emulator) and the MLP
   local tiny=() src=$b/bench/src cflags
@@ -235,6 +254,32 @@ with tarfile.open(sys.argv[1]) as t:
     row "$name" "$verdict" "$(echo "$note" | cut -c1-200)"
   done < <(grep $'^CHECK\t' "$work/examples.out")
   grep -q $'^CHECK\t' "$work/examples.out" || row "examples" failed "no example ran (see the log)"
+
+  echo "== --dist=mpi: digits on 2 ranks against one process (tests/dist/gpu_device.test)"
+  local dist=$b/dist missing
+  missing=$([ -x "$dist/digits_dist" ] && ldd "$dist/digits_dist" 2>/dev/null | awk '/not found/ {printf "%s ", $1}')
+  if [ ! -x "$dist/digits_dist" ]; then
+    row "mpirun digits, 2 ranks" skipped "not prepared: $(tail -1 "$dist/why" 2>/dev/null | cut -c1-160)"
+  elif ! command -v mpirun >/dev/null; then
+    row "mpirun digits, 2 ranks" skipped "no mpirun on this machine"
+  elif [ -n "$missing" ]; then
+    row "mpirun digits, 2 ranks" skipped "MPI's libraries are not here: $missing"
+  else
+    local mpi_flags=(--oversubscribe --timeout 120) dist_epochs
+    [ "$(id -u)" = 0 ] && mpi_flags+=(--allow-run-as-root)
+    dist_epochs=$(sed -n 's/^epochs=//p' "$dist/args")
+    echo "\$ mpirun ${mpi_flags[*]} -np 2 digits_dist epochs=$dist_epochs --device cuda"
+    timeout 150 mpirun "${mpi_flags[@]}" -np 2 "$dist/digits_dist" data=examples/data/digits.csv epochs="$dist_epochs" \
+      --device cuda --params-out "$work/dist-np2" >"$work/dist-np2.txt" 2>&1
+    local dist_rc=$? compared
+    cat "$work/dist-np2.txt"
+    if [ $dist_rc = 0 ] && compared=$("$py" tests/dist/Inputs/compare_params.py "$work/dist-np2" "$dist/ref2.out" 1e-5 2>&1 &&
+      "$py" tests/dist/Inputs/compare_losses.py "$work/dist-np2.txt" "$dist/ref2.txt" 1e-5 2>&1); then
+      row "mpirun digits, 2 ranks" passed "$(echo "$compared" | tr '\n' ' ' | sed 's/ *$//')"
+    else
+      row "mpirun digits, 2 ranks" failed "exit $dist_rc: $(echo "${compared:-}" "$(tail -3 "$work/dist-np2.txt")" | tr '\n' ' ' | cut -c1-200)"
+    fi
+  fi
 
   echo "== compute-sanitizer"
   local san

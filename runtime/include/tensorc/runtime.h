@@ -338,6 +338,11 @@ int tcrt_rank(tc_ctx *ctx, int64_t *out);
 int tcrt_world_size(tc_ctx *ctx, int64_t *out);
 int tcrt_all_reduce(tc_ctx *ctx, int dtype, int op, const void *in, void *out, int64_t n);
 int tcrt_broadcast(tc_ctx *ctx, int dtype, int64_t root, const void *in, void *out, int64_t n);
+/* An all_reduce in two halves (passes/dist_overlap.c): start copies in to
+ * out and starts reducing out in place (MPI_Iallreduce), wait number `id`
+ * finishes it; out is not touched in between. */
+int tcrt_all_reduce_start(tc_ctx *ctx, int id, int dtype, int op, const void *in, void *out, int64_t n);
+int tcrt_all_reduce_wait(tc_ctx *ctx, int id);
 
 /* ===== exe.c: the executable's main() ===== */
 

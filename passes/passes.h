@@ -68,6 +68,12 @@ bool pass_schedule(struct KModule *m);
  * Preserves: the results of every function (on the host). */
 bool pass_placement(struct KModule *m);
 
+/* memplan_arena.c - on a target with a device, an offset in the
+ * function's device arena for every device buffer of constant size that
+ * lives and dies inside one call (KStmt.arena, KFunc.arena_bytes).
+ * Requires: placement.  Preserves: values; the rest of the plan. */
+bool pass_arena(struct KModule *m);
+
 /* legalize.c - NumPy's scalar semantics (floor division, modulo, NaN-
  * propagating maximum/minimum, sign, relu, ...) written as the primitive
  * ops that every code generator implements one to one, so that all

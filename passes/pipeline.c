@@ -23,6 +23,8 @@ const PassInfo pass_pipeline[] = {
     {"schedule", PASS_KERNEL, NULL, pass_schedule,
      "how each loop runs on the target: serial, parallel, vector, gpu_grid/gpu_block/gpu_thread", NULL},
     {"placement", PASS_KERNEL, NULL, pass_placement, "host or device memory for every buffer, and the copies", NULL},
+    {"arena", PASS_KERNEL, NULL, pass_arena,
+     "offsets in a per-function device arena for the constant-size device buffers (the GPU only)", NULL},
     {"legalize", PASS_KERNEL, NULL, pass_legalize, "NumPy's scalar semantics as primitive ops every target implements",
      NULL},
     {"codegen", PASS_CODEGEN, NULL, NULL, "LLVM (host code, CPU kernels), CUDA C through NVRTC (GPU kernels)", NULL},

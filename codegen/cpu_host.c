@@ -11,7 +11,8 @@
  * instruction selector, no IR passes): its kernels, serial or parallel,
  * are outlined into functions of their own (cpu_parallel.c), where sroa
  * turns the slots into SSA values.  Statements map one to one:
- *   alloc/free/move    tcrt_alloc (tcrt_result_alloc, tcrt_dev_result_alloc for `-> outK`) / tcrt_free
+ *   alloc/free/move    tcrt_alloc (tcrt_result_alloc, tcrt_dev_result_alloc for `-> outK`,
+ *                      tcrt_dev_arena for `@arena+OFF`) / tcrt_free
  *                      and NULL (unless kept) / a copy
  *   check, calls       a branch to a block that returns the status
  *   for, if            the usual loop and diamond
@@ -330,7 +331,20 @@ static void emit_stmt(Cg *g, KStmt *s) {
     LLVMValueRef a[2] = {g->ctx, buf_bytes(g, s->buf)}, p;
     const char *fn = kb->space == KM_DEVICE ? (s->uninit ? "tcrt_dev_alloc_uninit" : "tcrt_dev_alloc")
                                             : (s->uninit ? "tcrt_alloc_uninit" : "tcrt_alloc");
-    if (s->out && kb->space == KM_HOST) {
+    if (s->arena) {
+      /* bytes of the function's static device arena (memplan_arena.c): the
+       * runtime finds it by the address of a global of this function's */
+      const char *name = ir_sprintf("arena.%s", g->f->name);
+      LLVMValueRef key = LLVMGetNamedGlobal(g->mod, name);
+      if (!key) {
+        key = LLVMAddGlobal(g->mod, g->t_i8, name);
+        LLVMSetInitializer(key, LLVMConstInt(g->t_i8, 0, 0));
+        LLVMSetLinkage(key, LLVMPrivateLinkage);
+      }
+      LLVMValueRef b[6] = {g->ctx, LLVMBuildBitCast(B, key, g->t_ptr, ""), cg_i64(g, g->f->arena_bytes),
+                           cg_i64(g, s->arena_off), a[1], cg_i32(g, !s->uninit)};
+      p = cg_call(g, "tcrt_dev_arena", g->t_ptr, 6, b);
+    } else if (s->out && kb->space == KM_HOST) {
       /* returned as result out-1: the caller's memory when it passed a block of this size */
       LLVMValueRef b[5] = {g->ctx, g->results, cg_i32(g, s->out - 1), a[1], cg_i32(g, s->uninit)};
       p = cg_call(g, "tcrt_result_alloc", g->t_ptr, 5, b);

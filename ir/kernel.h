@@ -254,6 +254,11 @@ struct KStmt {
    * already there (no copy, never written), else a new block holding the
    * copy.  Printed `copy.arg`; freed as usual. */
   bool borrow;
+  /* ALLOC, device buffers (passes/memplan_arena.c): the buffer is bytes
+   * [arena_off, arena_off + size) of its function's device arena, not a
+   * block of the cache; its frees leave it alone.  Printed `@arena+OFF`. */
+  bool arena;
+  int64_t arena_off;
 };
 
 typedef struct KFunc {
@@ -272,6 +277,9 @@ typedef struct KFunc {
   KList body;
   IrFunc *graph; /* where it came from (argument types, symbols) */
   PtrVec syms;   /* symbol ids used (int cast to void*) */
+  /* memplan_arena.c: bytes of the function's device arena (its ALLOCs
+   * marked `arena` lie in it); 0: none.  Printed as a comment. */
+  int64_t arena_bytes;
 } KFunc;
 
 typedef struct KModule {

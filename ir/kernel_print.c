@@ -139,6 +139,8 @@ static void print_stmt(FILE *out, KFunc *f, KStmt *s, int depth) {
     fputs(s->uninit ? "] uninit" : "]", out);
     if (s->out)
       fprintf(out, " -> out%d", s->out - 1);
+    if (s->arena)
+      fprintf(out, " @arena+%lld", (long long)s->arena_off);
     fputc('\n', out);
     return;
   }
@@ -163,6 +165,8 @@ static void print_stmt(FILE *out, KFunc *f, KStmt *s, int depth) {
     fprintf(out, "  %s", h2d && d2h ? "d2d" : h2d ? "h2d" : d2h ? "d2h" : "h2h");
     if (s->out)
       fprintf(out, " -> out%d", s->out - 1);
+    if (s->arena)
+      fprintf(out, " @arena+%lld", (long long)s->arena_off);
     fputc('\n', out);
     return;
   }
@@ -334,6 +338,8 @@ void k_print_module(FILE *out, KModule *m) {
     for (int r = 0; f->results_why && r < f->nresults; r++)
       if (f->results_why[r])
         fprintf(out, "  // out%d copied into the caller's tensor: %s\n", r, f->results_why[r]);
+    if (f->arena_bytes)
+      fprintf(out, "  // device arena: %lld bytes\n", (long long)f->arena_bytes);
     print_list(out, f, &f->body, 1);
     fputs("}\n", out);
   }

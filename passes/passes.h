@@ -72,6 +72,11 @@ bool pass_placement(struct KModule *m);
  * after what makes its operand, and a wait, right before what reads its
  * result (KStmt.part).  Requires: placement.  Preserves: values. */
 bool pass_dist_overlap(struct KModule *m);
+/* memplan_arena.c - on a target with a device, an offset in the
+ * function's device arena for every device buffer of constant size that
+ * lives and dies inside one call (KStmt.arena, KFunc.arena_bytes).
+ * Requires: placement.  Preserves: values; the rest of the plan. */
+bool pass_arena(struct KModule *m);
 
 /* legalize.c - NumPy's scalar semantics (floor division, modulo, NaN-
  * propagating maximum/minimum, sign, relu, ...) written as the primitive

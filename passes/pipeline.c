@@ -25,6 +25,8 @@ const PassInfo pass_pipeline[] = {
     {"placement", PASS_KERNEL, NULL, pass_placement, "host or device memory for every buffer, and the copies", NULL},
     {"dist_overlap", PASS_KERNEL, NULL, pass_dist_overlap,
      "--dist=mpi: each all-reduce started after its operand is made, waited for before its result is read", NULL},
+    {"arena", PASS_KERNEL, NULL, pass_arena,
+     "offsets in a per-function device arena for the constant-size device buffers (the GPU only)", NULL},
     {"legalize", PASS_KERNEL, NULL, pass_legalize, "NumPy's scalar semantics as primitive ops every target implements",
      NULL},
     {"codegen", PASS_CODEGEN, NULL, NULL, "LLVM (host code, CPU kernels), CUDA C through NVRTC (GPU kernels)", NULL},

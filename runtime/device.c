@@ -17,6 +17,10 @@
  * block waits in the context's list for a later request of at most twice
  * its size, so the steady state of a training loop allocates nothing on
  * the device (tcrt_dev_malloc_calls counts the backend's allocations).
+ * Before the cache comes the static arena: each entry function's device
+ * buffers of constant size (passes/memplan_arena.c gave them offsets) lie
+ * in one block per context and function, allocated on the function's
+ * first call and kept until the context is freed (tcrt_dev_arena).
  * Random numbers are the prelude's Philox kernels (codegen/cuda_prelude.cuh),
  * launched with the context's seed and counter, so a draw gives the CPU's
  * numbers; a permutation is drawn on the host and copied.
@@ -41,6 +45,10 @@ int64_t tcrt_dev_malloc_calls(void) { return dev_malloc_calls; }
  * an allocation that failed released the cache and retried (and how many
  * cached blocks that freed) */
 static atomic_llong dev_requests, dev_malloc_bytes, dev_releases, dev_released_blocks;
+/* the static arenas (tcrt_dev_arena): how many were allocated, their
+ * bytes (both also counted in the backend's allocations above), and the
+ * buffers they served */
+static atomic_llong dev_arenas, dev_arena_bytes, dev_arena_buffers;
 
 /* .npy loads of at least this many bytes go through pinned host memory
  * when a CUDA device is open (rt_load_buffer): below it, the driver's own
@@ -239,6 +247,51 @@ static void *dev_alloc(tc_ctx *ctx, int64_t bytes, bool zero) {
 void *tcrt_dev_alloc(tc_ctx *ctx, int64_t bytes) { return dev_alloc(ctx, bytes, true); }
 void *tcrt_dev_alloc_uninit(tc_ctx *ctx, int64_t bytes) { return dev_alloc(ctx, bytes, false); }
 
+/* The calling function's arena, found by its key, or allocated now.
+ * One block per function rather than one shared block sized for the
+ * largest: separate arenas never overlap, whichever calls may be running
+ * at once (none nest today: the frontend inlines calls, but a program's
+ * main and its exported functions share the context), at the cost of the
+ * sum of their sizes instead of the largest. */
+static void *arena_base(tc_ctx *ctx, const void *key, int64_t arena_bytes) {
+  for (int i = 0; i < ctx->narenas; i++)
+    if (ctx->arenas[i].key == key)
+      return ctx->arenas[i].base;
+  rt_devarena *v = realloc(ctx->arenas, sizeof *v * (size_t)(ctx->narenas + 1));
+  if (!v) {
+    tcrt_fail(ctx, TC_ERR_NOMEM, "out of memory");
+    return NULL;
+  }
+  ctx->arenas = v;
+  void *base = backend_alloc(ctx, arena_bytes);
+  if (!base)
+    return NULL;
+  ctx->arenas[ctx->narenas++] = (rt_devarena){key, base, arena_bytes};
+  dev_arenas++;
+  dev_arena_bytes += arena_bytes;
+  return base;
+}
+
+void *tcrt_dev_arena(tc_ctx *ctx, const void *key, int64_t arena_bytes, int64_t off, int64_t bytes, int zero) {
+  if (!ctx->dev) {
+    tcrt_fail(ctx, TC_ERR_RUNTIME, "GPU code ran without a device");
+    return NULL;
+  }
+  if (off < 0 || bytes < 0 || off > arena_bytes - bytes) {
+    tcrt_fail(ctx, TC_ERR_RUNTIME, "internal error: arena buffer [%lld, +%lld) outside an arena of %lld bytes",
+              (long long)off, (long long)bytes, (long long)arena_bytes);
+    return NULL;
+  }
+  char *base = arena_base(ctx, key, arena_bytes);
+  if (!base)
+    return NULL;
+  dev_arena_buffers++;
+  if (zero && bytes > 0 && ctx->dev->zero(ctx, base + off, bytes))
+    return NULL;
+  return base + off;
+}
+
+/* A pointer that is no block of the cache (an arena buffer) is left alone. */
 void tcrt_dev_free(tc_ctx *ctx, void *p) {
   for (int i = 0; i < ctx->nborrowed; i++)
     if (ctx->borrowed[i] == p)
@@ -254,15 +307,21 @@ void rt_dev_close(tc_ctx *ctx) {
   free(ctx->devblocks);
   ctx->devblocks = NULL;
   ctx->ndevblocks = ctx->capdevblocks = 0;
+  for (int i = 0; i < ctx->narenas; i++)
+    ctx->dev->free(ctx, ctx->arenas[i].base);
+  free(ctx->arenas);
+  ctx->arenas = NULL;
+  ctx->narenas = 0;
   if (ctx->dev && ctx->dev->close)
     ctx->dev->close(ctx);
 }
 
 void rt_dev_print_stats(FILE *out) {
   fprintf(out, "device memory: %lld requests, %lld blocks allocated (%lld bytes), %lld cache releases (%lld blocks "
-          "freed), %lld pinned loads\n", (long long)dev_requests, (long long)dev_malloc_calls,
-          (long long)dev_malloc_bytes, (long long)dev_releases, (long long)dev_released_blocks,
-          (long long)pinned_loads);
+          "freed), %lld pinned loads, %lld arenas (%lld bytes) serving %lld buffers\n", (long long)dev_requests,
+          (long long)dev_malloc_calls, (long long)dev_malloc_bytes, (long long)dev_releases,
+          (long long)dev_released_blocks, (long long)pinned_loads, (long long)dev_arenas, (long long)dev_arena_bytes,
+          (long long)dev_arena_buffers);
 }
 
 void *rt_load_buffer(int64_t bytes) {

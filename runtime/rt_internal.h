@@ -65,6 +65,13 @@ typedef struct rt_devblock {
   bool cached; /* freed: waiting for a later request */
 } rt_devblock;
 
+/* One entry function's device arena in a context (device.c, tcrt_dev_arena). */
+typedef struct rt_devarena {
+  const void *key; /* the function's (a private global of the generated code) */
+  void *base;
+  int64_t bytes;
+} rt_devarena;
+
 struct tc_ctx {
   void **params;       /* param buffers, owned */
   int nparams;
@@ -83,6 +90,8 @@ struct tc_ctx {
   const tc_gpu_image *gpu;
   rt_devblock *devblocks; /* the context's device blocks, live and cached */
   int ndevblocks, capdevblocks;
+  rt_devarena *arenas;    /* the entry functions' static device arenas, made on first use */
+  int narenas;
   void *scratch;          /* device scratch (two-stage reductions' partials) */
   int64_t scratch_bytes;
   void *dev_state;        /* the backend's own state for this context (CUDA context, stream, ...) */

@@ -196,6 +196,12 @@ const char *tcrt_dev_name(const tc_ctx *ctx); /* "emulator", "cuda:0 (NVIDIA H10
 void *tcrt_dev_alloc(tc_ctx *ctx, int64_t bytes);
 void *tcrt_dev_alloc_uninit(tc_ctx *ctx, int64_t bytes);
 void tcrt_dev_free(tc_ctx *ctx, void *p);
+/* A buffer of the static device arena (passes/memplan_arena.c): bytes
+ * [off, off + bytes) of the arena of `arena_bytes` that the calling
+ * function (`key`, unique to it) has in this context, allocated on its
+ * first call and kept until the context is freed; zero-filled when `zero`.
+ * tcrt_dev_free leaves it alone.  NULL with the error set. */
+void *tcrt_dev_arena(tc_ctx *ctx, const void *key, int64_t arena_bytes, int64_t off, int64_t bytes, int zero);
 int64_t tcrt_dev_live_blocks(const tc_ctx *ctx); /* device blocks in use */
 int64_t tcrt_dev_malloc_calls(void);             /* blocks the backends allocated, ever */
 /* Copies bytes between host and device memory (TC_COPY_*). */

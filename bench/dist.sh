@@ -1,14 +1,19 @@
 #!/usr/bin/env bash
 # bench/dist.sh - data-parallel training on this machine (docs/distributed.md,
-# "Scaling"): the digits MLP of examples/digits.tc on all 1797 images, its
-# batches sharded (shard=True), built with --dist=mpi and run under mpirun
-# with 1, 2 and 4 processes.  Prints a Markdown table: the time of one epoch
-# (each rank's shard in batches of 32) and the all_reduce time per step
-# (one bucketed MPI_Allreduce of the 4810 gradient values), as rank 0
-# measures it (TENSORC_DIST_STATS=1).
+# "Checking scaling"): the digits MLP of examples/digits.tc on all 1797
+# images, its batches sharded (shard=True), built with --dist=mpi and run
+# under mpirun with 1, 2 and 4 processes, twice: its 4810 gradient values
+# in one bucket (the default 25 MiB: the all-reduce comes after the whole
+# backward pass, nothing to overlap, as before the overlap was built) and
+# in two (--dist-bucket=4000: b2, W2, b1's all-reduce overlaps W1's
+# gradient).  Prints a Markdown table: the time of one epoch (each rank's
+# shard in batches of 32) and the all-reduce time per step as rank 0
+# measures it (TENSORC_DIST_STATS=1: the time spent in the all-reduces'
+# starts and waits, what the overlap left exposed).
 #   bash bench/dist.sh [--build DIR] [--epochs N] [--reps R]
 # The epoch time is (T(N epochs) - T(0 epochs)) / N, so that starting MPI,
-# reading the data and the initialisers are left out; the best of R runs.
+# reading the data and the initialisers are left out; the best of R runs,
+# the two builds' runs interleaved (the machine's load changes).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${TENSORC_BUILD:-$root/build}
@@ -48,47 +53,41 @@ def main(data: f32[N, 65], epochs: i64 = 20, lr: f32 = 0.1):
             for p in params():
                 p -= lr * grad(loss, p)
 TC
-"$tensorc" --dist=mpi -O2 "$work/digits.tc" -o "$work/digits"
+"$tensorc" --dist=mpi -O2 "$work/digits.tc" -o "$work/one"
+"$tensorc" --dist=mpi --dist-bucket=4000 -O2 "$work/digits.tc" -o "$work/two"
 mpirun=(mpirun --oversubscribe --mca btl self,vader --mca btl_vader_single_copy_mechanism none --timeout 600)
 [ "$(id -u)" -ne 0 ] || mpirun+=(--allow-run-as-root)
-data=$root/examples/data/digits.csv
+export TENSORC_DIST_STATS=1
+python3 - "$work" "$root/examples/data/digits.csv" "$epochs" "$reps" "${mpirun[@]}" <<'PY'
+import math, re, subprocess, sys, time
+work, data, epochs, reps, mpirun = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), sys.argv[5:]
+builds = [("one", "1"), ("two", "2")]
 
-# best wall time of $reps runs (seconds), and rank 0's stats line of the last
-run() {
-  local np=$1 e=$2 best=""
-  for _ in $(seq "$reps"); do
-    local t0 t1
-    t0=$(date +%s.%N)
-    TENSORC_DIST_STATS=1 "${mpirun[@]}" -np "$np" "$work/digits" data="$data" epochs="$e" --quiet \
-      > /dev/null 2> "$work/stats.txt"
-    t1=$(date +%s.%N)
-    best=$(python3 -c "import sys; a, b = float(sys.argv[1]), sys.argv[2]; print(a if not b else min(a, float(b)))" \
-      "$(echo "$t1 - $t0" | bc)" "$best")
-  done
-  echo "$best"
-}
+def run(exe, np_, e):
+    """(wall seconds, rank 0's all-reduce ms) of one run"""
+    t = time.monotonic()
+    p = subprocess.run(mpirun + ["-np", str(np_), "%s/%s" % (work, exe), "data=" + data, "epochs=%d" % e, "--quiet"],
+                       stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, universal_newlines=True, check=True)
+    t = time.monotonic() - t
+    m = re.search(r"rank 0 of \d+: \d+ all_reduce calls, ([\d.]+) ms", p.stderr)
+    return t, float(m.group(1)) if m else 0.0
 
-echo "| processes | epoch (ms) | speed-up | steps per rank per epoch | all_reduce per step (ms) |"
-echo "| --- | --- | --- | --- | --- |"
-base=""
-for np in 1 2 4; do
-  t0=$(run "$np" 0)
-  tn=$(run "$np" "$epochs")
-  stats=$(grep "rank 0 of" "$work/stats.txt" || true)
-  python3 - "$np" "$t0" "$tn" "$epochs" "$stats" "$base" <<'PY' > "$work/row.txt"
-import re, sys
-np_, t0, tn, epochs, stats, base = sys.argv[1:]
-epoch = (float(tn) - float(t0)) / int(epochs) * 1e3
-m = re.search(r"(\d+) all_reduce calls, ([\d.]+) ms", stats)
-calls, ms = (int(m.group(1)), float(m.group(2))) if m else (0, 0.0)
-steps = calls // int(epochs) if calls else 0
-per = "%.3f" % (ms / calls) if calls and int(np_) > 1 else "-"
-speed = "%.2fx" % (float(base) / epoch) if base else "1.00x"
-print("| %s | %.1f | %s | %s | %s |" % (np_, epoch, speed, steps or "%d" % -(-1797 // 32), per))
-print("BASE %.6f" % epoch)
+print("| processes | buckets | epoch (ms) | speed-up | steps per rank per epoch | all_reduce per step (ms) |")
+print("| --- | --- | --- | --- | --- | --- |")
+base = {}
+for np_ in (1, 2, 4):
+    best = {b: [math.inf, math.inf, math.inf] for b, _ in builds}  # T(0), T(N), all-reduce ms
+    for _ in range(reps):
+        for b, _n in builds:
+            t0, _ms = run(b, np_, 0)
+            tn, ms = run(b, np_, epochs)
+            best[b] = [min(best[b][0], t0), min(best[b][1], tn), min(best[b][2], ms)]
+    steps = math.ceil(math.ceil(1797 / np_) / 32)  # each rank's shard, in batches of 32
+    for b, n in builds:
+        epoch = (best[b][1] - best[b][0]) / epochs * 1e3
+        base.setdefault(b, epoch)
+        per = "%.3f" % (best[b][2] / (steps * epochs)) if np_ > 1 else "-"
+        print("| %d | %s | %.1f | %.2fx | %d | %s |" % (np_, n, epoch, base[b] / epoch, steps, per))
 PY
-  grep -v '^BASE' "$work/row.txt"
-  [ -n "$base" ] || base=$(grep '^BASE' "$work/row.txt" | cut -d' ' -f2)
-done
 echo
 echo "$(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg), $epochs epochs, best of $reps runs"

@@ -624,9 +624,12 @@ static void lower_entry(IrModule *m, Scope *root, AstNode *def) {
       if (t->rank != 0)
         ir_error(a->b->loc, "only scalar arguments can have a default value");
       else if (rs_ceval(&L, a->b, &c, false)) {
+        if (c.is_float && !ir_dtype_is_float(t->dtype)) /* (2.5 or inf in an i64: no silent truncation) */
+          ir_error(a->b->loc, "the default value of '%s' is %g, a float, but '%s' is %s: write an integer", a->name,
+                   c.f, a->name, ir_dtype_name(t->dtype));
         n->at.has_default = true;
         n->at.fval = c.is_float ? c.f : (double)c.i;
-        n->at.ival = c.is_float ? (int64_t)c.f : c.i;
+        n->at.ival = c.is_float ? 0 : c.i;
       }
     }
     ir_vec_push(&f->args, n);

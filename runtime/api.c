@@ -524,8 +524,8 @@ static bool overlaps(uintptr_t lo, uintptr_t hi, const void *p, int64_t bytes) {
 static bool lend_output(Call *c, DLTensor *const *outs, int r) {
   const DLTensor *t = outs[r];
   size_t es = tcrt_dtype_size(c->f->results[r].dtype);
-  char *base = (char *)t->data + t->byte_offset;
-  if (!t->data || !is_c_order(t) || (uintptr_t)base % es)
+  char *base = tensor_base(t);
+  if (!base || !is_c_order(t) || (uintptr_t)base % es)
     return false;
   uintptr_t lo, hi;
   tensor_span(t, es, &lo, &hi);
@@ -569,7 +569,7 @@ static int run_call(Call *c, void *const *argv, DLTensor *const *outs, tc_array 
   for (int r = 0; outs && r < f->nresults; r++) {
     if (!lend_output(c, outs, r))
       continue;
-    char *base = (char *)outs[r]->data + outs[r]->byte_offset;
+    char *base = tensor_base(outs[r]);
     if (outs[r]->device.device_type == kDLCUDA) { /* for the result's device buffer (tcrt_dev_result_alloc) */
       tc_array size = {base, f->results[r].dtype, outs[r]->ndim, {0}};
       if (outs[r]->ndim > 0) /* a scalar's shape may be NULL */

@@ -219,7 +219,7 @@ LLVMValueRef cg_op(Cg *g, IrOp op, DType dt, LLVMValueRef *a);
 LLVMValueRef cg_expf(Cg *g, LLVMValueRef x);
 /* cpu_vexpr.c: a reduction's value at `width` neighbouring points of its
  * innermost loop variable, as one vector (cpu_kernel.c, reduce_vector). */
-bool cg_vec_ok(const KExpr *e, int var);
+bool cg_vec_ok(Cg *g, const KExpr *e, int var);
 LLVMValueRef cg_vec_expr(Cg *g, KExpr *e, int var, LLVMValueRef base, int width, LLVMValueRef mask);
 LLVMValueRef cg_vec_splat(Cg *g, LLVMValueRef v, int width); /* v itself if a vector */
 /* Lanes first .. first + width - 1 that are below count (i1 each). */

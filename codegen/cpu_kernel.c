@@ -367,7 +367,7 @@ static void emit_kernel_range(Cg *g, KStmt *s, LLVMValueRef begin, LLVMValueRef 
     ext[i] = cg_dim(g, s->extent[i]);
   CgLoop loops[2 * IR_MAX_RANK];
   /* an elementwise loop marked vector: its innermost loop is store_vector's */
-  bool vec = nred == 0 && s->lkind[n - 1] == KL_VECTOR && s->lanes > 0;
+  bool vec = n > 0 && nred == 0 && s->lkind[n - 1] == KL_VECTOR && s->lanes > 0;
   if (vec && s->lanes > MAX_LANES)
     ir_die(s->loc, "kernel IR: an elementwise vector loop of %d lanes", s->lanes);
   for (int i = 0; i < nout - (vec ? 1 : 0); i++)
@@ -400,7 +400,7 @@ static void emit_kernel_range(Cg *g, KStmt *s, LLVMValueRef begin, LLVMValueRef 
     /* the partials: vectors of a register's width */
     int vw = lanes && lanes * ir_dtype_size(dt) > VECTOR_BYTES ? VECTOR_BYTES / ir_dtype_size(dt) : lanes;
     Lanes L = {.lanes = lanes, .nvec = vw ? lanes / vw : 0, .vw = vw, .dt = dt, .adt = adt,
-               .direct = lanes && cg_vec_ok(s->value, s->loopvar[n - 1])};
+               .direct = lanes && cg_vec_ok(g, s->value, s->loopvar[n - 1])};
     for (int c = 0; c < L.nvec; c++) {
       L.part[c] = cg_slot(g, LLVMVectorType(cg_type(g, dt), (unsigned)L.vw), "part.addr");
       L.total[c] = cg_slot(g, LLVMVectorType(cg_type(g, adt), (unsigned)L.vw), "total.addr");

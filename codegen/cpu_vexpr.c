@@ -39,12 +39,12 @@ static bool vector_op(IrOp op, DType dt) {
   }
 }
 
-bool cg_vec_ok(const KExpr *e, int var) {
+bool cg_vec_ok(Cg *g, const KExpr *e, int var) {
   if (!varies(e, var))
     return true;
   switch (e->kind) {
   case KX_LOAD: {
-    if (e->linear || e->nargs < 1 || !ir_dtype_is_float(e->dtype))
+    if (e->linear || e->nargs < 1 || !ir_dtype_is_float(e->dtype) || !ir_dtype_is_float(k_buf(g->f, e->buf)->dtype))
       return false;
     const KExpr *last = e->args[e->nargs - 1];
     if (last->kind != KX_VAR || last->var != var)
@@ -55,16 +55,16 @@ bool cg_vec_ok(const KExpr *e, int var) {
     return true;
   }
   case KX_CAST: return e->nargs == 1 && ir_dtype_is_float(e->dtype) && ir_dtype_is_float(e->args[0]->dtype) &&
-                       cg_vec_ok(e->args[0], var);
+                       cg_vec_ok(g, e->args[0], var);
   case KX_OP:
     if (e->nargs < 1 || e->nargs > 3 || e->nargs != (e->op == IR_WHERE ? 3 : ir_op_nargs(e->op)) ||
         (e->op != IR_WHERE && !vector_op(e->op, e->args[0]->dtype)))
       return false;
     for (int i = 0; i < e->nargs; i++)
-      if (!cg_vec_ok(e->args[i], var))
+      if (!cg_vec_ok(g, e->args[i], var))
         return false;
     return true;
-  case KX_LET: return cg_vec_ok(e->args[0], var) && cg_vec_ok(e->args[1], var);
+  case KX_LET: return cg_vec_ok(g, e->args[0], var) && cg_vec_ok(g, e->args[1], var);
   case KX_LETVAR: return true;
   default: return false;
   }
@@ -118,7 +118,7 @@ static LLVMValueRef masked(Cg *g, bool load, LLVMValueRef p, LLVMValueRef v, LLV
 bool cg_vec_store_ok(Cg *g, const KStmt *s) {
   int n = s->nloops, var = s->loopvar[n - 1];
   if (s->nred || s->store_linear || s->nstore < 1 || !ir_dtype_is_float(k_buf(g->f, s->buf)->dtype) ||
-      !ir_dtype_is_float(s->value->dtype) || !cg_vec_ok(s->value, var) || !k_loads_at_store(s->value, s->buf, s))
+      !ir_dtype_is_float(s->value->dtype) || !cg_vec_ok(g, s->value, var) || !k_loads_at_store(s->value, s->buf, s))
     return false; /* (an update in place reads its output only where it writes) */
   const KExpr *last = s->store_idx[s->nstore - 1];
   if (last->kind != KX_VAR || last->var != var)

@@ -213,6 +213,22 @@ LLVMValueRef cg_load_elem(Cg *g, LLVMValueRef ptr, DType dt);
 void cg_store_elem(Cg *g, LLVMValueRef ptr, LLVMValueRef v, DType dt);
 /* Scalar ops shared with reductions: MAXIMUM/MINIMUM with NaN propagation. */
 LLVMValueRef cg_maxmin(Cg *g, bool max, LLVMValueRef a, LLVMValueRef b, DType dt);
+/* Primitive op `op` (not WHERE) on a[] of dtype dt: scalars or vectors. */
+LLVMValueRef cg_op(Cg *g, IrOp op, DType dt, LLVMValueRef *a);
+/* cpu_exp.c: f32 exp of x (float or a vector of floats), inline. */
+LLVMValueRef cg_expf(Cg *g, LLVMValueRef x);
+/* cpu_vexpr.c: a reduction's value at `width` neighbouring points of its
+ * innermost loop variable, as one vector (cpu_kernel.c, reduce_vector). */
+bool cg_vec_ok(Cg *g, const KExpr *e, int var);
+LLVMValueRef cg_vec_expr(Cg *g, KExpr *e, int var, LLVMValueRef base, int width, LLVMValueRef mask);
+LLVMValueRef cg_vec_splat(Cg *g, LLVMValueRef v, int width); /* v itself if a vector */
+/* Lanes first .. first + width - 1 that are below count (i1 each). */
+LLVMValueRef cg_vec_mask(Cg *g, LLVMValueRef count, int first, int width);
+/* An elementwise kernel's innermost loop, `width` points at a time: whether
+ * its value and store allow it, and the store of the points from base
+ * (mask: only those lanes). */
+bool cg_vec_store_ok(Cg *g, const KStmt *s);
+void cg_vec_store(Cg *g, KStmt *s, LLVMValueRef base, int width, LLVMValueRef mask);
 /* An overloaded intrinsic (llvm.exp, ...) on the type of its first operand. */
 LLVMValueRef cg_intrinsic(Cg *g, const char *name, int n, LLVMValueRef *args);
 /* Calls a function by name, declaring it on first use with `ret` and the

@@ -5,8 +5,8 @@
  * and one byte 0/1 in memory).  The legalize pass has written NumPy's
  * semantics (floor division, NaN-propagating maximum, ...) as the
  * primitive ops of ir/kernel.h, so each op here is one instruction or
- * call: an LLVM intrinsic where there is one (exp, log, sqrt, sin, cos,
- * pow, floor, ceil, rint, fabs, copysign), libm's double functions for
+ * call: an LLVM intrinsic where there is one (f64 exp, log, sqrt, sin, cos,
+ * pow, floor, ceil, rint, fabs, copysign), f32 exp inline (cpu_exp.c), libm's double functions for
  * log1p, expm1, tan, tanh and erf, and a small internal function for
  * integer pow (repeated squaring).  A KX_LET binds its value to a
  * let-variable while its body is built.  What stays here of NumPy's rules
@@ -284,9 +284,8 @@ static LLVMValueRef emit_op(Cg *g, KExpr *e) {
   int want = ir_op_nargs(op);
   if ((want >= 0 && e->nargs != want) || e->nargs < 1 || e->nargs > 3)
     ir_die((Loc){0}, "kernel IR: %s with %d operands", ir_op_name(op), e->nargs);
-  LLVMBuilderRef B = g->b;
   if (op == IR_WHERE)
-    return LLVMBuildSelect(B, cg_expr(g, e->args[0]), cg_expr(g, e->args[1]), cg_expr(g, e->args[2]), "");
+    return LLVMBuildSelect(g->b, cg_expr(g, e->args[0]), cg_expr(g, e->args[1]), cg_expr(g, e->args[2]), "");
   DType dt = e->args[0]->dtype;
   LLVMValueRef a[3];
   for (int i = 0; i < e->nargs; i++) {
@@ -295,6 +294,13 @@ static LLVMValueRef emit_op(Cg *g, KExpr *e) {
              ir_dtype_name(e->args[i]->dtype));
     a[i] = cg_expr(g, e->args[i]);
   }
+  return cg_op(g, op, dt, a);
+}
+
+/* Primitive op `op` (not WHERE) on operands a[] of dtype dt, scalars or
+ * vectors alike (cpu_vexpr.c passes vectors). */
+LLVMValueRef cg_op(Cg *g, IrOp op, DType dt, LLVMValueRef *a) {
+  LLVMBuilderRef B = g->b;
   bool fl = ir_dtype_is_float(dt), in = dt == DT_I32 || dt == DT_I64;
   LLVMValueRef x = a[0], y = a[1];
   switch (op) {
@@ -319,7 +325,7 @@ static LLVMValueRef emit_op(Cg *g, KExpr *e) {
   case IR_FLOOR: if (fl) return intrinsic1(g, "llvm.floor", x); break;
   case IR_CEIL: if (fl) return intrinsic1(g, "llvm.ceil", x); break;
   case IR_ROUND: if (fl) return intrinsic1(g, "llvm.rint", x); break; /* half to even */
-  case IR_EXP: if (fl) return intrinsic1(g, "llvm.exp", x); break;
+  case IR_EXP: if (dt == DT_F32) return cg_expf(g, x); if (fl) return intrinsic1(g, "llvm.exp", x); break;
   case IR_LOG: if (fl) return intrinsic1(g, "llvm.log", x); break;
   case IR_SQRT: if (fl) return intrinsic1(g, "llvm.sqrt", x); break;
   case IR_SIN: if (fl) return intrinsic1(g, "llvm.sin", x); break;

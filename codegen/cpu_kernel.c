@@ -124,31 +124,38 @@ static void store_result(Cg *g, KStmt *s, LLVMValueRef v, DType vdt) {
 /* A vectorised reduction (the schedule pass: float sum, max and min, its
  * innermost reduced loop marked vector, with `lanes` partials) runs each
  * run of that loop in groups of LANES elements: element j goes to
- * partial j % LANES, the last (extent % LANES) elements to a sequential
- * tail.  A float sum in blocks (KStmt.block) restarts its partials from
- * zero every `block` elements and adds them, lane by lane, into f64
- * totals (so each f32 partial holds block / LANES elements: the rounding
- * error grows with the block, not the row, as with NumPy's pairwise
- * summation); max and min keep one set of partials.  At the end of the
- * run the totals combine as a balanced tree (l + l[LANES/2], then
- * LANES/4, ...), then with the tail, and the result joins the
- * accumulator (f64 for a sum in blocks, rounded once when the reduction
- * ends).  The order is fixed (it depends on the extents only, never on
- * threads or on the machine).  A group's values are computed by a loop of
- * their own into a small array, which the loop vectoriser vectorises
- * (calls like exp included), and the partials are vectors that add a
- * group at a time (LLVM may not reorder a float sum by itself).  Other
- * reductions are a plain sequential loop (integers, whose sums the loop
- * vectoriser already reorders; products; argmax/argmin). */
-enum { MAX_LANES = 64 };
+ * partial j % LANES; the last group of a run, when the extent is not a
+ * multiple of LANES, holds the reduction's identity in its missing lanes
+ * (no scalar tail).  The partials are LANES / VW vectors of VW lanes (a
+ * 512-bit register each): independent chains of adds, so that an add's
+ * latency does not bound the loop.  A float sum in blocks (KStmt.block)
+ * restarts its partials from zero every `block` elements and adds them,
+ * lane by lane, into f64 totals (so each f32 partial holds block / LANES
+ * elements: the rounding error grows with the block, not the row, as
+ * with NumPy's pairwise summation); max and min keep one set of
+ * partials.  At the end of the run the totals combine as a balanced tree
+ * (across the vectors by halves, then within the last one by shuffles),
+ * and the result joins the accumulator (f64 for a sum in blocks, rounded
+ * once when the reduction ends).  The order is fixed (it depends on the
+ * extents only, never on threads or on the machine).
+ *
+ * A group's values are vectors straight from the value's expression when
+ * it reads the loop's variable only as the last index of its loads
+ * (cpu_vexpr.c: one vector load each, the last group's loads masked).
+ * Otherwise they are computed by a loop of their own into a small array,
+ * which the loop vectoriser vectorises (calls like exp included), and
+ * read back as vectors (LLVM may not reorder a float sum by itself).
+ * Other reductions are a plain sequential loop (integers, whose sums the
+ * loop vectoriser already reorders; products; argmax/argmin). */
+enum { MAX_LANES = 64, VECTOR_BYTES = 64 };
 
-/* The group loop asks the loop vectoriser for exactly LANES elements a
- * step (llvm.loop.vectorize.width): its stores into the group's array are
- * then as wide as the vector load that reads them back.  Left to itself
+/* The group loop asks the loop vectoriser for exactly VW elements a step
+ * (llvm.loop.vectorize.width): its stores into the group's array are
+ * then as wide as the vector loads that read them back.  Left to itself
  * it chose 256-bit stores on this AVX-512 machine, and a 512-bit load of
  * two narrower stores stalls store-to-load forwarding (layer norm's
  * variance stage spent a third of its time there).  Not for a value that
- * calls the math library: libmvec's expf is at most 8 wide here, and a
+ * calls the math library: libmvec's f64 exp is at most 8 wide here, and a
  * forced 16 left LLVM's llvm.exp.v16f32 to 16 scalar calls. */
 static void vectorize_width(Cg *g, LLVMValueRef latch, int width) {
   LLVMContextRef c = g->c;
@@ -164,11 +171,13 @@ static void vectorize_width(Cg *g, LLVMValueRef latch, int width) {
 }
 
 /* What a vectorised reduction keeps: nvec vectors of vw partials (dtype
- * dt) and as many of totals (dtype adt), a scalar tail. */
+ * dt) and as many of totals (dtype adt); whether its groups are vector
+ * expressions (cpu_vexpr.c) or go through an array. */
 typedef struct Lanes {
   int lanes, nvec, vw;
   DType dt, adt;
-  LLVMValueRef part[MAX_LANES], total[MAX_LANES], tail;
+  bool direct;
+  LLVMValueRef part[MAX_LANES], total[MAX_LANES];
 } Lanes;
 
 static LLVMValueRef splat(Cg *g, IrOp op, DType dt, int n) {
@@ -178,23 +187,47 @@ static LLVMValueRef splat(Cg *g, IrOp op, DType dt, int n) {
   return LLVMConstVector(id, (unsigned)n);
 }
 
-/* `ngrp` groups from element `from` into the partials (a constant ngrp,
- * a full block's, lets LLVM unroll the loop). */
-static void reduce_groups(Cg *g, KStmt *s, Lanes *L, LLVMValueRef var, LLVMValueRef from, LLVMValueRef ngrp) {
+/* Vector c of a group combined into partials c. */
+static void into_part(Cg *g, KStmt *s, Lanes *L, int c, LLVMValueRef v) {
+  LLVMTypeRef vt = LLVMVectorType(cg_type(g, L->dt), (unsigned)L->vw);
+  LLVMBuildStore(g->b, combine(g, s->combine, L->dt, LLVMBuildLoad2(g->b, vt, L->part[c], ""), v), L->part[c]);
+}
+
+/* The group of LANES elements from `base` into the partials; `count`:
+ * NULL for a whole group, else how many of its elements there are (fewer
+ * than LANES, maybe none: the others are the identity). */
+static void reduce_group(Cg *g, KStmt *s, Lanes *L, LLVMValueRef var, LLVMValueRef base, LLVMValueRef count) {
   LLVMBuilderRef B = g->b;
   LLVMTypeRef et = cg_type(g, L->dt), vt = LLVMVectorType(et, (unsigned)L->vw);
-  LLVMValueRef k = cg_i64(g, L->lanes);
-  CgLoop grp;
-  cg_loop_begin(g, &grp, cg_slot(g, g->t_i64, "grp"), cg_i64(g, 0), ngrp, NULL);
-  LLVMValueRef base = LLVMBuildNSWAdd(B, from, LLVMBuildNSWMul(B, LLVMBuildLoad2(B, g->t_i64, grp.slot, ""), k, ""), "");
+  if (L->direct) {
+    for (int c = 0; c < L->nvec; c++) {
+      /* lane l of vector c is element c * vw + l */
+      LLVMValueRef mask = count ? cg_vec_mask(g, count, c * L->vw, L->vw) : NULL;
+      LLVMValueRef from = LLVMBuildNSWAdd(B, base, cg_i64(g, (int64_t)c * L->vw), "");
+      LLVMValueRef v = cg_vec_expr(g, s->value, s->loopvar[s->nloops - 1], from, L->vw, mask);
+      v = cg_vec_splat(g, v, L->vw); /* a value that does not read the variable is a scalar */
+      if (mask)
+        v = LLVMBuildSelect(B, mask, v, splat(g, s->combine, L->dt, L->vw), "");
+      into_part(g, s, L, c, v);
+    }
+    return;
+  }
   /* the group's values first, in a loop of its own into a small array:
    * the loop vectoriser vectorises it, calls (exp, ...) included, where
    * LANES copies of the expression left the calls scalar */
   LLVMValueRef vals = LLVMBuildAlloca(g->ab, LLVMArrayType(et, (unsigned)L->lanes), "group");
-  LLVMSetAlignment(vals, (unsigned)(L->lanes * ir_dtype_size(L->dt)));
+  LLVMSetAlignment(vals, (unsigned)(L->vw * ir_dtype_size(L->dt)));
   LLVMValueRef elems = LLVMBuildBitCast(B, vals, LLVMPointerType(et, 0), "");
+  LLVMValueRef vec[MAX_LANES];
+  for (int c = 0; c < L->nvec; c++) {
+    LLVMValueRef off = cg_i64(g, (int64_t)c * L->vw);
+    vec[c] = LLVMBuildBitCast(B, LLVMBuildInBoundsGEP2(B, et, elems, &off, 1, ""), LLVMPointerType(vt, 0), "");
+    if (count) /* the missing elements */
+      LLVMSetAlignment(LLVMBuildStore(B, splat(g, s->combine, L->dt, L->vw), vec[c]),
+                       (unsigned)(L->vw * ir_dtype_size(L->dt)));
+  }
   CgLoop in;
-  cg_loop_begin(g, &in, cg_slot(g, g->t_i64, "j"), cg_i64(g, 0), k, NULL);
+  cg_loop_begin(g, &in, cg_slot(g, g->t_i64, "j"), cg_i64(g, 0), count ? count : cg_i64(g, L->lanes), NULL);
   LLVMValueRef j = LLVMBuildLoad2(B, g->t_i64, in.slot, "");
   LLVMBuildStore(B, LLVMBuildNSWAdd(B, base, j, ""), var);
   LLVMBuildStore(B, cg_convert(g, cg_expr(g, s->value), s->value->dtype, L->dt),
@@ -202,26 +235,39 @@ static void reduce_groups(Cg *g, KStmt *s, Lanes *L, LLVMValueRef var, LLVMValue
   LLVMBasicBlockRef latch = LLVMGetInsertBlock(B);
   cg_loop_end(g, &in);
   if (!k_expr_calls_math(s->value))
-    vectorize_width(g, LLVMGetBasicBlockTerminator(latch), L->lanes);
+    vectorize_width(g, LLVMGetBasicBlockTerminator(latch), L->vw);
   for (int c = 0; c < L->nvec; c++) {
-    LLVMValueRef off = cg_i64(g, (int64_t)c * L->vw);
-    LLVMValueRef p = LLVMBuildBitCast(B, LLVMBuildInBoundsGEP2(B, et, elems, &off, 1, ""), LLVMPointerType(vt, 0), "");
-    LLVMValueRef v = LLVMBuildLoad2(B, vt, p, "");
+    LLVMValueRef v = LLVMBuildLoad2(B, vt, vec[c], "");
     LLVMSetAlignment(v, (unsigned)(L->vw * ir_dtype_size(L->dt)));
-    LLVMBuildStore(B, combine(g, s->combine, L->dt, LLVMBuildLoad2(B, vt, L->part[c], ""), v), L->part[c]);
+    into_part(g, s, L, c, v);
   }
+}
+
+/* `ngrp` whole groups from element `from` into the partials (a constant
+ * ngrp, a full block's, lets LLVM unroll the loop). */
+static void reduce_groups(Cg *g, KStmt *s, Lanes *L, LLVMValueRef var, LLVMValueRef from, LLVMValueRef ngrp) {
+  LLVMBuilderRef B = g->b;
+  CgLoop grp;
+  cg_loop_begin(g, &grp, cg_slot(g, g->t_i64, "grp"), cg_i64(g, 0), ngrp, NULL);
+  LLVMValueRef base = LLVMBuildNSWAdd(
+      B, from, LLVMBuildNSWMul(B, LLVMBuildLoad2(B, g->t_i64, grp.slot, ""), cg_i64(g, L->lanes), ""), "");
+  reduce_group(g, s, L, var, base, NULL);
   cg_loop_end(g, &grp);
 }
 
-/* A block of a sum: `ngrp` groups from `from` into partials that start
- * from zero, then added, lane by lane, into the totals. */
-static void block_into_totals(Cg *g, KStmt *s, Lanes *L, LLVMValueRef var, LLVMValueRef from, LLVMValueRef ngrp) {
+/* A block of a sum: `ngrp` groups from `from`, and the last partial one
+ * of `count` elements if count is not NULL, into partials that start from
+ * zero, then added, lane by lane, into the totals. */
+static void block_into_totals(Cg *g, KStmt *s, Lanes *L, LLVMValueRef var, LLVMValueRef from, LLVMValueRef ngrp,
+                              LLVMValueRef count) {
   LLVMBuilderRef B = g->b;
   LLVMTypeRef pt = LLVMVectorType(cg_type(g, L->dt), (unsigned)L->vw);
   LLVMTypeRef tt = LLVMVectorType(cg_type(g, L->adt), (unsigned)L->vw);
   for (int c = 0; c < L->nvec; c++)
     LLVMBuildStore(B, splat(g, s->combine, L->dt, L->vw), L->part[c]);
   reduce_groups(g, s, L, var, from, ngrp);
+  if (count)
+    reduce_group(g, s, L, var, LLVMBuildNSWAdd(B, from, LLVMBuildNSWMul(B, ngrp, cg_i64(g, L->lanes), ""), ""), count);
   for (int c = 0; c < L->nvec; c++) {
     LLVMValueRef p = LLVMBuildLoad2(B, pt, L->part[c], "");
     if (L->dt != L->adt) /* f32 partials into f64 totals */
@@ -239,6 +285,7 @@ static void reduce_vector(Cg *g, KStmt *s, Lanes *L, LLVMValueRef acc, LLVMValue
   LLVMTypeRef tt = LLVMVectorType(cg_type(g, L->adt), (unsigned)L->vw);
   LLVMValueRef k = cg_i64(g, L->lanes);
   LLVMValueRef body = LLVMBuildNSWMul(B, LLVMBuildSDiv(B, ext, k, ""), k, "body"); /* ext >= 0 */
+  LLVMValueRef rest = LLVMBuildNSWSub(B, ext, body, "rest");
   for (int c = 0; c < L->nvec; c++) {
     LLVMBuildStore(B, splat(g, op, L->dt, L->vw), L->part[c]);
     if (s->block)
@@ -246,24 +293,21 @@ static void reduce_vector(Cg *g, KStmt *s, Lanes *L, LLVMValueRef acc, LLVMValue
   }
   if (s->block) {
     /* whole blocks (a constant number of groups each), then the rest of
-     * the groups as one more; each block's partials into the totals */
+     * the groups and the last partial one as one more; each block's
+     * partials into the totals */
     LLVMValueRef size = cg_i64(g, s->block);
     LLVMValueRef nfull = LLVMBuildSDiv(B, body, size, "nfull");
     CgLoop blk;
     cg_loop_begin(g, &blk, cg_slot(g, g->t_i64, "blk"), cg_i64(g, 0), nfull, NULL);
     LLVMValueRef from = LLVMBuildNSWMul(B, LLVMBuildLoad2(B, g->t_i64, blk.slot, ""), size, "");
-    block_into_totals(g, s, L, var, from, cg_i64(g, s->block / L->lanes));
+    block_into_totals(g, s, L, var, from, cg_i64(g, s->block / L->lanes), NULL);
     cg_loop_end(g, &blk);
     LLVMValueRef from_rest = LLVMBuildNSWMul(B, nfull, size, "");
-    block_into_totals(g, s, L, var, from_rest, LLVMBuildSDiv(B, LLVMBuildNSWSub(B, body, from_rest, ""), k, ""));
+    block_into_totals(g, s, L, var, from_rest, LLVMBuildSDiv(B, LLVMBuildNSWSub(B, body, from_rest, ""), k, ""), rest);
   } else {
     reduce_groups(g, s, L, var, cg_i64(g, 0), LLVMBuildSDiv(B, body, k, ""));
+    reduce_group(g, s, L, var, body, rest);
   }
-  LLVMBuildStore(B, identity(g, op, L->dt), L->tail);
-  CgLoop tail;
-  cg_loop_begin(g, &tail, var, body, ext, NULL);
-  reduce_step(g, op, L->dt, L->tail, NULL, NULL, cg_convert(g, cg_expr(g, s->value), s->value->dtype, L->dt));
-  cg_loop_end(g, &tail);
   /* the tree by halves: across the vectors, then within the last one by shuffles */
   LLVMValueRef v[MAX_LANES] = {0};
   for (int c = 0; c < L->nvec; c++)
@@ -283,8 +327,33 @@ static void reduce_vector(Cg *g, KStmt *s, Lanes *L, LLVMValueRef acc, LLVMValue
                 LLVMBuildShuffleVector(B, r, und, LLVMConstVector(hi, (unsigned)half), ""));
   }
   r = LLVMBuildExtractElement(B, r, cg_i32(g, 0), "");
-  r = combine(g, op, L->adt, r, cg_convert(g, LLVMBuildLoad2(B, cg_type(g, L->dt), L->tail, "tail"), L->dt, L->adt));
   LLVMBuildStore(B, combine(g, op, L->adt, LLVMBuildLoad2(B, cg_type(g, L->adt), acc, ""), r), acc);
+}
+
+/* An elementwise kernel's innermost loop marked vector (the schedule
+ * pass: a row kernel's stage) over [from, to): `lanes` points at a time
+ * as vector expressions (cpu_vexpr.c), the last ones masked; a value that
+ * is not one (a library call, a strided load) is a plain loop that asks
+ * the loop vectoriser for `lanes` points a step. */
+static void store_vector(Cg *g, KStmt *s, LLVMValueRef from, LLVMValueRef to) {
+  LLVMBuilderRef B = g->b;
+  int w = s->lanes;
+  CgLoop l;
+  if (!cg_vec_store_ok(g, s)) {
+    cg_loop_begin(g, &l, cg_var_slot(g, s->loopvar[s->nloops - 1]), from, to, NULL);
+    store_result(g, s, cg_expr(g, s->value), s->value->dtype);
+    LLVMBasicBlockRef latch = LLVMGetInsertBlock(B);
+    cg_loop_end(g, &l);
+    vectorize_width(g, LLVMGetBasicBlockTerminator(latch), w);
+    return;
+  }
+  LLVMValueRef k = cg_i64(g, w);
+  LLVMValueRef n = LLVMBuildNSWSub(B, to, from, "");
+  LLVMValueRef body = LLVMBuildNSWAdd(B, from, LLVMBuildNSWMul(B, LLVMBuildSDiv(B, n, k, ""), k, ""), "body"); /* n >= 0 */
+  cg_loop_begin(g, &l, cg_slot(g, g->t_i64, "vec"), from, body, k);
+  cg_vec_store(g, s, LLVMBuildLoad2(B, g->t_i64, l.slot, ""), w, NULL);
+  cg_loop_end(g, &l);
+  cg_vec_store(g, s, body, w, cg_vec_mask(g, LLVMBuildNSWSub(B, to, body, ""), 0, w));
 }
 
 /* The kernel's loop nest, its outermost loop over [begin, end) (NULL: the
@@ -297,10 +366,17 @@ static void emit_kernel_range(Cg *g, KStmt *s, LLVMValueRef begin, LLVMValueRef 
   for (int i = 0; i < n; i++)
     ext[i] = cg_dim(g, s->extent[i]);
   CgLoop loops[2 * IR_MAX_RANK];
-  for (int i = 0; i < nout; i++)
+  /* an elementwise loop marked vector: its innermost loop is store_vector's */
+  bool vec = n > 0 && nred == 0 && s->lkind[n - 1] == KL_VECTOR && s->lanes > 0;
+  if (vec && s->lanes > MAX_LANES)
+    ir_die(s->loc, "kernel IR: an elementwise vector loop of %d lanes", s->lanes);
+  for (int i = 0; i < nout - (vec ? 1 : 0); i++)
     cg_loop_begin(g, &loops[i], cg_var_slot(g, s->loopvar[i]), i == 0 && begin ? begin : cg_i64(g, 0),
                i == 0 && end ? end : ext[i], NULL);
-  if (nred == 0) {
+  if (vec) {
+    store_vector(g, s, n == 1 && begin ? begin : cg_i64(g, 0), n == 1 && end ? end : ext[n - 1]);
+    nout--;
+  } else if (nred == 0) {
     store_result(g, s, cg_expr(g, s->value), s->value->dtype);
   } else {
     IrOp op = s->combine;
@@ -321,15 +397,14 @@ static void emit_kernel_range(Cg *g, KStmt *s, LLVMValueRef begin, LLVMValueRef 
       LLVMBuildStore(g->b, cg_i64(g, 0), idx_slot);
       LLVMBuildStore(g->b, cg_i64(g, 0), count_slot);
     }
-    /* the partials: one vector of all lanes (the code generator splits it
-     * into registers) */
-    Lanes L = {.lanes = lanes, .nvec = 1, .vw = lanes, .dt = dt, .adt = adt};
-    for (int c = 0; lanes && c < L.nvec; c++) {
+    /* the partials: vectors of a register's width */
+    int vw = lanes && lanes * ir_dtype_size(dt) > VECTOR_BYTES ? VECTOR_BYTES / ir_dtype_size(dt) : lanes;
+    Lanes L = {.lanes = lanes, .nvec = vw ? lanes / vw : 0, .vw = vw, .dt = dt, .adt = adt,
+               .direct = lanes && cg_vec_ok(g, s->value, s->loopvar[n - 1])};
+    for (int c = 0; c < L.nvec; c++) {
       L.part[c] = cg_slot(g, LLVMVectorType(cg_type(g, dt), (unsigned)L.vw), "part.addr");
       L.total[c] = cg_slot(g, LLVMVectorType(cg_type(g, adt), (unsigned)L.vw), "total.addr");
     }
-    if (lanes)
-      L.tail = cg_slot(g, cg_type(g, dt), "tail.addr");
     /* with lanes, the innermost reduced loop is reduce_vector's */
     int last = lanes ? n - 1 : n;
     for (int i = nout; i < last; i++)

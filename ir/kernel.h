@@ -340,6 +340,8 @@ bool k_store_flat(KFunc *f, const KStmt *k);
 /* Whether e reads none of k's loop variables (nor k's output, nor a
  * let-variable bound outside e): the same value at every point. */
 bool k_expr_invariant(const KStmt *k, const KExpr *e);
+/* Whether e reads loop variable `var` (in an index or as a value). */
+bool k_expr_reads_var(const KExpr *e, int var);
 /* Whether load e (of a kernel storing at its flat point) reads element
  * p + c at point p, c the same at every point: e's indices are k's store
  * indices, each plus a term invariant in k (a slice's start: `add(c,

@@ -145,6 +145,15 @@ bool k_expr_invariant(const KStmt *k, const KExpr *e) {
   return invariant(k, e, bound, 0);
 }
 
+bool k_expr_reads_var(const KExpr *e, int var) {
+  if (e->kind == KX_VAR && e->var == var)
+    return true;
+  for (int i = 0; i < e->nargs; i++)
+    if (k_expr_reads_var(e->args[i], var))
+      return true;
+  return false;
+}
+
 static bool is_one(const KExpr *e) { return e->kind == KX_CONST && !ir_dtype_is_float(e->dtype) && e->ival == 1; }
 
 /* e is loop variable `var` plus an invariant term: *c is the term (NULL

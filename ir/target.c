@@ -15,13 +15,20 @@ static const Target cpu = {
     .kind = TGT_CPU,
     .name = "cpu",
     .par_min_work = 1 << 15,
-    .lanes_f32 = 16,
-    .lanes_f64 = 8,
-    /* 32 elements to each of the 16 partials (a sum of 0.1s is then
-     * 3e-7 off, NumPy's pairwise sum 5e-8); blocks of 256 cost bench
-     * (d) 4% in their per-block work, 512 nothing measurable, 1024 put 64
-     * in each partial (6e-7 off) */
-    .sum_block = 512,
+    /* four 512-bit registers of partials: four independent chains of
+     * adds (or max), so that an add's latency (4 cycles) does not bound a
+     * row in L1; one register (16 lanes) held bench (d) to 14 bytes a
+     * cycle, below the L3's bandwidth */
+    .lanes_f32 = 64,
+    .lanes_f64 = 32,
+    /* 32 elements to each of the 64 partials (a sum of 0.1s is then
+     * 3e-7 off, NumPy's pairwise sum 5e-8); with 16 partials, blocks of
+     * 256 cost bench (d) 4% in their per-block work, 512 nothing
+     * measurable, 1024 put 64 in each partial (6e-7 off) */
+    .sum_block = 2048,
+    /* a 512-bit register: the points an elementwise row stage takes at
+     * once (passes/schedule.c) */
+    .vector_bytes = 64,
     /* 1024 rows of 1024 floats: 4 MiB, in L3; every block costs OpenBLAS
      * another packing of b, so blocks are large (bench (e): 128 rows lost
      * 10% at 1024^3) */

@@ -24,7 +24,7 @@ typedef struct Target {
   int64_t par_min_work;  /* a parallel loop of fewer points runs on the calling thread:
                           * waking threads costs microseconds, more than a small kernel */
   int lanes_f32, lanes_f64; /* partial accumulators of a vectorised float sum/max/min:
-                             * two 256-bit registers' worth */
+                             * four 512-bit registers' worth */
   /* a float sum adds its elements in blocks of this many (each in the
    * partials above on the CPU, in a thread's own accumulator on the GPU),
    * and the blocks' sums into an f64 total: the rounding error of a long
@@ -43,7 +43,8 @@ typedef struct Target {
   int row_threads;      /* threads of a block that reduces one row */
   int64_t max_blocks;   /* grid-stride loops use at most this many blocks */
   int vector_bytes;     /* the widest load and store of a thread (16: ld.global.v4.f32): an elementwise
-                         * kernel of 4- or 8-byte elements takes vector_bytes / size points at once */
+                         * kernel of 4- or 8-byte elements takes vector_bytes / size points at once;
+                         * the CPU: a vector register (64: AVX-512), for a row kernel's stages */
   bool emulate;         /* --gpu-emulate: the kernels also run in the CPU emulator */
 } Target;
 

@@ -505,6 +505,7 @@ static void lower_row_stage(LCtx *C, IrNode *n) {
   C->rowidx = NULL;
   if (--g->remaining == 0) {
     lw_share_row_values(C, &g->inner->body);
+    lw_row_reciprocals(&g->inner->body);
     lw_emit(C, g->outer);
   }
 }

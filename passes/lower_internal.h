@@ -103,6 +103,8 @@ void lw_check_int_arith(LCtx *C, IrNode *n);
 /* lower_rows.c: a costly expression that a row kernel's last stage and
  * an earlier reduction stage share, computed once into the output row. */
 void lw_share_row_values(LCtx *C, KList *stages);
+/* ... and a division by a row value, a multiplication by its reciprocal. */
+void lw_row_reciprocals(KList *stages);
 
 /* lower_index.c */
 bool lw_index(LCtx *C, IrNode *n); /* INDEX, INDEX_SET, BATCH */

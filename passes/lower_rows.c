@@ -23,6 +23,15 @@
  * output written once.  Only an expression that calls the math library
  * (below) is worth a pass over the row in L1: a subtraction (layer norm's
  * x - mean) is cheaper to recompute than to store and load.
+ *
+ * And a stage that divides by a row value (softmax's last stage, by the
+ * row's sum) multiplies by its reciprocal instead, as PyTorch does:
+ *
+ *   stage %3[i0, i3] = mul(load %3[i0, i3], div(1, load %2[i0, 0]))  for i3 < C
+ *
+ * one division per row instead of one per element (a 16-lane division
+ * costs ten cycles where a multiplication costs one); each quotient may
+ * differ from the division's by an ulp.
  */
 #include "lower_internal.h"
 
@@ -123,15 +132,6 @@ static KExpr *shared(KExpr *e, const KExpr *other, const int *a, const int *b, i
   return NULL;
 }
 
-static bool reads_var(const KExpr *e, int v) {
-  if (e->kind == KX_VAR && e->var == v)
-    return true;
-  for (int i = 0; i < e->nargs; i++)
-    if (reads_var(e->args[i], v))
-      return true;
-  return false;
-}
-
 /* The last stage stores its row: its store indices end in its loop
  * variables, in order, after indices that read none of them (the row's). */
 static bool stores_row(const KStmt *s) {
@@ -145,9 +145,15 @@ static bool stores_row(const KStmt *s) {
   }
   for (int i = 0; i < s->nstore - n; i++)
     for (int k = 0; k < n; k++)
-      if (reads_var(s->store_idx[i], s->loopvar[k]))
+      if (k_expr_reads_var(s->store_idx[i], s->loopvar[k]))
         return false;
   return true;
+}
+
+static void note_load(int buf, KRefRole role, void *ctx) {
+  (void)buf;
+  (void)role;
+  *(bool *)ctx = true;
 }
 
 /* Whether statement s reads or writes buffer b. */
@@ -213,5 +219,34 @@ void lw_share_row_values(LCtx *C, KList *stages) {
       stages->v[i] = stages->v[i - 1];
     stages->v[k] = st;
     return;
+  }
+}
+
+/* A divisor that is a row value: it reads a buffer and none of stage s's
+ * loop variables (softmax's sum, read once per row). */
+static bool row_value(const KStmt *s, const KExpr *e) {
+  bool loads = false;
+  for (int i = 0; i < s->nloops; i++)
+    if (k_expr_reads_var(e, s->loopvar[i]))
+      return false;
+  k_expr_refs(e, note_load, &loads);
+  return loads;
+}
+
+static KExpr *reciprocal_leaf(KExpr *e, void *ctx) {
+  const KStmt *s = ctx;
+  if (e->kind != KX_OP || e->op != IR_DIV || e->nargs != 2 || !ir_dtype_is_float(e->dtype) ||
+      e->args[0]->dtype != e->dtype || e->args[1]->dtype != e->dtype || e->args[0]->kind == KX_CONST ||
+      !row_value(s, e->args[1]))
+    return NULL;
+  KExpr *r = k_op2(IR_DIV, e->dtype, k_const(e->dtype, 1.0), e->args[1]);
+  return k_op2(IR_MUL, e->dtype, k_expr_map(e->args[0], reciprocal_leaf, ctx), r);
+}
+
+void lw_row_reciprocals(KList *stages) {
+  for (int i = 0; i < stages->n; i++) {
+    KStmt *s = stages->v[i];
+    if (s->kind == KS_KERNEL)
+      s->value = k_expr_map(s->value, reciprocal_leaf, s);
   }
 }

@@ -15,6 +15,11 @@
  *    in the target's lanes of partial results (cpu_kernel.c says how);
  *    a float sum does so in blocks of the target's sum_block elements,
  *    the blocks' sums added in f64 (KStmt.block: NumPy-like accuracy);
+ *  - an elementwise stage of a fused row kernel that stores a float row
+ *    along its innermost loop runs that loop vectorised, a vector
+ *    register's points (target->vector_bytes) at a time, the last ones
+ *    masked (cpu_kernel.c): the row is in L1, and the loop vectoriser
+ *    left to itself chose half a register and a scalar remainder;
  *  - everything else is serial (LLVM's loop vectoriser may still
  *    vectorise an elementwise loop: a serial mark promises nothing).
  *
@@ -122,14 +127,31 @@ static void set_all(KStmt *s, int from, int to, KLoopKind k) {
 
 /* ---- CPU ---- */
 
-static void cpu_list(const Target *t, KList *l, bool in_parallel);
+/* An elementwise stage of a row kernel that stores along its innermost
+ * loop (the last store index is that loop's variable, no other reads it):
+ * the points a vector register holds at a time (0: none). */
+static int row_vector(const Target *t, KFunc *f, const KStmt *s) {
+  int n = s->nloops;
+  if (s->nred || n < 1 || s->store_linear || s->nstore < 1)
+    return 0;
+  const KExpr *last = s->store_idx[s->nstore - 1];
+  if (last->kind != KX_VAR || last->var != s->loopvar[n - 1])
+    return 0;
+  for (int i = 0; i < s->nstore - 1; i++)
+    if (k_expr_reads_var(s->store_idx[i], s->loopvar[n - 1]))
+      return 0;
+  DType dt = k_buf(f, s->buf)->dtype;
+  return ir_dtype_is_float(dt) ? t->vector_bytes / ir_dtype_size(dt) : 0;
+}
 
-static void cpu_stmt(const Target *t, KStmt *s, bool in_parallel) {
+static void cpu_list(const Target *t, KFunc *f, KList *l, bool in_parallel, bool in_rows);
+
+static void cpu_stmt(const Target *t, KFunc *f, KStmt *s, bool in_parallel, bool in_rows) {
   switch (s->kind) {
   case KS_KERNEL: {
     set_all(s, 0, s->nloops, KL_SERIAL);
-    s->lanes = s->nred ? reduce_lanes(t, s) : 0;
-    s->block = s->lanes ? sum_block(t, s) : 0; /* blocks of whole groups of lanes */
+    s->lanes = s->nred ? reduce_lanes(t, s) : in_rows ? row_vector(t, f, s) : 0;
+    s->block = s->nred && s->lanes ? sum_block(t, s) : 0; /* blocks of whole groups of lanes */
     if (s->lanes)
       s->lkind[s->nloops - 1] = KL_VECTOR;
     if (!in_parallel && independent(s, 1))
@@ -139,20 +161,20 @@ static void cpu_stmt(const Target *t, KStmt *s, bool in_parallel) {
   case KS_FOR: {
     bool par = !in_parallel && s->parallel && outlinable(&s->body);
     s->lkind[0] = par ? KL_PARALLEL : KL_SERIAL;
-    cpu_list(t, &s->body, in_parallel || par);
+    cpu_list(t, f, &s->body, in_parallel || par, in_rows || s->rows);
     return;
   }
   case KS_IF:
-    cpu_list(t, &s->body, in_parallel);
-    cpu_list(t, &s->orelse, in_parallel);
+    cpu_list(t, f, &s->body, in_parallel, in_rows);
+    cpu_list(t, f, &s->orelse, in_parallel, in_rows);
     return;
   default: return;
   }
 }
 
-static void cpu_list(const Target *t, KList *l, bool in_parallel) {
+static void cpu_list(const Target *t, KFunc *f, KList *l, bool in_parallel, bool in_rows) {
   for (int i = 0; i < l->n; i++)
-    cpu_stmt(t, l->v[i], in_parallel);
+    cpu_stmt(t, f, l->v[i], in_parallel, in_rows);
 }
 
 /* ---- CUDA ---- */
@@ -292,7 +314,7 @@ bool pass_schedule(KModule *m) {
     if (m->target->kind == TGT_CUDA)
       gpu_list(m->target, f, &f->body);
     else
-      cpu_list(m->target, &f->body, false);
+      cpu_list(m->target, f, &f->body, false, false);
   }
   m->scheduled = true;
   return true;

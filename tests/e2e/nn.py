@@ -29,6 +29,12 @@ def log_softmax(a, axis):
     return (a - m - np.log(np.exp(a - m).sum(axis=axis, keepdims=True))).astype(F32)
 
 
+def layer_norm(z, g):
+    z = z.astype(F64)
+    d = z - z.mean(axis=1, keepdims=True)
+    return (d / np.sqrt((d * d).mean(axis=1, keepdims=True) + 1e-5) * g).astype(F32)
+
+
 def dropout_check(got, ns):
     """Each value is either dropped (0) or kept and scaled by 1 / (1 - p)."""
     x = ns["x"]
@@ -57,6 +63,22 @@ def build(s):
     p.check("nn.accuracy(x, y)", lambda ns: F32((ns["x"].argmax(axis=1) == ns["y"]).mean()), tol=TOL)
     p.check("nn.linear(x, W, b)", lambda ns: (ns["x"].astype(F64) @ ns["W"] + ns["b"]).astype(F32), tol=TOL)
     p.check("nn.dropout(x, 0.5)", checker=dropout_check)
+
+    # Rows longer than a vector register and not a multiple of one: a row
+    # kernel's stages run 16 points at a time and its reductions in groups
+    # of 64, then the last points masked (codegen/cpu_kernel.c).
+    r = s.program("rows", "z: f32[N, C], t: i64[N], g: f32[C]", header=["import nn"])
+    for n, c in ((3, 1000), (2, 77), (2, 64)):
+        r.run(z=s.normal((n, c), scale=3.0), t=s.ints(0, c, (n,)), g=s.normal((c,)))
+    r.check("nn.softmax(z)", lambda ns: softmax(ns["z"], -1), tol=TOL)
+    r.check("nn.log_softmax(z)", lambda ns: log_softmax(ns["z"], -1), tol=TOL)
+    r.check("nn.cross_entropy(z, t)",
+            lambda ns: F32(-log_softmax(ns["z"], 1).astype(F64)[np.arange(len(ns["t"])), ns["t"]].mean()), tol=TOL)
+    r.check("z.sum(axis=1)", lambda ns: ns["z"].astype(F64).sum(axis=1).astype(F32), tol=TOL)
+    r.check("z.max(axis=1)", lambda ns: ns["z"].max(axis=1))
+    r.check("(z - z.mean(axis=1, keepdims=True)) / sqrt(((z - z.mean(axis=1, keepdims=True)) * "
+            "(z - z.mean(axis=1, keepdims=True))).mean(axis=1, keepdims=True) + 1e-5) * g",
+            lambda ns: layer_norm(ns["z"], ns["g"]), tol=TOL)
 
 
 if __name__ == "__main__":

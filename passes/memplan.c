@@ -4,8 +4,12 @@
  * on the graph; buffers, frees and loops only exist here, see
  * docs/internals.md).  Three rewrites, in this order, each keeping the
  * ownership rule of lower (a block frees what it owns unless it hands it on,
- * compared by pointer):
+ * compared by pointer), after a first one that removes buffers:
  *
+ * 0. Row views.  A buffer that only copies a block of consecutive rows of
+ *    an argument (a mini-batch without shuffling) is read in the argument
+ *    itself: its matmuls with an offset, its loads with the block's start
+ *    (memplan_views.c says when).
  * 1. In place.  A kernel `D[p] = f(..., S[p], ...)` writing a fresh buffer D
  *    (its ALLOC earlier in the same list, nothing between) writes S's memory
  *    instead when S's old value has no later reader: D is renamed S from
@@ -345,6 +349,8 @@ bool pass_memplan(KModule *m) {
     F.set = ir_alloc((size_t)(F.nb ? F.nb : 1));
     F.nasg = ir_alloc(sizeof(int) * (size_t)(F.nb ? F.nb : 1));
     mp_analyse(&F);
+    if (!m->target->blas_epilogues) /* a view is a matmul offset, which the library's epilogues do not take */
+      mp_views(&F, &F.f->body);
     mp_inplace(&F, &F.f->body, NULL);
     mp_carried(&F, &F.f->body);
     mp_reuse(&F, &F.f->body);

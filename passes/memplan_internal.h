@@ -3,6 +3,7 @@
  *   memplan.c          the pass: the rewrites in order, then the `uninit` mark;
  *                      who refers to which buffer, renames, no-ops
  *   memplan_writes.c   who writes a whole buffer (its old contents unread)
+ *   memplan_views.c    0. row views (a copy of an argument's rows read in place)
  *   memplan_inplace.c  1. in-place updates (and carried values taking their
  *                      buffer back)
  *   memplan_reuse.c    2. buffer reuse
@@ -99,6 +100,7 @@ KStmt *mp_block_kernel(Fn *F, KStmt *loop);
 
 /* ---- the rewrites: each returns how many it made ---- */
 
+int mp_views(Fn *F, KList *l);                /* memplan_views.c */
 int mp_inplace(Fn *F, KList *l, KStmt *loop); /* memplan_inplace.c */
 int mp_carried(Fn *F, KList *l);              /* memplan_inplace.c */
 int mp_reuse(Fn *F, KList *l);                /* memplan_reuse.c */

@@ -72,6 +72,8 @@ bool lw_dim_known(LCtx *C, Dim d); /* every symbol of d has a run-time value */
  * reshape(x, n, -1)) allocates or loops, checks that its sizes are not
  * negative and its byte count is at most IR_MAX_TENSOR_BYTES. */
 void lw_check_sizes(LCtx *C, IrNode *n);
+/* cond is integer arithmetic on constants that holds: no check needed. */
+bool lw_always_true(const KExpr *cond);
 /* Before n's buffer is allocated: its byte count within the limit when it
  * may be larger than every operand (a broadcast product, matmul, cat). */
 void lw_check_alloc(LCtx *C, IrNode *n);

@@ -549,6 +549,13 @@ static bool emit_program(Cg *g, const CgDesc *d, KModule *m, const IfModule *lib
       initfn = fns[i];
   }
   LLVMValueRef init = cg_init_entry(g, d, m, initfn, ir_sprintf("%sinit_entry", prefix));
+  /* A program's functions are reached through the descriptor (model.h's
+   * functions, C's main): local symbols, so that two models linked into
+   * one program do not clash.  Hand-built kernel IR (no graph:
+   * tests/codegen) keeps them global: its harness calls them by name. */
+  for (int i = 0; i < m->funcs.n; i++)
+    if (((KFunc *)m->funcs.v[i])->graph)
+      LLVMSetLinkage(fns[i], LLVMInternalLinkage);
   *desc = NULL;
   if (lib) {
     LLVMValueRef funcs;

@@ -45,6 +45,7 @@ typedef struct LCtx {
   KExpr **rowidx;
   PtrVec rows;      /* LRow*, by group id - 1 */
   PtrVec arith_checked; /* integer // % ** whose run-time check is emitted (lower_arith.c) */
+  PtrVec gathers_checked; /* index tensors checked against an axis size, per block (lower_index.c) */
   bool input_checks; /* lowering the arguments: a check made is of the caller's input (`check.input`) */
 } LCtx;
 

@@ -369,9 +369,11 @@ def report(R):
         m["kernel"], m["commit"], R["build_type"], "`--quick`" if R["quick"] else "full run"))
     P("")
     P("- SIMD: %s; C compiler for harnesses and STREAM: %s, `-O3 -march=native`." % (m["simd"], m["cc"]))
+    # the core once: OpenBLAS's config string already says "core SkylakeX"
+    blas, core = info.get("openblas", "?"), info.get("openblas.core")
     P("- tensorc's BLAS (`tcrt_blas_info`; chosen by `-DTENSORC_BLAS`, cmake/blas.cmake): %s%s%s." % (
-        info.get("openblas", "?"), ", core (`openblas_get_corename`, BLIS: its config) **%s**" % info["openblas.core"]
-        if info.get("openblas.core") else "", " — `%s`" % R["tc_blas"] if R.get("tc_blas") else ""))
+        blas, ", core (`openblas_get_corename`, BLIS: its config) **%s**" % core
+        if core and "core " + core not in blas else "", " — `%s`" % R["tc_blas"] if R.get("tc_blas") else ""))
     np_ = R.get("numpy")
     if np_:
         P("- NumPy %s (Python %s, `%s`), BLAS: %s%s." % (

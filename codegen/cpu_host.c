@@ -79,6 +79,23 @@ void cg_return_if_null(Cg *g, LLVMValueRef p) {
   LLVMPositionBuilderAtEnd(g->b, ok);
 }
 
+/* if (!p) return tcrt_alloc_failed(ctx, "FILE:L:C"): the allocation's .tc
+ * line in front of the runtime's "out of memory: N bytes asked". */
+static void return_if_alloc_failed(Cg *g, LLVMValueRef p, Loc loc) {
+  if (!loc.file) {
+    cg_return_if_null(g, p);
+    return;
+  }
+  const char *slash = strrchr(loc.file, '/');
+  const char *where = ir_sprintf("%s:%d:%d", slash ? slash + 1 : loc.file, loc.line, loc.col);
+  LLVMBasicBlockRef fail = cg_block(g, "nomem"), ok = cg_block(g, "ok");
+  LLVMBuildCondBr(g->b, LLVMBuildIsNull(g->b, p, ""), fail, ok);
+  LLVMPositionBuilderAtEnd(g->b, fail);
+  LLVMValueRef a[2] = {g->ctx, cg_cstr(g, where)};
+  LLVMBuildRet(g->b, cg_call(g, "tcrt_alloc_failed", g->t_i32, 2, a));
+  LLVMPositionBuilderAtEnd(g->b, ok);
+}
+
 /* return tcrt_fail(ctx, 1, "%s", msg) -- through "%s" so that a '%' in the
  * message is printed, not interpreted. */
 static LLVMTypeRef fail_type(Cg *g, LLVMValueRef *fn) {
@@ -355,7 +372,7 @@ static void emit_stmt(Cg *g, KStmt *s) {
       p = cg_call(g, fn, g->t_ptr, 2, a);
     }
     LLVMBuildStore(B, p, g->bufs[s->buf]);
-    cg_return_if_null(g, p);
+    return_if_alloc_failed(g, p, s->loc);
     return;
   }
   case KS_FREE: {
@@ -565,6 +582,13 @@ static bool emit_program(Cg *g, const CgDesc *d, KModule *m, const IfModule *lib
       initfn = fns[i];
   }
   LLVMValueRef init = cg_init_entry(g, d, m, initfn, ir_sprintf("%sinit_entry", prefix));
+  /* A program's functions are reached through the descriptor (model.h's
+   * functions, C's main): local symbols, so that two models linked into
+   * one program do not clash.  Hand-built kernel IR (no graph:
+   * tests/codegen) keeps them global: its harness calls them by name. */
+  for (int i = 0; i < m->funcs.n; i++)
+    if (((KFunc *)m->funcs.v[i])->graph)
+      LLVMSetLinkage(fns[i], LLVMInternalLinkage);
   *desc = NULL;
   if (lib) {
     LLVMValueRef funcs;

@@ -327,7 +327,8 @@ bool k_verify_module(KModule *m);
 /* kernel_walk.c: the questions several passes and both code generators
  * ask of the kernel IR, answered in one place. */
 bool k_expr_eq(const KExpr *a, const KExpr *b); /* the same tree */
-/* The load (a KX_LOAD) reads exactly the point kernel k stores. */
+/* The load (a KX_LOAD) reads exactly the point kernel k stores (its
+ * indices are the store's, or 0 where the store's is a loop of extent 1). */
 bool k_load_at_store(const KExpr *load, const KStmt *k);
 /* Every load of buffer `buf` in e reads exactly the point kernel k stores. */
 bool k_loads_at_store(const KExpr *e, int buf, const KStmt *k);

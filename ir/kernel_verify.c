@@ -1,10 +1,83 @@
 /* ir/kernel_verify.c - structural checks of the kernel IR: every buffer
  * exists, loads and stores index every axis of their buffer (or give one
  * flat index), loop variables are in range, reductions have a combine op,
- * row kernels hold only stages.
+ * row kernels hold only stages, every size symbol is set before it is read.
  * A failure is a compiler bug (ir_die).
  */
 #include "kernel.h"
+
+#include <limits.h>
+#include <string.h>
+
+/* ---- symbols set before they are read ----
+ *
+ * A must-analysis over the statements in order: `set` holds the symbols
+ * every path to here has set (a SETSYM).  A statement reads the symbols
+ * of its expressions, its extents and the dims of the buffers it touches
+ * (k_uses_stmt: their strides and sizes); an `if` sets what both branches
+ * set, a `for` what it set before (its body may run zero times).  The
+ * symbols a function's results have are read after its body. */
+
+static void need_syms(const KUses *u, const bool *set, Loc loc) {
+  for (int i = 0; i < u->nsyms; i++)
+    if (u->syms[i] && !set[i])
+      ir_die(loc, "kernel IR: size symbol %s read before it is set", ir_sym_name(i));
+}
+
+static void buf_syms(KUses *u, const KBuf *b) {
+  for (int d = 0; d < b->rank; d++)
+    for (int t = 0; t < b->dims[d].n; t++)
+      for (int k = 0; k < b->dims[d].t[t].deg; k++)
+        if (b->dims[d].t[t].sym[k] < u->nsyms)
+          u->syms[b->dims[d].t[t].sym[k]] = true;
+}
+
+/* The symbols statement s reads itself (a for's or an if's header, not
+ * their bodies; not the symbol a SETSYM sets). */
+static void check_stmt_syms(const KFunc *f, const KStmt *s, const bool *set) {
+  KStmt head = *s;
+  head.body = (KList){0};
+  head.orelse = (KList){0};
+  if (s->kind == KS_SETSYM)
+    head.buf = INT_MAX; /* k_uses_stmt counts the symbol set as used */
+  KUses u = k_uses_new(f);
+  k_uses_stmt(&u, f, &head);
+  if (s->kind == KS_ALLOC) /* its size (k_uses_stmt counts only reads and writes of the data) */
+    buf_syms(&u, k_buf((KFunc *)f, s->buf));
+  need_syms(&u, set, s->loc);
+}
+
+static void check_list_syms(const KFunc *f, const KList *l, bool *set, int nsyms) {
+  for (int i = 0; i < l->n; i++) {
+    const KStmt *s = l->v[i];
+    check_stmt_syms(f, s, set);
+    if (s->kind == KS_SETSYM)
+      set[s->buf] = true;
+    else if (s->kind == KS_FOR) {
+      bool *inner = ir_alloc((size_t)nsyms + 1);
+      memcpy(inner, set, (size_t)nsyms);
+      check_list_syms(f, &s->body, inner, nsyms);
+    } else if (s->kind == KS_IF) {
+      bool *then = ir_alloc((size_t)nsyms + 1), *orelse = ir_alloc((size_t)nsyms + 1);
+      memcpy(then, set, (size_t)nsyms);
+      memcpy(orelse, set, (size_t)nsyms);
+      check_list_syms(f, &s->body, then, nsyms);
+      check_list_syms(f, &s->orelse, orelse, nsyms);
+      for (int k = 0; k < nsyms; k++)
+        set[k] = then[k] && orelse[k];
+    }
+  }
+}
+
+static void verify_syms(const KFunc *f) {
+  int nsyms = ir_sym_count();
+  bool *set = ir_alloc((size_t)nsyms + 1);
+  check_list_syms(f, &f->body, set, nsyms);
+  KUses u = k_uses_new(f);
+  for (int r = 0; r < f->nresults; r++)
+    buf_syms(&u, k_buf((KFunc *)f, f->results[r]));
+  need_syms(&u, set, f->graph ? f->graph->loc : (Loc){0});
+}
 
 static void verify_expr(KFunc *f, KExpr *e, Loc loc) {
   switch (e->kind) {
@@ -114,6 +187,7 @@ bool k_verify_module(KModule *m) {
     verify_list(f, &f->body);
     for (int r = 0; r < f->nresults; r++)
       k_buf(f, f->results[r]);
+    verify_syms(f);
   }
   return true;
 }

@@ -67,11 +67,24 @@ bool k_expr_eq(const KExpr *a, const KExpr *b) {
   return true;
 }
 
+/* Index 0 where k stores at the variable of a loop of extent 1: the same
+ * (a one-row product read as `load %y[0, i1]`). */
+static bool zero_of_unit_loop(const KExpr *idx, const KExpr *store, const KStmt *k) {
+  if (idx->kind != KX_CONST || idx->ival != 0 || ir_dtype_is_float(idx->dtype) || store->kind != KX_VAR)
+    return false;
+  for (int l = 0; l < k->nloops; l++) {
+    int64_t one;
+    if (k->loopvar[l] == store->var)
+      return dim_is_const(k->extent[l], &one) && one == 1;
+  }
+  return false;
+}
+
 bool k_load_at_store(const KExpr *load, const KStmt *k) {
   if (load->linear != k->store_linear || load->nargs != k->nstore)
     return false;
   for (int i = 0; i < load->nargs; i++)
-    if (!k_expr_eq(load->args[i], k->store_idx[i]))
+    if (!k_expr_eq(load->args[i], k->store_idx[i]) && !zero_of_unit_loop(load->args[i], k->store_idx[i], k))
       return false;
   return true;
 }

@@ -44,36 +44,10 @@ typedef struct Epi {
   int bias;  /* the bias buffer (KE_BIAS) */
 } Epi;
 
-/* Load e reads the point kernel k stores (k_load_at_store), or the same
- * element through a 0 index on a loop of extent 1 (a one-row product
- * read as `load %y[0, i1]`). */
-static bool at_store(const KExpr *e, const KStmt *k) {
-  if (k_load_at_store(e, k))
-    return true;
-  if (e->linear || e->nargs != k->nstore || k->nstore != k->nloops)
-    return false;
-  for (int d = 0; d < e->nargs; d++) {
-    int64_t one;
-    const KExpr *i = e->args[d];
-    bool zero_of_one = i->kind == KX_CONST && i->ival == 0 && dim_is_const(k->extent[d], &one) && one == 1;
-    if (!zero_of_one && !k_expr_eq(i, k->store_idx[d]))
-      return false;
-  }
-  return true;
-}
-
-/* Every load of buffer buf in e reads the point k stores. */
-static bool loads_at_store(const KExpr *e, int buf, const KStmt *k) {
-  if (e->kind == KX_LOAD && e->buf == buf && !at_store(e, k))
-    return false;
-  for (int i = 0; i < e->nargs; i++)
-    if (!loads_at_store(e->args[i], buf, k))
-      return false;
-  return true;
-}
-
 /* A load of the call's output at the kernel's store point. */
-static bool is_product(const KExpr *e, const KStmt *k) { return e->kind == KX_LOAD && e->buf == k->buf && at_store(e, k); }
+static bool is_product(const KExpr *e, const KStmt *k) {
+  return e->kind == KX_LOAD && e->buf == k->buf && k_load_at_store(e, k);
+}
 
 /* A float constant near v: the lowering writes a literal as a cast of
  * the f64 constant to the kernel's dtype (`f32(0.5)`). */
@@ -196,7 +170,7 @@ static bool whole_in_place(KFunc *f, const KStmt *c, const KStmt *k) {
     return false;
   KBuf *out = k_buf(f, k->buf);
   return k_store_flat(f, k) && dim_eq(k->extent[0], out->dims[0]) && dim_eq(k->extent[1], out->dims[1]) &&
-         loads_at_store(k->value, k->buf, k);
+         k_loads_at_store(k->value, k->buf, k);
 }
 
 static void fold_list(KFunc *f, KList *l) {

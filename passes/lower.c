@@ -170,6 +170,8 @@ static const char *base_name(Loc loc) {
 }
 
 void lw_check(LCtx *C, KExpr *cond, Loc loc, const char *msg) {
+  if (lw_always_true(cond)) /* all constants (lower_sizes.c) */
+    return;
   KStmt *s = check_stmt(cond, loc, base_name(loc), msg);
   s->input = C->input_checks;
   lw_emit(C, s);
@@ -212,15 +214,17 @@ bool lw_dim_known(LCtx *C, Dim d) {
 }
 
 /* d = coef*s + (terms of set symbols), with s the one unset symbol and
- * coef = +-1: the symbol that a value of d determines (or -1). */
-static int solvable_sym(LCtx *C, Dim d, int *coef) {
+ * coef = +-1 (any coef when any_coef): the symbol that a value of d
+ * determines (or -1). */
+static int solvable_sym(LCtx *C, Dim d, int *coef, bool any_coef) {
   int found = -1;
   for (int i = 0; i < d.n; i++)
     for (int j = 0; j < d.t[i].deg; j++) {
       int s = d.t[i].sym[j];
       if (s < C->nsyms && C->symset[s])
         continue;
-      if (found >= 0 || d.t[i].deg != 1 || (d.t[i].coef != 1 && d.t[i].coef != -1) || s >= C->nsyms)
+      if (found >= 0 || d.t[i].deg != 1 || (!any_coef && d.t[i].coef != 1 && d.t[i].coef != -1) || s >= C->nsyms ||
+          d.t[i].coef > INT32_MAX || d.t[i].coef < -INT32_MAX)
         return -1;
       found = s;
       *coef = (int)d.t[i].coef;
@@ -230,7 +234,7 @@ static int solvable_sym(LCtx *C, Dim d, int *coef) {
 
 void lw_bind_sym(LCtx *C, Dim d, KExpr *value, Loc loc) {
   int sym, coef;
-  if (!dim_is_sym(d, &sym) && (sym = solvable_sym(C, d, &coef)) >= 0) {
+  if (!dim_is_sym(d, &sym) && (sym = solvable_sym(C, d, &coef, false)) >= 0) {
     /* a size the shape pass wrote in terms of a symbol set later (the
      * unifier picked that symbol): solve for it, s = coef * (value - rest) */
     Dim rest = dim_sub(d, dim_mul(dim_const(coef), dim_sym(sym)));
@@ -666,6 +670,18 @@ static void lower_args(LCtx *C, IrFunc *g) {
       if (dim_is_sym(want, &sym) && !C->symset[sym]) {
         lw_bind_sym(C, want, got, a->loc);
         continue;
+      }
+      int coef;
+      if (!lw_dim_known(C, want) && (sym = solvable_sym(C, want, &coef, true)) >= 0) {
+        /* 2*M: M = (dim - rest) // 2, then the dim checked against 2*M below
+         * (an odd one fails there); the shape pass left M to this dim */
+        Dim rest = dim_sub(want, dim_mul(dim_const(coef), dim_sym(sym)));
+        KStmt *s = k_stmt(KS_SETSYM, a->loc);
+        s->buf = sym;
+        KExpr *rest_e = dim_is_const(rest, NULL) && rest.n == 0 ? NULL : k_dim(rest);
+        s->cond = lw_i64op(IR_FLOORDIV, rest_e ? lw_i64op(IR_SUB, got, rest_e) : got, k_int(coef));
+        lw_emit(C, s);
+        C->symset[sym] = true;
       }
       char buf[128];
       const char *msg = ir_sprintf("argument '%s': axis %d must have size %s", a->name, d, dim_format(want, buf, sizeof buf));

@@ -53,11 +53,35 @@ static KExpr *out_of_range(KExpr *elem, const void *d) {
   return k_op(IR_WHERE, DT_I64, 3, w);
 }
 
+/* An index tensor checked against an axis size d in a block. */
+typedef struct GatherChecked {
+  IrNode *index;
+  KExpr *size;
+  IrBlock *block;
+} GatherChecked;
+
+/* Whether index t was checked against size d earlier in this block (X[rows]
+ * then y[rows]): a value of the graph never changes, so the same check
+ * would find the same; else records this one. */
+static bool checked_before(LCtx *C, IrNode *t, KExpr *d) {
+  for (int i = 0; i < C->gathers_checked.n; i++) {
+    GatherChecked *g = C->gathers_checked.v[i];
+    if (g->index == t && g->block == C->block && k_expr_eq(g->size, d))
+      return true;
+  }
+  GatherChecked *g = ir_alloc(sizeof *g);
+  *g = (GatherChecked){t, d, C->block};
+  ir_vec_push(&C->gathers_checked, g);
+  return false;
+}
+
 static void check_gather(LCtx *C, IrNode *n, IrNode *t, int ax, KExpr *d) {
   /* arange(n) on an axis of size n (logp[arange(N), y]) is in range */
   IrNode *x = n->args[0];
   if (t->op == IR_ARANGE && t->type.rank == 1 && dim_eq(t->type.dims[0], x->type.dims[ax]) &&
       is_const_int(t->args[0], 0) && is_const_int(t->args[2], 1))
+    return;
+  if (checked_before(C, t, d))
     return;
   int bad = lw_reduce_elements(C, n, t, "bad_index", DT_I64, IR_MAX, out_of_range, d);
   KExpr *found = k_load(bad, DT_I64, 0, NULL), *values[2] = {found, d};

@@ -45,6 +45,7 @@ typedef struct LCtx {
   KExpr **rowidx;
   PtrVec rows;      /* LRow*, by group id - 1 */
   PtrVec arith_checked; /* integer // % ** whose run-time check is emitted (lower_arith.c) */
+  PtrVec gathers_checked; /* index tensors checked against an axis size, per block (lower_index.c) */
   bool input_checks; /* lowering the arguments: a check made is of the caller's input (`check.input`) */
 } LCtx;
 
@@ -72,6 +73,8 @@ bool lw_dim_known(LCtx *C, Dim d); /* every symbol of d has a run-time value */
  * reshape(x, n, -1)) allocates or loops, checks that its sizes are not
  * negative and its byte count is at most IR_MAX_TENSOR_BYTES. */
 void lw_check_sizes(LCtx *C, IrNode *n);
+/* cond is integer arithmetic on constants that holds: no check needed. */
+bool lw_always_true(const KExpr *cond);
 /* Before n's buffer is allocated: its byte count within the limit when it
  * may be larger than every operand (a broadcast product, matmul, cat). */
 void lw_check_alloc(LCtx *C, IrNode *n);

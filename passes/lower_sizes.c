@@ -18,6 +18,10 @@
  * (zeros(n)[:, None] + ones(m) with n = m = 2^31 is 2^64 bytes).  A result
  * no larger than an operand (elementwise, reductions, transposes) needs
  * no check.
+ *
+ * A check whose condition is all integer constants is decided here
+ * (lw_always_true): a constant slice `e[1:]` of a constant size writes its
+ * length as the slice's clamping arithmetic on constants, which holds.
  */
 #include "lower_internal.h"
 
@@ -106,4 +110,53 @@ void lw_check_alloc(LCtx *C, IrNode *n) {
       return; /* no larger than an operand, which exists */
   }
   check_bytes(C, n);
+}
+
+/* ===== checks decided at compile time ===== */
+
+static int64_t floordiv(int64_t a, int64_t b) { return a / b - (a % b != 0 && (a < 0) != (b < 0)); }
+
+/* e's value when it is integer (or bool) arithmetic on constants, without
+ * overflow. */
+static bool fold_int(const KExpr *e, int64_t *v) {
+  if (ir_dtype_is_float(e->dtype))
+    return false;
+  if (e->kind == KX_CONST) {
+    *v = e->ival;
+    return true;
+  }
+  if (e->kind == KX_CAST)
+    return !ir_dtype_is_float(e->args[0]->dtype) && e->dtype == DT_I64 && fold_int(e->args[0], v);
+  if (e->kind != KX_OP || e->nargs < 2 || e->nargs > 3)
+    return false;
+  int64_t a[3];
+  for (int i = 0; i < e->nargs; i++)
+    if (!fold_int(e->args[i], &a[i]))
+      return false;
+  switch (e->op) {
+  case IR_ADD: return !__builtin_add_overflow(a[0], a[1], v);
+  case IR_SUB: return !__builtin_sub_overflow(a[0], a[1], v);
+  case IR_MUL: return !__builtin_mul_overflow(a[0], a[1], v);
+  case IR_FLOORDIV:
+    if (a[1] == 0 || (a[0] == INT64_MIN && a[1] == -1))
+      return false;
+    *v = floordiv(a[0], a[1]);
+    return true;
+  case IR_MAXIMUM: *v = a[0] > a[1] ? a[0] : a[1]; return true;
+  case IR_MINIMUM: *v = a[0] < a[1] ? a[0] : a[1]; return true;
+  case IR_LT: *v = a[0] < a[1]; return true;
+  case IR_LE: *v = a[0] <= a[1]; return true;
+  case IR_GT: *v = a[0] > a[1]; return true;
+  case IR_GE: *v = a[0] >= a[1]; return true;
+  case IR_EQ: *v = a[0] == a[1]; return true;
+  case IR_NE: *v = a[0] != a[1]; return true;
+  case IR_AND: *v = a[0] && a[1]; return true;
+  case IR_WHERE: *v = a[0] ? a[1] : a[2]; return true;
+  default: return false;
+  }
+}
+
+bool lw_always_true(const KExpr *cond) {
+  int64_t v;
+  return fold_int(cond, &v) && v;
 }

@@ -355,6 +355,7 @@ bool pass_memplan(KModule *m) {
     mp_carried(&F, &F.f->body);
     mp_reuse(&F, &F.f->body);
     mp_hoist(&F);
+    mp_drop_noops(&F, &F.f->body); /* lower's `free %y unless %y` of a yielded value, rewrites or not */
     mark_uninit(&F, &F.f->body);
     mp_analyse(&F);
     mp_results(&F);

@@ -58,6 +58,14 @@ bool pass_memplan(struct KModule *m);
  * Preserves: values, kernel numbers (KStmt.folded). */
 bool pass_blas_epilogue(struct KModule *m);
 
+/* empty_guard.c - a kernel's loop nest (its outer loops, its reduced
+ * loops) with a loop below the outermost that may run zero times runs its
+ * outermost over a symbol set before it, 0 when one of those extents is
+ * (each tested against 0), so that no nest walks a huge outer extent
+ * around an empty inner one.  Requires: lower.  Preserves: values,
+ * kernel numbers. */
+bool pass_empty_guard(struct KModule *m);
+
 /* schedule.c - how every loop runs on the module's target: serial,
  * parallel, vector, gpu_grid, gpu_block, gpu_thread (KStmt.lkind), and
  * which kernels run on the GPU.  Requires: lower.  Preserves: the rest. */

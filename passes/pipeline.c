@@ -20,6 +20,8 @@ const PassInfo pass_pipeline[] = {
      NULL},
     {"blas_epilogue", PASS_KERNEL, NULL, pass_blas_epilogue,
      "bias, relu, gelu-tanh after a matmul into the library call (cuBLASLt epilogues; the GPU only)", NULL},
+    {"empty_guard", PASS_KERNEL, NULL, pass_empty_guard,
+     "a loop nest that may be empty runs its outermost loop over 0 when an inner extent is 0", NULL},
     {"schedule", PASS_KERNEL, NULL, pass_schedule,
      "how each loop runs on the target: serial, parallel, vector, gpu_grid/gpu_block/gpu_thread", NULL},
     {"placement", PASS_KERNEL, NULL, pass_placement, "host or device memory for every buffer, and the copies", NULL},

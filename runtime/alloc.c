@@ -138,8 +138,12 @@ void *tcrt_alloc(tc_ctx *ctx, int64_t bytes) { return alloc(ctx, bytes, true); }
 void *tcrt_alloc_uninit(tc_ctx *ctx, int64_t bytes) { return alloc(ctx, bytes, false); }
 
 static void *alloc(tc_ctx *ctx, int64_t bytes, bool zero) {
-  if (bytes < 0 || (uint64_t)bytes > ((uint64_t)1 << 46)) {
+  if (bytes < 0) {
     tcrt_fail(ctx, TC_ERR_NOMEM, "cannot allocate %lld bytes", (long long)bytes);
+    return NULL;
+  }
+  if ((uint64_t)bytes > ((uint64_t)1 << 46)) { /* 64 TiB: more than any machine this runs on */
+    tcrt_fail(ctx, TC_ERR_NOMEM, "out of memory: %lld bytes asked", (long long)bytes);
     return NULL;
   }
   size_t size = ((size_t)bytes + 63) & ~(size_t)63;
@@ -153,7 +157,7 @@ static void *alloc(tc_ctx *ctx, int64_t bytes, bool zero) {
   } else {
     char *block = aligned_alloc(64, HEAD + size);
     if (!block) {
-      tcrt_fail(ctx, TC_ERR_NOMEM, "out of memory allocating %lld bytes", (long long)bytes);
+      tcrt_fail(ctx, TC_ERR_NOMEM, "out of memory: %lld bytes asked", (long long)bytes);
       return NULL;
     }
     memset(block, 0, zero ? HEAD + size : HEAD);
@@ -166,6 +170,12 @@ static void *alloc(tc_ctx *ctx, int64_t bytes, bool zero) {
   atomic_fetch_add(&live_blocks, 1);
   atomic_fetch_add(&alloc_calls, 1);
   return (char *)h + HEAD;
+}
+
+int tcrt_alloc_failed(tc_ctx *ctx, const char *where) {
+  char msg[sizeof ctx->error];
+  snprintf(msg, sizeof msg, "%s", tcrt_error(ctx));
+  return tcrt_fail(ctx, tcrt_status(ctx), "%s: %s", where, msg);
 }
 
 void tcrt_free(void *p) {

@@ -53,6 +53,17 @@ def build(s):
                     ("broadcast_to(a, a.shape[0], 3)", "np.broadcast_to(a, (a.shape[0], 3))"),
                     ("cat([a, c], axis=1)", "np.concatenate([a, c], 1)"), ("stack([a[:, 0], c[:, 0]])", "np.stack([a[:, 0], c[:, 0]])")):
         q.check(e, want)
+    # an empty tensor reshaped to k rows of 0: loop nests of k x 0 points
+    # must not walk k (passes/empty_guard.c; a hang before, on the GPU a
+    # launch of k blocks), a reduction over them still gives its identity
+    r = s.program("empty_rows", "x: f32[N], k: i64", setup=["a = reshape(x, (k, -1))"])
+    for n, k in ((0, 2 ** 60), (0, 3), (6, 2), (6, 3)):
+        r.run(x=s.smallf((n,)), k=I64(k), label="N%dk%d" % (n, k))
+    for e, want in (("sum(a)", "np.sum(x.reshape(k, -1))"), ("prod(a * 2.0)", "np.prod(x.reshape(k, -1) * F32(2))"),
+                    ("mean(a)", "np.mean(x.reshape(k, -1), dtype=F32)"), ("any(a > 0.0)", "np.any(x.reshape(k, -1) > 0)"),
+                    ("sum(a, axis=0)", "np.sum(x.reshape(k, -1), 0)"), ("sum(a.T, axis=1)", "np.sum(x.reshape(k, -1).T, 1)"),
+                    ("exp(a).T", "np.exp(x.reshape(k, -1)).T")):
+        r.check(e, want)
 
 
 if __name__ == "__main__":

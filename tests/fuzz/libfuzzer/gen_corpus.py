@@ -86,7 +86,8 @@ def capi_files():
     # fuzz_capi.c's encoding: function, how (bit 0: raw results), then per
     # tensor: flags 0 (declared rank, CPU, C order, data), dtype 0 (the
     # declared), one byte per dim (index into 0 1 2 3 4 5 7 8 16 ...),
-    # the data bytes; per scalar: 0 then 8 bytes (an integer k as k + 2^20).
+    # the data bytes; per scalar: 0 then 8 bytes (an integer k as k + 2^20),
+    # or for an integer 1 then its 8 bytes (any value).
     index = {0: 0, 1: 1, 2: 2, 3: 3, 4: 4, 5: 5, 7: 6, 8: 7, 16: 8}
 
     def tensor(dims, itemsize, fill=b"\x3f"):
@@ -107,6 +108,8 @@ def capi_files():
         + scalar(struct.pack("<q", 3 + 2**20)) + tensor([4], 4),
         "fold.bin": bytes([4, 1]) + tensor([8], 4) + scalar(struct.pack("<q", 2 + 2**20)),
         "fold_bad_k.bin": bytes([4, 1]) + tensor([8], 4) + scalar(struct.pack("<q", 3 + 2**20)),
+        # an empty x reshaped to k = 4.5e18 rows: a hang until passes/empty_guard.c
+        "fold_empty_huge_k.bin": bytes([4, 1]) + tensor([0], 4) + b"\x01" + struct.pack("<q", 4500000000000000000),
         "tail.bin": bytes([5, 0]) + tensor([5], 4) + tensor([4], 4),
         "tail_empty.bin": bytes([5, 1]) + tensor([0], 4),
     }

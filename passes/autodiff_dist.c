@@ -11,11 +11,11 @@
  * followed by its packing and all-reduce, and after the last bucket come
  * the unpackings:
  *
- *   grad(loss, W2), grad(loss, b2), ...                         bucket 1's grads
- *   grad_bucket = cat(reshape(grad(loss, W2), -1), ...)
+ *   grad(loss, b2), grad(loss, W2), ...                         bucket 1's grads
+ *   grad_bucket = cat(reshape(grad(loss, b2), -1), ...)
  *   grad_mean   = all_reduce_mean(grad_bucket)                  one MPI all-reduce
  *   grad(loss, W1), ...                                         bucket 2's grads, ...
- *   grad(loss, W2) = reshape(grad_mean[0:640], 64, 10)  ...    what the updates read
+ *   grad(loss, W2) = reshape(grad_mean[10:650], 64, 10)  ...   what the updates read
  *
  * The expansion of each grad then replaces the grad inside the cat, and
  * makes each grad's backward code where the grad is: so bucket 1 is

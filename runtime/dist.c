@@ -75,7 +75,8 @@ int tcrt_all_reduce_start(tc_ctx *ctx, int id, int dtype, int op, const void *in
   return TC_OK;
 }
 
-/* Only the time spent waiting counts: what overlapping left exposed. */
+/* The starts' and the waits' time counts, not what runs between them:
+ * the all-reduce time overlapping left exposed. */
 int tcrt_all_reduce_wait(tc_ctx *ctx, int id) {
   if (!dist || dist->size == 1)
     return TC_OK;

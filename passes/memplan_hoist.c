@@ -1,11 +1,8 @@
 /* passes/memplan_hoist.c - memplan's third rewrite: a buffer allocated
  * and freed inside a loop, without escaping, is allocated once around the
  * outermost loop: before it when its size is loop-invariant (no symbol of
- * its dims is set inside the loop) and nothing in the loop checks it,
- * else grown through a capacity symbol when a larger size comes.  A size
- * checked in the loop (lower_sizes: `size -12 is negative`, over 2^48)
- * must be checked before it is allocated, so its allocation stays behind
- * the checks: the growth, where the ALLOC was.
+ * its dims is set inside the loop), else grown through a capacity symbol
+ * when a larger size comes.
  */
 #include "memplan_internal.h"
 
@@ -14,7 +11,7 @@ typedef struct Site {
   int at;
   KStmt *outer;    /* the outermost enclosing FOR */
   KList *outer_in; /* the list holding it */
-  bool varies;     /* a dim's symbol is set or checked inside `outer`: grown in place, not hoisted */
+  bool varies;     /* a dim's symbol is set inside `outer` */
 } Site;
 
 static bool find_site(Fn *F, KList *l, int b, KStmt *outer, KList *outer_in, Site *out) {
@@ -29,26 +26,6 @@ static bool find_site(Fn *F, KList *l, int b, KStmt *outer, KList *outer_in, Sit
     if (s->kind == KS_FOR && s->parallel) /* its iterations may run at once: each needs its own */
       o = NULL, oi = NULL;
     if (find_site(F, &s->body, b, o, oi, out) || find_site(F, &s->orelse, b, o, oi, out))
-      return true;
-  }
-  return false;
-}
-
-/* A check in l (nested bodies included) reads a symbol of b's dims. */
-static bool size_checked(KFunc *f, KList *l, int b) {
-  KBuf *kb = k_buf(f, b);
-  for (int i = 0; i < l->n; i++) {
-    KStmt *s = l->v[i];
-    if (s->kind == KS_CHECK) {
-      KUses u = k_uses_new(f);
-      k_uses_stmt(&u, f, s);
-      for (int d = 0; d < kb->rank; d++)
-        for (int t = 0; t < kb->dims[d].n; t++)
-          for (int q = 0; q < kb->dims[d].t[t].deg; q++)
-            if (kb->dims[d].t[t].sym[q] < u.nsyms && u.syms[kb->dims[d].t[t].sym[q]])
-              return true;
-    }
-    if (size_checked(f, &s->body, b) || size_checked(f, &s->orelse, b))
       return true;
   }
   return false;
@@ -92,7 +69,7 @@ int mp_hoist(Fn *F) {
     Dim n;
     if (!mp_numel(kb, &n))
       continue;
-    st.varies = !mp_syms_stable(f, &st.outer->body, 0, st.outer->body.n, b) || size_checked(f, &st.outer->body, b);
+    st.varies = !mp_syms_stable(f, &st.outer->body, 0, st.outer->body.n, b);
     KStmt *w = mp_first_toucher(F, l, st.at + 1);
     bool zero = !w || !mp_writes_all(F, w, b);
     Loc loc = l->v[st.at]->loc;

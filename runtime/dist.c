@@ -45,14 +45,17 @@ static int failed(tc_ctx *ctx, const char *what, const char *err) {
   return tcrt_fail(ctx, TC_ERR_RUNTIME, "%s across %d processes failed: %s", what, dist->size, err);
 }
 
-int tcrt_all_reduce(tc_ctx *ctx, int dtype, int op, const void *in, void *out, int64_t n) {
+/* in copied to out, then reduced there across the processes: at once
+ * (id < 0) or started as request id, finished by tcrt_all_reduce_wait. */
+static int reduce(tc_ctx *ctx, int id, int dtype, int op, const void *in, void *out, int64_t n) {
   if (in != out)
     memmove(out, in, (size_t)n * tcrt_dtype_size((tc_dtype)dtype));
   if (!dist || dist->size == 1 || n == 0)
     return TC_OK;
   char err[256] = "";
   double t = now();
-  if (dist->all_reduce((tc_dtype)dtype, op, out, out, n, err, sizeof err))
+  if (id < 0 ? dist->all_reduce((tc_dtype)dtype, op, out, out, n, err, sizeof err)
+             : dist->start(id, (tc_dtype)dtype, op, out, n, err, sizeof err))
     return failed(ctx, "all_reduce", err);
   seconds += now() - t;
   ncalls++;
@@ -60,19 +63,12 @@ int tcrt_all_reduce(tc_ctx *ctx, int dtype, int op, const void *in, void *out, i
   return TC_OK;
 }
 
+int tcrt_all_reduce(tc_ctx *ctx, int dtype, int op, const void *in, void *out, int64_t n) {
+  return reduce(ctx, -1, dtype, op, in, out, n);
+}
+
 int tcrt_all_reduce_start(tc_ctx *ctx, int id, int dtype, int op, const void *in, void *out, int64_t n) {
-  if (in != out)
-    memmove(out, in, (size_t)n * tcrt_dtype_size((tc_dtype)dtype));
-  if (!dist || dist->size == 1 || n == 0)
-    return TC_OK;
-  char err[256] = "";
-  double t = now();
-  if (dist->start(id, (tc_dtype)dtype, op, out, n, err, sizeof err))
-    return failed(ctx, "all_reduce", err);
-  seconds += now() - t;
-  ncalls++;
-  nbytes += n * (int64_t)tcrt_dtype_size((tc_dtype)dtype);
-  return TC_OK;
+  return reduce(ctx, id, dtype, op, in, out, n);
 }
 
 /* The starts' and the waits' time counts, not what runs between them:

@@ -639,6 +639,24 @@ static void collect_syms(int *max, IrBlock *b) {
   }
 }
 
+/* The run-time size of argument i's axis d. */
+static KExpr *arg_dim(int i, int d) {
+  KExpr *e = k_load(0, DT_I64, 0, NULL);
+  e->kind = KX_ARG_DIM;
+  e->buf = i;
+  e->ival = d;
+  return e;
+}
+
+static IrNode *arg_node(IrFunc *g, int i) { return g->args.v[i]; }
+
+static int arg_dims_total(IrFunc *g) {
+  int n = 0;
+  for (int i = 0; i < g->args.n; i++)
+    n += arg_node(g, i)->type.rank;
+  return n;
+}
+
 /* Arguments: buffers borrowed from the caller; their dims bind symbols
  * or are checked (equalities the shape pass assumed are checked here),
  * by `check.input`: a shape that contradicts the signature is bad input
@@ -658,39 +676,66 @@ static void lower_args(LCtx *C, IrFunc *g) {
     if (a->has_symval && a->type.rank == 0 && ir_dtype_is_int(a->type.dtype))
       lw_bind_sym(C, a->symval, k_load(i, a->type.dtype, 0, NULL), a->loc);
   }
-  for (int i = 0; i < g->args.n; i++) {
-    IrNode *a = g->args.v[i];
-    for (int d = 0; d < a->type.rank; d++) {
-      KExpr *got = k_load(0, DT_I64, 0, NULL);
-      got->kind = KX_ARG_DIM;
-      got->buf = i;
-      got->ival = d;
-      Dim want = a->type.dims[d];
+  /* Every dim that is a symbol alone binds it first, so that a compound
+   * dim (N + T) is solved or checked with whatever a later argument binds
+   * (x: f32[N + T, 5], i: i32[N]). */
+  bool *bound = ir_alloc(sizeof(bool) * (size_t)(arg_dims_total(g) + 1));
+  for (int i = 0, k = 0; i < g->args.n; i++)
+    for (int d = 0; d < arg_node(g, i)->type.rank; d++, k++) {
       int sym;
+      Dim want = arg_node(g, i)->type.dims[d];
       if (dim_is_sym(want, &sym) && !C->symset[sym]) {
-        lw_bind_sym(C, want, got, a->loc);
-        continue;
+        lw_bind_sym(C, want, arg_dim(i, d), arg_node(g, i)->loc);
+        bound[k] = true;
       }
-      int coef;
-      if (!lw_dim_known(C, want) && (sym = solvable_sym(C, want, &coef, true)) >= 0) {
-        /* 2*M: M = (dim - rest) // 2, then the dim checked against 2*M below
-         * (an odd one fails there); the shape pass left M to this dim */
+    }
+  /* Then the dims with one unknown symbol solve it (2*M: M = dim // 2),
+   * until none is left that can: one may solve what another needs. */
+  for (bool progress = true; progress;) {
+    progress = false;
+    for (int i = 0, k = 0; i < g->args.n; i++)
+      for (int d = 0; d < arg_node(g, i)->type.rank; d++, k++) {
+        Dim want = arg_node(g, i)->type.dims[d];
+        int sym, coef;
+        if (bound[k] || lw_dim_known(C, want) || (sym = solvable_sym(C, want, &coef, true)) < 0)
+          continue;
         Dim rest = dim_sub(want, dim_mul(dim_const(coef), dim_sym(sym)));
-        KStmt *s = k_stmt(KS_SETSYM, a->loc);
+        KStmt *s = k_stmt(KS_SETSYM, arg_node(g, i)->loc);
         s->buf = sym;
         KExpr *rest_e = dim_is_const(rest, NULL) && rest.n == 0 ? NULL : k_dim(rest);
+        KExpr *got = arg_dim(i, d);
         s->cond = lw_i64op(IR_FLOORDIV, rest_e ? lw_i64op(IR_SUB, got, rest_e) : got, k_int(coef));
         lw_emit(C, s);
         C->symset[sym] = true;
+        progress = true;
       }
+  }
+  /* Last, every dim not bound above is checked (an odd dim for 2*M fails
+   * here); one still unknown has two symbols no argument gives alone. */
+  for (int i = 0, k = 0; i < g->args.n; i++) {
+    IrNode *a = g->args.v[i];
+    for (int d = 0; d < a->type.rank; d++, k++) {
+      if (bound[k])
+        continue;
+      Dim want = a->type.dims[d];
       char buf[128];
-      const char *msg = ir_sprintf("argument '%s': axis %d must have size %s", a->name, d, dim_format(want, buf, sizeof buf));
-      if (dim_is_const(want, NULL) || !lw_dim_known(C, want)) {
+      const char *size = dim_format(want, buf, sizeof buf);
+      if (!lw_dim_known(C, want)) {
+        ir_error(a->loc,
+                 "argument '%s': axis %d has size %s, which the arguments do not determine: more than one of its "
+                 "symbols is unknown (expected each symbol to be some axis's whole size, or the only unknown in one)",
+                 a->name, d, size);
+        C->failed = true;
+        continue;
+      }
+      const char *msg = ir_sprintf("argument '%s': axis %d must have size %s", a->name, d, size);
+      KExpr *got = arg_dim(i, d);
+      if (dim_is_const(want, NULL)) {
         lw_check(C, k_op2(IR_EQ, DT_BOOL, got, k_dim(want)), a->loc, msg);
         continue;
       }
       /* N + 1: the values, not only the symbols ("= 4, but has 5") */
-      KExpr *values[2] = {k_dim(want), got};
+      KExpr *values[2] = {k_dim(want), arg_dim(i, d)};
       lw_check_values(C, k_op2(IR_EQ, DT_BOOL, got, k_dim(want)), a->loc, ir_sprintf("%s = %%lld, but has %%lld", msg),
                       2, values);
     }

@@ -11,7 +11,7 @@
 #                   Sapphire Rapids-class CPUs: several times slower there.
 #   blis            the system's BLIS (Debian: libblis-dev), its CBLAS layer.
 # Sets, for the runtime and for whatever links it:
-#   TENSORC_BLAS_DEFINE     the runtime's compile definition (TC_BLAS_...)
+#   TENSORC_BLAS_DEFINE     the runtime's compile definitions (TC_BLAS_..., TC_BLAS_SONAME)
 #   TENSORC_BLAS_INCLUDE    the directory of the library's cblas.h
 #   TENSORC_BLAS_LIBRARY    the library file the build tree links
 #   TENSORC_BLAS_LIBNAME    its -l name (scipy_openblas, openblas, blis)
@@ -74,6 +74,22 @@ else()
   message(FATAL_ERROR "TENSORC_BLAS is '${TENSORC_BLAS}': expected scipy-openblas, openblas or blis")
 endif()
 
+# The runtime opens the library with dlopen on the first float product
+# (runtime/blas_lib.c), by its soname: what the dynamic linker finds through
+# a program's rpath or its cache.  Programs still name it on their link line
+# (below): the linker checks it is there and keeps the rpath, and, with
+# --as-needed (Debian's default), leaves it out of the program's needed list.
+execute_process(COMMAND objdump -p ${TENSORC_BLAS_LIBRARY} OUTPUT_VARIABLE blas_dynamic ERROR_QUIET)
+if(blas_dynamic MATCHES "SONAME +([^ \n]+)")
+  set(TENSORC_BLAS_SONAME ${CMAKE_MATCH_1})
+else()
+  get_filename_component(TENSORC_BLAS_SONAME ${TENSORC_BLAS_LIBRARY} NAME)
+endif()
+list(APPEND TENSORC_BLAS_DEFINE TC_BLAS_SONAME="${TENSORC_BLAS_SONAME}")
+# for whoever must carry the library along (scripts/gpu-check.sh): no
+# program lists it among its needed libraries, so ldd does not show it
+file(WRITE ${rt_lib_dir}/tensorc_rt.blas "${TENSORC_BLAS_SONAME} ${TENSORC_BLAS_LIBRARY}\n")
+
 if(TENSORC_BLAS_BESIDE_RT)
   set(TENSORC_BLAS_LDFLAGS "-L${rt_lib_dir} -Wl,-rpath,${rt_lib_dir} -l${TENSORC_BLAS_LIBNAME}")
 else()
@@ -81,5 +97,6 @@ else()
 endif()
 file(WRITE ${rt_lib_dir}/tensorc_rt.ldflags "${TENSORC_BLAS_LDFLAGS} -lm -ldl\n")
 # bench/c/blas_direct.h calls the library itself: its define and headers
-file(WRITE ${rt_lib_dir}/tensorc_rt.cflags "-D${TENSORC_BLAS_DEFINE} -I${TENSORC_BLAS_INCLUDE}\n")
-message(STATUS "BLAS: ${TENSORC_BLAS} (${TENSORC_BLAS_LIBRARY})")
+list(GET TENSORC_BLAS_DEFINE 0 blas_choice)
+file(WRITE ${rt_lib_dir}/tensorc_rt.cflags "-D${blas_choice} -I${TENSORC_BLAS_INCLUDE}\n")
+message(STATUS "BLAS: ${TENSORC_BLAS} (${TENSORC_BLAS_LIBRARY}, opened as ${TENSORC_BLAS_SONAME})")

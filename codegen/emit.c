@@ -55,6 +55,9 @@
 #ifndef TENSORC_MPI_LIBS /* MPI's libraries (CMake's FindMPI): --dist=mpi executables link them */
 #define TENSORC_MPI_LIBS ""
 #endif
+#ifndef TENSORC_LINKER_FLAG /* -fuse-ld=gold, or "" for the C compiler's default linker */
+#define TENSORC_LINKER_FLAG ""
+#endif
 #ifndef TENSORC_RT_LDFLAGS /* extra link flags the runtime needs (sanitizers) */
 #define TENSORC_RT_LDFLAGS ""
 #endif
@@ -259,6 +262,8 @@ static bool link_exe(const char *obj, const char *extra_obj, const char *out, bo
   char *argv[64];
   int n = 0;
   argv[n++] = TENSORC_CC;
+  if (TENSORC_LINKER_FLAG[0]) /* gold, when the build found it (codegen/CMakeLists.txt) */
+    argv[n++] = TENSORC_LINKER_FLAG;
   if (shared)
     argv[n++] = "-shared";
   argv[n++] = (char *)obj;

@@ -118,6 +118,9 @@ int tcrt_matmul(tc_ctx *ctx, tc_dtype dt, int trans, const void *a, const void *
                      (long long)n, (long long)k);
   if (!c || (k > 0 && (!a || !b)))
     return tcrt_fail(ctx, TC_ERR_RUNTIME, "matmul: missing buffer");
+  const char *no_blas = dt == TC_F32 || dt == TC_F64 ? rt_blas_load() : NULL;
+  if (no_blas)
+    return tcrt_fail(ctx, TC_ERR_RUNTIME, "matmul: %s", no_blas);
   /* 2. One product per batch entry, on the context's threads. */
   int threads = ctx ? tcrt_threads(ctx) : tcrt_default_threads();
   for (int64_t e = 0; e < batch; e++) {

@@ -10,7 +10,9 @@
 typedef struct rt_pool rt_pool;
 
 /* blas_lib.c: one product C = op(A) @ op(B) + beta*C, row-major, by the BLAS
- * chosen at build time, on `threads` threads (see blas_lib.c). */
+ * chosen at build time, on `threads` threads (see blas_lib.c), once
+ * rt_blas_load has opened the library: it returns NULL then, else why not. */
+const char *rt_blas_load(void);
 void tcrt_blas_sgemm(int threads, bool ta, bool tb, int m, int n, int k, const float *a, int lda, const float *b,
                      int ldb, float beta, float *c, int ldc);
 void tcrt_blas_dgemm(int threads, bool ta, bool tb, int m, int n, int k, const double *a, int lda, const double *b,

@@ -180,6 +180,10 @@ prepare() {
         *) cp -L "$path" "$b/lib/$soname" ;;
       esac
     done
+  # and the BLAS, which the runtime opens with dlopen (runtime/blas_lib.c):
+  # no executable lists it, so ldd does not show it
+  local blas_soname blas_path
+  read -r blas_soname blas_path < "$(dirname "$rt")/tensorc_rt.blas" && cp -L "$blas_path" "$b/lib/$blas_soname"
   echo "bundled libraries: $(cd "$b/lib" && ls | tr '\n' ' ')" | tee -a "$log"
 
   # what run needs to know

@@ -215,6 +215,10 @@ struct KStmt {
    * whoever built the loop: a body of kernels, ifs and fors); the schedule
    * pass decides from it how the loop runs (lkind) */
   bool parallel;
+  /* FOR: the body runs at least once (the lowering knows it from constant
+   * bounds, or a check before the loop), so the size symbols it sets are
+   * set after it (ir/kernel_verify.c).  Printed `nonempty`. */
+  bool nonempty;
   /* the schedule pass: how each loop runs (KERNEL: loop i of nloops; FOR:
    * lkind[0]), and a float reduction's partial accumulators (KL_VECTOR);
    * on the GPU, an elementwise kernel's points a thread takes at once with

@@ -279,6 +279,7 @@ static void print_stmt(FILE *out, KFunc *f, KStmt *s, int depth) {
     print_expr(out, f, s->stop);
     fputs(" step ", out);
     print_expr(out, f, s->step);
+    fputs(s->nonempty ? " nonempty" : "", out);
     fputs(s->parallel && !scheduled ? " parallel {\n" : " {\n", out);
     print_list(out, f, &s->body, depth + 1);
     indent(out, depth);

@@ -15,7 +15,8 @@
  * every path to here has set (a SETSYM).  A statement reads the symbols
  * of its expressions, its extents and the dims of the buffers it touches
  * (k_uses_stmt: their strides and sizes); an `if` sets what both branches
- * set, a `for` what it set before (its body may run zero times).  The
+ * set, a `for` what it set before (its body may run zero times), or what
+ * its body set when it is `nonempty` (runs at least once).  The
  * symbols a function's results have are read after its body. */
 
 static void need_syms(const KUses *u, const bool *set, Loc loc) {
@@ -57,6 +58,8 @@ static void check_list_syms(const KFunc *f, const KList *l, bool *set, int nsyms
       bool *inner = ir_alloc((size_t)nsyms + 1);
       memcpy(inner, set, (size_t)nsyms);
       check_list_syms(f, &s->body, inner, nsyms);
+      if (s->nonempty)
+        memcpy(set, inner, (size_t)nsyms);
     } else if (s->kind == KS_IF) {
       bool *then = ir_alloc((size_t)nsyms + 1), *orelse = ir_alloc((size_t)nsyms + 1);
       memcpy(then, set, (size_t)nsyms);

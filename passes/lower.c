@@ -325,6 +325,28 @@ static void bind_loop_syms(LCtx *C, IrNode *n) {
   }
 }
 
+static bool const_int(IrNode *n, int64_t *v) {
+  if (n->op != IR_CONST || !ir_dtype_is_int(n->at.dtype))
+    return false;
+  *v = n->at.ival;
+  return true;
+}
+
+/* Whether the loop runs at least once: constant bounds with a trip, or a
+ * batches() loop over 0 to its count step 1 when a check before it makes
+ * the count at least 1 (IR_NUM_BATCHES naming a value assigned only in the
+ * loop and read after it). */
+static bool runs_at_least_once(IrNode *n) {
+  int64_t start, stop, step;
+  if (!const_int(n->args[0], &start) || !const_int(n->args[2], &step))
+    return false;
+  if (n->args[1]->op == IR_NUM_BATCHES)
+    return n->args[1]->at.str && start == 0 && step == 1;
+  if (!const_int(n->args[1], &stop))
+    return false;
+  return step > 0 ? start < stop : step < 0 && start > stop;
+}
+
 /* for %i = start to stop step s iter(carried = inits) { body; yield } */
 static void lower_for(LCtx *C, IrNode *n) {
   int ncarry = n->nargs - 3;
@@ -333,6 +355,7 @@ static void lower_for(LCtx *C, IrNode *n) {
   loop->stop = lw_scalar(C, n->args[1]);
   loop->step = lw_scalar(C, n->args[2]);
   loop->var = lw_new_var(C);
+  loop->nonempty = runs_at_least_once(n);
   if (n->args[2]->op != IR_CONST) /* a constant zero step is a compile error (the frontend) */
     lw_check(C, k_op2(IR_NE, DT_BOOL, k_cast(loop->step, DT_I64), k_int(0)), n->loc, "range() step must not be zero");
   /* 1. Carried buffers: each starts as an owned copy of its initial value. */

@@ -418,9 +418,18 @@ static bool has_rows(const IrType *t, int p, const Dim *rows) {
   return true;
 }
 
+/* Does reader n see operand a's axis d at its own axis d?  Broadcasting
+ * (elementwise ops, broadcast_to) aligns shapes at their last axis, so only
+ * an operand of n's rank keeps its leading axes where they were: a row sum
+ * r of [R] read by r - x with x of [R, R] is r[j] at (i, j), not r[i]. */
+static bool same_axes(IrNode *n, IrNode *a) {
+  return !(is_elementwise(n) || n->op == IR_BROADCAST_TO) || a->type.rank == n->type.rank;
+}
+
 /* Walks n's operands through inlined values: does n read a member of group
  * g, and does every such path keep row r at row r (elementwise ops and
- * size-1 views of [rows, ...] values only)? */
+ * size-1 views of [rows, ...] values only, each operand of its reader's
+ * rank where the reader broadcasts)? */
 static void reads_group(IrNode *n, int g, Group *G, bool aligned, bool *reads, bool *ok) {
   for (int i = 0; i < n->nargs; i++) {
     IrNode *a = n->args[i];
@@ -429,7 +438,7 @@ static void reads_group(IrNode *n, int g, Group *G, bool aligned, bool *reads, b
     FNode *ai = info(a);
     if (a->fuse == IR_FUSE_ROW && ai->group == g + 1) {
       *reads = true;
-      *ok &= aligned && has_rows(&a->type, G->p, G->rows);
+      *ok &= aligned && same_axes(n, a) && has_rows(&a->type, G->p, G->rows);
       continue;
     }
     if (a->fuse != IR_FUSE_INLINE)
@@ -437,7 +446,7 @@ static void reads_group(IrNode *n, int g, Group *G, bool aligned, bool *reads, b
     bool keeps = (is_elementwise(a) || a->op == IR_BROADCAST_TO || a->op == IR_UNSQUEEZE || a->op == IR_SQUEEZE ||
                   a->op == IR_RESHAPE || a->op == IR_FLATTEN) &&
                  has_rows(&a->type, G->p, G->rows);
-    reads_group(a, g, G, aligned && keeps, reads, ok);
+    reads_group(a, g, G, aligned && keeps && same_axes(n, a), reads, ok);
   }
 }
 

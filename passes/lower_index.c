@@ -83,9 +83,20 @@ static void check_gather(LCtx *C, IrNode *n, IrNode *t, int ax, KExpr *d) {
     return;
   if (checked_before(C, t, d))
     return;
+  /* In a stage of a row kernel being built (logsumexp(x[rows], axis=1)):
+   * the check goes before its loop, where the index, computed before the
+   * row kernel, is known; a row kernel holds only its stages. */
+  KList *out = C->out, *allocs = C->allocs;
+  int nrow = C->nrow;
+  LVal *tv = lw_val(C, t);
+  bool before = allocs && (tv->scalar || !(tv->deferred || tv->pending || t->fuse == IR_FUSE_ROW));
+  if (before)
+    C->out = allocs, C->allocs = NULL, C->nrow = 0;
   int bad = lw_reduce_elements(C, n, t, "bad_index", DT_I64, IR_MAX, out_of_range, d);
   KExpr *found = k_load(bad, DT_I64, 0, NULL), *values[2] = {found, d};
   lw_check_values(C, k_op2(IR_EQ, DT_BOOL, found, k_int(INT64_MIN)), n->loc, axis_error(ax), 2, values);
+  if (before)
+    C->out = out, C->allocs = allocs, C->nrow = nrow;
 }
 
 typedef struct Plan {

@@ -4,6 +4,18 @@
  */
 #include "memplan_internal.h"
 
+static bool is_plain_free(KStmt *s, int b) { return s->kind == KS_FREE && s->buf == b && !s->nkeep; }
+
+/* Removes the frees of b in l(a1, i2); returns i2 moved down by as many. */
+static int drop_early_frees(KList *l, int a1, int i2, int b) {
+  for (int i = i2 - 1; i > a1; i--)
+    if (is_plain_free(l->v[i], b)) {
+      mp_list_remove(l, i);
+      i2--;
+    }
+  return i2;
+}
+
 /* Can T2 (allocated at l[i2]) take the memory of T1 (allocated at l[a1])? */
 static bool can_reuse(Fn *F, KList *l, int a1, int i2) {
   int T1 = l->v[a1]->buf, T2 = l->v[i2]->buf;
@@ -11,6 +23,13 @@ static bool can_reuse(Fn *F, KList *l, int a1, int i2) {
   if (T1 == T2 || !mp_is_temp(F, T1) || F->nasg[T1] != 1 || !mp_same_type(F, T1, T2) ||
       !mp_syms_stable(f, l, a1, i2, T1))
     return false;
+  /* T1 freed between its last use and T2's alloc: the merge drops that
+   * free (drop_early_frees), or T2 would write freed memory; a free of it
+   * inside a statement there cannot be dropped */
+  mp_one_set(F, T1);
+  for (int i = a1 + 1; i < i2; i++)
+    if (mp_refs_in(F, l, i, i + 1).freed && !is_plain_free(l->v[i], T1))
+      return false;
   /* T1 and its aliases: all uses in this list, none from i2 on but frees of T1 */
   mp_alias_set(F, T1);
   if (mp_refs_total(mp_refs_all(F)) != mp_refs_total(mp_refs_in(F, l, a1, l->n)))
@@ -53,6 +72,7 @@ int mp_reuse(Fn *F, KList *l) {
       if (l->v[a1]->kind != KS_ALLOC || !can_reuse(F, l, a1, i2))
         continue;
       int T1 = l->v[a1]->buf, T2 = l->v[i2]->buf;
+      i2 = drop_early_frees(l, a1, i2, T1);
       mp_merge_buffer(F, l, i2, i2 + 1, T2, T1);
       done++;
       i2 = -1; /* statements moved: look again from the start */

@@ -21,6 +21,10 @@ const char *ir_op_name(IrOp op) { return op < IR_NUM_OPS ? op_table[op].name : "
 int ir_op_nargs(IrOp op) { return op_table[op].nargs; }
 IrOpClass ir_opclass(IrOp op) { return op_table[op].cls; }
 
+bool ir_checks_int_operand(const IrNode *n) {
+  return (n->op == IR_FLOORDIV || n->op == IR_MOD || n->op == IR_POW) && ir_dtype_is_int(n->type.dtype);
+}
+
 /* Checks the operand count against the table: a wrong count is a compiler
  * bug, never the user's mistake (the frontend checks call arity). */
 IrNode *ir_node_new(IrOp op, Loc loc, int nargs, IrNode **args) {

@@ -306,6 +306,9 @@ typedef struct IrModule {
 } IrModule;
 
 IrNode *ir_node_new(IrOp op, Loc loc, int nargs, IrNode **args);
+/* Integer //, % and ** check their second operand at run time (a zero
+ * divisor warns, a negative exponent fails) before the op's kernel. */
+bool ir_checks_int_operand(const IrNode *n);
 IrBlock *ir_block_new(IrNode *owner);
 void ir_block_append(IrBlock *b, IrNode *n);
 IrParam *ir_module_param(IrModule *m, const char *name); /* NULL if none */

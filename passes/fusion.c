@@ -564,6 +564,10 @@ static void finalize_block(IrBlock *b) {
     if (info(e)->block != b || e->fuse != IR_FUSE_NONE || !is_elementwise(e) || info(e)->scalar ||
         e->type.rank != r->type.rank || !ir_shape_eq(&e->type, &r->type))
       continue;
+    /* 3 // sum(x): the divisor's check reads the reduction before the
+     * division's kernel, so it is stored first */
+    if (ir_checks_int_operand(e) && e->args[0] != r)
+      continue;
     bool taken = false; /* one reduction per consumer */
     for (int a = 0; a < e->nargs; a++)
       taken |= e->args[a]->fuse == IR_FUSE_FINALIZE;

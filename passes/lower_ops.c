@@ -182,7 +182,7 @@ static KExpr *elementwise_value(LCtx *C, IrNode *n, int rank, KExpr **idx) {
       a[1] = lw_elem(C, n->args[1], rank, idx, c);
       return k_op(n->op, DT_BOOL, 2, a);
     }
-    if ((n->op == IR_FLOORDIV || n->op == IR_MOD || n->op == IR_POW) && ir_dtype_is_int(dt))
+    if (ir_checks_int_operand(n))
       lw_check_int_arith(C, n);
     a[0] = lw_elem(C, n->args[0], rank, idx, dt);
     a[1] = lw_elem(C, n->args[1], rank, idx, dt);

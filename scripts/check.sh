@@ -26,7 +26,7 @@ for b in $builds; do
     failed=$((failed + 1)); status=1; continue
   fi
   log="$dir/lit.log"
-  "$py" /usr/lib/llvm-14/build/utils/lit/lit.py -sv "$dir/tests" 2>&1 | tee "$log"
+  "$py" /usr/lib/llvm-14/build/utils/lit/lit.py -sv --time-tests "$dir/tests" 2>&1 | tee "$log"
   [ "${PIPESTATUS[0]}" -eq 0 ] || status=1
   p=$(grep -E '^ *Passed *:' "$log" | awk -F: '{print $2}' | awk '{print $1}')
   f=$(grep -E '^ *(Failed|Unresolved|Timed Out) *:' "$log" | awk -F: '{s+=$2} END {print s+0}')

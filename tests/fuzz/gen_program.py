@@ -169,7 +169,7 @@ def finite_differences(interp, loss, wrt, env):
     """d loss / d wrt by central differences in f64."""
     ex = L.Interp(None, exact=True)
     base = dict(env)
-    w = env[wrt].a.astype(np.float64)
+    w = np.array(env[wrt].a, dtype=np.float64)  # a 0-d array, not a numpy scalar, for a rank-0 wrt
     g = np.zeros(w.shape)
     for i in np.ndindex(*w.shape):
         vals = []

@@ -213,16 +213,16 @@ def compile_workloads(args, work, info):
     return built
 
 
-def blas_of(exe):
-    """The BLAS file an executable loads (ldd, symlinks resolved)."""
+def blas_of(build):
+    """The BLAS file the build's runtime opens: lib/tensorc_rt.blas
+    (cmake/blas.cmake) names it, since the runtime loads it with dlopen on
+    the first product and ldd does not show it; symlinks resolved."""
     try:
-        for line in sh(["ldd", exe]).splitlines():
-            m = re.search(r"(libscipy_openblas\S*|libopenblas\S*|libblis\S*|libblas\S*) => (\S+)", line)
-            if m:
-                return os.path.realpath(m.group(2))
-    except (subprocess.CalledProcessError, OSError):
-        pass
-    return None
+        with open(os.path.join(build, "lib", "tensorc_rt.blas")) as f:
+            path = f.read().split()[1]
+        return os.path.realpath(path) if os.path.exists(path) else None
+    except (OSError, IndexError):
+        return None
 
 
 def pythons(args):
@@ -603,7 +603,7 @@ def main():
     R["load_before"] = loadavg()
 
     # which Python for NumPy: the one that loads tensorc's OpenBLAS
-    R["tc_blas"] = next((b for b in map(blas_of, built.values()) if b), None)
+    R["tc_blas"] = blas_of(args.build)
     pys = pythons(args)
     with_np = [p for p in pys if p.get("numpy", "none") != "none"]
     same = [p for p in with_np if R["tc_blas"] and R["tc_blas"] in p.get("numpy.blas", "")]

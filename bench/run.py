@@ -392,6 +392,10 @@ def report(R):
     else:
         P("- The peers (PyTorch eager, torch.compile, JAX) were **skipped**: %s." % R.get(
             "peers_skipped", "not installed"))
+    if R.get("blas_env_removed"):
+        P("- Removed from the environment for every side, so that each OpenBLAS picks its kernels by the CPU "
+          "(`BENCH_KEEP_BLAS_ENV=1` keeps them): %s." % ", ".join(
+              "`%s=%s`" % kv for kv in sorted(R["blas_env_removed"].items())))
     th = R.get("threads")
     P("- Threads: %s; NumPy's elementwise code runs on one." % (
         "%d for every side: `OMP_NUM_THREADS`, `OPENBLAS_NUM_THREADS`, `MKL_NUM_THREADS` = %d (NumPy's "
@@ -585,6 +589,15 @@ def main():
     threads = os.environ.setdefault("BENCH_THREADS", "2")
     for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ[var] = threads
+    # OpenBLAS picks its kernels by the CPU unless the environment forces
+    # some: every OpenBLAS here (tensorc's, NumPy's) runs with its own
+    # choice, as on a user's machine; what was removed goes in the report
+    # (a machine that set OPENBLAS_CORETYPE=Haswell on an AVX-512 CPU ran
+    # every OpenBLAS product on AVX2 kernels at half the speed, not MKL's)
+    blas_env = {v: os.environ.pop(v) for v in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE") if v in os.environ}
+    if os.environ.get("BENCH_KEEP_BLAS_ENV"):
+        os.environ.update(blas_env)
+        blas_env = {}
     args.build_given = bool(args.build or os.environ.get("TENSORC_BUILD"))
     args.build = os.path.abspath(args.build or os.environ.get("TENSORC_BUILD") or os.path.join(ROOT, "build-bench"))
     scale = 0.2 if args.quick else 1.0
@@ -596,7 +609,8 @@ def main():
     work = os.path.join(args.build, "bench")
     os.makedirs(work, exist_ok=True)
     res, info = {}, {}
-    R = {"results": res, "info": info, "machine": machine(args.rev), "quick": args.quick, "build_type": build_type(args.build)}
+    R = {"results": res, "info": info, "machine": machine(args.rev), "quick": args.quick, "build_type": build_type(args.build),
+         "blas_env_removed": blas_env}
     if R["build_type"] != "Release":
         log("warning: %s is a %s build, not Release" % (args.build, R["build_type"]))
     built = compile_workloads(args, work, info)

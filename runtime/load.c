@@ -8,7 +8,8 @@
  * with mode 0666 less the umask, as fopen would.  A signal that ends the
  * process while a file is being written (abort(), the GPU emulator's
  * fault report, a segfault, Ctrl-C or kill) removes it too: while a save
- * is in progress its temporary name is listed, and a handler for those
+ * is in progress its temporary name is listed (from before the file is
+ * created, so no moment is left uncovered), and a handler for those
  * signals unlinks the listed names before the signal's previous action
  * runs (installed only while some save is in progress, so a program
  * embedding the runtime keeps its own handlers otherwise).  SIGKILL and
@@ -197,8 +198,12 @@ static void pending_remove(int slot) {
   pthread_mutex_unlock(&pending_mu);
 }
 
-/* Creates PATH.tmp.PID.N exclusively; *tmp gets the malloc'd name. */
-static FILE *open_temp(const char *path, char **tmp, char *err, size_t errsize, int *code) {
+/* Creates PATH.tmp.PID.N exclusively and lists it (*slot, pending_add);
+ * *tmp gets the malloc'd name.  The name is listed before the file exists,
+ * so a signal at any moment after the open finds it listed (a SIGTERM
+ * right after the open, before the listing, left the file behind); one
+ * that comes before the open unlinks a name that is not there yet. */
+static FILE *open_temp(const char *path, char **tmp, int *slot, char *err, size_t errsize, int *code) {
   size_t size = strlen(path) + 64;
   char *name = malloc(size);
   if (!name) {
@@ -207,12 +212,16 @@ static FILE *open_temp(const char *path, char **tmp, char *err, size_t errsize, 
   }
   for (int attempt = 0; attempt < 100; attempt++) {
     snprintf(name, size, "%s.tmp.%ld.%u", path, (long)getpid(), atomic_fetch_add(&temp_serial, 1));
+    *slot = pending_add(name);
     int fd = open(name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-    if (fd < 0 && errno == EEXIST)
+    int open_errno = errno;
+    if (fd < 0)
+      pending_remove(*slot);
+    if (fd < 0 && open_errno == EEXIST)
       continue;
     if (fd < 0) {
       /* Name the file the user asked for: the temporary name is ours. */
-      *code = rt_file_error(err, errsize, TC_ERR_INPUT, "%s: cannot create: %s", path, strerror(errno));
+      *code = rt_file_error(err, errsize, TC_ERR_INPUT, "%s: cannot create: %s", path, strerror(open_errno));
       free(name);
       return NULL;
     }
@@ -221,6 +230,7 @@ static FILE *open_temp(const char *path, char **tmp, char *err, size_t errsize, 
       *code = rt_file_error(err, errsize, TC_ERR_INPUT, "%s: cannot create: %s", path, strerror(errno));
       close(fd);
       unlink(name);
+      pending_remove(*slot);
       free(name);
       return NULL;
     }
@@ -268,10 +278,10 @@ int tcrt_save(const char *path, const tc_array *a, char *err, size_t errsize) {
   if ((code = check_array(path, a, err, errsize)))
     return code;
   char *tmp = NULL;
-  FILE *f = open_temp(path, &tmp, err, errsize, &code);
+  int slot = -1;
+  FILE *f = open_temp(path, &tmp, &slot, err, errsize, &code);
   if (!f)
     return code;
-  int slot = pending_add(tmp);
   code = fmt == FMT_NPY ? rt_npy_write(f, path, a, err, errsize) : rt_csv_write(f, path, a, err, errsize);
   /* fclose flushes: a full disk shows up here if not before. */
   int write_failed = ferror(f);

@@ -79,6 +79,12 @@ void cg_return_if_null(Cg *g, LLVMValueRef p) {
   LLVMPositionBuilderAtEnd(g->b, ok);
 }
 
+/* "FILE:L:C" of a statement's .tc line, for the runtime's messages. */
+static const char *where_of(Loc loc) {
+  const char *slash = strrchr(loc.file, '/');
+  return ir_sprintf("%s:%d:%d", slash ? slash + 1 : loc.file, loc.line, loc.col);
+}
+
 /* if (!p) return tcrt_alloc_failed(ctx, "FILE:L:C"): the allocation's .tc
  * line in front of the runtime's "out of memory: N bytes asked". */
 static void return_if_alloc_failed(Cg *g, LLVMValueRef p, Loc loc) {
@@ -86,13 +92,26 @@ static void return_if_alloc_failed(Cg *g, LLVMValueRef p, Loc loc) {
     cg_return_if_null(g, p);
     return;
   }
-  const char *slash = strrchr(loc.file, '/');
-  const char *where = ir_sprintf("%s:%d:%d", slash ? slash + 1 : loc.file, loc.line, loc.col);
   LLVMBasicBlockRef fail = cg_block(g, "nomem"), ok = cg_block(g, "ok");
   LLVMBuildCondBr(g->b, LLVMBuildIsNull(g->b, p, ""), fail, ok);
   LLVMPositionBuilderAtEnd(g->b, fail);
-  LLVMValueRef a[2] = {g->ctx, cg_cstr(g, where)};
+  LLVMValueRef a[2] = {g->ctx, cg_cstr(g, where_of(loc))};
   LLVMBuildRet(g->b, cg_call(g, "tcrt_alloc_failed", g->t_i32, 2, a));
+  LLVMPositionBuilderAtEnd(g->b, ok);
+}
+
+/* if (status) return tcrt_failed_at(ctx, "FILE:L:C"): a runtime call's
+ * error with its .tc line in front. */
+static void return_if_failed_at(Cg *g, LLVMValueRef status, Loc loc) {
+  if (!loc.file) {
+    cg_return_if_nonzero(g, status);
+    return;
+  }
+  LLVMBasicBlockRef fail = cg_block(g, "fail"), ok = cg_block(g, "ok");
+  LLVMBuildCondBr(g->b, LLVMBuildICmp(g->b, LLVMIntNE, status, cg_i32(g, 0), ""), fail, ok);
+  LLVMPositionBuilderAtEnd(g->b, fail);
+  LLVMValueRef a[2] = {g->ctx, cg_cstr(g, where_of(loc))};
+  LLVMBuildRet(g->b, cg_call(g, "tcrt_failed_at", g->t_i32, 2, a));
   LLVMPositionBuilderAtEnd(g->b, ok);
 }
 
@@ -200,7 +219,7 @@ static void emit_call(Cg *g, KStmt *s) {
     for (int i = 0; i < 7; i++)
       a[6 + i] = cg_expr_i64(g, s->exprs[i]);
     bool dev = k_buf(g->f, s->bufs[2])->space == KM_DEVICE; /* cuBLAS, or its stand-in */
-    cg_return_if_nonzero(g, cg_call(g, dev ? "tcrt_dev_matmul" : "tcrt_matmul", g->t_i32, 13, a));
+    return_if_failed_at(g, cg_call(g, dev ? "tcrt_dev_matmul" : "tcrt_matmul", g->t_i32, 13, a), s->loc);
     return;
   }
   case KC_RAND: {

@@ -172,11 +172,13 @@ static void *alloc(tc_ctx *ctx, int64_t bytes, bool zero) {
   return (char *)h + HEAD;
 }
 
-int tcrt_alloc_failed(tc_ctx *ctx, const char *where) {
+int tcrt_failed_at(tc_ctx *ctx, const char *where) {
   char msg[sizeof ctx->error];
   snprintf(msg, sizeof msg, "%s", tcrt_error(ctx));
   return tcrt_fail(ctx, tcrt_status(ctx), "%s: %s", where, msg);
 }
+
+int tcrt_alloc_failed(tc_ctx *ctx, const char *where) { return tcrt_failed_at(ctx, where); }
 
 void tcrt_free(void *p) {
   if (!p)

@@ -130,7 +130,8 @@ class Runner:
                 msg = compare(np.load(path), dt, normal[r], exact[r], is_grad)
                 if msg:
                     kind = msg.split(":")[0]
-                    return Failure(kind, flags, "run%d, o%d (%s): %s" % (r, j, prog.outputs[j], msg), kind)
+                    name = prog.outputs[j] if j < len(prog.outputs) else "o%d" % j  # --check has no names
+                    return Failure(kind, flags, "run%d, o%d (%s): %s" % (r, j, name, msg), kind)
         return None
 
 

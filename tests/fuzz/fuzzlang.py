@@ -155,7 +155,10 @@ def render(n):
         return "tensor(%s, dtype=%s)" % (fmt_list(a["value"], a["dt"]), a["dt"])
     if k == "bin":
         if a["op"] in BINOPS:
-            return "(%s %s %s)" % (render(c[0]), a["op"], render(c[1]))
+            left = render(c[0])
+            if a["op"] == "**" and left.startswith("-"):  # -2 ** x is -(2 ** x), as in Python
+                left = "(%s)" % left
+            return "(%s %s %s)" % (left, a["op"], render(c[1]))
         return "%s(%s, %s)" % (a["op"], render(c[0]), render(c[1]))
     if k == "un":
         if a["op"] == "neg" and a.get("minus"):
@@ -261,7 +264,9 @@ UNARY_FLOAT = {
     "tanh": (np.tanh, None),
     "sigmoid": (lambda x: 1 / (1 + np.exp(-x)), None),
     "gelu": (lambda x: 0.5 * x * (1 + _erf(x / math.sqrt(2))).astype(x.dtype), None),
-    "softplus": (lambda x: np.logaddexp(x.dtype.type(0), x), None),
+    # PyTorch's softplus (SPEC: tensorc follows it): x itself above 20,
+    # which differs from log(1 + e^x) by e^-x, visible in f64
+    "softplus": (lambda x: np.where(x > 20, x, np.logaddexp(x.dtype.type(0), x)).astype(x.dtype), None),
 }
 UNARY_SAME = ["neg", "abs", "sign", "relu", "floor", "ceil", "round"]
 UNARY_BOOL = ["logical_not", "isnan", "isfinite"]

@@ -204,6 +204,16 @@ IrType sh_type(ShapeCtx *S, IrNode *v) {
   return t;
 }
 
+/* The newest (largest) symbol of d, 0 for a constant. */
+static int newest_sym(Dim d) {
+  int m = 0;
+  for (int i = 0; i < d.n; i++)
+    for (int j = 0; j < d.t[i].deg; j++)
+      if (d.t[i].sym[j] > m)
+        m = d.t[i].sym[j];
+  return m;
+}
+
 bool sh_unify(ShapeCtx *S, Dim a, Dim b) {
   a = sh_resolve(S, a);
   b = sh_resolve(S, b);
@@ -233,6 +243,9 @@ bool sh_unify(ShapeCtx *S, Dim a, Dim b) {
     int64_t c;
     if (!dim_div_exact(rest, dim_const(-t->coef), &q) || q.overflow || (dim_is_const(q, &c) && c < 0))
       continue; /* not an integer, or a negative size */
+    if (newest_sym(q) > s)
+      continue; /* only to older symbols: a newer one is set later in the program (randn(2 + i) of a loop
+                 * carried into a later loop as randn(2 * i): the first loop's size would read the second's) */
     best = s, val = q;
   }
   if (!best)

@@ -93,7 +93,6 @@ static void build_expf(Cg *g, LLVMValueRef fn, LLVMTypeRef ft) {
   LLVMValueRef magic = fconst(ft, 12582912.0); /* 1.5 * 2^23 */
   LLVMValueRef t = fmuladd(g, b, x, fconst(ft, 1.44269504088896341), magic);
   LLVMValueRef k = LLVMBuildFSub(b, t, magic, "k");
-  LLVMValueRef ki = LLVMBuildSub(b, LLVMBuildBitCast(b, t, it, ""), iconst(it, 0x4B400000), "ki");
   LLVMValueRef r = fmuladd(g, b, k, fconst(ft, -0.693359375), x);
   r = fmuladd(g, b, k, fconst(ft, 2.12194440e-4), r);
   static const double P[] = {1.9875691500e-4, 1.3981999507e-3, 8.3334519073e-3,
@@ -108,7 +107,9 @@ static void build_expf(Cg *g, LLVMValueRef fn, LLVMTypeRef ft) {
     LLVMDisposeBuilder(b);
     return;
   }
-  /* 2^k1 * 2^k2, k1 = k >> 1, k2 = k - k1: both in [-75, 64] */
+  /* 2^k1 * 2^k2, k1 = k >> 1, k2 = k - k1: both in [-75, 64]; k as an
+   * integer is the low bits of t */
+  LLVMValueRef ki = LLVMBuildSub(b, LLVMBuildBitCast(b, t, it, ""), iconst(it, 0x4B400000), "ki");
   LLVMValueRef k1 = LLVMBuildAShr(b, ki, iconst(it, 1), "");
   LLVMValueRef k2 = LLVMBuildSub(b, ki, k1, "");
   LLVMValueRef s1 = LLVMBuildBitCast(b, LLVMBuildShl(b, LLVMBuildAdd(b, k1, iconst(it, 127), ""), iconst(it, 23), ""), ft, "");

@@ -79,39 +79,22 @@ void cg_return_if_null(Cg *g, LLVMValueRef p) {
   LLVMPositionBuilderAtEnd(g->b, ok);
 }
 
-/* "FILE:L:C" of a statement's .tc line, for the runtime's messages. */
-static const char *where_of(Loc loc) {
-  const char *slash = strrchr(loc.file, '/');
-  return ir_sprintf("%s:%d:%d", slash ? slash + 1 : loc.file, loc.line, loc.col);
-}
-
-/* if (!p) return tcrt_alloc_failed(ctx, "FILE:L:C"): the allocation's .tc
- * line in front of the runtime's "out of memory: N bytes asked". */
-static void return_if_alloc_failed(Cg *g, LLVMValueRef p, Loc loc) {
-  if (!loc.file) {
-    cg_return_if_null(g, p);
-    return;
-  }
-  LLVMBasicBlockRef fail = cg_block(g, "nomem"), ok = cg_block(g, "ok");
-  LLVMBuildCondBr(g->b, LLVMBuildIsNull(g->b, p, ""), fail, ok);
-  LLVMPositionBuilderAtEnd(g->b, fail);
-  LLVMValueRef a[2] = {g->ctx, cg_cstr(g, where_of(loc))};
-  LLVMBuildRet(g->b, cg_call(g, "tcrt_alloc_failed", g->t_i32, 2, a));
-  LLVMPositionBuilderAtEnd(g->b, ok);
-}
-
-/* if (status) return tcrt_failed_at(ctx, "FILE:L:C"): a runtime call's
- * error with its .tc line in front. */
-static void return_if_failed_at(Cg *g, LLVMValueRef status, Loc loc) {
-  if (!loc.file) {
-    cg_return_if_nonzero(g, status);
-    return;
-  }
+/* if (failed) return tcrt_failed_at(ctx, "FILE:L:C"): the runtime's error
+ * (an allocation's "out of memory: N bytes asked", a product's "cannot load
+ * the BLAS library") with the statement's .tc line in front; without a
+ * line, the runtime's status as it is. */
+static void return_if_failed_at(Cg *g, LLVMValueRef failed, Loc loc) {
   LLVMBasicBlockRef fail = cg_block(g, "fail"), ok = cg_block(g, "ok");
-  LLVMBuildCondBr(g->b, LLVMBuildICmp(g->b, LLVMIntNE, status, cg_i32(g, 0), ""), fail, ok);
+  LLVMBuildCondBr(g->b, failed, fail, ok);
   LLVMPositionBuilderAtEnd(g->b, fail);
-  LLVMValueRef a[2] = {g->ctx, cg_cstr(g, where_of(loc))};
-  LLVMBuildRet(g->b, cg_call(g, "tcrt_failed_at", g->t_i32, 2, a));
+  if (loc.file) {
+    const char *slash = strrchr(loc.file, '/');
+    const char *where = ir_sprintf("%s:%d:%d", slash ? slash + 1 : loc.file, loc.line, loc.col);
+    LLVMValueRef a[2] = {g->ctx, cg_cstr(g, where)};
+    LLVMBuildRet(g->b, cg_call(g, "tcrt_failed_at", g->t_i32, 2, a));
+  } else {
+    LLVMBuildRet(g->b, cg_call(g, "tcrt_status", g->t_i32, 1, &g->ctx));
+  }
   LLVMPositionBuilderAtEnd(g->b, ok);
 }
 
@@ -188,7 +171,8 @@ static void emit_matmul_epilogue(Cg *g, KStmt *s) {
                         cg_buf_ptr(g, s->bufs[2])};
   for (int i = 0; i < 3; i++)
     a[8 + i] = cg_expr_i64(g, s->exprs[1 + i]);
-  cg_return_if_nonzero(g, cg_call(g, "tcrt_dev_matmul_epilogue", g->t_i32, 11, a));
+  LLVMValueRef status = cg_call(g, "tcrt_dev_matmul_epilogue", g->t_i32, 11, a);
+  return_if_failed_at(g, LLVMBuildICmp(g->b, LLVMIntNE, status, cg_i32(g, 0), ""), s->loc);
 }
 
 /* An all_reduce's TC_REDUCE_* (runtime.h) */
@@ -219,7 +203,8 @@ static void emit_call(Cg *g, KStmt *s) {
     for (int i = 0; i < 7; i++)
       a[6 + i] = cg_expr_i64(g, s->exprs[i]);
     bool dev = k_buf(g->f, s->bufs[2])->space == KM_DEVICE; /* cuBLAS, or its stand-in */
-    return_if_failed_at(g, cg_call(g, dev ? "tcrt_dev_matmul" : "tcrt_matmul", g->t_i32, 13, a), s->loc);
+    LLVMValueRef status = cg_call(g, dev ? "tcrt_dev_matmul" : "tcrt_matmul", g->t_i32, 13, a);
+    return_if_failed_at(g, LLVMBuildICmp(g->b, LLVMIntNE, status, cg_i32(g, 0), ""), s->loc);
     return;
   }
   case KC_RAND: {
@@ -391,7 +376,7 @@ static void emit_stmt(Cg *g, KStmt *s) {
       p = cg_call(g, fn, g->t_ptr, 2, a);
     }
     LLVMBuildStore(B, p, g->bufs[s->buf]);
-    return_if_alloc_failed(g, p, s->loc);
+    return_if_failed_at(g, LLVMBuildIsNull(g->b, p, ""), s->loc);
     return;
   }
   case KS_FREE: {

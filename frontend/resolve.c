@@ -223,8 +223,7 @@ Val rs_lookup_name(Resolver *L, const char *name, Loc loc) {
     if (b->unset && !b->unset->why)
       return rs_error(); /* poisoned: its definition's error was reported */
     if (b->unset && b->unset->guard) {
-      if (!b->unset->guard->at.str) /* lowering checks that batches() ran; the message names the first read */
-        b->unset->guard->at.str = name;
+      rs_guard_read(b->unset, name);
     } else if (b->unset) {
       ir_error(loc, "name '%s' may be unassigned here", name);
       ir_note(b->unset->assigned, "'%s' is %s", name, b->unset->why);

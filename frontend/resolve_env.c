@@ -48,3 +48,8 @@ const Unassigned *rs_unassigned(const char *why, Loc assigned, IrNode *guard) {
   *u = (Unassigned){why, assigned, guard};
   return u;
 }
+
+void rs_guard_read(const Unassigned *u, const char *name) {
+  if (!u->guard->at.str)
+    u->guard->at.str = name;
+}

@@ -39,5 +39,9 @@ Binding *rs_env_get(Env *e, const char *name); /* NULL when not bound */
 void rs_env_set(Env *e, const char *name, IrNode *node);
 Env rs_env_copy(const Env *e);
 const Unassigned *rs_unassigned(const char *why, Loc assigned, IrNode *guard);
+/* `name`, which only a batches() loop assigns (u->guard), is read (or carried
+ * into a later loop): the lowering checks that the loop ran, its message
+ * naming the first such read. */
+void rs_guard_read(const Unassigned *u, const char *name);
 
 #endif

@@ -184,8 +184,8 @@ static void lower_for_region(Resolver *L, AstNode *stmt, IrNode *start, IrNode *
     s->yield = b->node;
     if (s->unset && !s->unset->guard) /* not read before the body assigns it: no value flows in */
       s->init = rs_undef(L, stmt->loc, s->name);
-    else if (s->unset && !s->unset->guard->at.str) /* an earlier batches() loop's value flows in: a read, */
-      s->unset->guard->at.str = s->name;            /* so that loop's run is checked (named by the first read) */
+    else if (s->unset) /* an earlier batches() loop's value flows in: a read */
+      rs_guard_read(s->unset, s->name);
     if (runs || !s->unset)
       s->unset = b->unset;
     else

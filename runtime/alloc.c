@@ -178,8 +178,6 @@ int tcrt_failed_at(tc_ctx *ctx, const char *where) {
   return tcrt_fail(ctx, tcrt_status(ctx), "%s: %s", where, msg);
 }
 
-int tcrt_alloc_failed(tc_ctx *ctx, const char *where) { return tcrt_failed_at(ctx, where); }
-
 void tcrt_free(void *p) {
   if (!p)
     return;

@@ -111,12 +111,10 @@ void *tcrt_alloc(tc_ctx *ctx, int64_t bytes);
 /* The same, not zero-filled: for buffers whose first writer overwrites
  * every element (the compiler's memplan pass says which). */
 void *tcrt_alloc_uninit(tc_ctx *ctx, int64_t bytes);
-/* After an allocation of the .tc line `where` ("FILE:LINE:COL") failed:
- * the message gets the line in front ("FILE:L:C: out of memory: N bytes
- * asked") and the status is returned, for the generated code to return. */
-int tcrt_alloc_failed(tc_ctx *ctx, const char *where);
-/* The same after any runtime call of that line failed (a product whose
- * BLAS cannot be loaded: "FILE:L:C: matmul: cannot load ..."). */
+/* After a runtime call of the .tc line `where` ("FILE:LINE:COL") failed
+ * (an allocation, a product whose BLAS cannot be loaded): the message gets
+ * the line in front ("FILE:L:C: out of memory: N bytes asked") and the
+ * status is returned, for the generated code to return. */
 int tcrt_failed_at(tc_ctx *ctx, const char *where);
 void tcrt_free(void *p);
 /* Counts live tcrt_alloc blocks (for leak tests; cached blocks are not

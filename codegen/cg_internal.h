@@ -109,6 +109,7 @@ typedef struct CgLoop {
 void cg_loop_begin(Cg *g, CgLoop *l, LLVMValueRef var, LLVMValueRef start, LLVMValueRef stop, LLVMValueRef step);
 void cg_loop_end(Cg *g, CgLoop *l);
 void cg_emit_kernel(Cg *g, KStmt *s);
+void cg_emit_scratch(Cg *g, KStmt *s); /* a row kernel's scratch row (KS_SCRATCH) */
 
 /* cpu_parallel.c: outlined bodies, on the thread pool (parallel) or
  * called once (a serial kernel).  range(g, s, begin, end) builds
@@ -228,7 +229,8 @@ LLVMValueRef cg_vec_mask(Cg *g, LLVMValueRef count, int first, int width);
  * its value and store allow it, and the store of the points from base
  * (mask: only those lanes). */
 bool cg_vec_store_ok(Cg *g, const KStmt *s);
-void cg_vec_store(Cg *g, KStmt *s, LLVMValueRef base, int width, LLVMValueRef mask);
+/* nt: a non-temporal store (`stream`), base's element aligned to the vector */
+void cg_vec_store(Cg *g, KStmt *s, LLVMValueRef base, int width, LLVMValueRef mask, bool nt);
 /* An overloaded intrinsic (llvm.exp, ...) on the type of its first operand. */
 LLVMValueRef cg_intrinsic(Cg *g, const char *name, int n, LLVMValueRef *args);
 /* Calls a function by name, declaring it on first use with `ret` and the

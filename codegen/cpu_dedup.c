@@ -166,6 +166,11 @@ static void stmt(Canon *c, const KStmt *s) {
     exprs(c, s->store_idx, s->nstore);
     expr(c, s->value);
     expr(c, s->finalize);
+    expr(c, s->stream);
+    break;
+  case KS_SCRATCH:
+    buf(c, s->buf), buf(c, s->src), fprintf(c->o, " bytes %lld", (long long)s->scratch_bytes);
+    exprs(c, s->store_idx, s->nstore);
     break;
   case KS_ALLOC: buf(c, s->buf), fprintf(c->o, " uninit %d out %d", s->uninit, s->out); break;
   case KS_FREE:

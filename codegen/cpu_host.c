@@ -441,6 +441,7 @@ static void emit_stmt(Cg *g, KStmt *s) {
     return;
   }
   case KS_CALL: emit_call(g, s); return;
+  case KS_SCRATCH: cg_emit_scratch(g, s); return;
   case KS_FOR: {
     /* range() evaluates start, stop and step once */
     LLVMValueRef start = cg_expr_i64(g, s->cond), stop = cg_expr_i64(g, s->stop), step = cg_expr_i64(g, s->step);

@@ -330,16 +330,30 @@ static void reduce_vector(Cg *g, KStmt *s, Lanes *L, LLVMValueRef acc, LLVMValue
   LLVMBuildStore(B, combine(g, op, L->adt, LLVMBuildLoad2(B, cg_type(g, L->adt), acc, ""), r), acc);
 }
 
+/* The whole vectors of store_vector's loop over [from, body). */
+static void store_vectors(Cg *g, KStmt *s, LLVMValueRef from, LLVMValueRef body, bool nt) {
+  CgLoop l;
+  cg_loop_begin(g, &l, cg_slot(g, g->t_i64, "vec"), from, body, cg_i64(g, s->lanes));
+  cg_vec_store(g, s, LLVMBuildLoad2(g->b, g->t_i64, l.slot, ""), s->lanes, NULL, nt);
+  cg_loop_end(g, &l);
+}
+
 /* An elementwise kernel's innermost loop marked vector (the schedule
  * pass: a row kernel's stage) over [from, to): `lanes` points at a time
  * as vector expressions (cpu_vexpr.c), the last ones masked; a value that
  * is not one (a library call, a strided load) is a plain loop that asks
- * the loop vectoriser for `lanes` points a step. */
+ * the loop vectoriser for `lanes` points a step.  A stage marked `stream`
+ * (passes/row_scratch.c) stores its whole vectors non-temporally when its
+ * condition holds and its first point is aligned to a vector (the
+ * streaming store needs it; a row of a size that is not a multiple of the
+ * vector takes plain stores), its masked last one plainly.  The stores
+ * are ordered before another thread reads them by the thread pool's
+ * mutex (a locked instruction on x86), and a thread sees its own. */
 static void store_vector(Cg *g, KStmt *s, LLVMValueRef from, LLVMValueRef to) {
   LLVMBuilderRef B = g->b;
   int w = s->lanes;
-  CgLoop l;
   if (!cg_vec_store_ok(g, s)) {
+    CgLoop l;
     cg_loop_begin(g, &l, cg_var_slot(g, s->loopvar[s->nloops - 1]), from, to, NULL);
     store_result(g, s, cg_expr(g, s->value), s->value->dtype);
     LLVMBasicBlockRef latch = LLVMGetInsertBlock(B);
@@ -350,10 +364,45 @@ static void store_vector(Cg *g, KStmt *s, LLVMValueRef from, LLVMValueRef to) {
   LLVMValueRef k = cg_i64(g, w);
   LLVMValueRef n = LLVMBuildNSWSub(B, to, from, "");
   LLVMValueRef body = LLVMBuildNSWAdd(B, from, LLVMBuildNSWMul(B, LLVMBuildSDiv(B, n, k, ""), k, ""), "body"); /* n >= 0 */
-  cg_loop_begin(g, &l, cg_slot(g, g->t_i64, "vec"), from, body, k);
-  cg_vec_store(g, s, LLVMBuildLoad2(B, g->t_i64, l.slot, ""), w, NULL);
-  cg_loop_end(g, &l);
-  cg_vec_store(g, s, body, w, cg_vec_mask(g, LLVMBuildNSWSub(B, to, body, ""), 0, w));
+  if (s->stream) {
+    LLVMBuildStore(B, from, cg_var_slot(g, s->loopvar[s->nloops - 1]));
+    int bytes = w * ir_dtype_size(k_buf(g->f, s->buf)->dtype);
+    LLVMValueRef first = LLVMBuildPtrToInt(B, cg_elem_ptr(g, s->buf, s->store_idx, s->nstore, false), g->t_i64, "");
+    LLVMValueRef aligned =
+        LLVMBuildICmp(B, LLVMIntEQ, LLVMBuildAnd(B, first, cg_i64(g, bytes - 1), ""), cg_i64(g, 0), "");
+    LLVMValueRef go = LLVMBuildAnd(B, cg_convert(g, cg_expr(g, s->stream), s->stream->dtype, DT_BOOL), aligned, "");
+    LLVMBasicBlockRef nt = cg_block(g, "stream"), plain = cg_block(g, "plain"), join = cg_block(g, "stored");
+    LLVMBuildCondBr(B, go, nt, plain);
+    LLVMPositionBuilderAtEnd(B, nt);
+    store_vectors(g, s, from, body, true);
+    LLVMBuildBr(B, join);
+    LLVMPositionBuilderAtEnd(B, plain);
+    store_vectors(g, s, from, body, false);
+    LLVMBuildBr(B, join);
+    LLVMPositionBuilderAtEnd(B, join);
+  } else {
+    store_vectors(g, s, from, body, false);
+  }
+  cg_vec_store(g, s, body, w, cg_vec_mask(g, LLVMBuildNSWSub(B, to, body, ""), 0, w), false);
+}
+
+/* A row kernel's scratch row (KS_SCRATCH, passes/row_scratch.c): an
+ * alloca of scratch_bytes in the function's entry (an outlined body's: a
+ * thread's own) when the row's bytes fit, else the row of src that the
+ * kernel's last stage overwrites; chosen at every row (its sizes are the
+ * run's). */
+void cg_emit_scratch(Cg *g, KStmt *s) {
+  LLVMBuilderRef B = g->b;
+  KBuf *kb = k_buf(g->f, s->buf);
+  LLVMValueRef bytes = cg_i64(g, ir_dtype_size(kb->dtype));
+  for (int i = 0; i < kb->rank; i++)
+    bytes = LLVMBuildMul(B, bytes, cg_dim(g, kb->dims[i]), "");
+  LLVMValueRef block = LLVMBuildAlloca(g->ab, LLVMArrayType(g->t_i8, (unsigned)s->scratch_bytes), "scratch");
+  LLVMSetAlignment(block, VECTOR_BYTES);
+  LLVMValueRef own = LLVMBuildBitCast(B, block, g->t_ptr, "");
+  LLVMValueRef row = LLVMBuildBitCast(B, cg_elem_ptr(g, s->src, s->store_idx, s->nstore, false), g->t_ptr, "");
+  LLVMValueRef fits = LLVMBuildICmp(B, LLVMIntULE, bytes, cg_i64(g, s->scratch_bytes), "");
+  LLVMBuildStore(B, LLVMBuildSelect(B, fits, own, row, "scratch"), g->bufs[s->buf]);
 }
 
 /* The kernel's loop nest, its outermost loop over [begin, end) (NULL: the

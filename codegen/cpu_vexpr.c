@@ -129,7 +129,7 @@ bool cg_vec_store_ok(Cg *g, const KStmt *s) {
   return true;
 }
 
-void cg_vec_store(Cg *g, KStmt *s, LLVMValueRef base, int width, LLVMValueRef mask) {
+void cg_vec_store(Cg *g, KStmt *s, LLVMValueRef base, int width, LLVMValueRef mask, bool nt) {
   int var = s->loopvar[s->nloops - 1];
   DType bt = k_buf(g->f, s->buf)->dtype;
   LLVMValueRef v = cg_vec_splat(g, cg_vec_expr(g, s->value, var, base, width, mask), width);
@@ -138,10 +138,17 @@ void cg_vec_store(Cg *g, KStmt *s, LLVMValueRef base, int width, LLVMValueRef ma
   LLVMTypeRef et = cg_mem_type(g, bt);
   LLVMValueRef p = vec_ptr(g, cg_elem_ptr(g, s->buf, s->store_idx, s->nstore, false), et, width);
   unsigned align = (unsigned)LLVMABISizeOfType(g->td, et);
-  if (mask)
+  if (mask) {
     masked(g, false, p, v, mask, align);
-  else
-    LLVMSetAlignment(LLVMBuildStore(g->b, v, p), align);
+    return;
+  }
+  LLVMValueRef st = LLVMBuildStore(g->b, v, p);
+  LLVMSetAlignment(st, nt ? align * (unsigned)width : align);
+  if (nt) { /* !nontemporal !{i32 1}: the backend's streaming store (vmovntps), which needs the alignment */
+    LLVMMetadataRef one = LLVMValueAsMetadata(cg_i32(g, 1));
+    LLVMSetMetadata(st, LLVMGetMDKindIDInContext(g->c, "nontemporal", 11),
+                    LLVMMetadataAsValue(g->c, LLVMMDNodeInContext2(g->c, &one, 1)));
+  }
 }
 
 LLVMValueRef cg_vec_expr(Cg *g, KExpr *e, int var, LLVMValueRef base, int width, LLVMValueRef mask) {

@@ -103,6 +103,7 @@ typedef enum KBufKind {
   KB_TEMP,  /* allocated by this function */
   KB_ARG,   /* an argument: borrowed */
   KB_PARAM, /* a param read: borrowed from the context */
+  KB_SCRATCH, /* a row kernel's scratch row: set by its KS_SCRATCH, never allocated or freed */
 } KBufKind;
 
 typedef struct KBuf {
@@ -132,6 +133,10 @@ typedef enum KStmtKind {
   KS_FOR,     /* for var in [start, stop) step: body */
   KS_IF,      /* if cond: body else orelse */
   KS_COPY,    /* buf = a copy of src between memory spaces (the placement pass) */
+  KS_SCRATCH, /* first in a row kernel's body (passes/row_scratch.c): buf, dims one row's, is
+               * this thread's own block of scratch_bytes, cache-resident across the stages,
+               * when its bytes fit; else the row of src at store_idx (&src[i0, 0]), which
+               * the kernel's last stage overwrites anyway */
 } KStmtKind;
 
 
@@ -233,6 +238,16 @@ struct KStmt {
    * into an f64 total, rounded once at the end.  Printed `block1024`
    * before the innermost loop's variable.  0: one accumulator. */
   int block;
+  /* KERNEL, a stage storing a row in vectors (passes/row_scratch.c): a
+   * bool over symbols; where it holds at run time the stores are
+   * non-temporal (the buffer is larger than the caches, written whole,
+   * and not read again by the kernel: no read for ownership, no
+   * eviction of what the kernel reads).  NULL: plain stores.  Printed
+   * `stream if COND`. */
+  KExpr *stream;
+  /* SCRATCH: the bytes of the thread's own block (the target's
+   * row_scratch_bytes) */
+  int64_t scratch_bytes;
   /* KERNEL, row FOR: runs on the GPU as one kernel (the schedule pass) */
   bool device;
   /* FOR: a fused row kernel (passes/fusion.c): start 0, step 1, stop a row

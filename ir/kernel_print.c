@@ -61,6 +61,29 @@ static void print_dim(FILE *out, Dim d) {
   fputs(dim_format(d, buf, sizeof buf), out);
 }
 
+static void print_expr(FILE *out, KFunc *f, KExpr *e);
+
+/* e0, e1, ... */
+static void print_exprs(FILE *out, KFunc *f, KExpr **e, int n) {
+  for (int i = 0; i < n; i++) {
+    if (i)
+      fputs(", ", out);
+    print_expr(out, f, e[i]);
+  }
+}
+
+/* ` : f32[N, C]` */
+static void print_type(FILE *out, KFunc *f, int b) {
+  KBuf *kb = k_buf(f, b);
+  fprintf(out, " : %s[", ir_dtype_name(kb->dtype));
+  for (int i = 0; i < kb->rank; i++) {
+    if (i)
+      fputs(", ", out);
+    print_dim(out, kb->dims[i]);
+  }
+  fputc(']', out);
+}
+
 static void print_expr(FILE *out, KFunc *f, KExpr *e) {
   switch (e->kind) {
   case KX_CONST:
@@ -89,11 +112,7 @@ static void print_expr(FILE *out, KFunc *f, KExpr *e) {
     fputc('[', out);
     if (e->linear)
       fputs("flat ", out);
-    for (int i = 0; i < e->nargs; i++) {
-      if (i)
-        fputs(", ", out);
-      print_expr(out, f, e->args[i]);
-    }
+    print_exprs(out, f, e->args, e->nargs);
     fputc(']', out);
     return;
   case KX_CAST:
@@ -130,13 +149,8 @@ static void print_stmt(FILE *out, KFunc *f, KStmt *s, int depth) {
     KBuf *kb = k_buf(f, s->buf);
     fputs(kb->space == KM_DEVICE ? "alloc.dev " : "alloc ", out);
     print_buf(out, f, s->buf);
-    fprintf(out, " : %s[", ir_dtype_name(kb->dtype));
-    for (int i = 0; i < kb->rank; i++) {
-      if (i)
-        fputs(", ", out);
-      print_dim(out, kb->dims[i]);
-    }
-    fputs(s->uninit ? "] uninit" : "]", out);
+    print_type(out, f, s->buf);
+    fputs(s->uninit ? " uninit" : "", out);
     if (s->out)
       fprintf(out, " -> out%d", s->out - 1);
     if (s->arena)
@@ -197,11 +211,7 @@ static void print_stmt(FILE *out, KFunc *f, KStmt *s, int depth) {
     fputc('[', out);
     if (s->store_linear)
       fputs("flat ", out);
-    for (int i = 0; i < s->nstore; i++) {
-      if (i)
-        fputs(", ", out);
-      print_expr(out, f, s->store_idx[i]);
-    }
+    print_exprs(out, f, s->store_idx, s->nstore);
     fputs("] = ", out);
     if (s->nred) {
       fprintf(out, "%s(", ir_op_name(s->combine));
@@ -225,9 +235,23 @@ static void print_stmt(FILE *out, KFunc *f, KStmt *s, int depth) {
         print_dim(out, s->extent[i]);
       }
     }
+    if (s->stream) {
+      fputs(" stream if ", out);
+      print_expr(out, f, s->stream);
+    }
     fputc('\n', out);
     return;
   }
+  case KS_SCRATCH: /* scratch %5 : f32[C] in 16384 bytes, else &%3[i0, 0] */
+    fputs("scratch ", out);
+    print_buf(out, f, s->buf);
+    print_type(out, f, s->buf);
+    fprintf(out, " in %lld bytes, else &", (long long)s->scratch_bytes);
+    print_buf(out, f, s->src);
+    fputc('[', out);
+    print_exprs(out, f, s->store_idx, s->nstore);
+    fputs("]\n", out);
+    return;
   case KS_CALL: {
     static const char *names[] = {"matmul", "rand", "seed", "print", "save", "param_store", "dist"};
     fprintf(out, "call %s", names[s->call]);

@@ -143,6 +143,16 @@ static void verify_list(KFunc *f, KList *l) {
         verify_expr(f, s->finalize, s->loc);
       for (int k = 0; k < s->nstore; k++)
         verify_expr(f, s->store_idx[k], s->loc);
+      if (s->stream)
+        verify_expr(f, s->stream, s->loc);
+      break;
+    }
+    case KS_SCRATCH: {
+      KBuf *b = k_buf(f, s->buf), *src = k_buf(f, s->src);
+      if (b->dtype != src->dtype || s->nstore != src->rank || b->rank >= src->rank || s->scratch_bytes <= 0)
+        ir_die(s->loc, "kernel IR: a scratch row that is not a row of its buffer");
+      for (int k = 0; k < s->nstore; k++)
+        verify_expr(f, s->store_idx[k], s->loc);
       break;
     }
     case KS_ALLOC:
@@ -164,10 +174,16 @@ static void verify_list(KFunc *f, KList *l) {
       break;
     case KS_FOR:
       verify_expr(f, s->cond, s->loc), verify_expr(f, s->stop, s->loc), verify_expr(f, s->step, s->loc);
-      /* a row kernel holds only its stages: no allocation inside the loop */
-      for (int k = 0; s->rows && k < s->body.n; k++)
-        if (s->body.v[k]->kind != KS_KERNEL && !(s->body.v[k]->kind == KS_FOR && s->body.v[k]->rows))
-          ir_die(s->loc, "kernel IR: a row kernel holds a statement of kind %d", (int)s->body.v[k]->kind);
+      /* a row kernel holds only its scratch rows, then its stages: no
+       * allocation inside the loop */
+      for (int k = 0, stages = 0; s->rows && k < s->body.n; k++) {
+        KStmt *b = s->body.v[k];
+        if (b->kind == KS_SCRATCH && !stages)
+          continue;
+        stages = 1;
+        if (b->kind != KS_KERNEL && !(b->kind == KS_FOR && b->rows))
+          ir_die(s->loc, "kernel IR: a row kernel holds a statement of kind %d", (int)b->kind);
+      }
       verify_list(f, &s->body);
       break;
     case KS_IF:

@@ -263,6 +263,13 @@ void k_stmt_refs(const KStmt *s, KRefFn fn, void *ctx) {
     k_expr_refs(s->finalize, fn, ctx);
     for (int i = 0; i < s->nstore; i++)
       k_expr_refs(s->store_idx[i], fn, ctx);
+    k_expr_refs(s->stream, fn, ctx);
+    return;
+  case KS_SCRATCH: /* buf = this thread's block, or src's row */
+    fn(s->buf, KR_ASSIGN, ctx);
+    fn(s->src, KR_READ, ctx);
+    for (int i = 0; i < s->nstore; i++)
+      k_expr_refs(s->store_idx[i], fn, ctx);
     return;
   case KS_ALLOC: fn(s->buf, KR_ASSIGN, ctx); return;
   case KS_FREE:
@@ -309,7 +316,11 @@ void k_stmt_exprs(KStmt *s, KExprFn fn, void *ctx) {
   KExpr *roots[3] = {0};
   switch (s->kind) {
   case KS_KERNEL:
-    roots[0] = s->value, roots[1] = s->finalize;
+    roots[0] = s->value, roots[1] = s->finalize, roots[2] = s->stream;
+    for (int i = 0; i < s->nstore; i++)
+      fn(s->store_idx[i], ctx);
+    break;
+  case KS_SCRATCH:
     for (int i = 0; i < s->nstore; i++)
       fn(s->store_idx[i], ctx);
     break;
@@ -473,7 +484,7 @@ int *k_ints_rename(int *v, int n, int from, int to) {
 void k_stmt_rename(KStmt *s, int from, int to, bool keep_freed) {
   if (s->buf == from && s->kind != KS_SETSYM && !(keep_freed && s->kind == KS_FREE))
     s->buf = to;
-  if ((s->kind == KS_MOVE || s->kind == KS_COPY) && s->src == from)
+  if ((s->kind == KS_MOVE || s->kind == KS_COPY || s->kind == KS_SCRATCH) && s->src == from)
     s->src = to;
   if (s->kind == KS_FREE)
     s->keep = k_ints_rename(s->keep, s->nkeep, from, to);
@@ -481,6 +492,7 @@ void k_stmt_rename(KStmt *s, int from, int to, bool keep_freed) {
     s->bufs = k_ints_rename(s->bufs, s->nbufs, from, to);
   s->value = k_expr_rename(s->value, from, to);
   s->finalize = k_expr_rename(s->finalize, from, to);
+  s->stream = k_expr_rename(s->stream, from, to);
   s->cond = k_expr_rename(s->cond, from, to);
   s->stop = k_expr_rename(s->stop, from, to);
   s->step = k_expr_rename(s->step, from, to);

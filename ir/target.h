@@ -37,6 +37,14 @@ typedef struct Target {
   /* a bias/relu/gelu-tanh kernel right after a whole matmul is folded into
    * the library call (passes/blas_epilogue.c: cuBLASLt's epilogues) */
   bool blas_epilogues;
+  /* a row kernel's intermediate row that its last stage overwrites is kept
+   * in a per-thread block of this many bytes while it fits (L1-resident),
+   * so the output row is written once; 0: never (passes/row_scratch.c) */
+  int64_t row_scratch_bytes;
+  /* a row kernel's last store into a buffer of at least this many bytes is
+   * non-temporal (the buffer does not fit the caches; the stores skip the
+   * read for ownership); 0: never */
+  int64_t stream_min_bytes;
   /* the GPU */
   const char *gpu_arch; /* "sm_80" */
   int block_threads;    /* threads of a block of an elementwise kernel */

@@ -71,6 +71,12 @@ bool pass_empty_guard(struct KModule *m);
  * which kernels run on the GPU.  Requires: lower.  Preserves: the rest. */
 bool pass_schedule(struct KModule *m);
 
+/* row_scratch.c - a row kernel's intermediate row in a per-thread scratch
+ * row, its last stores non-temporal where the buffer is large (CPU).
+ * Requires: schedule.  Preserves: every value; adds KS_SCRATCH statements,
+ * KB_SCRATCH buffers and `stream` marks. */
+bool pass_row_scratch(struct KModule *m);
+
 /* placement.c - where every buffer lives (host or device memory) and the
  * copies between them, for the module's target.  Requires: schedule.
  * Preserves: the results of every function (on the host). */

@@ -35,6 +35,19 @@ def layer_norm(z, g):
     return (d / np.sqrt((d * d).mean(axis=1, keepdims=True) + 1e-5) * g).astype(F32)
 
 
+def softmax64(z):
+    e = np.exp(z - z.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def softmax_grad(z, t):
+    """d/dz sum(softmax(z) * t) = p * (t - sum(p * t)), p = softmax(z)."""
+    z, t = z.astype(F64), t.astype(F64)
+    e = np.exp(z - z.max(axis=1, keepdims=True))
+    p = e / e.sum(axis=1, keepdims=True)
+    return (p * (t - (p * t).sum(axis=1, keepdims=True))).astype(F32)
+
+
 def dropout_check(got, ns):
     """Each value is either dropped (0) or kept and scaled by 1 / (1 - p)."""
     x = ns["x"]
@@ -79,6 +92,26 @@ def build(s):
     r.check("(z - z.mean(axis=1, keepdims=True)) / sqrt(((z - z.mean(axis=1, keepdims=True)) * "
             "(z - z.mean(axis=1, keepdims=True))).mean(axis=1, keepdims=True) + 1e-5) * g",
             lambda ns: layer_norm(ns["z"], ns["g"]), tol=TOL)
+
+    # passes/row_scratch.c: rows of up to 16384 bytes go through a
+    # per-thread scratch row, longer ones through the output's own row;
+    # outputs of 8 MiB or more are stored non-temporally where a row
+    # starts on a 64-byte boundary (C = 512, 1024), plainly where it does
+    # not (C = 1001) and in the masked last vector.  Softmax's backward
+    # keeps exp in the scratch row.
+    big = s.program("big_rows", "z: f32[N, C], t: f32[N, C], g: f32[C]", header=["import nn"])
+    for n, c in ((2048, 1024), (2100, 1001), (4100, 512), (3, 5000), (5, 4096)):
+        big.run(z=s.normal((n, c), scale=3.0), t=s.normal((n, c)), g=s.normal((c,)))
+    big.check("nn.softmax(z)", lambda ns: softmax(ns["z"], -1), tol=TOL)
+    big.check("nn.log_softmax(z)", lambda ns: log_softmax(ns["z"], -1), tol=TOL)
+    big.check("(z - z.mean(axis=1, keepdims=True)) / sqrt(((z - z.mean(axis=1, keepdims=True)) * "
+              "(z - z.mean(axis=1, keepdims=True))).mean(axis=1, keepdims=True) + 1e-5) * g",
+              lambda ns: layer_norm(ns["z"], ns["g"]), tol=TOL)
+    big.check("grad(sum(nn.softmax(z, axis=1) * t), z)", lambda ns: softmax_grad(ns["z"], ns["t"]), tol=TOL)
+    big64 = s.program("big_rows64", "z: f64[N, C]", header=["import nn"])
+    for n, c in ((1100, 1000), (1024, 1024), (2, 2100)):
+        big64.run(z=s.normal((n, c), dtype=F64, scale=3.0))
+    big64.check("nn.softmax(z)", lambda ns: softmax64(ns["z"]), tol=(1e-12, 1e-14))
 
 
 if __name__ == "__main__":

@@ -46,7 +46,8 @@
 /* Stage s writes the row of its buffer at rows variable `row` whole. */
 static bool writes_row(KFunc *f, const KStmt *s, int row) {
   KBuf *kb = k_buf(f, s->buf);
-  if (s->kind != KS_KERNEL || s->nred || s->store_linear || s->nstore != kb->rank || s->nloops != kb->rank - 1)
+  if (s->kind != KS_KERNEL || s->nred || s->store_linear || kb->rank < 2 || s->nstore != kb->rank ||
+      s->nloops != kb->rank - 1)
     return false;
   if (s->store_idx[0]->kind != KX_VAR || s->store_idx[0]->var != row)
     return false;

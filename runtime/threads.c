@@ -4,7 +4,7 @@
  * chunks, T = min(tcrt_threads(ctx), n): chunk t is [n*t/T, n*(t+1)/T).
  * The calling thread runs chunk 0 and T-1 workers run the rest; the call
  * returns when every chunk is done.  Generated code outlines a kernel's
- * outermost loop into `body` (codegen/cpu_llvm.c), and every iteration of
+ * outermost loop into `body` (codegen/cpu_parallel.c), and every iteration of
  * such a loop computes its own points in a fixed order, so the results do
  * not depend on T or on the chunking: only the speed does.
  *
@@ -19,7 +19,7 @@
  * generation counter and broadcasts, then waits for the count of workers
  * still running to reach zero.  A wake-up costs some microseconds, which
  * is why generated code only calls here for loops with enough work (see
- * PAR_MIN_WORK in codegen/cpu_llvm.c) and runs small ones inline.
+ * par_min_work in ir/target.c) and runs small ones inline.
  *
  * A pool belongs to the process that made it: after fork() the child has
  * no workers, so a pool made by another pid is abandoned (not joined: its

@@ -243,6 +243,20 @@ static void reduce_group(Cg *g, KStmt *s, Lanes *L, LLVMValueRef var, LLVMValueR
   }
 }
 
+/* The last, partial group of `count` elements from `base` (reduce_group),
+ * skipped when there is none: a row whose length is a multiple of the
+ * lanes (1024 floats) would otherwise load and combine a group of
+ * identities every run. */
+static void reduce_rest(Cg *g, KStmt *s, Lanes *L, LLVMValueRef var, LLVMValueRef base, LLVMValueRef count) {
+  LLVMBuilderRef B = g->b;
+  LLVMBasicBlockRef some = cg_block(g, "rest"), done = cg_block(g, "rest.done");
+  LLVMBuildCondBr(B, LLVMBuildICmp(B, LLVMIntSGT, count, cg_i64(g, 0), ""), some, done);
+  LLVMPositionBuilderAtEnd(B, some);
+  reduce_group(g, s, L, var, base, count);
+  LLVMBuildBr(B, done);
+  LLVMPositionBuilderAtEnd(B, done);
+}
+
 /* `ngrp` whole groups from element `from` into the partials (a constant
  * ngrp, a full block's, lets LLVM unroll the loop). */
 static void reduce_groups(Cg *g, KStmt *s, Lanes *L, LLVMValueRef var, LLVMValueRef from, LLVMValueRef ngrp) {
@@ -267,7 +281,7 @@ static void block_into_totals(Cg *g, KStmt *s, Lanes *L, LLVMValueRef var, LLVMV
     LLVMBuildStore(B, splat(g, s->combine, L->dt, L->vw), L->part[c]);
   reduce_groups(g, s, L, var, from, ngrp);
   if (count)
-    reduce_group(g, s, L, var, LLVMBuildNSWAdd(B, from, LLVMBuildNSWMul(B, ngrp, cg_i64(g, L->lanes), ""), ""), count);
+    reduce_rest(g, s, L, var, LLVMBuildNSWAdd(B, from, LLVMBuildNSWMul(B, ngrp, cg_i64(g, L->lanes), ""), ""), count);
   for (int c = 0; c < L->nvec; c++) {
     LLVMValueRef p = LLVMBuildLoad2(B, pt, L->part[c], "");
     if (L->dt != L->adt) /* f32 partials into f64 totals */
@@ -306,7 +320,7 @@ static void reduce_vector(Cg *g, KStmt *s, Lanes *L, LLVMValueRef acc, LLVMValue
     block_into_totals(g, s, L, var, from_rest, LLVMBuildSDiv(B, LLVMBuildNSWSub(B, body, from_rest, ""), k, ""), rest);
   } else {
     reduce_groups(g, s, L, var, cg_i64(g, 0), LLVMBuildSDiv(B, body, k, ""));
-    reduce_group(g, s, L, var, body, rest);
+    reduce_rest(g, s, L, var, body, rest);
   }
   /* the tree by halves: across the vectors, then within the last one by shuffles */
   LLVMValueRef v[MAX_LANES] = {0};
@@ -383,7 +397,14 @@ static void store_vector(Cg *g, KStmt *s, LLVMValueRef from, LLVMValueRef to) {
   } else {
     store_vectors(g, s, from, body, false);
   }
-  cg_vec_store(g, s, body, w, cg_vec_mask(g, LLVMBuildNSWSub(B, to, body, ""), 0, w), false);
+  /* the masked last vector, when there is one */
+  LLVMValueRef rest = LLVMBuildNSWSub(B, to, body, "");
+  LLVMBasicBlockRef some = cg_block(g, "rest"), done = cg_block(g, "rest.done");
+  LLVMBuildCondBr(B, LLVMBuildICmp(B, LLVMIntSGT, rest, cg_i64(g, 0), ""), some, done);
+  LLVMPositionBuilderAtEnd(B, some);
+  cg_vec_store(g, s, body, w, cg_vec_mask(g, rest, 0, w), false);
+  LLVMBuildBr(B, done);
+  LLVMPositionBuilderAtEnd(B, done);
 }
 
 /* A row kernel's scratch row (KS_SCRATCH, passes/row_scratch.c): an

@@ -34,13 +34,14 @@ static const Target cpu = {
      * 10% at 1024^3) */
     .epilogue_rows = 1024,
     /* a row of 4096 floats; with the row of the input it stays in L1.
-     * Bench (b), softmax of 4096 x 1024: the exp stage writing the
-     * output row and the scale stage reading it back took 0.78 ms, a
-     * scratch row instead 0.51-0.57 ms (a C model, bench/README.md) */
+     * Bench (b), softmax of 4096 x 1024, modelled in C: the exp stage
+     * writing the output row and the scale stage reading it back took
+     * 0.78 ms, a scratch row instead 0.51-0.57 ms (docs/performance.md,
+     * "Row kernels that write their output once") */
     .row_scratch_bytes = 16384,
     /* non-temporal stores: the same model with 8 MiB of output or less
      * (in L3 with its input) ran as fast with them as without, with 16
-     * MiB 20-40% faster (0.47 against 0.51-0.57 ms) */
+     * MiB 10-20% faster (0.47 against 0.51-0.57 ms) */
     .stream_min_bytes = 8 << 20,
 };
 

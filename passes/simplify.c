@@ -43,6 +43,8 @@
  *     A replaced node hands its user name to its replacement when that
  *     has none.  A node is only replaced by one with the same symval, so
  *     a dimension symbol keeps the node that binds it at run time.
+ *     d. A `dim` of a value that an argument has on some axis reads the
+ *        argument's (its value is the same; the value may then be dead).
  *  2. Dead code, mark and sweep: the roots are return, I/O and random
  *     numbers (removing one would shift the random stream); a live node
  *     makes its operands and the for/if around it live, a live for/if its
@@ -613,6 +615,7 @@ typedef struct Ctx {
   bool changed;
   bool first_round; /* the user's errors are looked for once */
   bool failed;      /* one was reported */
+  IrFunc *f;        /* the function walked */
 } Ctx;
 
 static void number(Ctx *C, IrNode *v, IrNode *owner) {
@@ -646,6 +649,7 @@ static void number_block(Ctx *C, IrBlock *b) {
 /* Numbers a function's values and sizes the tables. */
 static void setup(Ctx *C, IrFunc *f) {
   memset(C, 0, sizeof *C);
+  C->f = f;
   for (int i = 0; i < f->args.n; i++)
     number(C, f->args.v[i], NULL);
   number_block(C, f->body);
@@ -697,6 +701,29 @@ static void cse_pop(Ctx *C, int to) {
 }
 
 /* 1. fold, identities and CSE, in one preorder walk */
+/* `dim v {axis=k}` reads only v's shape: when an argument of the
+ * function has that size on some axis j, it becomes `dim arg {axis=j}`,
+ * so that v, when nothing else reads it, is dead code.  grad() names the
+ * sizes of its broadcasts by the forward values (passes/autodiff.c,
+ * ad_size): sum(softmax(x) * t)'s product stayed alive for its shape
+ * alone, a row kernel's stage writing N x C floats nothing read. */
+static bool dim_from_arg(Ctx *C, IrNode *n) {
+  IrNode *v = n->args[0];
+  if (v->op == IR_ARG || v->type.kind != TY_TENSOR || n->at.ival < 0 || n->at.ival >= v->type.rank)
+    return false;
+  Dim d = v->type.dims[n->at.ival];
+  for (int i = 0; i < C->f->args.n; i++) {
+    IrNode *a = C->f->args.v[i];
+    for (int j = 0; a->type.kind == TY_TENSOR && j < a->type.rank; j++)
+      if (dim_eq(a->type.dims[j], d)) {
+        n->args[0] = a;
+        n->at.ival = j;
+        return true;
+      }
+  }
+  return false;
+}
+
 static void walk(Ctx *C, IrBlock *b) {
   int scope = C->nent;
   for (int i = 0; i < b->nodes.n; i++) {
@@ -707,6 +734,8 @@ static void walk(Ctx *C, IrBlock *b) {
       n->parent = n->args[0];
     if (C->first_round && int_arith_error(n))
       C->failed = true;
+    if (n->op == IR_DIM && dim_from_arg(C, n))
+      C->changed = true;
     if (fold(n))
       C->changed = true;
     IrNode *r = identity(n);

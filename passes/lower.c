@@ -118,6 +118,7 @@ static int materialise(LCtx *C, IrNode *v) {
     lv->buf = lv->root = b;
     lv->owned = true;
     ir_vec_push(&C->owned, (void *)(intptr_t)b);
+    ir_vec_push(&C->made, lv);
   }
   C->out = out;
   C->allocs = allocs;
@@ -143,7 +144,24 @@ int lw_buffer(LCtx *C, IrNode *v) {
   lv->buf = lv->root = b;
   lv->owned = true;
   ir_vec_push(&C->owned, (void *)(intptr_t)b);
+  ir_vec_push(&C->made, lv);
   return b;
+}
+
+/* The values given a buffer since C->made had `from` entries lose it
+ * again: the region that made them (a branch, a loop body) frees it at its
+ * end, and a use after the region, or in the other branch, makes its own.
+ * (A scalar const first saved inside an `if` was read after it from the
+ * branch's freed buffer, and never allocated when the other branch ran:
+ * differential seed 1082034.) */
+static void forget_made(LCtx *C, int from) {
+  for (int i = from; i < C->made.n; i++) {
+    LVal *lv = C->made.v[i];
+    lv->buf = lv->root = -1;
+    lv->owned = false;
+    lv->deferred = !lv->scalar; /* materialise() had cleared it */
+  }
+  C->made.n = from;
 }
 
 KExpr *lw_scalar(LCtx *C, IrNode *v) {
@@ -381,6 +399,7 @@ static void lower_for(LCtx *C, IrNode *n) {
   for (int k = 0; k < ncarry; k++)
     lw_set(C, n->body->params.v[1 + k], carried[k], false);
   bind_loop_syms(C, n);
+  int made = C->made.n;
   lower_block(C, n->body);
   if (C->failed) {
     C->out = outer_out;
@@ -405,6 +424,7 @@ static void lower_for(LCtx *C, IrNode *n) {
     m->src = ys[k];
     lw_emit(C, m);
   }
+  forget_made(C, made);
   C->out = outer_out;
   C->owned = outer_owned;
   lw_emit(C, loop);
@@ -431,6 +451,7 @@ static void lower_if(LCtx *C, IrNode *n) {
   for (int side = 0; side < 2; side++) {
     C->out = lists[side];
     C->owned = (PtrVec){0};
+    int made = C->made.n;
     lower_block(C, blocks[side]);
     if (C->failed) {
       C->out = outer_out;
@@ -446,6 +467,7 @@ static void lower_if(LCtx *C, IrNode *n) {
       m->src = ys[k];
       lw_emit(C, m);
     }
+    forget_made(C, made);
   }
   C->out = outer_out;
   C->owned = outer_owned;

@@ -47,6 +47,10 @@ typedef struct LCtx {
   PtrVec arith_checked; /* integer // % ** whose run-time check is emitted (lower_arith.c) */
   PtrVec gathers_checked; /* index tensors checked against an axis size, per block (lower_index.c) */
   bool input_checks; /* lowering the arguments: a check made is of the caller's input (`check.input`) */
+  /* LVal*: values given a buffer where first used as one (lw_buffer: an
+   * inline scalar, a deferred value); an if's branch or a loop's body
+   * forgets those it made, since the buffer is its own (freed at its end) */
+  PtrVec made;
 } LCtx;
 
 /* lower.c */

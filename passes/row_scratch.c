@@ -77,13 +77,18 @@ static void find_loads(const KExpr *e, Loads *L) {
     find_loads(e->args[i], L);
 }
 
-/* Loads of the stage's value, finalize and store indices. */
+/* Loads of the stage's value, finalize and store indices (one in a store
+ * index counts as off the row: only values are redirected). */
 static Loads stage_loads(const KStmt *s, int buf, int row) {
   Loads L = {.buf = buf, .row = row};
   find_loads(s->value, &L);
   find_loads(s->finalize, &L);
+  bool any = L.any;
+  L.any = false;
   for (int i = 0; i < s->nstore; i++)
     find_loads(s->store_idx[i], &L);
+  L.off_row |= L.any;
+  L.any |= any;
   return L;
 }
 

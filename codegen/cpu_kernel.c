@@ -243,18 +243,27 @@ static void reduce_group(Cg *g, KStmt *s, Lanes *L, LLVMValueRef var, LLVMValueR
   }
 }
 
+/* `if (n > 0) {`: what follows runs only then, up to end_if(g, done). */
+static LLVMBasicBlockRef if_positive(Cg *g, LLVMValueRef n) {
+  LLVMBasicBlockRef then = cg_block(g, "rest"), done = cg_block(g, "rest.done");
+  LLVMBuildCondBr(g->b, LLVMBuildICmp(g->b, LLVMIntSGT, n, cg_i64(g, 0), ""), then, done);
+  LLVMPositionBuilderAtEnd(g->b, then);
+  return done;
+}
+
+static void end_if(Cg *g, LLVMBasicBlockRef done) {
+  LLVMBuildBr(g->b, done);
+  LLVMPositionBuilderAtEnd(g->b, done);
+}
+
 /* The last, partial group of `count` elements from `base` (reduce_group),
  * skipped when there is none: a row whose length is a multiple of the
  * lanes (1024 floats) would otherwise load and combine a group of
  * identities every run. */
 static void reduce_rest(Cg *g, KStmt *s, Lanes *L, LLVMValueRef var, LLVMValueRef base, LLVMValueRef count) {
-  LLVMBuilderRef B = g->b;
-  LLVMBasicBlockRef some = cg_block(g, "rest"), done = cg_block(g, "rest.done");
-  LLVMBuildCondBr(B, LLVMBuildICmp(B, LLVMIntSGT, count, cg_i64(g, 0), ""), some, done);
-  LLVMPositionBuilderAtEnd(B, some);
+  LLVMBasicBlockRef done = if_positive(g, count);
   reduce_group(g, s, L, var, base, count);
-  LLVMBuildBr(B, done);
-  LLVMPositionBuilderAtEnd(B, done);
+  end_if(g, done);
 }
 
 /* `ngrp` whole groups from element `from` into the partials (a constant
@@ -399,12 +408,9 @@ static void store_vector(Cg *g, KStmt *s, LLVMValueRef from, LLVMValueRef to) {
   }
   /* the masked last vector, when there is one */
   LLVMValueRef rest = LLVMBuildNSWSub(B, to, body, "");
-  LLVMBasicBlockRef some = cg_block(g, "rest"), done = cg_block(g, "rest.done");
-  LLVMBuildCondBr(B, LLVMBuildICmp(B, LLVMIntSGT, rest, cg_i64(g, 0), ""), some, done);
-  LLVMPositionBuilderAtEnd(B, some);
+  LLVMBasicBlockRef done = if_positive(g, rest);
   cg_vec_store(g, s, body, w, cg_vec_mask(g, rest, 0, w), false);
-  LLVMBuildBr(B, done);
-  LLVMPositionBuilderAtEnd(B, done);
+  end_if(g, done);
 }
 
 /* A row kernel's scratch row (KS_SCRATCH, passes/row_scratch.c): an

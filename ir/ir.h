@@ -159,6 +159,7 @@ typedef struct IrType {
 IrType ir_type_tensor(DType dt, int rank, const Dim *dims);
 IrType ir_type_scalar(DType dt);
 bool ir_type_eq(const IrType *a, const IrType *b); /* dtype, shape, device */
+int ir_type_axis(const IrType *t, Dim d); /* the first axis of tensor type t of size d, or -1 */
 bool ir_shape_eq(const IrType *a, const IrType *b);
 /* "f32[N, 64]", "i64" (scalar), "none", "tuple<2>"; returns buf. */
 char *ir_type_format(const IrType *t, char *buf, size_t size);

@@ -85,6 +85,13 @@ bool ir_shape_eq(const IrType *a, const IrType *b) {
   return true;
 }
 
+int ir_type_axis(const IrType *t, Dim d) {
+  for (int k = 0; t->kind == TY_TENSOR && k < t->rank; k++)
+    if (dim_eq(t->dims[k], d))
+      return k;
+  return -1;
+}
+
 bool ir_type_eq(const IrType *a, const IrType *b) {
   if (a->kind != b->kind)
     return false;

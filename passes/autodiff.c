@@ -83,15 +83,12 @@ IrNode *ad_zeros_like(AdCtx *C, IrNode *x) {
 }
 
 static IrNode *dim_of(AdCtx *C, IrNode *v, Dim d) {
-  if (v->type.kind != TY_TENSOR)
+  int k = ir_type_axis(&v->type, d);
+  if (k < 0)
     return NULL;
-  for (int k = 0; k < v->type.rank; k++)
-    if (dim_eq(v->type.dims[k], d)) {
-      IrNode *s = ad_un(C, IR_DIM, v);
-      s->at.ival = k;
-      return s;
-    }
-  return NULL;
+  IrNode *s = ad_un(C, IR_DIM, v);
+  s->at.ival = k;
+  return s;
 }
 
 IrNode *ad_size(AdCtx *C, IrNode *n, Dim d) {

@@ -40,6 +40,8 @@
  */
 #include "passes.h"
 
+#include <string.h>
+
 #include "../ir/kernel.h"
 #include "../ir/target.h"
 
@@ -232,10 +234,16 @@ static void walk(const Target *t, KFunc *f, KList *l) {
   for (int i = 0; i < l->n; i++) {
     KStmt *s = l->v[i];
     if (plain_rows(s)) {
-      if (t->row_scratch_bytes > 0) {
-        int nb = f->bufs.n; /* the buffers before this kernel's scratch rows */
-        for (int b = 0; b < nb; b++)
-          scratch_row(t, f, s, b);
+      if (t->row_scratch_bytes > 0) { /* each buffer a stage writes, once (the body grows meanwhile) */
+        KList stages = s->body;
+        stages.v = ir_alloc(sizeof(KStmt *) * (size_t)(stages.n + 1));
+        memcpy(stages.v, s->body.v, sizeof(KStmt *) * (size_t)stages.n);
+        bool *tried = ir_alloc((size_t)f->bufs.n + 1);
+        for (int k = 0; k < stages.n; k++)
+          if (!tried[stages.v[k]->buf]) {
+            tried[stages.v[k]->buf] = true;
+            scratch_row(t, f, s, stages.v[k]->buf);
+          }
       }
       if (t->stream_min_bytes > 0)
         stream_stores(t, f, s);

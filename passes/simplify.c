@@ -714,12 +714,12 @@ static bool dim_from_arg(Ctx *C, IrNode *n) {
   Dim d = v->type.dims[n->at.ival];
   for (int i = 0; i < C->f->args.n; i++) {
     IrNode *a = C->f->args.v[i];
-    for (int j = 0; a->type.kind == TY_TENSOR && j < a->type.rank; j++)
-      if (dim_eq(a->type.dims[j], d)) {
-        n->args[0] = a;
-        n->at.ival = j;
-        return true;
-      }
+    int j = ir_type_axis(&a->type, d);
+    if (j >= 0) {
+      n->args[0] = a;
+      n->at.ival = j;
+      return true;
+    }
   }
   return false;
 }

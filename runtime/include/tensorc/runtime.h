@@ -83,14 +83,14 @@ int tcrt_threads(const tc_ctx *ctx);
 
 /* ===== threads.c: parallel loops ===== */
 
-/* Runs body(env, begin, end) over contiguous chunks covering [0, n), one
- * chunk per thread (tcrt_threads(ctx) of them, the caller's included) and
- * returns when all are done; n <= 0 runs nothing.  The chunks are
- * [n*t/T, n*(t+1)/T) for t < T = min(threads, n); body must give results
- * that do not depend on them.  A call from inside a chunk runs serially.
- * The context's workers are started on first use and joined by
- * tcrt_ctx_free.  Returns TC_OK (it cannot fail: without workers it runs
- * everything on the calling thread). */
+/* Runs body(env, begin, end) over blocks of contiguous indices that cover
+ * [0, n) once each, on up to tcrt_threads(ctx) threads (the caller's
+ * included), and returns when all are done; n <= 0 runs nothing.  Which
+ * thread runs which block is decided at run time (see threads.c): body
+ * must give results that do not depend on it.  A call from inside a block
+ * runs serially.  The context's workers are started on first use and
+ * joined by tcrt_ctx_free.  Returns TC_OK (it cannot fail: without
+ * workers it runs everything on the calling thread). */
 int tcrt_parallel_for(tc_ctx *ctx, int64_t n, void (*body)(void *env, int64_t begin, int64_t end), void *env);
 /* The number of CPUs this process may run on (sched_getaffinity), at
  * least 1 and at most 256: the default thread count. */

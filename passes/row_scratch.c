@@ -8,12 +8,14 @@
  * while the memory system is busy with the next rows.  On the CPU (the
  * target's row_scratch_bytes and stream_min_bytes; 0 turns a rule off,
  * as on the GPU) this pass rewrites top-level row kernels whose bodies are
- * stages only:
+ * stages only, or a chain of rows loops around such a body (softmax over
+ * the last axis of a rank-3 tensor: `rows i0 < B { rows i1 < T { stages
+ * } }`, whose row is B[i0, i1, ...]):
  *
  *  1. Scratch rows.  When a stage F writes a buffer B's row whole, and a
  *     later stage L, the last to write B, overwrites it whole, with every
  *     access of B from F to L at the iteration's row (B[i, ...], i the
- *     rows loop's variable), then F and the stages up to L write a scratch
+ *     rows loops' variables), then F and the stages up to L write a scratch
  *     row instead (KS_SCRATCH, first in the body: the thread's own block,
  *     in L1 with the row it reads), and they and L read it; L stores B.
  *     Stages before F and after L still read B itself, which L has written
@@ -32,7 +34,7 @@
  *     to a vector (codegen/cpu_kernel.c, store_vector).
  *
  * A stage "writes B's row whole" when it is elementwise, stores
- * B[i, j1, ..., jn] with i the rows variable and j1..jn its own loops in
+ * B[i, j1, ..., jn] with i the rows variables and j1..jn its own loops in
  * order, over extents equal to B's other dims.  Runs after schedule (the
  * stages' vector marks stay as they are: a stage's last store index is
  * still its innermost loop) and before placement (which gives the scratch
@@ -45,25 +47,42 @@
 #include "../ir/kernel.h"
 #include "../ir/target.h"
 
-/* Stage s writes the row of its buffer at rows variable `row` whole. */
-static bool writes_row(KFunc *f, const KStmt *s, int row) {
+/* A row kernel: the innermost of a chain of rows loops, whose body is
+ * stages only, and the chain's variables, outermost first.  A row of a
+ * buffer is B[var[0], ..., var[n-1], ...]. */
+typedef struct Rows {
+  KStmt *loop;
+  int var[IR_MAX_RANK];
+  int n;
+} Rows;
+
+/* Indices idx[0..n-1] are the rows variables. */
+static bool at_row(KExpr *const *idx, const Rows *r) {
+  for (int i = 0; i < r->n; i++)
+    if (idx[i]->kind != KX_VAR || idx[i]->var != r->var[i])
+      return false;
+  return true;
+}
+
+/* Stage s writes the row of its buffer whole. */
+static bool writes_row(KFunc *f, const KStmt *s, const Rows *r) {
   KBuf *kb = k_buf(f, s->buf);
-  if (s->kind != KS_KERNEL || s->nred || s->store_linear || kb->rank < 2 || s->nstore != kb->rank ||
-      s->nloops != kb->rank - 1)
+  int d = r->n;
+  if (s->kind != KS_KERNEL || s->nred || s->store_linear || kb->rank <= d || s->nstore != kb->rank ||
+      s->nloops != kb->rank - d || !at_row(s->store_idx, r))
     return false;
-  if (s->store_idx[0]->kind != KX_VAR || s->store_idx[0]->var != row)
-    return false;
-  for (int i = 1; i < kb->rank; i++)
-    if (s->store_idx[i]->kind != KX_VAR || s->store_idx[i]->var != s->loopvar[i - 1] ||
-        !dim_eq(s->extent[i - 1], kb->dims[i]))
+  for (int i = d; i < kb->rank; i++)
+    if (s->store_idx[i]->kind != KX_VAR || s->store_idx[i]->var != s->loopvar[i - d] ||
+        !dim_eq(s->extent[i - d], kb->dims[i]))
       return false;
   return true;
 }
 
 /* What a walk over the loads of one buffer finds or makes. */
 typedef struct Loads {
-  int buf, row; /* the buffer, the rows variable */
-  int to;       /* the scratch buffer the loads are redirected to */
+  int buf;
+  const Rows *rows;
+  int to; /* the scratch buffer the loads are redirected to */
   bool any, off_row;
 } Loads;
 
@@ -72,7 +91,7 @@ static void find_loads(const KExpr *e, Loads *L) {
     return;
   if (e->kind == KX_LOAD && e->buf == L->buf) {
     L->any = true;
-    if (e->linear || e->args[0]->kind != KX_VAR || e->args[0]->var != L->row)
+    if (e->linear || e->nargs < L->rows->n || !at_row(e->args, L->rows))
       L->off_row = true;
   }
   for (int i = 0; i < e->nargs; i++)
@@ -81,8 +100,8 @@ static void find_loads(const KExpr *e, Loads *L) {
 
 /* Loads of the stage's value, finalize and store indices (one in a store
  * index counts as off the row: only values are redirected). */
-static Loads stage_loads(const KStmt *s, int buf, int row) {
-  Loads L = {.buf = buf, .row = row};
+static Loads stage_loads(const KStmt *s, int buf, const Rows *r) {
+  Loads L = {.buf = buf, .rows = r};
   find_loads(s->value, &L);
   find_loads(s->finalize, &L);
   bool any = L.any;
@@ -94,12 +113,12 @@ static Loads stage_loads(const KStmt *s, int buf, int row) {
   return L;
 }
 
-/* B[i, a...] read as scratch[a...] */
+/* B[i..., a...] read as scratch[a...] */
 static KExpr *to_scratch(KExpr *e, void *ctx) {
   Loads *L = ctx;
   if (e->kind != KX_LOAD || e->buf != L->buf)
     return NULL;
-  return k_load(L->to, e->dtype, e->nargs - 1, e->args + 1);
+  return k_load(L->to, e->dtype, e->nargs - L->rows->n, e->args + L->rows->n);
 }
 
 static void redirect_loads(KStmt *s, Loads *L) {
@@ -129,7 +148,7 @@ static Refs list_refs(const KList *l, int b) {
 }
 
 /* Buffer b is one of f's own (allocated once, not a result) that nothing
- * outside row kernel r reads or writes. */
+ * outside row kernel r (its innermost loop) reads or writes. */
 static bool private_to(KFunc *f, const KStmt *r, int b) {
   for (int i = 0; i < f->nresults; i++)
     if (f->results[i] == b)
@@ -139,17 +158,18 @@ static bool private_to(KFunc *f, const KStmt *r, int b) {
 }
 
 /* Rule 1 for buffer b in row kernel r: returns whether it applied. */
-static bool scratch_row(const Target *t, KFunc *f, KStmt *r, int b) {
-  KList *body = &r->body;
+static bool scratch_row(const Target *t, KFunc *f, const Rows *r, int b) {
+  KList *body = &r->loop->body;
   KBuf *kb = k_buf(f, b);
-  if (kb->kind != KB_TEMP || kb->rank < 2)
+  int d = r->n;
+  if (kb->kind != KB_TEMP || kb->rank <= d)
     return false;
   int64_t one = 1, c;
-  for (int i = 1; i < kb->rank; i++)
+  for (int i = d; i < kb->rank; i++)
     one *= dim_is_const(kb->dims[i], &c) ? c : 2;
   if (one == 1) /* a row of one element (a per-row statistic) is in L1 as it is */
     return false;
-  bool priv = private_to(f, r, b);
+  bool priv = private_to(f, r->loop, b);
   /* from the first write to the last write (the last access of a private buffer) */
   int first = -1, last = -1;
   for (int i = 0; i < body->n; i++) {
@@ -157,38 +177,37 @@ static bool scratch_row(const Target *t, KFunc *f, KStmt *r, int b) {
     bool writes = s->kind == KS_KERNEL && s->buf == b;
     if (first < 0 && writes)
       first = i;
-    if (first >= 0 && (writes || (priv && stage_loads(s, b, r->var).any)))
+    if (first >= 0 && (writes || (priv && stage_loads(s, b, r).any)))
       last = i;
   }
   if (first < 0 || last == first)
     return false;
   for (int i = first; i <= last; i++) {
     KStmt *s = body->v[i];
-    Loads L = stage_loads(s, b, r->var);
-    if (L.off_row || (i == first && L.any) || (s->buf == b && !writes_row(f, s, r->var)))
+    Loads L = stage_loads(s, b, r);
+    if (L.off_row || (i == first && L.any) || (s->buf == b && !writes_row(f, s, r)))
       return false;
   }
-  int sb = k_buf_new(f, kb->name ? ir_sprintf("%s.row", kb->name) : NULL, kb->dtype, kb->rank - 1, kb->dims + 1,
+  int sb = k_buf_new(f, kb->name ? ir_sprintf("%s.row", kb->name) : NULL, kb->dtype, kb->rank - d, kb->dims + d,
                      KB_SCRATCH);
-  Loads L = {.buf = b, .row = r->var, .to = sb};
+  Loads L = {.buf = b, .rows = r, .to = sb};
   for (int i = first; i <= last; i++) {
     KStmt *s = body->v[i];
     redirect_loads(s, &L);
-    if (s->buf == b && (i < last || priv)) { /* B[i, j...] = v  becomes  scratch[j...] = v */
+    if (s->buf == b && (i < last || priv)) { /* B[i..., j...] = v  becomes  scratch[j...] = v */
       s->buf = sb;
-      s->store_idx++;
-      s->nstore--;
+      s->store_idx += d;
+      s->nstore -= d;
     }
   }
-  KStmt *sc = k_stmt(KS_SCRATCH, r->loc);
+  KStmt *sc = k_stmt(KS_SCRATCH, r->loop->loc);
   sc->buf = sb;
   sc->src = b;
   sc->scratch_bytes = t->row_scratch_bytes;
   sc->nstore = kb->rank;
   sc->store_idx = ir_alloc(sizeof(KExpr *) * (size_t)kb->rank);
-  sc->store_idx[0] = k_var(r->var);
-  for (int i = 1; i < kb->rank; i++)
-    sc->store_idx[i] = k_int(0);
+  for (int i = 0; i < kb->rank; i++)
+    sc->store_idx[i] = i < d ? k_var(r->var[i]) : k_int(0);
   k_push(body, sc); /* then moved to the front */
   for (int i = body->n - 1; i > 0; i--)
     body->v[i] = body->v[i - 1];
@@ -205,48 +224,62 @@ static KExpr *at_least(KBuf *kb, int64_t min) {
 }
 
 /* Rule 2 for the stages of row kernel r. */
-static void stream_stores(const Target *t, KFunc *f, KStmt *r) {
-  KList *body = &r->body;
+static void stream_stores(const Target *t, KFunc *f, const Rows *r) {
+  KList *body = &r->loop->body;
   for (int i = 0; i < body->n; i++) {
     KStmt *s = body->v[i];
-    if (s->kind != KS_KERNEL || !writes_row(f, s, r->var) || s->lkind[s->nloops - 1] != KL_VECTOR ||
+    if (s->kind != KS_KERNEL || !writes_row(f, s, r) || s->lkind[s->nloops - 1] != KL_VECTOR ||
         s->lanes * ir_dtype_size(k_buf(f, s->buf)->dtype) != t->vector_bytes)
       continue;
     bool later = false; /* another stage writes or reads the buffer after s */
     for (int k = i + 1; k < body->n && !later; k++)
-      later = body->v[k]->buf == s->buf || stage_loads(body->v[k], s->buf, r->var).any;
+      later = body->v[k]->buf == s->buf || stage_loads(body->v[k], s->buf, r).any;
     if (!later)
       s->stream = at_least(k_buf(f, s->buf), t->stream_min_bytes);
   }
 }
 
-/* A top-level row kernel of stages only (no nested rows loop). */
-static bool plain_rows(const KStmt *s) {
+/* A top-level row kernel: a rows loop whose body is stages only, or a
+ * chain of rows loops, each the only statement of the one around it, down
+ * to such a body. */
+static bool row_kernel(KStmt *s, Rows *r) {
   if (s->kind != KS_FOR || !s->rows || s->device)
     return false;
-  for (int i = 0; i < s->body.n; i++)
-    if (s->body.v[i]->kind != KS_KERNEL)
+  r->n = 0;
+  for (;;) {
+    if (r->n == IR_MAX_RANK)
       return false;
-  return true;
+    r->var[r->n++] = s->var;
+    if (s->body.n == 1 && s->body.v[0]->kind == KS_FOR && s->body.v[0]->rows) {
+      s = s->body.v[0];
+      continue;
+    }
+    for (int i = 0; i < s->body.n; i++)
+      if (s->body.v[i]->kind != KS_KERNEL)
+        return false;
+    r->loop = s;
+    return true;
+  }
 }
 
 static void walk(const Target *t, KFunc *f, KList *l) {
   for (int i = 0; i < l->n; i++) {
     KStmt *s = l->v[i];
-    if (plain_rows(s)) {
+    Rows r;
+    if (row_kernel(s, &r)) {
       if (t->row_scratch_bytes > 0) { /* each buffer a stage writes, once (the body grows meanwhile) */
-        KList stages = s->body;
+        KList stages = r.loop->body;
         stages.v = ir_alloc(sizeof(KStmt *) * (size_t)(stages.n + 1));
-        memcpy(stages.v, s->body.v, sizeof(KStmt *) * (size_t)stages.n);
+        memcpy(stages.v, r.loop->body.v, sizeof(KStmt *) * (size_t)stages.n);
         bool *tried = ir_alloc((size_t)f->bufs.n + 1);
         for (int k = 0; k < stages.n; k++)
           if (!tried[stages.v[k]->buf]) {
             tried[stages.v[k]->buf] = true;
-            scratch_row(t, f, s, stages.v[k]->buf);
+            scratch_row(t, f, &r, stages.v[k]->buf);
           }
       }
       if (t->stream_min_bytes > 0)
-        stream_stores(t, f, s);
+        stream_stores(t, f, &r);
       continue;
     }
     if (s->kind == KS_FOR && !s->rows) {

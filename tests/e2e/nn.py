@@ -40,12 +40,12 @@ def softmax64(z):
     return e / e.sum(axis=1, keepdims=True)
 
 
-def softmax_grad(z, t):
+def softmax_grad(z, t, axis=1):
     """d/dz sum(softmax(z) * t) = p * (t - sum(p * t)), p = softmax(z)."""
     z, t = z.astype(F64), t.astype(F64)
-    e = np.exp(z - z.max(axis=1, keepdims=True))
-    p = e / e.sum(axis=1, keepdims=True)
-    return (p * (t - (p * t).sum(axis=1, keepdims=True))).astype(F32)
+    e = np.exp(z - z.max(axis=axis, keepdims=True))
+    p = e / e.sum(axis=axis, keepdims=True)
+    return (p * (t - (p * t).sum(axis=axis, keepdims=True))).astype(F32)
 
 
 def dropout_check(got, ns):
@@ -108,6 +108,21 @@ def build(s):
               "(z - z.mean(axis=1, keepdims=True))).mean(axis=1, keepdims=True) + 1e-5) * g",
               lambda ns: layer_norm(ns["z"], ns["g"]), tol=TOL)
     big.check("grad(sum(nn.softmax(z, axis=1) * t), z)", lambda ns: softmax_grad(ns["z"], ns["t"]), tol=TOL)
+    # rows of a rank-3 tensor (a chain of rows loops): the same scratch row
+    # and streaming stores; (4, 600, 1024) is over 8 MiB, rows of 5000 over
+    # the 16 KiB block.  The gradient in a program of its own: with the
+    # forward softmax beside it, the two share exp's buffer, which is then
+    # not the kernel's own and stays in memory.
+    shapes3 = ((4, 600, 1024), (2, 3, 5000), (3, 7, 33))
+    big3 = s.program("big_rows3", "z: f32[B, T, C]", header=["import nn"])
+    big3g = s.program("big_rows3_grad", "z: f32[B, T, C], t: f32[B, T, C]", header=["import nn"])
+    for shape in shapes3:
+        z = s.normal(shape, scale=3.0)
+        big3.run(z=z)
+        big3g.run(z=z, t=s.normal(shape))
+    big3.check("nn.softmax(z)", lambda ns: softmax(ns["z"], -1), tol=TOL)
+    big3.check("nn.log_softmax(z)", lambda ns: log_softmax(ns["z"], -1), tol=TOL)
+    big3g.check("grad(sum(nn.softmax(z) * t), z)", lambda ns: softmax_grad(ns["z"], ns["t"], -1), tol=TOL)
     big64 = s.program("big_rows64", "z: f64[N, C]", header=["import nn"])
     for n, c in ((1100, 1000), (1024, 1024), (2, 2100)):
         big64.run(z=s.normal((n, c), dtype=F64, scale=3.0))

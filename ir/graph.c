@@ -92,3 +92,24 @@ void ir_clear_marks(IrBlock *b) {
       ir_clear_marks(n->orelse);
   }
 }
+
+/* v is an integer constant `want` (a size the shape pass knows counts). */
+static bool const_int(const IrNode *v, int64_t want) {
+  int64_t c;
+  return v->has_symval && dim_is_const(v->symval, &c) && c == want;
+}
+
+bool ir_sets_one_per_row(const IrNode *n) {
+  if ((n->op != IR_INDEX_SET && n->op != IR_INDEX_ADD) || n->at.nidx != 2 || n->type.kind != TY_TENSOR)
+    return false;
+  const IrNode *x = n->args[0], *v = n->args[1];
+  const IrIndexItem *a = &n->at.idx[0], *b = &n->at.idx[1];
+  if (x->type.rank != 2 || a->kind != IDX_TENSOR || b->kind != IDX_TENSOR || v->type.rank > 1)
+    return false;
+  const IrNode *rows = n->args[a->arg], *t = n->args[b->arg];
+  Dim nrows = x->type.dims[0];
+  return rows->op == IR_ARANGE && rows->type.rank == 1 && dim_eq(rows->type.dims[0], nrows) &&
+         const_int(rows->args[0], 0) && const_int(rows->args[2], 1) && ir_dtype_is_int(t->type.dtype) &&
+         t->type.rank == 1 && dim_eq(t->type.dims[0], nrows) &&
+         (v->type.rank == 0 || dim_eq(v->type.dims[0], nrows) || dim_eq(v->type.dims[0], dim_const(1)));
+}

@@ -319,6 +319,13 @@ void ir_clear_marks(IrBlock *b); /* zero `mark` of every node and block param, n
  * matrix product reads n's operand with a transpose flag instead
  * (passes/fusion.c, passes/lower_ops.c). */
 bool ir_swaps_last_two(const IrNode *n);
+/* INDEX_SET / INDEX_ADD node n is x[arange(N), t] = v (or +=) on a matrix
+ * x of N rows, t an integer vector of N: one element per row, at column
+ * t[i] of row i (the gradient of logp[arange(N), y] in cross_entropy).  Its
+ * value at (i, j) is then an elementwise expression, which fusion inlines
+ * into its consumers (passes/fusion.c, passes/lower_index.c) instead of a
+ * copy of x and a scatter. */
+bool ir_sets_one_per_row(const IrNode *n);
 
 /* ===== print.c: the one textual form of the graph IR ===== */
 

@@ -247,7 +247,7 @@ static int weight(IrNode *n) {
     }
   case IRC_CREATION:
     return n->op == IR_FULL || n->op == IR_FULL_LIKE || n->op == IR_ARANGE || n->op == IR_EYE ? 0 : -1;
-  case IRC_INDEX: return n->op == IR_INDEX && pure_gather(n) ? 1 : -1;
+  case IRC_INDEX: return (n->op == IR_INDEX && pure_gather(n)) || ir_sets_one_per_row(n) ? 1 : -1;
   default: return -1;
   }
 }
@@ -426,27 +426,35 @@ static bool same_axes(IrNode *n, IrNode *a) {
   return !(is_elementwise(n) || n->op == IR_BROADCAST_TO) || a->type.rank == n->type.rank;
 }
 
+/* Operand i of n is the column index t of x[arange(N), t] = v: the
+ * lowering checks t's range before the row loop (lower_index.c), so t must
+ * not come from the row kernel. */
+static bool row_set_index(IrNode *n, int i) { return ir_sets_one_per_row(n) && i == n->at.idx[1].arg; }
+
 /* Walks n's operands through inlined values: does n read a member of group
  * g, and does every such path keep row r at row r (elementwise ops and
  * size-1 views of [rows, ...] values only, each operand of its reader's
  * rank where the reader broadcasts)? */
 static void reads_group(IrNode *n, int g, Group *G, bool aligned, bool *reads, bool *ok) {
+  if (shape_only(n)) /* zeros_like(x) reads no element of x */
+    return;
   for (int i = 0; i < n->nargs; i++) {
     IrNode *a = n->args[i];
     if (a->mark <= 0)
       continue;
     FNode *ai = info(a);
+    bool at_row = aligned && same_axes(n, a) && !row_set_index(n, i);
     if (a->fuse == IR_FUSE_ROW && ai->group == g + 1) {
       *reads = true;
-      *ok &= aligned && same_axes(n, a) && has_rows(&a->type, G->p, G->rows);
+      *ok &= at_row && has_rows(&a->type, G->p, G->rows);
       continue;
     }
     if (a->fuse != IR_FUSE_INLINE)
       continue;
     bool keeps = (is_elementwise(a) || a->op == IR_BROADCAST_TO || a->op == IR_UNSQUEEZE || a->op == IR_SQUEEZE ||
-                  a->op == IR_RESHAPE || a->op == IR_FLATTEN) &&
+                  a->op == IR_RESHAPE || a->op == IR_FLATTEN || ir_sets_one_per_row(a)) &&
                  has_rows(&a->type, G->p, G->rows);
-    reads_group(a, g, G, aligned && keeps && same_axes(n, a), reads, ok);
+    reads_group(a, g, G, at_row && keeps, reads, ok);
   }
 }
 

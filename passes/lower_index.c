@@ -9,7 +9,8 @@
  * through lw_at, so fusion may inline them); INDEX_SET copies x, then
  * stores v through the same plan, over the selection's shape, which the
  * plan's walk derives (so the read and the write place axes alike).  A pure gather (integer tensors only)
- * may itself be inlined into its consumers (lw_gather_at).
+ * may itself be inlined into its consumers (lw_gather_at), and so may a
+ * set of one element per row, x[arange(N), t] = v (lw_row_set_at).
  */
 #include "lower_internal.h"
 
@@ -75,7 +76,10 @@ static bool checked_before(LCtx *C, IrNode *t, KExpr *d) {
   return false;
 }
 
-static void check_gather(LCtx *C, IrNode *n, IrNode *t, int ax, KExpr *d) {
+/* independent: t reads nothing that a row kernel being built computes
+ * (fusion keeps the index of a set of one element per row out of it), so
+ * even an inlined t can be checked before the row loop. */
+static void check_gather(LCtx *C, IrNode *n, IrNode *t, int ax, KExpr *d, bool independent) {
   /* arange(n) on an axis of size n (logp[arange(N), y]) is in range */
   IrNode *x = n->args[0];
   if (t->op == IR_ARANGE && t->type.rank == 1 && dim_eq(t->type.dims[0], x->type.dims[ax]) &&
@@ -89,7 +93,7 @@ static void check_gather(LCtx *C, IrNode *n, IrNode *t, int ax, KExpr *d) {
   KList *out = C->out, *allocs = C->allocs;
   int nrow = C->nrow;
   LVal *tv = lw_val(C, t);
-  bool before = allocs && (tv->scalar || !(tv->deferred || tv->pending || t->fuse == IR_FUSE_ROW));
+  bool before = allocs && (tv->scalar || !((tv->deferred && !independent) || tv->pending || t->fuse == IR_FUSE_ROW));
   if (before)
     C->out = allocs, C->allocs = NULL, C->nrow = 0;
   int bad = lw_reduce_elements(C, n, t, "bad_index", DT_I64, IR_MAX, out_of_range, d);
@@ -283,7 +287,7 @@ static bool make_plan(LCtx *C, IrNode *n, IrNode *x, IrType *res, KExpr **v, Pla
       }
       KExpr *d = k_dim(x->type.dims[ax]);
       KExpr *raw = k_cast(lw_at(C, t, ti), DT_I64);
-      check_gather(C, n, t, ax, d);
+      check_gather(C, n, t, ax, d, false);
       p->xi[ax++] = wrap(raw, d);
       break;
     }
@@ -334,12 +338,35 @@ KExpr *lw_gather_at(LCtx *C, IrNode *n, KExpr **idx) {
   return lw_at(C, n->args[0], p.xi);
 }
 
+/* x[arange(N), t] = v (or +=), ir_sets_one_per_row, at (i, j):
+ * where(j == t[i], v[i], x[i, j]), or x[i, j] + v[i] there: one element
+ * per row, so no two points collide. */
+KExpr *lw_row_set_at(LCtx *C, IrNode *n, KExpr **idx) {
+  IrNode *x = n->args[0], *v = n->args[1], *t = n->args[n->at.idx[1].arg];
+  DType dt = x->type.dtype;
+  KExpr *d = k_dim(x->type.dims[1]);
+  check_gather(C, n, t, 1, d, true);
+  KExpr *col = wrap(k_cast(lw_at(C, t, idx), DT_I64), d);
+  KExpr *old = lw_at(C, x, idx), *val = lw_elem(C, v, 1, idx, dt);
+  if (n->op == IR_INDEX_ADD)
+    val = k_op2(IR_ADD, dt, old, val);
+  KExpr *w[3] = {k_op2(IR_EQ, DT_BOOL, idx[1], col), val, old};
+  return k_op(IR_WHERE, dt, 3, w);
+}
+
 /* x[...] = v: copy x, then store v (broadcast) through the plan.
  * INDEX_ADD stores old + v instead; the kernel runs its points in order,
  * so repeated indices accumulate. */
 static bool lower_index_set(LCtx *C, IrNode *n) {
   IrNode *x = n->args[0], *val = n->args[1];
   int out = lw_alloc(C, n);
+  if (ir_sets_one_per_row(n)) { /* one pass over x, no copy and scatter */
+    KExpr **vars;
+    KStmt *k = lw_map_kernel(C, out, n->loc, &vars);
+    k->value = lw_row_set_at(C, n, vars);
+    lw_emit(C, k);
+    return true;
+  }
   if (lw_val(C, x)->deferred) { /* x inlined (zeros_like(...) from autodiff): computed, not copied */
     KExpr **vars;
     KStmt *k = lw_map_kernel(C, out, n->loc, &vars);

@@ -117,6 +117,7 @@ void lw_row_reciprocals(KList *stages);
 bool lw_index(LCtx *C, IrNode *n); /* INDEX, INDEX_SET, BATCH */
 bool lw_dist(LCtx *C, IrNode *n);  /* rank, world_size, all_reduce_*, broadcast (lower_dist.c) */
 KExpr *lw_gather_at(LCtx *C, IrNode *n, KExpr **idx); /* an inlined pure gather x[t1, t2] at idx */
+KExpr *lw_row_set_at(LCtx *C, IrNode *n, KExpr **idx); /* x[arange(N), t] = v (or +=) at idx */
 
 KExpr *lw_i64op(IrOp op, KExpr *a, KExpr *b);
 

@@ -571,7 +571,7 @@ KExpr *lw_deferred(LCtx *C, IrNode *n, KExpr **idx) {
   case IRC_BINARY:
   case IRC_TERNARY: return elementwise_value(C, n, n->type.rank, idx);
   case IRC_CREATION: return creation_value(C, n, idx);
-  case IRC_INDEX: return lw_gather_at(C, n, idx);
+  case IRC_INDEX: return n->op == IR_INDEX ? lw_gather_at(C, n, idx) : lw_row_set_at(C, n, idx);
   case IRC_MOVEMENT: {
     int r = x->type.rank;
     switch (n->op) {

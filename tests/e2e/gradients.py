@@ -275,6 +275,12 @@ def build(s):
     p.run(x=s.normal((6, 5), F64), labels=np.array([0, 4, 2, 2, 1, 3], I64), t=s.normal((6, 5), F64))
     check(p, "nn.cross_entropy(x, labels)")
     check(p, "nn.cross_entropy(x * x, labels)")
+    # negative labels count from the end, as NumPy's indexing does; the
+    # one-hot gradient x[arange(N), t] += v (passes/lower_index.c) with a
+    # value that varies by row
+    check(p, "nn.cross_entropy(x, labels - 5)")
+    check(p, "sum(x[arange(6), labels] * x[arange(6), labels - 5])",
+          fd_expr="np.sum(x[np.arange(6), labels] * x[np.arange(6), labels - 5])")
     check(p, "nn.mse(tanh(x), t)")
     check(p, "sum(nn.softmax(x, axis=1) * t)")
     check(p, "sum(nn.log_softmax(x, axis=0) * t)")

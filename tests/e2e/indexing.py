@@ -63,6 +63,10 @@ def build(s):
         ("z[0] += 1.0", "setitem(x, 0, x[0] + F32(1))"),
         ("z[:, -1] *= 2.0", "setitem(x, (slice(None), -1), x[:, -1] * F32(2))"),
         ("z[row] -= val", "setitem(x, row, x[row] - val)"),
+        # one element per row (passes/lower_index.c, lw_row_set_at)
+        ("z[arange(x.shape[0]), y] = x[:, 0]", "setitem(x, (np.arange(x.shape[0]), y), x[:, 0])"),
+        ("z[arange(x.shape[0]), y - x.shape[1]] += 1.0",
+         "setitem(x, (np.arange(x.shape[0]), y - x.shape[1]), x[np.arange(x.shape[0]), y - x.shape[1]] + F32(1))"),
     )
     for i, (stmt, want) in enumerate(blocks):
         name = "set%02d" % (i + 1)

@@ -27,11 +27,14 @@ static bool varies(const KExpr *e, int v) {
 }
 
 /* The ops evaluated as vectors: one instruction each (or cpu_exp.c's f32
- * exp, inline arithmetic). */
+ * exp, inline arithmetic).  Integers only compare: the loop variable with
+ * an index (where(j == t[i], ...), a one-hot row). */
 static bool vector_op(IrOp op, DType dt) {
   switch (op) {
+  case IR_LT: case IR_LE: case IR_GT: case IR_GE: case IR_EQ: case IR_NE:
+    return ir_dtype_is_float(dt) || dt == DT_I64;
   case IR_ADD: case IR_SUB: case IR_MUL: case IR_DIV: case IR_NEG: case IR_ABS: case IR_FMIN: case IR_FMAX:
-  case IR_SQRT: case IR_LT: case IR_LE: case IR_GT: case IR_GE: case IR_EQ: case IR_NE: case IR_ISNAN:
+  case IR_SQRT: case IR_ISNAN:
     return ir_dtype_is_float(dt);
   case IR_AND: case IR_OR: case IR_NOT: return dt == DT_BOOL;
   case IR_EXP: return dt == DT_F32;
@@ -66,6 +69,7 @@ bool cg_vec_ok(Cg *g, const KExpr *e, int var) {
     return true;
   case KX_LET: return cg_vec_ok(g, e->args[0], var) && cg_vec_ok(g, e->args[1], var);
   case KX_LETVAR: return true;
+  case KX_VAR: return e->dtype == DT_I64; /* the variable itself: its `width` values */
   default: return false;
   }
 }
@@ -194,6 +198,12 @@ LLVMValueRef cg_vec_expr(Cg *g, KExpr *e, int var, LLVMValueRef base, int width,
     if (e->var < 0 || e->var >= g->f->nlets || !g->lets[e->var])
       ir_die((Loc){0}, "kernel IR: let-variable %d outside its let", e->var);
     return g->lets[e->var];
+  case KX_VAR: { /* base, base + 1, ..., base + width - 1 */
+    LLVMValueRef *steps = ir_alloc(sizeof *steps * (size_t)width);
+    for (int i = 0; i < width; i++)
+      steps[i] = cg_i64(g, i);
+    return LLVMBuildAdd(B, cg_vec_splat(g, base, width), LLVMConstVector(steps, (unsigned)width), "");
+  }
   default: ir_die((Loc){0}, "kernel IR: expression kind %d in a vector group (cg_vec_ok?)", (int)e->kind);
   }
 }

@@ -354,6 +354,28 @@ KExpr *lw_row_set_at(LCtx *C, IrNode *n, KExpr **idx) {
   return k_op(IR_WHERE, dt, 3, w);
 }
 
+/* The value broadcasts to the selection, whose lengths the run time gives
+ * (a slice's bounds): NumPy's "could not broadcast".  The shape pass
+ * assumed they agree, but where its lengths are assumptions (a slice of
+ * constant bounds on a symbolic dim, docs/shapes.md) nothing else checks
+ * the gradient of x[1::-1], whose forward slice may be dead code. */
+static void check_value_fits(LCtx *C, IrNode *n, IrNode *val, const IrType *region) {
+  char shape[128];
+  ir_type_format(&val->type, shape, sizeof shape);
+  for (int j = 0; j < val->type.rank && j < region->rank; j++) {
+    Dim dv = val->type.dims[val->type.rank - 1 - j], dr = region->dims[region->rank - 1 - j];
+    int64_t c;
+    if ((dim_is_const(dv, &c) && c == 1) || dim_eq(dv, dr))
+      continue;
+    KExpr *values[2] = {k_dim(dr), k_dim(dv)};
+    lw_check_values(C, k_op2(IR_EQ, DT_BOOL, values[0], values[1]), n->loc,
+                    ir_sprintf("could not broadcast a value of %s into the selection: its axis %d has %%lld elements, "
+                               "the value %%lld",
+                               shape, region->rank - 1 - j),
+                    2, values);
+  }
+}
+
 /* x[...] = v: copy x, then store v (broadcast) through the plan.
  * INDEX_ADD stores old + v instead; the kernel runs its points in order,
  * so repeated indices accumulate. */
@@ -393,6 +415,7 @@ static bool lower_index_set(LCtx *C, IrNode *n) {
     return false;
   for (int d = 0; d < region.rank; d++)
     k->extent[d] = region.dims[d];
+  check_value_fits(C, n, val, &region);
   k->value = lw_elem(C, val, region.rank, v, x->type.dtype);
   if (n->op == IR_INDEX_ADD)
     k->value = k_op2(IR_ADD, x->type.dtype, k_load(out, x->type.dtype, xr, p.xi), k->value);

@@ -722,7 +722,14 @@ class Gen:
             elif op == "mean":
                 e = Node("red", {"op": self.choice(["mean", "sum", "logsumexp"]), "axis": 0, "keepdims": self.rnd.random() < 0.5}, [e])
             elif op == "slice":
-                e = Node("index", {"items": [("slice", self.choice([None, 1]), None, self.choice([None, -1]))]}, [e])
+                start, step = self.choice([None, 1]), self.choice([None, -1])
+                if start == 1 and step == -1 and any(v.a.ndim == 0 or v.a.shape[0] < 2
+                                                     for v in (self.interp.ev(e, env) for env in self.envs)):
+                    # x[1::-1] of a symbolic dim has 2 rows to tensorc, assuming the
+                    # dim has 2 (docs/shapes.md: "assumed"); NumPy gives 1 for a dim of
+                    # 1 (a0[1:][1::-1] with N = 2, seed 1135945)
+                    start = None
+                e = Node("index", {"items": [("slice", start, None, step)]}, [e])
             elif op == "T":
                 e = Node("T", {}, [e])
             else:

@@ -192,8 +192,12 @@ static KExpr *via_f64(IrOp op, KExpr *x, DType dt) {
   return k_cast(op1(op, DT_F64, k_cast(x, DT_F64)), dt);
 }
 
+/* e is the constant v: through casts to a float type from a float or an
+ * integer, which keep the values compared here, but not through one to
+ * bool or to an integer (pow(x, f32(bool(0.5))) is x ** 1, not sqrt(x):
+ * differential seed 1141879). */
 static bool is_const(const KExpr *e, double v) {
-  while (e->kind == KX_CAST)
+  while (e->kind == KX_CAST && ir_dtype_is_float(e->dtype) && e->args[0]->dtype != DT_BOOL)
     e = e->args[0];
   return e->kind == KX_CONST && (ir_dtype_is_float(e->dtype) ? e->fval == v : (double)e->ival == v);
 }

@@ -99,6 +99,10 @@ static bool const_int(const IrNode *v, int64_t want) {
   return v->has_symval && dim_is_const(v->symval, &c) && c == want;
 }
 
+bool ir_is_iota(const IrNode *t) {
+  return t->op == IR_ARANGE && t->type.rank == 1 && const_int(t->args[0], 0) && const_int(t->args[2], 1);
+}
+
 bool ir_sets_one_per_row(const IrNode *n) {
   if ((n->op != IR_INDEX_SET && n->op != IR_INDEX_ADD) || n->at.nidx != 2 || n->type.kind != TY_TENSOR)
     return false;
@@ -108,8 +112,7 @@ bool ir_sets_one_per_row(const IrNode *n) {
     return false;
   const IrNode *rows = n->args[a->arg], *t = n->args[b->arg];
   Dim nrows = x->type.dims[0];
-  return rows->op == IR_ARANGE && rows->type.rank == 1 && dim_eq(rows->type.dims[0], nrows) &&
-         const_int(rows->args[0], 0) && const_int(rows->args[2], 1) && ir_dtype_is_int(t->type.dtype) &&
+  return ir_is_iota(rows) && dim_eq(rows->type.dims[0], nrows) && ir_dtype_is_int(t->type.dtype) &&
          t->type.rank == 1 && dim_eq(t->type.dims[0], nrows) &&
          (v->type.rank == 0 || dim_eq(v->type.dims[0], nrows) || dim_eq(v->type.dims[0], dim_const(1)));
 }

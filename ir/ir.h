@@ -326,6 +326,9 @@ bool ir_swaps_last_two(const IrNode *n);
  * into its consumers (passes/fusion.c, passes/lower_index.c) instead of a
  * copy of x and a scatter. */
 bool ir_sets_one_per_row(const IrNode *n);
+/* t is arange(0, n, 1) with n its own length: 0, 1, ..., n-1 (a rank-1
+ * integer index that is in range of any axis of that length). */
+bool ir_is_iota(const IrNode *t);
 
 /* ===== print.c: the one textual form of the graph IR ===== */
 

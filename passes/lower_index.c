@@ -37,15 +37,6 @@ static const char *axis_error(int ax) {
   return ir_sprintf("index %%lld is out of bounds for axis %d with size %%lld", ax);
 }
 
-/* A gather's indices out of range are an error, not clamped: a kernel
- * finds the largest index out of range of axis `ax` (size d) of x, or
- * INT64_MIN (max's identity) when there is none, and a check before the
- * gather reports it. */
-static bool is_const_int(IrNode *v, int64_t want) {
-  int64_t c;
-  return v->has_symval && dim_is_const(v->symval, &c) && c == want;
-}
-
 /* An index element out of range of the axis (arg: its length d), else
  * INT64_MIN: the max over a gather's index is the first bad one found. */
 static KExpr *out_of_range(KExpr *elem, const void *d) {
@@ -76,14 +67,16 @@ static bool checked_before(LCtx *C, IrNode *t, KExpr *d) {
   return false;
 }
 
-/* independent: t reads nothing that a row kernel being built computes
- * (fusion keeps the index of a set of one element per row out of it), so
- * even an inlined t can be checked before the row loop. */
+/* A gather's indices out of range are an error, not clamped: a kernel
+ * finds the largest index out of range of axis `ax` (size d) of x, or
+ * INT64_MIN (max's identity) when there is none, and a check before the
+ * gather reports it.  independent: t reads nothing that a row kernel being
+ * built computes (fusion keeps the index of a set of one element per row
+ * out of it), so even an inlined t can be checked before the row loop. */
 static void check_gather(LCtx *C, IrNode *n, IrNode *t, int ax, KExpr *d, bool independent) {
   /* arange(n) on an axis of size n (logp[arange(N), y]) is in range */
   IrNode *x = n->args[0];
-  if (t->op == IR_ARANGE && t->type.rank == 1 && dim_eq(t->type.dims[0], x->type.dims[ax]) &&
-      is_const_int(t->args[0], 0) && is_const_int(t->args[2], 1))
+  if (ir_is_iota(t) && dim_eq(t->type.dims[0], x->type.dims[ax]))
     return;
   if (checked_before(C, t, d))
     return;
@@ -369,8 +362,8 @@ static void check_value_fits(LCtx *C, IrNode *n, IrNode *val, const IrType *regi
       continue;
     KExpr *values[2] = {k_dim(dr), k_dim(dv)};
     lw_check_values(C, k_op2(IR_EQ, DT_BOOL, values[0], values[1]), n->loc,
-                    ir_sprintf("could not broadcast a value of %s into the selection: its axis %d has %%lld elements, "
-                               "the value %%lld",
+                    ir_sprintf("could not broadcast a value of %s into the selection: axis %d has size %%lld "
+                               "there, %%lld in the value",
                                shape, region->rank - 1 - j),
                     2, values);
   }
@@ -447,7 +440,7 @@ static bool lower_batch(LCtx *C, IrNode *n) {
   KExpr *pi[1] = {lw_i64op(IR_ADD, start, v[0])};
   /* in order (shuffle=False: arange(n)), row r of the batch is row start + r
    * of x: a contiguous copy that vectorises, not a gather through perm */
-  bool in_order = perm->op == IR_ARANGE && is_const_int(perm->args[0], 0) && is_const_int(perm->args[2], 1);
+  bool in_order = ir_is_iota(perm);
   KExpr *row = in_order ? pi[0] : k_cast(k_load(lw_buffer(C, perm), perm->type.dtype, 1, pi), DT_I64);
   KExpr *xi[IR_MAX_RANK];
   xi[0] = row;

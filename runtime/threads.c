@@ -64,8 +64,8 @@ struct rt_pool {
   int nworkers;        /* started; worker w owns chunk w+1 */
   uint64_t generation; /* bumped for every loop */
   bool open;           /* the current loop still takes workers */
-  int active;          /* workers inside the current loop */
-  _Atomic int spinning_active; /* mirror of `active` the caller spins on */
+  _Atomic int active;  /* workers inside the current loop (changed under mu;
+                          the caller also spins on it) */
   bool quit;
   pid_t pid; /* the process that made the pool */
   /* the current loop */
@@ -119,13 +119,11 @@ static void *worker_main(void *arg) {
      * chunk) or that this loop does not use sleeps again. */
     if (!p->open || w.index + 1 >= p->nchunks)
       continue;
-    p->active++;
-    atomic_store(&p->spinning_active, p->active);
+    atomic_fetch_add(&p->active, 1);
     pthread_mutex_unlock(&p->mu);
     take_part(p, w.index + 1);
     pthread_mutex_lock(&p->mu);
-    atomic_store(&p->spinning_active, --p->active);
-    if (p->active == 0)
+    if (atomic_fetch_sub(&p->active, 1) == 1)
       pthread_cond_signal(&p->done);
   }
   pthread_mutex_unlock(&p->mu);
@@ -197,7 +195,7 @@ static int64_t now_ns(void) {
 /* Until no worker runs a block or SPIN_NS have passed. */
 static void spin_for_workers(rt_pool *p) {
   int64_t deadline = now_ns() + SPIN_NS;
-  while (atomic_load(&p->spinning_active) > 0 && now_ns() < deadline) {
+  while (atomic_load(&p->active) > 0 && now_ns() < deadline) {
 #if defined(__x86_64__) || defined(__i386__)
     __builtin_ia32_pause();
 #endif
@@ -251,7 +249,7 @@ int tcrt_parallel_for(tc_ctx *ctx, int64_t n, void (*body)(void *env, int64_t be
   spin_for_workers(p);
   pthread_mutex_lock(&p->mu);
   p->open = false;
-  while (p->active > 0)
+  while (atomic_load(&p->active) > 0)
     pthread_cond_wait(&p->done, &p->mu);
   pthread_mutex_unlock(&p->mu);
   return TC_OK;

@@ -123,11 +123,11 @@ class Runner:
             f = self.run(d, cwd, flags, G.run_args(prog, r))
             if f:
                 return f
-            for j, (dt, normal, exact, is_grad) in enumerate(exp):
+            for j, e in enumerate(exp):
                 path = os.path.join(cwd, "o%d.npy" % j)
                 if not os.path.exists(path):
                     return Failure("run", flags, "run%d did not save o%d.npy" % (r, j), "missing")
-                msg = compare(np.load(path), dt, normal[r], exact[r], is_grad)
+                msg = compare(np.load(path), e, r)
                 if msg:
                     kind = msg.split(":")[0]
                     name = prog.outputs[j] if j < len(prog.outputs) else "o%d" % j  # --check has no names
@@ -135,7 +135,9 @@ class Runner:
         return None
 
 
-def compare(got, dt, normal, exact, is_grad):
+def compare(got, exp, r):
+    """None if got (run r's output) matches exp (a gen_program.Expected), else what differs."""
+    dt, normal, exact = exp.dt, exp.normal[r], exp.exact[r]
     want = np.dtype(L.NPDT[dt])
     if got.dtype != want:
         return "dtype: %s, expected %s" % (got.dtype, want)
@@ -147,11 +149,11 @@ def compare(got, dt, normal, exact, is_grad):
         bad = g != e
         tol = None
     else:
-        if is_grad:
+        if exp.is_grad:
             rtol = 1e-3 if dt == "f32" else 1e-5
             tol = rtol * (np.abs(e) + max(1.0, float(np.max(np.abs(e))) if e.size else 1.0))
         else:
-            tol = L.tolerance(dt, normal, exact)
+            tol = L.tolerance(dt, normal, exact, exp.rounded)
         bad = ~(np.abs(g - e) <= tol)
     if not np.any(bad):
         return None
@@ -315,8 +317,9 @@ def found_test(prog, failure, seed):
             "outputs": []}
     for name, dt, shape in prog.inputs:
         data["inputs"].append([name, dt, [np.asarray(run[name]).tolist() for run in prog.runs]])
-    for dt, normal, exact, is_grad in exp:
-        data["outputs"].append([dt, is_grad, [np.asarray(x).tolist() for x in normal], [np.asarray(x).tolist() for x in exact]])
+    for e in exp:
+        data["outputs"].append([e.dt, e.is_grad, [np.asarray(x).tolist() for x in e.normal],
+                                [np.asarray(x).tolist() for x in e.exact], e.rounded])
     blob = base64.b64encode(zlib.compress(json.dumps(data).encode())).decode()
     lines = ["# RUN: %python %S/../difftest.py --check %s --tensorc tensorc --work %t",
              "# XFAIL: *",
@@ -336,8 +339,10 @@ def check_file(a):
     prog.inputs = [(n, dt, list(np.shape(vals[0]))) for n, dt, vals in data["inputs"]]
     nruns = len(data["inputs"][0][2]) if data["inputs"] else 1
     prog.runs = [{n: np.asarray(vals[r], L.NPDT[dt]) for n, dt, vals in data["inputs"]} for r in range(nruns)]
-    exp = [(dt, [np.asarray(x, L.NPDT[dt]) for x in normal], [np.asarray(x, np.float64) for x in exact], is_grad)
-           for dt, is_grad, normal, exact in data["outputs"]]
+    # tests found before the "rounded" flag have four fields: not rounded
+    exp = [G.Expected(dt, [np.asarray(x, L.NPDT[dt]) for x in normal], [np.asarray(x, np.float64) for x in exact],
+                      is_grad, bool(rounded and rounded[0]))
+           for dt, is_grad, normal, exact, *rounded in data["outputs"]]
     shutil.rmtree(a.work, ignore_errors=True)
     os.makedirs(a.work)
     shutil.copy(a.check, os.path.join(a.work, "prog.tc"))

@@ -30,6 +30,7 @@ exact in f32 (being fixed by others).  --known-bugs lets the generator
 make long f32 sums and non-dyadic float literals again.
 """
 import argparse
+import collections
 import os
 import random
 import sys
@@ -83,7 +84,7 @@ def envs_of(prog, interp):
     for r, values in enumerate(prog.runs):
         env = {"@" + s: vals[r] for s, vals in prog.syms.items()}
         for name, dt, shape in prog.inputs:
-            env[name] = interp.mk(np.asarray(values[name]), dt)
+            env[name] = interp.mk(np.asarray(values[name]), dt, rounded=False)  # an input is exact
         envs.append(env)
     return envs
 
@@ -207,16 +208,23 @@ def evaluate(prog, exact=False, known_bugs=True):
     return envs
 
 
+# One output's expected values: its dtype, its value per run in the
+# program's dtypes and in f64 (fuzzlang's two modes), whether it depends on a
+# gradient (compared with the gradients' tolerance) and whether it was
+# rounded to f32 on some run (fuzzlang.tolerance).
+Expected = collections.namedtuple("Expected", "dt normal exact is_grad rounded")
+
+
 def expected(prog):
-    """[(dt, [normal per run], [exact per run], is_grad)] per output."""
+    """An Expected per output."""
     normal, exact = evaluate(prog), evaluate(prog, exact=True)
     grads = {s[1] for s in prog.stmts if s[0] == "grad"}
     deps = normal[0]["@deps"]
     out = []
     for o in prog.outputs:
-        dt = normal[0][o].dt
-        from_grad = bool(({o} | deps.get(o, set())) & grads)  # compared with the gradients' tolerance
-        out.append((dt, [e[o].a for e in normal], [e[o].a for e in exact], from_grad))
+        from_grad = bool(({o} | deps.get(o, set())) & grads)
+        out.append(Expected(normal[0][o].dt, [e[o].a for e in normal], [e[o].a for e in exact], from_grad,
+                            any(e[o].rounded for e in normal)))
     return out
 
 
@@ -294,8 +302,8 @@ def write(prog, d):
         for name, dt, shape in prog.inputs:
             if shape:
                 np.save(os.path.join(rd, name + ".npy"), np.asarray(values[name], L.NPDT[dt]))
-        for j, (dt, normal, exact, is_grad) in enumerate(exp):
-            np.save(os.path.join(rd, "expected_o%d.npy" % j), normal[r])
+        for j, e in enumerate(exp):
+            np.save(os.path.join(rd, "expected_o%d.npy" % j), e.normal[r])
     return exp
 
 

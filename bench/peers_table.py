@@ -72,6 +72,12 @@ def table(R, fmt_t):
              "(f) and (g) include the Python loop over the batches for every Python side. "
              "(h): tensorc's is `tensorc -O2 -c bench/tc/mlp.tc` (wall); the peers' is their first call less "
              "a steady one (tracing and compiling, both batch shapes, Inductor's disk cache empty).")
+    tc, c = med("d.tensorc"), med("d.c_read")
+    if tc and c:
+        L.append("")
+        L.append("(d)'s bound: the same row sums in plain C (bench/c/rowsum.c: one thread a core, four vector "
+                 "accumulators a row, nothing but one read of the matrix), called alternately with tensorc's in "
+                 "one process: %s; tensorc ÷ that: %.2f." % (fmt_t(c), tc / c))
     comp = []
     for side, name in (("compile", "torch.compile"), ("jax", "jax.jit")):
         got = [(NAMES.get(k[len("h.%s." % side):], k), res[k]["median"]) for k in res

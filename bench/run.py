@@ -369,6 +369,9 @@ def report(R):
         m["kernel"], m["commit"], R["build_type"], "`--quick`" if R["quick"] else "full run"))
     P("")
     P("- SIMD: %s; C compiler for harnesses and STREAM: %s, `-O3 -march=native`." % (m["simd"], m["cc"]))
+    if R.get("rounds", 1) > 1:
+        P("- %d rounds: STREAM, tensorc, NumPy and each peer ran once a round, one after the other; a figure is "
+          "the median of its rounds' medians (the minimum: the smallest of all)." % R["rounds"])
     # the core once: OpenBLAS's config string already says "core SkylakeX"
     blas, core = info.get("openblas", "?"), info.get("openblas.core")
     P("- tensorc's BLAS (`tcrt_blas_info`; chosen by `-DTENSORC_BLAS`, cmake/blas.cmake): %s%s%s." % (
@@ -558,6 +561,47 @@ def update_doc(table):
 
 
 # ------------------------------------------------------------------ main
+def run_round(args, R, built, reps, scale, top, res, info):
+    """One round: STREAM, tensorc's harnesses, NumPy, the peers (into res)."""
+    # 1. bandwidth
+    run_logged("stream", [built["stream"], str(reps(20))], res, info)
+    # 2. tensorc, OpenBLAS direct
+    for key, name, base in HARNESSES:
+        if key in built:
+            cmd = [built[key], str(reps(base))]
+            if key == "e":
+                cmd.append(str(top))
+            run_logged("tensorc " + name, cmd, res, info)
+    # 3. NumPy, PyTorch
+    py_only = "".join(k for k in args.only if k in "abcdefg")
+    pyargs = ["--reps-scale", str(scale), "--top", str(top), "--only", py_only or "-"]
+    if R["numpy"] and py_only:
+        run_logged("numpy", [R["numpy"]["path"], os.path.join(BENCH, "pybench.py"), "numpy"] + pyargs, res, info)
+    for o in R["numpy_other"]:
+        if "e" in args.only:
+            r2 = {}
+            run_logged("numpy (other BLAS)", [o["path"], os.path.join(BENCH, "pybench.py"), "numpy", "--reps-scale",
+                                              str(scale), "--top", str(top), "--only", "e"], r2, {})
+            res.update({k.replace("e.numpy.", "e.numpy2."): v for k, v in r2.items()})
+    # 4. the peers, one process each (a busy 2-core machine makes PyTorch's
+    # eager epoch take minutes: hence the long timeout)
+    if R["peers"] and py_only:
+        for side, name in (("torch", "PyTorch eager"), ("compile", "torch.compile"), ("jax", "JAX")):
+            run_logged(name, [R["peers"]["path"], os.path.join(BENCH, "pybench.py"), side] + pyargs, res, info,
+                       timeout=2400)
+
+
+def merge_rounds(rounds):
+    """One result per key from the rounds': the median of the rounds'
+    medians, the smallest minimum, and each round's median."""
+    out = {}
+    for key in sorted({k for r in rounds for k in r}):
+        got = [r[key] for r in rounds if key in r]
+        out[key] = {"median": statistics.median(g["median"] for g in got), "min": min(g["min"] for g in got),
+                    "reps": sum(g["reps"] for g in got), "rounds": [g["median"] for g in got]}
+    return out
+
+
 def main():
     ap = argparse.ArgumentParser(description="tensorc's benchmark suite (see bench/README.md)")
     ap.add_argument("--quick", action="store_true", help="a fast smoke run: few repetitions, sgemm at 1024 only")
@@ -572,6 +616,8 @@ def main():
                     "the one bench/peers.sh made")
     ap.add_argument("--peers-skipped", help="why the peers are not run (bench/run.sh says)")
     ap.add_argument("--only", default="abcdefgh", help="workloads to run, e.g. 'a,e,h' (default all)")
+    ap.add_argument("--rounds", type=int, default=1, help="run every side this many times, alternately; "
+                    "a figure is the median of its rounds' medians (default 1)")
     ap.add_argument("--update-doc", action="store_true", help="rewrite the table in docs/performance.md")
     ap.add_argument("--json", help="also write the raw results here")
     ap.add_argument("--from-json", help="only print (and with --update-doc, write) the table of a results.json")
@@ -634,32 +680,17 @@ def main():
         R["peers"] = {"path": args.peers_python}
         parse(sh([args.peers_python, os.path.join(BENCH, "pybench.py"), "info"]), {}, R["peers"])
 
-    # 1. bandwidth
-    run_logged("stream", [built["stream"], str(reps(20))], res, info)
-    # 2. tensorc, OpenBLAS direct
-    for key, name, base in HARNESSES:
-        if key in built:
-            cmd = [built[key], str(reps(base))]
-            if key == "e":
-                cmd.append(str(top))
-            run_logged("tensorc " + name, cmd, res, info)
-    # 3. NumPy, PyTorch
-    py_only = "".join(k for k in args.only if k in "abcdefg")
-    pyargs = ["--reps-scale", str(scale), "--top", str(top), "--only", py_only or "-"]
-    if R["numpy"] and py_only:
-        run_logged("numpy", [R["numpy"]["path"], os.path.join(BENCH, "pybench.py"), "numpy"] + pyargs, res, info)
-    for o in R["numpy_other"]:
-        if "e" in args.only:
-            r2 = {}
-            run_logged("numpy (other BLAS)", [o["path"], os.path.join(BENCH, "pybench.py"), "numpy", "--reps-scale",
-                                              str(scale), "--top", str(top), "--only", "e"], r2, {})
-            res.update({k.replace("e.numpy.", "e.numpy2."): v for k, v in r2.items()})
-    # 4. the peers, one process each (a busy 2-core machine makes PyTorch's
-    # eager epoch take minutes: hence the long timeout)
-    if R["peers"] and py_only:
-        for side, name in (("torch", "PyTorch eager"), ("compile", "torch.compile"), ("jax", "JAX")):
-            run_logged(name, [R["peers"]["path"], os.path.join(BENCH, "pybench.py"), side] + pyargs, res, info,
-                       timeout=2400)
+    # 1-4 run `--rounds` times, one side after the other in each round, so
+    # that every side meets the machine's good and bad seconds alike (on a
+    # shared host the memory bandwidth changes from one second to the next)
+    rounds = []
+    for k in range(args.rounds):
+        if args.rounds > 1:
+            log("round %d of %d" % (k + 1, args.rounds))
+        rounds.append({})
+        run_round(args, R, built, reps, scale, top, rounds[-1], info)
+    res.update(merge_rounds(rounds))
+    R["rounds"] = args.rounds
     # 5. compile times
     if "h" in args.only:
         R["compile_reps"] = 1 if args.quick else 3

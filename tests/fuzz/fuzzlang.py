@@ -519,8 +519,9 @@ class Interp:
                 raise Invalid("argmax of bool")
             dt = "i64"
             if is_float(x.dt):
-                s = np.sort(xa if axis is None else np.moveaxis(xa, axis, -1), axis=-1)
-                s = s.reshape(-1) if axis is None else s
+                # axis None: over every element (flattened before sorting:
+                # sorting the rows alone missed ties across rows, seed 1206166)
+                s = np.sort(xa.reshape(-1) if axis is None else np.moveaxis(xa, axis, -1), axis=-1)
                 if s.shape[-1] > 1:
                     gap = s[..., -1] - s[..., -2] if op == "argmax" else s[..., 1] - s[..., 0]
                     require(gap > MARGIN * (1 + np.abs(s[..., -1] if op == "argmax" else s[..., 0])), "near tie")

@@ -71,6 +71,12 @@ bool pass_empty_guard(struct KModule *m);
  * which kernels run on the GPU.  Requires: lower.  Preserves: the rest. */
 bool pass_schedule(struct KModule *m);
 
+/* exp_once.c - in a row kernel, exp(x - lse) after a logsumexp stage
+ * becomes the logsumexp's exp(x - max), kept in the output row, times
+ * exp(max - lse) (CPU).  Requires: schedule; before row_scratch.
+ * Preserves: every value (to rounding); adds a stage. */
+bool pass_exp_once(struct KModule *m);
+
 /* row_scratch.c - a row kernel's intermediate row in a per-thread scratch
  * row, its last stores non-temporal where the buffer is large (CPU).
  * Requires: schedule.  Preserves: every value; adds KS_SCRATCH statements,

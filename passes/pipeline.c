@@ -24,6 +24,8 @@ const PassInfo pass_pipeline[] = {
      "a loop nest that may be empty runs its outermost loop over 0 when an inner extent is 0", NULL},
     {"schedule", PASS_KERNEL, NULL, pass_schedule,
      "how each loop runs on the target: serial, parallel, vector, gpu_grid/gpu_block/gpu_thread", NULL},
+    {"exp_once", PASS_KERNEL, NULL, pass_exp_once,
+     "a row kernel's exp(x - logsumexp) from the exp(x - max) its logsumexp computed (the CPU only)", NULL},
     {"row_scratch", PASS_KERNEL, NULL, pass_row_scratch,
      "a row kernel's rows in per-thread scratch, written to memory once (streaming stores where large; the CPU only)",
      NULL},

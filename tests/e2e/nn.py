@@ -48,6 +48,29 @@ def softmax_grad(z, t, axis=1):
     return (p * (t - (p * t).sum(axis=axis, keepdims=True))).astype(F32)
 
 
+def cross_entropy_grad(z, y):
+    """d/dz mean(-log_softmax(z)[i, y[i]]) = (softmax(z) - onehot(y)) / N."""
+    z = z.astype(F64)
+    e = np.exp(z - z.max(axis=1, keepdims=True))
+    p = e / e.sum(axis=1, keepdims=True)
+    p[np.arange(len(y)), y] -= 1
+    return p / len(y)
+
+
+def descend(z, y, steps=3, lr=50.0):
+    x = z.astype(F64)
+    for _ in range(steps):
+        x = x - lr * cross_entropy_grad(x, y)
+    return x
+
+
+def log_softmax_grad(z, t):
+    """d/dz sum(log_softmax(z) * t) = t - softmax(z) * sum(t)."""
+    z, t = z.astype(F64), t.astype(F64)
+    e = np.exp(z - z.max(axis=1, keepdims=True))
+    return t - e / e.sum(axis=1, keepdims=True) * t.sum(axis=1, keepdims=True)
+
+
 def dropout_check(got, ns):
     """Each value is either dropped (0) or kept and scaled by 1 / (1 - p)."""
     x = ns["x"]
@@ -108,6 +131,27 @@ def build(s):
               "(z - z.mean(axis=1, keepdims=True))).mean(axis=1, keepdims=True) + 1e-5) * g",
               lambda ns: layer_norm(ns["z"], ns["g"]), tol=TOL)
     big.check("grad(sum(nn.softmax(z, axis=1) * t), z)", lambda ns: softmax_grad(ns["z"], ns["t"]), tol=TOL)
+    # passes/exp_once.c: the backward of log_softmax and cross-entropy
+    # takes exp(z - lse) from the exp(z - max) of the forward's logsumexp,
+    # kept in the scratch row (the output's row for rows over 16 KiB); the
+    # output stored non-temporally at 8 MiB.  f64 too.
+    # descend: a loop's carried value, its new block allocated in the loop
+    # body right before the kernel that reads the old one
+    ce = s.program("big_ce", "z: f32[N, C], y: i64[N], t: f32[N, C]", header=[
+        "import nn", "def descend(x, y):", "    for i in range(3):",
+        "        x = x - 50.0 * grad(nn.cross_entropy(x, y), x)", "    return x"])
+    ce64 = s.program("big_ce64", "z: f64[N, C], y: i64[N]", header=["import nn"])
+    for n, c in ((2048, 1024), (3, 5000), (5, 77)):
+        # t: a distribution over the row (a soft target), as a user's; a row of
+        # normal values sums to ~sqrt(C), and t - p * sum(t) then cancels
+        # more than f32's tolerance allows, before this pass as after
+        ce.run(z=s.normal((n, c), scale=3.0), y=s.ints(0, c, (n,)), t=F32(np.abs(s.normal((n, c))) / c))
+        ce64.run(z=s.normal((n, c), dtype=F64, scale=3.0), y=s.ints(0, c, (n,)))
+    ce.check("grad(nn.cross_entropy(z, y), z)", lambda ns: F32(cross_entropy_grad(ns["z"], ns["y"])), tol=TOL)
+    ce.check("grad(sum(nn.log_softmax(z) * t), z)", lambda ns: F32(log_softmax_grad(ns["z"], ns["t"])), tol=TOL)
+    ce.check("exp(nn.log_softmax(z))", lambda ns: softmax(ns["z"], -1), tol=TOL)
+    ce.check("descend(z, y)", lambda ns: F32(descend(ns["z"], ns["y"])), tol=TOL)
+    ce64.check("grad(nn.cross_entropy(z, y), z)", lambda ns: cross_entropy_grad(ns["z"], ns["y"]), tol=(1e-12, 1e-14))
     # rows of a rank-3 tensor (a chain of rows loops): the same scratch row
     # and streaming stores; (4, 600, 1024) is over 8 MiB, rows of 5000 over
     # the 16 KiB block.  The gradient in a program of its own: with the

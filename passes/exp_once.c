@@ -20,16 +20,17 @@
  *
  * since exp(x - lse) = exp(x - m) * exp(m - lse): one exp a row instead
  * of one an element.  S, the row's factor, is stored where the row's max
- * was (M loads it), which nothing after A reads.  Both factors are at most 1 (m is the max, lse >= m),
- * and the product is as close to exp(x - lse) as that is to the exact
- * value (lse's rounding moves both alike).  The row_scratch pass, next,
+ * was (M loads it), which nothing after A reads.  Both factors are at most
+ * 1 (m is the max, lse >= m), and the product is as close to exp(x - lse)
+ * as that is to the exact value (lse's rounding moves both alike).  The row_scratch pass, next,
  * keeps O's row in the thread's scratch row from the new stage to B, as
  * it does softmax's; the GPU's row is in global memory, where exp is the
  * cheaper of the two.
  *
- * Conditions: M loads one element, of a buffer of the exp's dtype that is
- * the kernel's own and that no stage after A reads; O is a temporary of the exp's dtype, its row one dim of A's
- * extent; no stage before B touches O, and B reads it nowhere else; V and
+ * Conditions: M loads one element, at the row, of a buffer of the exp's
+ * dtype that is the kernel's own and that no stage after A reads; O is a
+ * temporary of the exp's dtype, its row one dim of A's extent; no stage
+ * before B touches O, and B reads it nowhere else; V and
  * M read neither O nor let-variables, M not j; and no buffer the kernel
  * reads may share O's memory, since the new stage writes O's row before A
  * reads V: O is allocated right before the kernel (a new block while they
@@ -241,8 +242,12 @@ static bool exp_once(KFunc *f, const KList *l, int at, const Rows *r, const Lse 
    * which no stage after A reads any more (a new buffer would be an
    * allocation in a training loop's steady state, after memplan). */
   const KExpr *mload = only_load(A->m);
-  if (!mload || mload->linear || k_buf(f, mload->buf)->dtype != dt || !private_to(f, r->loop, mload->buf))
+  if (!mload || mload->linear || mload->nargs < d || !at_row(mload->args, r) ||
+      k_buf(f, mload->buf)->dtype != dt || !private_to(f, r->loop, mload->buf))
     return false;
+  for (int i = d; i < mload->nargs; i++)
+    if (mload->args[i]->kind != KX_CONST) /* the row's own element: each row writes its factor there */
+      return false;
   int sb = mload->buf;
   Match mt = {.a = A, .v = k_expr_map(A->v, var_to, ft),
               .with = k_op2(IR_MUL, dt, k_load(o, dt, d + 1, idx), k_load(sb, dt, mload->nargs, mload->args))};

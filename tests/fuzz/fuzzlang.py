@@ -32,6 +32,7 @@ DT_OF_NP = {np.dtype(v): k for k, v in NPDT.items()}
 
 MAX_FLOAT = 1e4      # larger float values are rejected (well inside f32)
 MAX_INT = 1 << 20    # larger integers are rejected (exact in f32, no overflow)
+MAX_RANK = 8         # tensorc's largest rank (docs/shapes.md); NumPy allows 64
 MARGIN = 1e-3        # distance from a discontinuity that float rounding may not cross
 
 
@@ -357,9 +358,12 @@ class Interp:
         kids = [self.ev(c, env) for c in n.kids]
         try:
             with np.errstate(all="ignore"):
-                return carry_rounding(getattr(self, "op_" + n.kind)(n.attrs, kids, env), kids)
+                r = carry_rounding(getattr(self, "op_" + n.kind)(n.attrs, kids, env), kids)
         except (ValueError, IndexError, TypeError, ZeroDivisionError) as e:
             raise Invalid("%s: %s" % (n.kind, e))
+        if r.a.ndim > MAX_RANK:  # docs/shapes.md: tensorc's limit (seed 1402841 made a rank-9 index)
+            raise Invalid("rank %d above tensorc's %d" % (r.a.ndim, MAX_RANK))
+        return r
 
     def binop(self, op, x, y):
         """x op y outside an expression tree (augmented assignments)."""

@@ -362,6 +362,10 @@ bool k_store_flat(KFunc *f, const KStmt *k);
 bool k_expr_invariant(const KStmt *k, const KExpr *e);
 /* Whether e reads loop variable `var` (in an index or as a value). */
 bool k_expr_reads_var(const KExpr *e, int var);
+/* Whether e loads buffer `buf` (anywhere, indices included). */
+bool k_expr_reads_buf(const KExpr *e, int buf);
+/* Whether e loads any buffer. */
+bool k_expr_has_load(const KExpr *e);
 /* Whether load e (of a kernel storing at its flat point) reads element
  * p + c at point p, c the same at every point: e's indices are k's store
  * indices, each plus a term invariant in k (a slice's start: `add(c,

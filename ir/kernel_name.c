@@ -52,15 +52,6 @@ static void top_ops(const KExpr *e, OpNames *o) {
   }
 }
 
-static bool has_load(const KExpr *e) {
-  if (e->kind == KX_LOAD)
-    return true;
-  for (int i = 0; i < e->nargs; i++)
-    if (has_load(e->args[i]))
-      return true;
-  return false;
-}
-
 /* Stage names of a fused row kernel: each stage's combine op, or its
  * value's top op. */
 static void stage_names(const KList *l, OpNames *o) {
@@ -133,6 +124,6 @@ const char *k_kernel_name(const KModule *m, const KStmt *s) {
   if (s->nred)
     return ir_sprintf("%s_%s", name, ir_op_name(s->combine));
   if (o.n == 0)
-    return ir_sprintf("%s_%s", name, has_load(s->value) ? "copy" : "fill");
+    return ir_sprintf("%s_%s", name, k_expr_has_load(s->value) ? "copy" : "fill");
   return name;
 }

@@ -167,6 +167,24 @@ bool k_expr_reads_var(const KExpr *e, int var) {
   return false;
 }
 
+bool k_expr_reads_buf(const KExpr *e, int buf) {
+  if (e->kind == KX_LOAD && e->buf == buf)
+    return true;
+  for (int i = 0; i < e->nargs; i++)
+    if (k_expr_reads_buf(e->args[i], buf))
+      return true;
+  return false;
+}
+
+bool k_expr_has_load(const KExpr *e) {
+  if (e->kind == KX_LOAD)
+    return true;
+  for (int i = 0; i < e->nargs; i++)
+    if (k_expr_has_load(e->args[i]))
+      return true;
+  return false;
+}
+
 static bool is_one(const KExpr *e) { return e->kind == KX_CONST && !ir_dtype_is_float(e->dtype) && e->ival == 1; }
 
 /* e is loop variable `var` plus an invariant term: *c is the term (NULL

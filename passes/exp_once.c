@@ -44,18 +44,6 @@
 #include "../ir/target.h"
 #include "row_kernel.h"
 
-/* e loads buffer b. */
-static bool reads(const KExpr *e, int b) {
-  if (!e)
-    return false;
-  if (e->kind == KX_LOAD && e->buf == b)
-    return true;
-  for (int i = 0; i < e->nargs; i++)
-    if (reads(e->args[i], b))
-      return true;
-  return false;
-}
-
 /* e can be copied into another stage: no let-variable, no accumulator. */
 static bool portable(const KExpr *e) {
   if (e->kind == KX_LET || e->kind == KX_LETVAR || e->kind == KX_ACC || e->kind == KX_ACC_INDEX)
@@ -68,10 +56,10 @@ static bool portable(const KExpr *e) {
 
 /* Stage s loads buffer b (in its value, finalize or store indices). */
 static bool stage_reads(const KStmt *s, int b) {
-  if (reads(s->value, b) || reads(s->finalize, b))
+  if (k_expr_reads_buf(s->value, b) || (s->finalize && k_expr_reads_buf(s->finalize, b)))
     return true;
   for (int i = 0; i < s->nstore; i++)
-    if (reads(s->store_idx[i], b))
+    if (k_expr_reads_buf(s->store_idx[i], b))
       return true;
   return false;
 }
@@ -93,7 +81,8 @@ static bool lse_stage(KStmt *s, const Rows *r, Lse *out) {
       s->finalize->args[0]->args[0]->kind != KX_ACC)
     return false;
   KExpr *v = s->value->args[0]->args[0], *m = s->value->args[0]->args[1];
-  if (!k_expr_eq(m, s->finalize->args[1]) || k_expr_reads_var(m, s->loopvar[0]) || !portable(v) || !portable(m))
+  if (!k_expr_eq(m, s->finalize->args[1]) || k_expr_reads_var(m, s->loopvar[0]) || !portable(v) ||
+      !portable(m))
     return false;
   for (int i = r->n; i < s->nstore; i++)
     if (k_expr_reads_var(s->store_idx[i], s->loopvar[0]))
@@ -148,29 +137,19 @@ static bool mark_moves(const KList *l, bool *joined) {
   return grew;
 }
 
-/* e loads some buffer. */
-static bool reads_any(const KExpr *e) {
-  if (e->kind == KX_LOAD)
-    return true;
-  for (int i = 0; i < e->nargs; i++)
-    if (reads_any(e->args[i]))
-      return true;
-  return false;
-}
-
 /* The one element e loads (every load of e is of it); NULL if none, or
  * several. */
 static const KExpr *only_load(const KExpr *e) {
   if (e->kind == KX_LOAD) {
     for (int i = 0; i < e->nargs; i++)
-      if (reads_any(e->args[i])) /* an index that loads: not a plain element */
+      if (k_expr_has_load(e->args[i])) /* an index that loads: not a plain element */
         return NULL;
     return e;
   }
   const KExpr *found = NULL;
   for (int i = 0; i < e->nargs; i++) {
     const KExpr *l = only_load(e->args[i]);
-    if (!l && reads_any(e->args[i]))
+    if (!l && k_expr_has_load(e->args[i]))
       return NULL;
     if (l && found && !k_expr_eq(l, found))
       return NULL;
@@ -226,7 +205,8 @@ static bool exp_once(KFunc *f, const KList *l, int at, const Rows *r, const Lse 
   KBuf *ob = k_buf(f, o);
   DType dt = A->stage->value->dtype;
   if (!writes_row(f, B, r) || B->nloops != 1 || ob->kind != KB_TEMP || ob->dtype != dt || ob->rank != d + 1 ||
-      !dim_eq(B->extent[0], A->stage->extent[0]) || reads(A->v, o) || reads(A->m, o) || stage_reads(B, o))
+      !dim_eq(B->extent[0], A->stage->extent[0]) || k_expr_reads_buf(A->v, o) || k_expr_reads_buf(A->m, o) ||
+      stage_reads(B, o))
     return false;
   for (int i = 0; i < b; i++)
     if (body->v[i]->buf == o || stage_reads(body->v[i], o))
@@ -249,8 +229,10 @@ static bool exp_once(KFunc *f, const KList *l, int at, const Rows *r, const Lse 
     if (mload->args[i]->kind != KX_CONST) /* the row's own element: each row writes its factor there */
       return false;
   int sb = mload->buf;
-  Match mt = {.a = A, .v = k_expr_map(A->v, var_to, ft),
-              .with = k_op2(IR_MUL, dt, k_load(o, dt, d + 1, idx), k_load(sb, dt, mload->nargs, mload->args))};
+  Match mt = {.a = A,
+              .v = k_expr_map(A->v, var_to, ft),
+              .with =
+                  k_op2(IR_MUL, dt, k_load(o, dt, d + 1, idx), k_load(sb, dt, mload->nargs, mload->args))};
   KExpr *value = k_expr_map(B->value, replace_exp, &mt);
   if (!mt.hits || !(fresh(l, at, o) || apart(f, r, o)))
     return false;
@@ -258,7 +240,8 @@ static bool exp_once(KFunc *f, const KList *l, int at, const Rows *r, const Lse 
   while (body->v[a] != A->stage)
     a++;
   for (int i = a + 1; i < body->n; i++)
-    if (body->v[i]->buf == sb || stage_reads(body->v[i], sb)) /* B's value as it was: the new one reads the scale */
+    if (body->v[i]->buf == sb ||
+        stage_reads(body->v[i], sb)) /* B's value as it was: the new one reads the scale */
       return false;
   KStmt *scale = k_stmt(KS_KERNEL, A->stage->loc);
   scale->buf = sb;

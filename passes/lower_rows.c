@@ -35,15 +35,6 @@
  */
 #include "lower_internal.h"
 
-static bool reads_buf(const KExpr *e, int buf) {
-  if (e->kind == KX_LOAD && e->buf == buf)
-    return true;
-  for (int i = 0; i < e->nargs; i++)
-    if (reads_buf(e->args[i], buf))
-      return true;
-  return false;
-}
-
 /* Loop variable `a[k]` of one stage is `b[k]` of another: the same tree
  * otherwise (a KExpr of the kinds a stage holds before legalize). */
 static bool eq_mapped(const KExpr *x, const KExpr *y, const int *a, const int *b, int n) {
@@ -118,7 +109,7 @@ static KExpr *replace(KExpr *e, const KExpr *pat, const int *a, const int *b, in
 static KExpr *shared(KExpr *e, const KExpr *other, const int *a, const int *b, int n, int out) {
   if (e->kind != KX_OP && e->kind != KX_CAST)
     return NULL;
-  if (k_expr_calls_math(e) && !reads_buf(e, out)) {
+  if (k_expr_calls_math(e) && !k_expr_reads_buf(e, out)) {
     int hits = 0;
     replace((KExpr *)other, e, a, b, n, e, &hits);
     if (hits)
